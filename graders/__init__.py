@@ -1,0 +1,1 @@
+"""quizgen.graders: parse and grade submitted answers, and run and grade submitted code."""
