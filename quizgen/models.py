@@ -1,0 +1,381 @@
+"""The core types that cross module boundaries: templates, instances, tolerances, grades.
+
+All are frozen dataclasses. A ``Template`` is what the bank loader builds from YAML; an
+``Instance`` is one student's concrete question with its expected answers, the values of its known
+mistakes and its worked solution; the manifest is a list of instances, and grading reads nothing
+else. ``Tolerance.close`` is the one definition of "close enough" used by grading, the bank's self
+checks, distractor deduplication and the LMS exports.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import Enum
+from typing import Any
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# answer kinds
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    """What shape of answer a part expects.
+
+    ``ndim`` is the number of array dimensions (None: any number >= 1); ``integral`` answers are
+    compared exactly; ``choice`` answers are option letters.
+    """
+
+    name: str
+    ndim: int | None
+    integral: bool = False
+    choice: bool = False
+
+
+ANSWER_KINDS: dict[str, AnswerKind] = {
+    k.name: k
+    for k in (
+        AnswerKind("integer", 0, integral=True),
+        AnswerKind("real", 0),
+        AnswerKind("vector", 1),
+        AnswerKind("matrix", 2),
+        AnswerKind("tensor", None),
+        AnswerKind("shape", 1, integral=True),
+        AnswerKind("choice", 0, choice=True),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# tolerance
+
+#: Float slack so that a value printed to exactly the allowed precision is still accepted.
+_SLACK = 1.0 + 1e-9
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """When a given number counts as the expected one. Exactly one mode applies:
+
+    - ``exact``: given == expected (integers, shapes, choices).
+    - ``sigfigs = n``: |given - expected| <= 0.5 * 10^(floor(log10|expected|) - n + 1), i.e. the
+      given value agrees with the expected one to n significant figures.
+    - ``decimals = d``: |given - expected| <= 0.5 * 10^-d.
+    - otherwise relative plus absolute: |given - expected| <= atol + rtol * |expected|
+      (numpy.isclose's rule, anchored on the expected value). Defaults: rtol 1e-2, atol 1e-8.
+
+    NaN and infinities are never accepted.
+    """
+
+    rtol: float = 1e-2
+    atol: float = 1e-8
+    sigfigs: int | None = None
+    decimals: int | None = None
+    exact: bool = False
+
+    def __post_init__(self) -> None:
+        if self.rtol < 0 or self.atol < 0:
+            raise ValueError(f"tolerance: rtol and atol must be >= 0, got rtol={self.rtol}, atol={self.atol}")
+        if self.sigfigs is not None and self.sigfigs < 1:
+            raise ValueError(f"tolerance: sigfigs must be >= 1, got {self.sigfigs}")
+        if self.decimals is not None and self.decimals < 0:
+            raise ValueError(f"tolerance: decimals must be >= 0, got {self.decimals}")
+        modes = sum((self.exact, self.sigfigs is not None, self.decimals is not None))
+        if modes > 1:
+            raise ValueError("tolerance: choose one of exact, sigfigs and decimals")
+
+    @property
+    def mode(self) -> str:
+        """'exact', 'sigfigs', 'decimals' or 'relative'."""
+        if self.exact:
+            return "exact"
+        if self.sigfigs is not None:
+            return "sigfigs"
+        if self.decimals is not None:
+            return "decimals"
+        return "relative"
+
+    def margin(self, expected) -> np.ndarray:
+        """The half-width of the accepted interval around each expected value (0 for exact)."""
+        e = np.abs(np.asarray(expected, dtype=np.float64))
+        if self.exact:
+            return np.zeros_like(e)
+        if self.sigfigs is not None:
+            with np.errstate(divide="ignore"):
+                exponent = np.where(e > 0, np.floor(np.log10(np.where(e > 0, e, 1.0))), 0.0)
+            return 0.5 * 10.0 ** (exponent - self.sigfigs + 1) * _SLACK
+        if self.decimals is not None:
+            return np.full_like(e, 0.5 * 10.0 ** (-self.decimals) * _SLACK)
+        return self.atol + self.rtol * e
+
+    def close(self, expected, given) -> np.ndarray:
+        """Elementwise: is each given value accepted for the expected one? (Broadcasts.)"""
+        e = np.asarray(expected, dtype=np.float64)
+        g = np.asarray(given, dtype=np.float64)
+        ok = np.isfinite(g) & np.isfinite(e)
+        if self.exact:
+            return ok & (g == e)
+        with np.errstate(invalid="ignore"):
+            return ok & (np.abs(g - e) <= self.margin(e))
+
+    def accepts(self, expected, given) -> bool:
+        """True when shapes agree and every element is close."""
+        e = np.asarray(expected, dtype=np.float64)
+        g = np.asarray(given, dtype=np.float64)
+        return e.shape == g.shape and bool(np.all(self.close(e, g)))
+
+    def describe(self) -> str:
+        """A short phrase for feedback and answer keys."""
+        if self.exact:
+            return "exact"
+        if self.sigfigs is not None:
+            return f"{self.sigfigs} significant figures"
+        if self.decimals is not None:
+            return f"{self.decimals} decimal places"
+        return f"relative {self.rtol:g}, absolute {self.atol:g}"
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> Tolerance:
+        return cls(**dict(data or {}))
+
+
+EXACT = Tolerance(exact=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# templates (built by quizgen.bank from YAML)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter of a template: its name, sampler kind and the sampler's settings."""
+
+    name: str
+    kind: str
+    spec: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One reference computation: ``name = call(**args)``, or ``name = pick`` from an earlier step.
+
+    ``args`` values are jinja2 expressions over the parameters and earlier steps (strings) or
+    literals; ``pick`` is a path such as ``fwd.out`` or ``grads.dw[0]``.
+    """
+
+    name: str
+    call: str | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    pick: str | None = None
+
+
+@dataclass(frozen=True)
+class StepChange:
+    """How a mistake changes one step: another function, and/or some arguments replaced."""
+
+    call: str | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MistakeSpec:
+    """A known wrong way to answer a part: the same pipeline with some steps changed."""
+
+    id: str
+    feedback: str
+    changes: Mapping[str, StepChange]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One answerable part of a template; ``answer`` names the step whose value is expected."""
+
+    id: str
+    kind: str
+    answer: str
+    points: float = 1.0
+    tolerance: Tolerance = Tolerance()
+    prompt: str = ""
+    mistakes: tuple[MistakeSpec, ...] = ()
+    choices: int = 0  # number of options when presented as multiple choice; 0 for free response
+
+
+@dataclass(frozen=True)
+class Template:
+    """A parameterized question as loaded from the bank."""
+
+    id: str
+    title: str
+    topic: str
+    family: str
+    tags: tuple[str, ...]
+    difficulty: int
+    params: tuple[ParamSpec, ...]
+    constraints: tuple[str, ...]
+    steps: tuple[Step, ...]
+    text: str
+    parts: tuple[Part, ...]
+    solution: str
+    source: str = ""  # "path:line" where the template starts, for error messages
+
+    @property
+    def points(self) -> float:
+        return float(sum(p.points for p in self.parts))
+
+    def part(self, part_id: str) -> Part:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise ValueError(f"template {self.id}: no part {part_id!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# instances (one student's concrete question; what the manifest holds)
+
+
+@dataclass(frozen=True)
+class KnownMistake:
+    """A mistake's value in one instance; ``distinguishable`` is False when it equals the answer."""
+
+    id: str
+    feedback: str
+    value: Any
+    distinguishable: bool = True
+
+
+@dataclass(frozen=True)
+class InstancePart:
+    """One part of one instance: what is expected and how to judge it.
+
+    ``expected`` is JSON-ready: a number, a list of numbers or nested lists, or an option letter
+    for multiple choice (then ``options`` holds the option texts in order A, B, ...).
+    ``depends_on`` lists earlier parts whose values feed this one (for error carried forward).
+    """
+
+    id: str
+    kind: str
+    prompt: str
+    expected: Any
+    tolerance: Tolerance
+    points: float
+    mistakes: tuple[KnownMistake, ...] = ()
+    options: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "prompt": self.prompt,
+            "expected": self.expected,
+            "tolerance": self.tolerance.to_dict(),
+            "points": self.points,
+            "mistakes": [
+                {"id": m.id, "feedback": m.feedback, "value": m.value, "distinguishable": m.distinguishable}
+                for m in self.mistakes
+            ],
+            "options": list(self.options),
+            "depends_on": list(self.depends_on),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> InstancePart:
+        return cls(
+            id=d["id"],
+            kind=d["kind"],
+            prompt=d.get("prompt", ""),
+            expected=d["expected"],
+            tolerance=Tolerance.from_dict(d.get("tolerance")),
+            points=float(d["points"]),
+            mistakes=tuple(KnownMistake(**m) for m in d.get("mistakes", ())),
+            options=tuple(d.get("options", ())),
+            depends_on=tuple(d.get("depends_on", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One concrete question: parameters, text, parts with expected answers, worked solution."""
+
+    template_id: str
+    seed: int
+    params: Mapping[str, Any]
+    text: str
+    parts: tuple[InstancePart, ...]
+    solution: str
+    title: str = ""
+
+    @property
+    def points(self) -> float:
+        return float(sum(p.points for p in self.parts))
+
+    def part(self, part_id: str) -> InstancePart:
+        for p in self.parts:
+            if p.id == part_id:
+                return p
+        raise ValueError(f"instance of {self.template_id}: no part {part_id!r}")
+
+    def to_dict(self) -> dict:
+        return {
+            "template_id": self.template_id,
+            "title": self.title,
+            "seed": self.seed,
+            "params": dict(self.params),
+            "text": self.text,
+            "parts": [p.to_dict() for p in self.parts],
+            "solution": self.solution,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Instance:
+        return cls(
+            template_id=d["template_id"],
+            title=d.get("title", ""),
+            seed=int(d["seed"]),
+            params=d["params"],
+            text=d["text"],
+            parts=tuple(InstancePart.from_dict(p) for p in d["parts"]),
+            solution=d.get("solution", ""),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# grades
+
+
+class Status(str, Enum):
+    """Outcome of grading one answer. A format error is not a wrong answer."""
+
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    BLANK = "blank"
+    FORMAT_ERROR = "format_error"
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """The grade of one part: score in [0, 1], points earned of ``max_points``, and why."""
+
+    part_id: str
+    score: float
+    max_points: float
+    status: Status
+    feedback: str
+    mistake: str | None = None
+    format_error: str | None = None
+    carried_forward: bool = False
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.score <= 1.0) or math.isnan(self.score):
+            raise ValueError(f"GradeResult: score must be in [0, 1], got {self.score}")
+
+    @property
+    def points(self) -> float:
+        return self.score * self.max_points
