@@ -1,0 +1,263 @@
+"""Batch and layer normalisation (``torch.nn.BatchNorm1d/2d`` and ``torch.nn.LayerNorm``).
+
+Both layers normalise with the BIASED variance of the values they average over,
+
+    x̂ = (x - mean) / sqrt(var + eps),    out = gamma * x̂ + beta,
+
+and share one backward. Batch norm averages over every axis but the channel axis 1 (N for
+(N, D); N and L for (N, C, L); N, H, W for (N, C, H, W)); layer norm over the trailing axes
+that ``gamma`` covers. Batch norm also keeps running statistics for evaluation mode; PyTorch
+updates them with the UNBIASED batch variance.
+
+Conventions (keyword ``normalization``), so a mistake can be computed with the same code:
+  - ``"pytorch"``: (x - mean) / sqrt(var + eps).
+  - ``"eps_outside"``: (x - mean) / (sqrt(var) + eps), eps added to the standard deviation.
+  - ``"seed_plus_mean_eps_outside"``: (x + mean) / (sqrt(var) + eps), the formula printed in
+    course note 001 (section 3.6.10): a sign error on the mean and eps outside the root.
+Running variance (keyword ``running_var_estimator``): ``"unbiased"`` (PyTorch, var * m/(m-1))
+or ``"biased"`` (the normalising variance itself, a common mistake).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_shape, choose, nonnegative, positive_int, probability
+
+__all__ = [
+    "batchnorm_backward",
+    "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+]
+
+
+class _Normalization(NamedTuple):
+    centre: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (x, mean) -> numerator
+    scale: Callable[[np.ndarray, float], np.ndarray]  # (var, eps) -> denominator
+
+
+_NORMALIZATIONS: dict[str, _Normalization] = {
+    "pytorch": _Normalization(np.subtract, lambda var, eps: np.sqrt(var + eps)),
+    "eps_outside": _Normalization(np.subtract, lambda var, eps: np.sqrt(var) + eps),
+    "seed_plus_mean_eps_outside": _Normalization(np.add, lambda var, eps: np.sqrt(var) + eps),
+}
+
+# Running variance from the biased batch variance over m values.
+_RUNNING_VAR_ESTIMATORS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "unbiased": lambda var, m: var * (m / (m - 1)),
+    "biased": lambda var, m: var,
+}
+
+
+class BatchNormCache(NamedTuple):
+    """What ``batchnorm_backward`` needs; ``denom`` is the normalising denominator per channel."""
+
+    x_hat: np.ndarray
+    gamma: np.ndarray  # broadcastable to x
+    denom: np.ndarray  # broadcastable to x
+    axes: tuple[int, ...]
+    count: int
+    training: bool
+    normalization: str
+
+
+class BatchNormForward(NamedTuple):
+    """``out`` (shape of x); ``cache``; updated ``running_mean``/``running_var`` (C,); the
+    ``mean``/``var`` (C,) used to normalise (batch stats in training, running stats in eval);
+    ``x_hat`` (shape of x)."""
+
+    out: np.ndarray
+    cache: BatchNormCache
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    x_hat: np.ndarray
+
+
+class BatchNormGrads(NamedTuple):
+    dx: np.ndarray
+    dgamma: np.ndarray
+    dbeta: np.ndarray
+
+
+class LayerNormCache(NamedTuple):
+    x_hat: np.ndarray
+    gamma: np.ndarray
+    denom: np.ndarray  # (leading..., 1, ..., 1)
+    mean: np.ndarray
+    var: np.ndarray
+    axes: tuple[int, ...]
+    count: int
+
+
+class LayerNormForward(NamedTuple):
+    out: np.ndarray
+    cache: LayerNormCache
+
+
+class LayerNormGrads(NamedTuple):
+    dx: np.ndarray
+    dgamma: np.ndarray
+    dbeta: np.ndarray
+
+
+def _normalize(x, mean, var, eps, normalization: str) -> tuple[np.ndarray, np.ndarray]:
+    """(x_hat, denominator) under the named normalisation convention."""
+    rule = choose(normalization, "normalization", _NORMALIZATIONS)
+    denom = rule.scale(var, eps)
+    return rule.centre(x, mean) / denom, denom
+
+
+def _normalized_input_grad(g, x_hat, denom, axes, count) -> np.ndarray:
+    """dL/dx for x̂ = (x - mean) / sqrt(var + eps) over ``axes`` (m = ``count`` values), g = dL/dx̂:
+
+    dx = (m g - Σ g - x̂ Σ(g x̂)) / (m sqrt(var + eps)).
+    """
+    sum_g = g.sum(axis=axes, keepdims=True)
+    sum_gx = (g * x_hat).sum(axis=axes, keepdims=True)
+    return (count * g - sum_g - x_hat * sum_gx) / (count * denom)
+
+
+def _channel_param(value, name: str, channels: int, default: float | None = None) -> np.ndarray:
+    if value is None and default is not None:
+        return np.full(channels, default)
+    arr = as_float_array(value, name, ndim=1)
+    check_shape(arr, name, (channels,))
+    return arr
+
+
+def batchnorm_forward(
+    x,
+    gamma,
+    beta,
+    *,
+    eps: float = 1e-5,
+    momentum: float | None = 0.1,
+    running_mean=None,
+    running_var=None,
+    training: bool = True,
+    num_batches_tracked: int | None = None,
+    normalization: str = "pytorch",
+    running_var_estimator: str = "unbiased",
+) -> BatchNormForward:
+    """Batch normalisation, per channel (axis 1), as ``nn.BatchNorm1d``/``nn.BatchNorm2d``.
+
+    Shapes: x (N, C), (N, C, L) or (N, C, H, W); gamma, beta, running_mean, running_var (C,).
+    Statistics are taken over the m = N (·L or ·H·W) values of each channel.
+
+    Training: mean, var = batch mean and BIASED batch variance;
+        x̂ = (x - mean) / sqrt(var + eps),  out = gamma x̂ + beta,
+        running = (1 - momentum) running + momentum * stat, with var · m/(m-1) for running_var.
+    ``momentum=None`` is PyTorch's cumulative average: the factor is 1/num_batches_tracked
+    (the count including this batch). Missing running stats start at mean 0, var 1.
+    Evaluation (``training=False``): normalise with the running stats, which are returned
+    unchanged. Training needs m >= 2 (PyTorch raises for one value per channel).
+    """
+    x = as_float_array(x, "x")
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"x: expected shape (N, C), (N, C, L) or (N, C, H, W), got {x.shape}")
+    channels = x.shape[1]
+    gamma = _channel_param(gamma, "gamma", channels)
+    beta = _channel_param(beta, "beta", channels)
+    running_mean = _channel_param(running_mean, "running_mean", channels, default=0.0)
+    running_var = _channel_param(running_var, "running_var", channels, default=1.0)
+    eps = nonnegative(eps, "eps")
+    estimator = choose(running_var_estimator, "running_var_estimator", _RUNNING_VAR_ESTIMATORS)
+    choose(normalization, "normalization", _NORMALIZATIONS)
+    axes = (0, *range(2, x.ndim))
+    count = x.size // channels
+    bshape = (1, channels) + (1,) * (x.ndim - 2)
+
+    if training:
+        if count < 2:
+            raise ValueError(f"x: expected more than 1 value per channel when training, got shape {x.shape}")
+        if momentum is None:
+            factor = 1.0 / positive_int(num_batches_tracked, "num_batches_tracked")
+        else:
+            factor = probability(momentum, "momentum", closed_right=True)
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes)
+        new_running_mean = (1.0 - factor) * running_mean + factor * mean
+        new_running_var = (1.0 - factor) * running_var + factor * estimator(var, count)
+    else:
+        mean, var = running_mean, running_var
+        new_running_mean, new_running_var = running_mean.copy(), running_var.copy()
+
+    x_hat, denom = _normalize(x, mean.reshape(bshape), var.reshape(bshape), eps, normalization)
+    out = gamma.reshape(bshape) * x_hat + beta.reshape(bshape)
+    cache = BatchNormCache(x_hat, gamma.reshape(bshape), denom, axes, count, bool(training), normalization)
+    return BatchNormForward(out, cache, new_running_mean, new_running_var, mean, var, x_hat)
+
+
+def batchnorm_backward(dout, cache: BatchNormCache) -> BatchNormGrads:
+    """Gradients of batch norm: dx (shape of x), dgamma (C,), dbeta (C,).
+
+    With σ = sqrt(var + eps) and sums over the m values of each channel:
+
+        dbeta = Σ dout,   dgamma = Σ dout · x̂,
+        dx = (1/m) (γ/σ) (m dout - Σ dout - x̂ Σ(dout · x̂))      (training, "pytorch"),
+        dx = γ · dout / denominator                               (evaluation, any convention).
+
+    Training-mode backward exists for the ``"pytorch"`` normalisation only.
+    """
+    dout = as_float_array(dout, "dout")
+    check_shape(dout, "dout", cache.x_hat.shape)
+    dbeta = dout.sum(axis=cache.axes)
+    dgamma = (dout * cache.x_hat).sum(axis=cache.axes)
+    g = dout * cache.gamma
+    if not cache.training:
+        return BatchNormGrads(g / cache.denom, dgamma, dbeta)
+    if cache.normalization != "pytorch":
+        raise ValueError(
+            f"cache: training-mode backward needs normalization 'pytorch', got {cache.normalization!r}"
+        )
+    dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
+    return BatchNormGrads(dx, dgamma, dbeta)
+
+
+def layernorm_forward(x, gamma, beta, *, eps: float = 1e-5) -> LayerNormForward:
+    """Layer normalisation over the trailing axes that ``gamma`` covers, as ``nn.LayerNorm``.
+
+    Shapes: gamma, beta = normalized_shape = x.shape[-k:]; out has the shape of x. For each
+    leading index, mean and BIASED var over the k trailing axes;
+        out = gamma (x - mean) / sqrt(var + eps) + beta.
+    """
+    x = as_float_array(x, "x")
+    gamma = as_float_array(gamma, "gamma")
+    beta = as_float_array(beta, "beta")
+    k = gamma.ndim
+    if k == 0 or k > x.ndim or x.shape[x.ndim - k :] != gamma.shape:
+        raise ValueError(
+            f"gamma: expected a shape that x's trailing dimensions end with, got {gamma.shape} "
+            f"for x of shape {x.shape}"
+        )
+    check_shape(beta, "beta", gamma.shape)
+    eps = nonnegative(eps, "eps")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    count = int(gamma.size)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    x_hat, denom = _normalize(x, mean, var, eps, "pytorch")
+    out = gamma * x_hat + beta
+    cache = LayerNormCache(x_hat, gamma, denom, mean, var, axes, count)
+    return LayerNormForward(out, cache)
+
+
+def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
+    """Gradients of layer norm: dx (shape of x), dgamma and dbeta (normalized_shape).
+
+    dbeta = Σ_leading dout, dgamma = Σ_leading dout · x̂, and dx is the batch-norm formula with
+    the sums over the normalised axes and g = γ · dout in place of γ · dout per channel.
+    """
+    dout = as_float_array(dout, "dout")
+    check_shape(dout, "dout", cache.x_hat.shape)
+    leading = tuple(range(dout.ndim - len(cache.axes)))
+    dbeta = dout.sum(axis=leading)
+    dgamma = (dout * cache.x_hat).sum(axis=leading)
+    dx = _normalized_input_grad(dout * cache.gamma, cache.x_hat, cache.denom, cache.axes, cache.count)
+    return LayerNormGrads(dx, dgamma, dbeta)
