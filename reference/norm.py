@@ -28,6 +28,12 @@ import numpy as np
 from ._checks import as_float_array, check_shape, choose, nonnegative, positive_int, probability
 
 __all__ = [
+    "BatchNormCache",
+    "BatchNormForward",
+    "BatchNormGrads",
+    "LayerNormCache",
+    "LayerNormForward",
+    "LayerNormGrads",
     "batchnorm_backward",
     "batchnorm_forward",
     "layernorm_backward",
