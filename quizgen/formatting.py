@@ -1,0 +1,84 @@
+"""How numbers, arrays and shapes are written in question text, keys and feedback.
+
+These are the jinja2 filters of the bank's templates: ``{{ x | num }}``, ``{{ w | mat }}``,
+``{{ dims | shape }}``. Numbers are written with up to ``sig`` significant figures and no
+trailing zeros; integral values are written as integers; arrays become LaTeX ``bmatrix``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def num(value, sig: int = 6) -> str:
+    """A number, compactly: 3, -0.25, 0.000123457, 1.5e-08 (``sig`` significant figures)."""
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        raise ValueError(f"num: expected a single number, got an array of shape {arr.shape}")
+    x = float(arr)
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = f"{x:.{sig}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa}e{int(exp)}"
+    return text
+
+
+def tex_num(value, sig: int = 6) -> str:
+    """Like :func:`num`, with scientific notation as ``1.5 \\times 10^{-8}`` for LaTeX."""
+    text = num(value, sig)
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return rf"{mantissa} \times 10^{{{int(exp)}}}"
+    return text
+
+
+def _squeeze_leading(arr: np.ndarray) -> np.ndarray:
+    while arr.ndim > 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    return arr
+
+
+def mat(value, sig: int = 6) -> str:
+    """LaTeX ``bmatrix`` of a vector (one row) or matrix; leading size-1 axes are dropped, so an
+    NCHW tensor of shape (1, 1, H, W) prints as its H x W image. A scalar prints as a number."""
+    arr = _squeeze_leading(np.asarray(value, dtype=np.float64))
+    if arr.ndim == 0:
+        return tex_num(arr, sig)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise ValueError(f"mat: expected at most 2 dimensions after dropping size-1 axes, got {arr.shape}")
+    rows = [" & ".join(tex_num(v, sig) for v in row) for row in arr]
+    return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
+
+
+def colvec(value, sig: int = 6) -> str:
+    """LaTeX column ``bmatrix`` of a vector."""
+    arr = np.asarray(value, dtype=np.float64).reshape(-1)
+    return r"\begin{bmatrix} " + r" \\ ".join(tex_num(v, sig) for v in arr) + r" \end{bmatrix}"
+
+
+def shape(value) -> str:
+    """A shape as ``(2, 3, 4)``; a 1-tuple as ``(5,)``."""
+    dims = tuple(int(d) for d in np.asarray(value).reshape(-1))
+    return str(dims)
+
+
+def plain(value, sig: int = 6) -> str:
+    """A number, shape-like list or array written as text a student could type back:
+    ``0.25``, ``[1, 2, 3]``, ``[[1, 2], [3, 4]]``."""
+    arr = np.asarray(value)
+    if arr.dtype.kind in "US":
+        return str(value)
+    if arr.ndim == 0:
+        return num(arr, sig)
+    return "[" + ", ".join(plain(v, sig) for v in arr) + "]"
+
+
+FILTERS = {"num": num, "tex": tex_num, "mat": mat, "colvec": colvec, "shape": shape, "plain": plain}

@@ -1,0 +1,196 @@
+"""Parameter samplers: how each kind of template parameter is drawn, deterministically.
+
+A parameter is written in YAML as a mapping with one sampler key and optional modifiers:
+
+    H:      {int: [5, 12]}                     # integer, both ends included
+    K:      {choice: [1, 3, 5]}
+    lr:     {real: [0.01, 0.5, 0.01]}          # a float on the grid low, low+step, ..., high
+    x:      {array: [1, 1, H, H], int: [-2, 3], distinct: true}
+    w:      {array: [2, 3], real: [-1, 1, 0.1], nonzero: true}
+    y:      {onehot: 3}                        # a one-hot vector of 3 classes
+    t:      {label: 4, array: [2]}             # class indices, optionally an array of them
+    p:      {probs: 4, step: 0.05}             # a probability vector on a grid, no entry below step
+    Hp:     {derived: "H + 2 * P"}             # a jinja expression over earlier parameters
+
+Bounds and sizes may be expressions over earlier parameters. Parameters are drawn in the order
+written, from one ``numpy.random.Generator``, so the same seed gives the same values everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from . import expressions
+
+
+@dataclass(frozen=True)
+class Sampler:
+    """A kind of parameter: the settings it accepts and how to draw one value."""
+
+    kind: str
+    modifiers: frozenset[str]
+    draw: Callable[[np.random.Generator, Mapping, dict], Any]
+
+
+def _value(setting, env: dict):
+    return expressions.evaluate(setting, env)
+
+
+def _int(setting, env: dict, what: str) -> int:
+    v = _value(setting, env)
+    if isinstance(v, bool) or not float(v).is_integer():
+        raise ValueError(f"{what}: expected an integer, got {v!r}")
+    return int(v)
+
+
+def _range(spec, env: dict, what: str) -> tuple[int, int]:
+    if not isinstance(spec, list) or len(spec) != 2:
+        raise ValueError(f"{what}: expected [low, high], got {spec!r}")
+    lo, hi = _int(spec[0], env, what), _int(spec[1], env, what)
+    if lo > hi:
+        raise ValueError(f"{what}: low {lo} is above high {hi}")
+    return lo, hi
+
+
+def decimals_of(step: float) -> int:
+    """Decimal places of a grid step as written (0.05 -> 2, 0.5 -> 1, 2 -> 0)."""
+    return max(0, -Decimal(repr(float(step))).normalize().as_tuple().exponent)
+
+
+def _grid(spec, env: dict, what: str) -> np.ndarray:
+    if not isinstance(spec, list) or len(spec) != 3:
+        raise ValueError(f"{what}: expected [low, high, step], got {spec!r}")
+    lo, hi, step = (float(_value(s, env)) for s in spec)
+    if step <= 0 or hi < lo:
+        raise ValueError(f"{what}: expected low <= high and step > 0, got {spec!r}")
+    n = int(np.floor((hi - lo) / step + 1e-9)) + 1
+    return np.round(lo + step * np.arange(n), decimals_of(step))
+
+
+def _elements(spec: Mapping, env: dict, what: str) -> np.ndarray:
+    """The finite set an array's elements are drawn from (int range or real grid)."""
+    if "int" in spec:
+        lo, hi = _range(spec["int"], env, what)
+        values = np.arange(lo, hi + 1, dtype=np.float64)
+    elif "real" in spec:
+        values = _grid(spec["real"], env, what)
+    else:
+        raise ValueError(f"{what}: an array needs its elements: int: [low, high] or real: [low, high, step]")
+    if spec.get("nonzero"):
+        values = values[values != 0]
+    if values.size == 0:
+        raise ValueError(f"{what}: no value to draw from")
+    return values
+
+
+def _draw_int(rng, spec, env):
+    lo, hi = _range(spec["int"], env, "int")
+    candidates = np.arange(lo, hi + 1)
+    if spec.get("nonzero"):
+        candidates = candidates[candidates != 0]
+    return int(rng.choice(candidates))
+
+
+def _draw_real(rng, spec, env):
+    values = _grid(spec["real"], env, "real")
+    if spec.get("nonzero"):
+        values = values[values != 0]
+    return float(rng.choice(values))
+
+
+def _draw_choice(rng, spec, env):
+    options = spec["choice"]
+    if not isinstance(options, list) or not options:
+        raise ValueError(f"choice: expected a non-empty list, got {options!r}")
+    return expressions.to_plain(options[int(rng.integers(len(options)))])
+
+
+def _shape(spec, env) -> tuple[int, ...]:
+    dims = spec["array"]
+    if not isinstance(dims, list) or not dims:
+        raise ValueError(f"array: expected a list of sizes, got {dims!r}")
+    shape = tuple(_int(d, env, "array size") for d in dims)
+    if any(d < 1 for d in shape):
+        raise ValueError(f"array: sizes must be >= 1, got {shape}")
+    return shape
+
+
+def _draw_array(rng, spec, env):
+    shape = _shape(spec, env)
+    if "label" in spec:
+        classes = _int(spec["label"], env, "label")
+        return rng.integers(0, classes, size=shape)
+    values = _elements(spec, env, "array")
+    count = int(np.prod(shape))
+    if spec.get("distinct"):
+        if values.size < count:
+            raise ValueError(f"array: {count} distinct values wanted from only {values.size}")
+        return rng.choice(values, size=count, replace=False).reshape(shape)
+    return rng.choice(values, size=shape)
+
+
+def _draw_label(rng, spec, env):
+    classes = _int(spec["label"], env, "label")
+    if classes < 2:
+        raise ValueError(f"label: expected at least 2 classes, got {classes}")
+    return int(rng.integers(classes))
+
+
+def _draw_onehot(rng, spec, env):
+    classes = _int(spec["onehot"], env, "onehot")
+    out = np.zeros(classes)
+    out[int(rng.integers(classes))] = 1.0
+    return out
+
+
+def _draw_probs(rng, spec, env):
+    n = _int(spec["probs"], env, "probs")
+    step = float(_value(spec.get("step", 0.05), env))
+    units = round(1.0 / step)
+    if n < 2 or units < n or abs(units * step - 1.0) > 1e-9:
+        raise ValueError(f"probs: need n >= 2 and a step dividing 1 into at least n parts, got {n}, {step}")
+    cuts = np.sort(rng.choice(np.arange(1, units), size=n - 1, replace=False))
+    parts = np.diff(np.concatenate(([0], cuts, [units])))
+    return np.round(parts * step, decimals_of(step))
+
+
+def _draw_derived(rng, spec, env):
+    return expressions.evaluate(spec["derived"], env)
+
+
+SAMPLERS: dict[str, Sampler] = {
+    s.kind: s
+    for s in (
+        Sampler("derived", frozenset(), _draw_derived),
+        Sampler("array", frozenset({"int", "real", "label", "distinct", "nonzero"}), _draw_array),
+        Sampler("onehot", frozenset(), _draw_onehot),
+        Sampler("probs", frozenset({"step"}), _draw_probs),
+        Sampler("label", frozenset(), _draw_label),
+        Sampler("int", frozenset({"nonzero"}), _draw_int),
+        Sampler("real", frozenset({"nonzero"}), _draw_real),
+        Sampler("choice", frozenset(), _draw_choice),
+    )
+}
+
+
+def sampler_kind(spec: Mapping) -> str:
+    """Which sampler a parameter's settings name (the first sampler key present, in SAMPLERS order)."""
+    for kind in SAMPLERS:
+        if kind in spec:
+            return kind
+    raise ValueError("expected one of the sampler keys " + ", ".join(SAMPLERS))
+
+
+def draw(kind: str, rng: np.random.Generator, spec: Mapping, env: dict):
+    """Draw one value of a parameter of this kind."""
+    return SAMPLERS[kind].draw(rng, spec, env)
+
+
+def make_rng(seed: int) -> np.random.Generator:
+    """The generator for one instance: PCG64 seeded with the instance seed."""
+    return np.random.Generator(np.random.PCG64(seed))
