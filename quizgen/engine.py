@@ -1,0 +1,341 @@
+"""From a template and a seed to an :class:`~quizgen.models.Instance`.
+
+1. Draw the parameters in order from ``PCG64(seed)``; evaluate the steps (reference calls);
+   redraw until every constraint holds and no step rejects its arguments.
+2. Each part's expected answer is the value of the step it names; each known mistake is the same
+   pipeline with the mistake's changes, re-run from the first changed step.
+3. Texts are rendered in the sandbox with the parameters and step values.
+
+The engine never computes an answer itself: every number comes from a reference call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import expressions, sampling
+from .errors import BankError
+from .formatting import plain
+from .models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Part, Step, StepChange, Template
+from .reference import registry
+
+#: How many draws to try before declaring a template's constraints unsatisfiable.
+MAX_DRAWS = 200
+
+
+class Rejected(Exception):
+    """A draw that breaks a constraint or that a reference call rejects."""
+
+
+@dataclass(frozen=True)
+class Draw:
+    """One accepted draw: the parameters and every step's value."""
+
+    seed: int
+    params: dict
+    values: dict  # params and steps together, the context texts are rendered with
+
+
+# ----------------------------------------------------------------------------------- steps
+
+
+def _call(step: Step, change: StepChange | None, env: dict):
+    name = change.call if change and change.call else step.call
+    args = dict(step.args)
+    if change:
+        args.update(change.args)
+    kwargs = {k: expressions.evaluate(v, env) for k, v in args.items()}
+    return registry.resolve(name)(**kwargs)
+
+
+def run_steps(
+    template: Template,
+    params: Mapping,
+    *,
+    changes: Mapping[str, StepChange] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    base: Mapping | None = None,
+) -> dict:
+    """Evaluate the steps in order; returns params and step values in one dict.
+
+    ``changes`` alters some steps (a mistake); ``overrides`` replaces some step values (a
+    student's earlier answer, for error carried forward). With ``base`` (a previous run of the
+    unchanged pipeline), steps before the first changed or overridden one are reused.
+    """
+    changes = changes or {}
+    overrides = overrides or {}
+    env = dict(params)
+    reuse = base is not None
+    for step in template.steps:
+        if reuse and step.name not in changes and step.name not in overrides:
+            env[step.name] = base[step.name]
+            continue
+        reuse = False
+        if step.name in overrides:
+            env[step.name] = overrides[step.name]
+        elif step.call is not None:
+            env[step.name] = _call(step, changes.get(step.name), env)
+        else:
+            env[step.name] = expressions.pick(step.pick, env)
+    return env
+
+
+def _constraints_hold(template: Template, env: dict) -> bool:
+    return all(bool(expressions.evaluate(c, env)) for c in template.constraints)
+
+
+def draw_params(template: Template, rng: np.random.Generator) -> dict:
+    env: dict = {}
+    for p in template.params:
+        env[p.name] = sampling.draw(p.kind, rng, p.spec, env)
+    return env
+
+
+def sample(template: Template, seed: int) -> Draw:
+    """The first draw from ``seed`` that meets the constraints and that every step accepts."""
+    rng = sampling.make_rng(seed)
+    last = ""
+    for _ in range(MAX_DRAWS):
+        params = draw_params(template, rng)
+        try:
+            values = run_steps(template, params)
+        except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
+            last = f"; the last draw failed in a step: {exc}"
+            continue
+        if _constraints_hold(template, values):
+            _check_finite(template, values)
+            return Draw(seed=seed, params=params, values=values)
+        last = "; the constraints were never all true"
+    raise BankError(
+        f"no draw in {MAX_DRAWS} satisfies the template{last}; widen the parameter ranges or relax the constraints",
+        source=template.source,
+        where=f"template {template.id}",
+    )
+
+
+def _check_finite(template: Template, values: dict) -> None:
+    for part in template.parts:
+        arr = np.asarray(values[part.answer], dtype=np.float64)
+        if not np.all(np.isfinite(arr)):
+            raise BankError(
+                f"part {part.id}: the answer is not finite ({arr})",
+                source=template.source,
+                where=f"template {template.id}",
+            )
+
+
+# ----------------------------------------------------------------------------------- parts
+
+
+_DEPS: dict[int, tuple[Template, dict[str, frozenset[str]]]] = {}
+
+
+def _step_deps(template: Template) -> dict[str, frozenset[str]]:
+    """For each step, every step it depends on, directly or through others (cached)."""
+    cached = _DEPS.get(id(template))
+    if cached is not None and cached[0] is template:
+        return cached[1]
+    deps: dict[str, frozenset[str]] = {}
+    for step in template.steps:
+        if step.call is not None:
+            direct = expressions.names_in(dict(step.args))
+        else:
+            direct = {expressions.path_root(step.pick)}
+        closure = set()
+        for name in direct:
+            if name in deps:
+                closure |= {name} | deps[name]
+        deps[step.name] = frozenset(closure)
+    _DEPS[id(template)] = (template, deps)
+    return deps
+
+
+def depends_on(template: Template, part: Part) -> tuple[str, ...]:
+    """Earlier parts whose answers feed this part's answer (for error carried forward)."""
+    deps = _step_deps(template)[part.answer]
+    out = []
+    for other in template.parts:
+        if other.id == part.id:
+            break
+        if other.answer in deps:
+            out.append(other.id)
+    return tuple(out)
+
+
+def to_answer(kind: str, value):
+    """A step value as the JSON-ready answer of a part of this kind (checks the shape)."""
+    spec = ANSWER_KINDS[kind]
+    arr = np.asarray(value, dtype=np.float64)
+    if kind == "shape":
+        arr = arr.reshape(-1)
+    if spec.ndim is not None and arr.ndim != spec.ndim:
+        raise ValueError(f"a {kind} answer must have {spec.ndim} dimensions, the step gave shape {arr.shape}")
+    if spec.ndim is None and arr.ndim == 0:
+        raise ValueError(f"a {kind} answer must be an array, the step gave a single number")
+    if spec.integral:
+        if not np.all(arr == np.round(arr)):
+            raise ValueError(f"a {kind} answer must be whole numbers, the step gave {arr}")
+        return expressions.to_plain(arr.astype(np.int64))
+    return expressions.to_plain(arr)
+
+
+def _mistake_values(template: Template, part: Part, draw: Draw, kind: str):
+    """(spec, value or None) per mistake; None when the changed pipeline rejects this draw."""
+    out = []
+    for m in part.mistakes:
+        try:
+            env = run_steps(template, draw.params, changes=m.changes, base=draw.values)
+            out.append((m, to_answer(kind, env[part.answer])))
+        except (ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+            out.append((m, None))
+    return out
+
+
+def _distinct(part: Part, a, b) -> bool:
+    a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return bool(a_arr.shape != b_arr.shape or not part.tolerance.accepts(a_arr, b_arr))
+
+
+def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> InstancePart:
+    """A multiple-choice part: the answer and distinct mistakes as options, shuffled per instance."""
+    value_kind = "real" if np.asarray(draw.values[part.answer]).ndim == 0 else "tensor"
+    answer = to_answer(value_kind, draw.values[part.answer])
+    options = [answer]
+    owners: list[list[str]] = [[]]
+    feedback = {}
+    for m, value in _mistake_values(template, part, draw, value_kind):
+        if value is None or not np.all(np.isfinite(value)):
+            continue
+        feedback[m.id] = m.feedback
+        for i, existing in enumerate(options):
+            if not _distinct(part, existing, value):
+                owners[i].append(m.id)
+                break
+        else:
+            if len(options) < part.choices:
+                options.append(value)
+                owners.append([m.id])
+    rng = sampling.make_rng(draw.seed ^ 0x5EED)
+    order = rng.permutation(len(options))
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    texts = tuple(plain(options[i], sig=4) for i in order)
+    expected = letters[int(np.flatnonzero(order == 0)[0])]
+    mistakes = []
+    for pos, i in enumerate(order):
+        for mid in owners[i]:
+            mistakes.append(KnownMistake(mid, feedback[mid], letters[pos], distinguishable=bool(i != 0)))
+    return InstancePart(
+        id=part.id,
+        kind="choice",
+        prompt=prompt,
+        expected=expected,
+        tolerance=part.tolerance,
+        points=part.points,
+        mistakes=tuple(mistakes),
+        options=texts,
+        depends_on=(),
+    )
+
+
+def build_part(template: Template, part: Part, draw: Draw, *, points_scale: float = 1.0) -> InstancePart:
+    prompt = render_text(part.prompt, draw.values) if part.prompt else ""
+    if part.kind == "choice":
+        return replace(_choice_part(template, part, draw, prompt), points=part.points * points_scale)
+    expected = to_answer(part.kind, draw.values[part.answer])
+    mistakes = tuple(
+        KnownMistake(
+            m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, expected, value)
+        )
+        for m, value in _mistake_values(template, part, draw, part.kind)
+    )
+    return InstancePart(
+        id=part.id,
+        kind=part.kind,
+        prompt=prompt,
+        expected=expected,
+        tolerance=part.tolerance,
+        points=part.points * points_scale,
+        mistakes=mistakes,
+        depends_on=depends_on(template, part),
+    )
+
+
+# ----------------------------------------------------------------------------------- instances
+
+
+def render_text(source: str, values: Mapping) -> str:
+    return expressions.compile_template(source).render(**values)
+
+
+def build_instance(template: Template, seed: int, *, points: float | None = None) -> Instance:
+    """One instance of ``template`` from ``seed``; ``points`` rescales the parts to that total."""
+    draw = sample(template, seed)
+    scale = 1.0 if points is None else points / template.points
+    try:
+        text = render_text(template.text, draw.values)
+        solution = render_text(template.solution, draw.values)
+        parts = tuple(build_part(template, p, draw, points_scale=scale) for p in template.parts)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        raise BankError(
+            f"{type(exc).__name__}: {exc}", source=template.source, where=f"template {template.id}"
+        ) from exc
+    return Instance(
+        template_id=template.id,
+        title=template.title,
+        seed=seed,
+        params=expressions.to_plain(draw.params),
+        text=text,
+        parts=parts,
+        solution=solution,
+    )
+
+
+# ----------------------------------------------------------------------------------- regrading
+
+
+def params_from_plain(template: Template, plain_params: Mapping) -> dict:
+    """The parameters of a manifest entry, with arrays restored to the types the sampler made."""
+    out: dict = {}
+    for p in template.params:
+        if p.kind == "derived":
+            out[p.name] = expressions.evaluate(p.spec["derived"], out)
+            continue
+        value = plain_params[p.name]
+        if p.kind in ("array", "onehot", "probs"):
+            dtype = np.int64 if "label" in p.spec else np.float64
+            value = np.asarray(value, dtype=dtype)
+        out[p.name] = value
+    return out
+
+
+def _as_step_value(kind: str, value):
+    arr = np.asarray(value, dtype=np.float64)
+    if ANSWER_KINDS[kind].integral:
+        ints = arr.astype(np.int64)
+        return int(ints) if ints.ndim == 0 else tuple(int(v) for v in ints.reshape(-1))
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str, object]) -> dict:
+    """Every part's expected answer when the given parts' values are replaced by ``overrides``
+    (part id -> the student's answer): the reference pipeline with error carried forward.
+    A part whose recomputation the reference rejects is left out."""
+    params = params_from_plain(template, plain_params)
+    by_id = {p.id: p for p in template.parts}
+    step_overrides = {by_id[pid].answer: _as_step_value(by_id[pid].kind, v) for pid, v in overrides.items()}
+    try:
+        env = run_steps(template, params, overrides=step_overrides)
+    except (ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+        return {}
+    out = {}
+    for p in template.parts:
+        if p.kind == "choice":
+            continue
+        try:
+            out[p.id] = to_answer(p.kind, env[p.answer])
+        except ValueError:
+            continue
+    return out
