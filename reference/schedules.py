@@ -1,0 +1,202 @@
+"""Learning-rate schedules in closed form: the lr at epoch (or step) t, with t = 0 the initial lr.
+
+PyTorch's schedulers (``torch.optim.lr_scheduler``) update the lr recursively each ``step()``; for
+the ones here the recursion has the closed form used below (PyTorch's own ``_get_closed_form_lr``),
+so ``fn(t)`` is the lr the optimizer uses during epoch t after t calls of ``scheduler.step()``.
+Course-note schedules without a PyTorch class (inverse-time, natural-exponential, piecewise
+constant) follow TensorFlow's definitions, which the notes copy.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ._checks import choose, nonnegative, nonnegative_int, positive_int
+
+__all__ = [
+    "cosine_annealing_lr",
+    "exponential_lr",
+    "inverse_time_lr",
+    "linear_lr",
+    "linear_warmup_lr",
+    "multistep_lr",
+    "natural_exp_lr",
+    "piecewise_constant_lr",
+    "schedule_values",
+    "step_lr",
+    "warmup_cosine_lr",
+]
+
+
+def _decay_exponent(t: int, decay_steps: int, staircase: bool) -> float:
+    """t / decay_steps, floored when ``staircase`` (TensorFlow's convention)."""
+    return float(t // decay_steps) if staircase else t / decay_steps
+
+
+def step_lr(t: int, *, lr0: float, step_size: int, gamma: float = 0.1) -> float:
+    """``StepLR``: lr0 * gamma ** floor(t / step_size)."""
+    t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    step_size, gamma = positive_int(step_size, "step_size"), nonnegative(gamma, "gamma")
+    return lr0 * gamma ** (t // step_size)
+
+
+def multistep_lr(t: int, *, lr0: float, milestones: Sequence[int], gamma: float = 0.1) -> float:
+    """``MultiStepLR``: lr0 * gamma ** (number of milestones <= t); a repeated milestone counts twice."""
+    t, lr0, gamma = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(gamma, "gamma")
+    if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
+        raise ValueError(f"milestones: expected a list of integers >= 0, got {milestones!r}")
+    marks = sorted(nonnegative_int(m, "milestones") for m in milestones)
+    return lr0 * gamma ** bisect.bisect_right(marks, t)
+
+
+def exponential_lr(t: int, *, lr0: float, gamma: float) -> float:
+    """``ExponentialLR``: lr0 * gamma ** t (seed 004's eta_0 beta^t)."""
+    t, lr0, gamma = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(gamma, "gamma")
+    return lr0 * gamma**t
+
+
+def inverse_time_lr(
+    t: int, *, lr0: float, decay_rate: float, decay_steps: int = 1, staircase: bool = False
+) -> float:
+    """Inverse-time decay (TF ``InverseTimeDecay``; seed 004's eta_0 / (1 + beta t)):
+    lr0 / (1 + decay_rate * t / decay_steps)."""
+    t, lr0, rate = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(decay_rate, "decay_rate")
+    decay_steps = positive_int(decay_steps, "decay_steps")
+    return lr0 / (1.0 + rate * _decay_exponent(t, decay_steps, staircase))
+
+
+def natural_exp_lr(
+    t: int, *, lr0: float, decay_rate: float, decay_steps: int = 1, staircase: bool = False
+) -> float:
+    """Natural-exponential decay (seed 004's eta_0 e^(-beta t)): lr0 * exp(-decay_rate * t / decay_steps)."""
+    t, lr0, rate = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(decay_rate, "decay_rate")
+    decay_steps = positive_int(decay_steps, "decay_steps")
+    return lr0 * math.exp(-rate * _decay_exponent(t, decay_steps, staircase))
+
+
+def piecewise_constant_lr(t: int, *, boundaries: Sequence[int], values: Sequence[float]) -> float:
+    """Piecewise-constant lr (TF ``PiecewiseConstantDecay``): values[i] for boundaries[i-1] < t <= boundaries[i].
+
+    ``boundaries`` strictly increasing, ``len(values) == len(boundaries) + 1``; values[0] for
+    t <= boundaries[0] and values[-1] for t > boundaries[-1].
+    """
+    t = nonnegative_int(t, "t")
+    marks = [nonnegative_int(b, "boundaries") for b in boundaries]
+    if any(b >= c for b, c in itertools.pairwise(marks)):
+        raise ValueError(f"boundaries: expected strictly increasing integers, got {list(boundaries)!r}")
+    lrs = [nonnegative(v, "values") for v in values]
+    if len(lrs) != len(marks) + 1:
+        raise ValueError(
+            f"values: expected {len(marks) + 1} values (one more than boundaries), got {len(lrs)}"
+        )
+    return lrs[bisect.bisect_left(marks, t)]
+
+
+def cosine_annealing_lr(t: int, *, lr0: float, T_max: int, eta_min: float = 0.0) -> float:
+    """``CosineAnnealingLR`` (closed form): eta_min + (lr0 - eta_min) (1 + cos(pi t / T_max)) / 2.
+
+    lr0 at t = 0, eta_min at t = T_max; beyond T_max the cosine rises again, as PyTorch's does.
+    With eta_min = 0 this is seed 004's eta_0 (1 + cos(t pi / T)) / 2.
+    """
+    t, lr0, eta_min = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(eta_min, "eta_min")
+    T_max = positive_int(T_max, "T_max")
+    return eta_min + (lr0 - eta_min) * (1.0 + math.cos(math.pi * t / T_max)) / 2.0
+
+
+def _linear_factor(t: int, start: float, end: float, total: int) -> float:
+    """Factor going linearly from ``start`` at t = 0 to ``end`` at t = total, then staying."""
+    return start + (end - start) * min(t, total) / total
+
+
+def _pytorch_start_factor(start_factor: float) -> float:
+    """PyTorch's LinearLR check: 0 < start_factor <= 1."""
+    start = float(start_factor)
+    if not 0.0 < start <= 1.0:
+        raise ValueError(f"start_factor: expected a number in (0, 1], got {start_factor!r}")
+    return start
+
+
+def linear_lr(
+    t: int, *, lr0: float, start_factor: float = 1.0 / 3.0, end_factor: float = 1.0, total_iters: int = 5
+) -> float:
+    """``LinearLR``: lr0 * (start + (end - start) * min(t, total_iters) / total_iters).
+
+    PyTorch requires 0 < start_factor <= 1 and 0 <= end_factor <= 1.
+    """
+    t, lr0, start = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), _pytorch_start_factor(start_factor)
+    end = float(end_factor)
+    if not 0.0 <= end <= 1.0:
+        raise ValueError(f"end_factor: expected a number in [0, 1], got {end_factor!r}")
+    return lr0 * _linear_factor(t, start, end, positive_int(total_iters, "total_iters"))
+
+
+WARMUP_FORMS: dict[str, Callable[[float], float]] = {
+    # PyTorch LinearLR(start_factor, end_factor=1, total_iters=warmup_steps): starts at start_factor * lr0.
+    "pytorch": _pytorch_start_factor,
+    # Seed 004's gradual warm-up eta'_t = t / T * eta_0 (and HF's get_*_schedule_with_warmup): starts at 0,
+    # which is LinearLR with start_factor = 0, a value PyTorch refuses.
+    "from_zero": lambda start_factor: 0.0,
+}
+
+
+def linear_warmup_lr(
+    t: int,
+    *,
+    lr0: float,
+    warmup_steps: int,
+    start_factor: float = 1.0 / 3.0,
+    warmup_form: str = "pytorch",
+) -> float:
+    """Linear warm-up to lr0 over W = ``warmup_steps``, then lr0: lr0 * (s + (1 - s) min(t, W) / W).
+
+    s = ``start_factor`` for ``warmup_form="pytorch"`` (``LinearLR(start_factor, 1.0, W)``) and
+    s = 0 for ``"from_zero"`` (seed 004's eta'_t = t / T eta_0; HF's warm-up), ignoring start_factor.
+    """
+    start = choose(warmup_form, "warmup_form", WARMUP_FORMS)(start_factor)
+    t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    return lr0 * _linear_factor(t, start, 1.0, positive_int(warmup_steps, "warmup_steps"))
+
+
+def warmup_cosine_lr(
+    t: int, *, lr0: float, warmup_steps: int, total_steps: int, eta_min: float = 0.0
+) -> float:
+    """Linear warm-up from 0, then cosine decay to ``eta_min`` at ``total_steps``, for 0 <= t <= total_steps.
+
+    t < W: lr0 * t / W (``linear_warmup_lr`` with ``"from_zero"``); W <= t <= total_steps:
+    ``cosine_annealing_lr(t - W, T_max=total_steps - W)``. With eta_min = 0 this is Hugging Face's
+    ``get_cosine_schedule_with_warmup`` (num_cycles 0.5); W = 0 means no warm-up.
+    """
+    t = nonnegative_int(t, "t")
+    warmup, total = nonnegative_int(warmup_steps, "warmup_steps"), positive_int(total_steps, "total_steps")
+    if warmup >= total:
+        raise ValueError(f"warmup_steps: expected fewer than total_steps={total}, got {warmup}")
+    if t > total:
+        raise ValueError(f"t: expected an integer in [0, total_steps={total}], got {t}")
+    if t < warmup:
+        return linear_warmup_lr(t, lr0=lr0, warmup_steps=warmup, warmup_form="from_zero")
+    return cosine_annealing_lr(t - warmup, lr0=lr0, T_max=total - warmup, eta_min=eta_min)
+
+
+SCHEDULES: dict[str, Callable[..., float]] = {
+    "step_lr": step_lr,
+    "multistep_lr": multistep_lr,
+    "exponential_lr": exponential_lr,
+    "inverse_time_lr": inverse_time_lr,
+    "natural_exp_lr": natural_exp_lr,
+    "piecewise_constant_lr": piecewise_constant_lr,
+    "cosine_annealing_lr": cosine_annealing_lr,
+    "linear_lr": linear_lr,
+    "linear_warmup_lr": linear_warmup_lr,
+    "warmup_cosine_lr": warmup_cosine_lr,
+}
+
+
+def schedule_values(schedule: str, steps: int, **kwargs) -> np.ndarray:
+    """The lrs at t = 0, 1, ..., steps - 1 of ``schedule`` (a name in SCHEDULES); shape (steps,)."""
+    fn = choose(schedule, "schedule", SCHEDULES)
+    return np.array([fn(t, **kwargs) for t in range(positive_int(steps, "steps"))], dtype=np.float64)
