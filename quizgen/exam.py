@@ -1,0 +1,228 @@
+"""Exam specs, rosters, and building every student's paper.
+
+An exam spec (YAML)::
+
+    title: Midterm
+    course: DL101
+    seed: 20261123            # the exam seed; with the student id and slot it seeds each question
+    instructions: "Answer every part. Give real numbers to 4 significant figures."
+    sections:
+      - title: Convolution
+        pick: 2               # how many templates this section draws from its pool
+        topic: convolution    # pool filters: ids, topic, tags, difficulty (any combination)
+        difficulty: [1, 2]
+        points: 10            # points per question (parts are scaled to it)
+        order: shuffled       # or fixed: the order of this section's questions on each paper
+
+The templates a section uses are chosen once from the exam seed, so every student answers the
+same questions with their own numbers. Instance seed = stable_seed(exam seed, student id, slot):
+adding a student changes nobody else's paper, and regenerating is byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__, engine
+from .bank import Bank
+from .errors import BankError, SpecError
+from .manifest import Manifest, Question, StudentPaper
+from .models import Template
+from .sampling import make_rng
+from .seeding import stable_seed
+from .yamlio import LineDict, load_yaml
+
+_SPEC_KEYS = {"title": str, "course": str, "seed": int, "instructions": str, "sections": list}
+_SECTION_KEYS = {
+    "title": str,
+    "pick": int,
+    "ids": list,
+    "topic": str,
+    "tags": list,
+    "difficulty": (int, list),
+    "points": (int, float),
+    "order": str,
+}
+ORDERS = ("fixed", "shuffled")
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    templates: tuple[Template, ...]
+    points: float | None
+    order: str
+
+
+@dataclass(frozen=True)
+class ExamSpec:
+    title: str
+    course: str
+    seed: int
+    instructions: str
+    sections: tuple[Section, ...]
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    name: str
+    email: str = ""
+
+
+def _line(node, key=None) -> int:
+    return node.line_of(key) if isinstance(node, LineDict) else 0
+
+
+def _check_keys(node, allowed: dict, required: Iterable[str], source: str, where: str) -> None:
+    if not isinstance(node, dict):
+        raise SpecError("expected a mapping", source=source, where=where)
+    for key in node:
+        if key not in allowed:
+            raise SpecError(
+                f"unknown key {key!r}; expected one of {', '.join(allowed)}",
+                source=f"{source}:{_line(node, key)}",
+                where=where,
+            )
+    for key in required:
+        if key not in node:
+            raise SpecError(f"missing required key {key!r}", source=f"{source}:{_line(node)}", where=where)
+    for key, typ in allowed.items():
+        if key in node and (not isinstance(node[key], typ) or isinstance(node[key], bool)):
+            raise SpecError(
+                f"{key} has the wrong type ({type(node[key]).__name__})",
+                source=f"{source}:{_line(node, key)}",
+                where=where,
+            )
+
+
+def load_spec(path: str | Path, bank: Bank) -> ExamSpec:
+    """Read and validate an exam spec against the bank; errors name the file, line and fix."""
+    path = Path(path)
+    data = load_yaml(path, error=SpecError)
+    src = str(path)
+    _check_keys(data, _SPEC_KEYS, ("title", "seed", "sections"), src, "exam")
+    sections = []
+    used: set[str] = set()
+    for i, node in enumerate(data["sections"]):
+        where = f"sections[{i}]"
+        _check_keys(node, _SECTION_KEYS, ("pick",), src, where)
+        line = f"{src}:{_line(node)}"
+        order = node.get("order", "fixed")
+        if order not in ORDERS:
+            raise SpecError(
+                f"order must be one of {', '.join(ORDERS)}, got {order!r}", source=line, where=where
+            )
+        difficulty = node.get("difficulty")
+        try:
+            pool = bank.select(
+                ids=node.get("ids"), topic=node.get("topic"), tags=node.get("tags"), difficulty=difficulty
+            )
+        except BankError as exc:
+            raise SpecError(exc.message, source=line, where=where) from None
+        pool = [t for t in pool if t.id not in used]
+        pick = node["pick"]
+        if pick < 1 or pick > len(pool):
+            raise SpecError(
+                f"pick is {pick} but the filters match {len(pool)} unused template(s); "
+                "widen the filters or pick fewer (see 'quizgen bank list')",
+                source=line,
+                where=where,
+            )
+        if node.get("ids"):
+            chosen = pool[:pick]
+        else:
+            rng = make_rng(stable_seed(data["seed"], "section", i))
+            chosen = [pool[j] for j in sorted(rng.choice(len(pool), size=pick, replace=False))]
+        used.update(t.id for t in chosen)
+        points = node.get("points")
+        if points is not None and points <= 0:
+            raise SpecError(f"points must be > 0, got {points}", source=line, where=where)
+        sections.append(Section(node.get("title", f"Section {i + 1}"), tuple(chosen), points, order))
+    return ExamSpec(
+        title=data["title"],
+        course=data.get("course", ""),
+        seed=data["seed"],
+        instructions=data.get("instructions", ""),
+        sections=tuple(sections),
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+    )
+
+
+def load_roster(path: str | Path) -> list[Student]:
+    """A roster CSV with columns id, name and optionally email (header required)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise SpecError(f"cannot read the roster ({exc.strerror})", source=str(path)) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    if "id" not in header or "name" not in header:
+        raise SpecError(
+            "the first line must be a header with columns id,name (and optionally email)", source=f"{path}:1"
+        )
+    students, seen = [], {}
+    for lineno, row in enumerate(reader, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
+        sid = row.get("id", "")
+        if not sid:
+            raise SpecError("empty student id; every row needs an id", source=f"{path}:{lineno}")
+        if sid in seen:
+            raise SpecError(
+                f"student id {sid!r} already on line {seen[sid]}; ids must be unique",
+                source=f"{path}:{lineno}",
+            )
+        seen[sid] = lineno
+        students.append(Student(sid, row.get("name", ""), row.get("email", "")))
+    if not students:
+        raise SpecError("the roster has no students", source=str(path))
+    return students
+
+
+def build_paper(spec: ExamSpec, student: Student) -> StudentPaper:
+    """One student's paper: every question instance, numbered in this student's order."""
+    questions = []
+    slot = 0
+    number = 0
+    for s_index, section in enumerate(spec.sections):
+        slots = []
+        for template in section.templates:
+            slot += 1
+            slots.append((slot, template))
+        if section.order == "shuffled":
+            rng = make_rng(stable_seed(spec.seed, student.id, "order", s_index))
+            slots = [slots[j] for j in rng.permutation(len(slots))]
+        for q_slot, template in slots:
+            number += 1
+            seed = stable_seed(spec.seed, student.id, q_slot)
+            instance = engine.build_instance(template, seed, points=section.points)
+            questions.append(Question(number, q_slot, section.title, instance))
+    return StudentPaper(student.id, student.name, student.email, tuple(questions))
+
+
+def build_exam(
+    spec: ExamSpec, students: list[Student], *, progress: Callable[[Student], None] | None = None
+) -> Manifest:
+    """Every student's paper, in roster order."""
+    papers = []
+    for student in students:
+        papers.append(build_paper(spec, student))
+        if progress:
+            progress(student)
+    exam = {
+        "title": spec.title,
+        "course": spec.course,
+        "seed": spec.seed,
+        "instructions": spec.instructions,
+        "points": papers[0].points if papers else 0.0,
+        "quizgen_version": __version__,
+        "spec_sha256": spec.sha256,
+        "templates": [t.id for s in spec.sections for t in s.templates],
+    }
+    return Manifest(exam, tuple(papers))

@@ -1,0 +1,128 @@
+"""manifest.json: every student's questions, the authority for grading.
+
+Layout (``format`` is ``quizgen-manifest/1``)::
+
+    {"format": "quizgen-manifest/1",
+     "exam": {"title", "course", "seed", "points", "quizgen_version", "spec_sha256"},
+     "students": [{"id", "name", "email",
+                   "questions": [{"number": 1, "slot": 1, "section": "Convolution",
+                                  "instance": Instance.to_dict()}, ...]}, ...]}
+
+``number`` is the question's number as printed on that student's paper (the order may be
+shuffled per student); ``slot`` is its place in the exam spec, the same for everybody, and the
+third part of the instance seed. Response sheets name answers by printed number and part:
+``q{number}.{part}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SpecError
+from .fsutil import atomic_write_text
+from .models import Instance
+
+FORMAT = "quizgen-manifest/1"
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    slot: int
+    section: str
+    instance: Instance
+
+    def to_dict(self) -> dict:
+        return {
+            "number": self.number,
+            "slot": self.slot,
+            "section": self.section,
+            "instance": self.instance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Question:
+        return cls(int(d["number"]), int(d["slot"]), d.get("section", ""), Instance.from_dict(d["instance"]))
+
+
+@dataclass(frozen=True)
+class StudentPaper:
+    id: str
+    name: str
+    email: str
+    questions: tuple[Question, ...]
+
+    @property
+    def points(self) -> float:
+        return sum(q.instance.points for q in self.questions)
+
+    def question(self, number: int) -> Question:
+        for q in self.questions:
+            if q.number == number:
+                return q
+        raise KeyError(number)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "email": self.email,
+            "questions": [q.to_dict() for q in self.questions],
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> StudentPaper:
+        return cls(
+            str(d["id"]),
+            d.get("name", ""),
+            d.get("email", ""),
+            tuple(Question.from_dict(q) for q in d["questions"]),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    exam: Mapping
+    students: tuple[StudentPaper, ...]
+
+    def student(self, student_id: str) -> StudentPaper:
+        for s in self.students:
+            if s.id == student_id:
+                return s
+        raise KeyError(student_id)
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "exam": dict(self.exam), "students": [s.to_dict() for s in self.students]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Manifest:
+        return cls(d["exam"], tuple(StudentPaper.from_dict(s) for s in d["students"]))
+
+    def save(self, path: str | Path) -> None:
+        atomic_write_text(path, self.to_json())
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read a manifest; a missing, malformed or foreign file is a one-line :class:`SpecError`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"cannot read the manifest ({exc.strerror})", source=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"not valid JSON ({exc.msg}); regenerate it with 'quizgen generate'",
+            source=f"{path}:{exc.lineno}",
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise SpecError(f"not a quizgen manifest (expected format {FORMAT!r})", source=str(path))
+    try:
+        return Manifest.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"malformed manifest entry ({type(exc).__name__}: {exc})", source=str(path)) from None

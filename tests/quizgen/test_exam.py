@@ -1,0 +1,120 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from quizgen import exam, output
+from quizgen.errors import SpecError
+from quizgen.manifest import load_manifest
+
+EXAMS = Path(__file__).parent / "fixtures" / "exams"
+
+
+@pytest.fixture
+def spec(fixture_bank):
+    return exam.load_spec(EXAMS / "small.yaml", fixture_bank)
+
+
+def test_roster_reads_ids_names_and_optional_emails():
+    students = exam.load_roster(EXAMS / "roster.csv")
+    assert [s.id for s in students] == ["a1", "b2", "c3"]
+    assert students[1].email == ""
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("name,email\nx,y\n", "header with columns id,name"),
+        ("id,name\na,A\na,B\n", "already on line 2"),
+        ("id,name\n,A\n", "empty student id"),
+        ("id,name\n", "no students"),
+    ],
+)
+def test_bad_rosters_fail_with_the_line_and_fix(tmp_path, text, message):
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    with pytest.raises(SpecError, match=message):
+        exam.load_roster(path)
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("title: t\nseed: 1\nsections:\n  - {pick: 5, topic: regularization}\n", "pick is 5 but the filters match 1"),
+        ("title: t\nseed: 1\nsections:\n  - {pick: 1, topik: x}\n", "unknown key 'topik'"),
+        ("title: t\nseed: 1\nsections:\n  - {pick: 1, order: random}\n", "order must be one of"),
+        ("title: t\nsections: []\n", "missing required key 'seed'"),
+        ("title: t\nseed: 1\nsections:\n  - {pick: 1, ids: [no.such]}\n", "no template 'no.such'"),
+    ],
+)
+def test_bad_specs_fail_with_file_line_and_fix(tmp_path, fixture_bank, body, message):
+    path = tmp_path / "exam.yaml"
+    path.write_text(body)
+    with pytest.raises(SpecError, match=message) as info:
+        exam.load_spec(path, fixture_bank)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_papers_are_deterministic_and_independent_of_other_students(spec):
+    students = exam.load_roster(EXAMS / "roster.csv")
+    full = exam.build_exam(spec, students)
+    alone = exam.build_exam(spec, [students[1]])
+    assert full.students[1].to_dict() == alone.students[0].to_dict()
+    again = exam.build_exam(spec, students)
+    assert full.to_json() == again.to_json()
+    seeds = {s.questions[0].instance.seed for s in full.students}
+    assert len(seeds) == 3
+
+
+def test_points_per_question_follow_the_section(spec):
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    assert manifest.exam["points"] == pytest.approx(8)
+
+
+def test_write_exam_produces_every_file_and_a_loadable_manifest(tmp_path, spec):
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    written = output.write_exam(manifest, tmp_path / "out")
+    names = sorted(str(p.relative_to(tmp_path / "out")) for p in written)
+    assert "manifest.json" in names and "overview.html" in names and "responses_template.csv" in names
+    for sid in ("a1", "b2", "c3"):
+        for kind in ("papers", "keys"):
+            assert f"{kind}/{sid}.html" in names and f"{kind}/{sid}.md" in names
+    assert written[-1].name == "manifest.json"
+    loaded = load_manifest(tmp_path / "out" / "manifest.json")
+    assert loaded.to_dict() == json.loads(manifest.to_json())
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".quizgen-")]
+
+
+def test_paper_hides_answers_and_key_shows_them(tmp_path, spec):
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    paper = manifest.students[0]
+    html_paper = output.render_paper(manifest, paper, key=False, fmt="html")
+    html_key = output.render_paper(manifest, paper, key=True, fmt="html")
+    expected = output.answer_text(paper.questions[0].instance.part("c"))  # not among any options
+    assert expected not in html_paper and "Worked solution" not in html_paper
+    assert expected in html_key and "Worked solution" in html_key
+    assert "<math" in html_paper and "$" not in html_paper.split("<body>")[1].replace("$5", "")
+    assert "http" not in html_paper.replace("http://www.w3.org/1998/Math/MathML", "")
+
+
+def test_response_template_has_a_row_per_student_and_a_column_per_part(spec):
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    lines = output.response_template(manifest).splitlines()
+    assert lines[0] == "student_id,name,q1.a,q1.b,q1.c,q1.d"
+    assert [line.split(",")[0] for line in lines[1:]] == ["a1", "b2", "c3"]
+
+
+def test_a_failed_write_leaves_the_previous_exam_whole(tmp_path, spec, monkeypatch):
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    out = tmp_path / "out"
+    output.write_exam(manifest, out)
+    before = (out / "manifest.json").read_text()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(output, "response_template", boom)
+    with pytest.raises(RuntimeError):
+        output.write_exam(manifest, out)
+    assert (out / "manifest.json").read_text() == before
+    assert not [p for p in out.iterdir() if p.name.startswith(".quizgen-")]
