@@ -1,0 +1,164 @@
+import warnings
+
+import numpy as np
+import pytest
+
+from quizgen.reference.metrics import (
+    accuracy,
+    accuracy_from_confusion,
+    class_counts,
+    confusion_matrix,
+    f1,
+    fbeta,
+    precision,
+    recall,
+    scores_from_confusion,
+)
+
+# Three classes, ten samples.
+Y_TRUE = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+Y_PRED = [0, 0, 1, 2, 1, 1, 0, 2, 2, 1]
+# Rows true, columns predicted: class 0 -> 2 right, one as 1, one as 2; class 1 -> 2 right, one as 0;
+# class 2 -> 2 right, one as 1.
+CM = np.array([[2, 1, 1], [1, 2, 0], [0, 1, 2]])
+# TP = [2, 2, 2]; column sums [3, 4, 3] -> FP = [1, 2, 1]; row sums [4, 3, 3] -> FN = [2, 1, 1].
+
+
+def test_confusion_matrix_has_true_rows_and_predicted_columns():
+    np.testing.assert_array_equal(confusion_matrix(Y_TRUE, Y_PRED), CM)
+    np.testing.assert_array_equal(confusion_matrix(Y_TRUE, Y_PRED, layout="predicted_rows"), CM.T)
+    np.testing.assert_array_equal(confusion_matrix([0, 1], [1, 1], num_classes=4)[:2, :2], [[0, 1], [0, 1]])
+    assert confusion_matrix([0, 0], [0, 0]).shape == (2, 2)  # at least two classes
+
+
+def test_class_counts_hand_example():
+    tp, fp, fn, support = class_counts(CM)
+    np.testing.assert_array_equal(tp, [2, 2, 2])
+    np.testing.assert_array_equal(fp, [1, 2, 1])
+    np.testing.assert_array_equal(fn, [2, 1, 1])
+    np.testing.assert_array_equal(support, [4, 3, 3])
+
+
+def test_per_class_scores_hand_example():
+    p, r, f, support = scores_from_confusion(CM, average=None)
+    np.testing.assert_allclose(p, [2 / 3, 2 / 4, 2 / 3])
+    np.testing.assert_allclose(r, [2 / 4, 2 / 3, 2 / 3])
+    np.testing.assert_allclose(f, [4 / 7, 4 / 7, 4 / 6])  # 2TP / (2TP + FN + FP)
+    np.testing.assert_array_equal(support, [4, 3, 3])
+    np.testing.assert_allclose(precision(Y_TRUE, Y_PRED, average=None), p)
+
+
+def test_macro_micro_and_weighted_averages_hand_example():
+    # macro P = (2/3 + 1/2 + 2/3)/3 = 11/18; macro R = 11/18; macro F1 = (4/7 + 4/7 + 2/3)/3 = 38/63
+    assert precision(Y_TRUE, Y_PRED, average="macro") == pytest.approx(11 / 18)
+    assert recall(Y_TRUE, Y_PRED, average="macro") == pytest.approx(11 / 18)
+    assert f1(Y_TRUE, Y_PRED, average="macro") == pytest.approx(38 / 63)
+    # micro: TP 6, FP 4, FN 4 -> 0.6 = accuracy (6 of 10 on the diagonal)
+    for fn in (precision, recall, f1):
+        assert fn(Y_TRUE, Y_PRED, average="micro") == pytest.approx(0.6)
+    assert accuracy(Y_TRUE, Y_PRED) == pytest.approx(0.6)
+    # weighted by support [4, 3, 3]: P = (4·2/3 + 3·1/2 + 3·2/3)/10 = 37/60; R = accuracy = 0.6
+    assert precision(Y_TRUE, Y_PRED, average="weighted") == pytest.approx(37 / 60)
+    assert recall(Y_TRUE, Y_PRED, average="weighted") == pytest.approx(0.6)
+    # macro F1 is the mean of per-class F1, not the F1 of macro P and R (2·(11/18)²/(22/18) = 11/18)
+    assert f1(Y_TRUE, Y_PRED, average="macro") != pytest.approx(11 / 18)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_micro_f1_equals_accuracy_for_single_label_multiclass(seed):
+    rng = np.random.default_rng(seed)
+    y_true, y_pred = rng.integers(0, 4, size=30), rng.integers(0, 4, size=30)
+    acc = accuracy(y_true, y_pred)
+    assert acc == pytest.approx(np.mean(y_true == y_pred))
+    for fn in (precision, recall, f1):
+        assert fn(y_true, y_pred, average="micro") == pytest.approx(acc)
+    assert recall(y_true, y_pred, average="weighted") == pytest.approx(acc)
+
+
+def test_binary_scores_hand_example():
+    y_true = [1, 1, 1, 0, 0, 0, 0, 1]
+    y_pred = [1, 0, 1, 1, 0, 1, 0, 1]
+    # positive class 1: TP 3 (idx 0, 2, 7), FN 1 (idx 1), FP 2 (idx 3, 5), TN 2
+    assert precision(y_true, y_pred) == pytest.approx(3 / 5)
+    assert recall(y_true, y_pred) == pytest.approx(3 / 4)
+    assert f1(y_true, y_pred) == pytest.approx(2 / 3)  # 6 / (6 + 1 + 2)
+    assert fbeta(y_true, y_pred, beta=2.0) == pytest.approx(5 / 7)  # 15 / (15 + 4·1 + 2)
+    assert fbeta(y_true, y_pred, beta=0.5) == pytest.approx(0.625)  # 3.75 / (3.75 + 0.25 + 2)
+    # positive class 0: TP 2 (idx 4, 6), FP 1 (idx 1), FN 2 (idx 3, 5)
+    assert precision(y_true, y_pred, pos_label=0) == pytest.approx(2 / 3)
+    assert recall(y_true, y_pred, pos_label=0) == pytest.approx(1 / 2)
+    assert scores_from_confusion(confusion_matrix(y_true, y_pred), average="binary").support == 4
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0, 2.0, 3.0])
+def test_f_score_from_counts_equals_note_002_formula_in_precision_and_recall(beta):
+    # Note 002 (7.4): F = (α² + 1) P R / (α² P + R); larger α favours recall.
+    rng = np.random.default_rng(int(beta * 10))
+    y_true, y_pred = rng.integers(0, 2, size=40), rng.integers(0, 2, size=40)
+    p, r = precision(y_true, y_pred), recall(y_true, y_pred)
+    assert fbeta(y_true, y_pred, beta=beta) == pytest.approx((beta**2 + 1) * p * r / (beta**2 * p + r))
+
+
+def test_fbeta_with_large_beta_approaches_recall_and_with_zero_beta_is_precision():
+    y_true = [1, 1, 1, 0, 0, 0, 0, 1]
+    y_pred = [1, 0, 1, 1, 0, 1, 0, 1]
+    assert fbeta(y_true, y_pred, beta=0.0) == pytest.approx(3 / 5)
+    assert fbeta(y_true, y_pred, beta=1e4) == pytest.approx(3 / 4, rel=1e-6)
+
+
+def test_zero_division_gives_zero_without_warning():
+    y_true, y_pred = [1, 0, 1], [0, 0, 0]  # nothing predicted positive
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert precision(y_true, y_pred) == 0.0
+        assert recall(y_true, y_pred) == 1 / 2 * 0  # TP 0 of 2 positives
+        assert f1(y_true, y_pred) == 0.0
+        assert recall([0, 0], [1, 0]) == 0.0  # no true positives exist
+        assert precision([0, 0], [0, 0]) == 0.0  # class 1 appears nowhere
+
+
+def test_macro_average_skips_classes_absent_from_both_label_lists_like_sklearn():
+    # Class 1 never appears. Class 0: P = 1/2 (idx 0, 2 predicted 0), class 2: P = 1/1.
+    y_true, y_pred = [0, 2, 2], [0, 2, 0]
+    assert precision(y_true, y_pred, average="macro") == pytest.approx(0.75)
+    np.testing.assert_allclose(precision(y_true, y_pred, average=None), [0.5, 0.0, 1.0])
+
+
+def test_reading_a_predicted_rows_table_as_true_rows_swaps_precision_and_recall():
+    table = confusion_matrix(Y_TRUE, Y_PRED, layout="predicted_rows")  # note 002's Table 7.1 layout
+    right = scores_from_confusion(table, average=None, layout="predicted_rows")
+    misread = scores_from_confusion(table, average=None)
+    np.testing.assert_allclose(right.precision, [2 / 3, 2 / 4, 2 / 3])
+    np.testing.assert_allclose(misread.precision, right.recall)
+    np.testing.assert_allclose(misread.recall, right.precision)
+    assert accuracy_from_confusion(table) == accuracy_from_confusion(CM) == pytest.approx(0.6)
+
+
+def test_labels_may_be_bools_or_integral_floats():
+    assert accuracy([True, False, True], [True, True, True]) == pytest.approx(2 / 3)
+    assert precision([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: accuracy([0, 1], [0, 1, 1]), "y_pred: expected 2 labels like y_true"),
+        (lambda: accuracy([], []), "y_true: expected a non-empty 1-D"),
+        (lambda: accuracy([[0, 1]], [[0, 1]]), "y_true: expected a non-empty 1-D"),
+        (lambda: accuracy([0, -1], [0, 1]), "y_true: expected class labels >= 0"),
+        (lambda: accuracy([0, 1], [0.5, 1]), "y_pred: expected integer class labels"),
+        (lambda: accuracy(["a", "b"], ["a", "b"]), "y_true: expected integer class labels"),
+        (lambda: confusion_matrix([0, 3], [0, 1], num_classes=3), "num_classes: expected more than"),
+        (lambda: confusion_matrix([0], [0], layout="sklearn"), "layout: unknown value 'sklearn'"),
+        (lambda: precision(Y_TRUE, Y_PRED), "average: 'binary' needs 2 classes, got 3"),
+        (lambda: precision([0, 1], [0, 1], average="samples"), "average: unknown value 'samples'"),
+        (lambda: precision([0, 1], [0, 1], pos_label=2), "pos_label: expected 0 or 1"),
+        (lambda: fbeta([0, 1], [0, 1], beta=-1.0), "beta: expected a number >= 0"),
+        (lambda: scores_from_confusion([[1, 2, 3]]), r"cm: expected a square \(K, K\)"),
+        (lambda: scores_from_confusion([[1, -1], [0, 1]]), "cm: expected non-negative counts"),
+        (lambda: accuracy_from_confusion([[0, 0], [0, 0]]), "cm: expected at least one sample"),
+    ],
+)
+def test_metrics_reject_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
