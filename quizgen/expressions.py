@@ -57,11 +57,32 @@ def template_names(source: str) -> frozenset[str]:
     return frozenset(jinja2.meta.find_undeclared_variables(ENV.parse(source)))
 
 
+_NAME_ONLY = re.compile(r"^\s*([A-Za-z_]\w*)\s*$")
+
+
+@lru_cache(maxsize=4096)
+def _evaluator(source: str):
+    """A fast path for the commonest argument, a bare name (a jinja context costs ~40 µs)."""
+    m = _NAME_ONLY.match(source)
+    if m and m.group(1) not in BUILTIN_NAMES:
+        name = m.group(1)
+
+        def lookup(context: dict):
+            try:
+                return context[name]
+            except KeyError:
+                raise jinja2.UndefinedError(f"{name!r} is undefined") from None
+
+        return lookup
+    compiled = compile_expression(source)
+    return lambda context: compiled(**context)
+
+
 def evaluate(source, context: dict):
     """Evaluate an argument: a string is an expression; lists and dicts are evaluated inside;
     numbers, booleans and None are literals."""
     if isinstance(source, str):
-        return compile_expression(source)(**context)
+        return _evaluator(source)(context)
     if isinstance(source, list):
         return [evaluate(s, context) for s in source]
     if isinstance(source, dict):
