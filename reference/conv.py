@@ -1,0 +1,295 @@
+"""2-D convolution, NCHW and float64, with ``torch.nn.functional.conv2d`` semantics.
+
+For input x (N, C_in, H, W), weight w (C_out, C_in/groups, kH, kW) and bias b (C_out,),
+output channel o of group g = o // (C_out/groups) reads only input channels
+c in [g·C_in/groups, (g+1)·C_in/groups):
+
+    out[n, o, i, j] = b[o] + Σ_{c, p, q} w[o, c, p, q] · x_pad[n, g·C_in/groups + c, s_h·i + d_h·p, s_w·j + d_w·q]
+
+(cross-correlation: what deep learning, and PyTorch, call "convolution"), and along each axis
+
+    size_out = floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1.
+
+Conventions, so a textbook mistake is computed by the same code as the answer:
+  - ``convention``: ``"cross_correlation"`` (PyTorch) or ``"convolution"``, the signal-processing
+    convolution, which is cross-correlation with the kernel flipped in both spatial axes.
+  - ``rounding`` (output sizes): ``"floor"`` (PyTorch); ``"exact"``, the formula
+    (W - F + 2P)/S + 1 of course notes 000 and 001 taken literally (a fraction when S does not
+    divide); ``"ceil"`` (the rounding of ``ceil_mode`` pooling, a mistake for convolution).
+
+Course note 001 (section 3.2.3) prints the 3×3 map [[4, 3, 4], [2, 4, 3], [2, 3, 4]] for a 5×5
+image that gives [[4, 3, 3], [2, 3, 3], [2, 3, 4]]; the printed map belongs to the image of note 004
+(row 1 = 0 1 1 1 0), see tests/reference/test_conv.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, pair, positive_int
+
+__all__ = [
+    "ConvCache",
+    "ConvForward",
+    "ConvGrads",
+    "conv2d_backward",
+    "conv2d_forward",
+    "conv_output_shape",
+    "conv_output_size",
+    "conv_param_count",
+    "receptive_field",
+]
+
+
+# Output size from span = size + 2p - d(k - 1) - 1 and the stride: rounding(span / stride) + 1.
+_ROUNDINGS: dict[str, Callable[[int, int], float]] = {
+    "floor": lambda span, stride: span // stride + 1,
+    "ceil": lambda span, stride: -(-span // stride) + 1,
+    "exact": lambda span, stride: span / stride + 1,
+}
+
+
+def _flip(w: np.ndarray) -> np.ndarray:
+    return w[:, :, ::-1, ::-1]
+
+
+# The kernel that cross-correlation is run with; each map is its own inverse, so the same map
+# turns the cross-correlation weight gradient back into the gradient of ``w``.
+_CONVENTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "cross_correlation": lambda w: w,
+    "convolution": _flip,
+}
+
+
+class ConvCache(NamedTuple):
+    """What ``conv2d_backward`` needs: the im2col matrix, the kernel actually applied, geometry."""
+
+    cols: np.ndarray  # (groups, N·H_out·W_out, C_in/groups·kH·kW)
+    w_applied: np.ndarray  # (C_out, C_in/groups, kH, kW), flipped for "convolution"
+    x_shape: tuple[int, int, int, int]
+    out_shape: tuple[int, int, int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    groups: int
+    convention: str
+    has_bias: bool
+
+
+class ConvForward(NamedTuple):
+    out: np.ndarray  # (N, C_out, H_out, W_out)
+    cache: ConvCache
+
+
+class ConvGrads(NamedTuple):
+    dx: np.ndarray  # (N, C_in, H, W)
+    dw: np.ndarray  # (C_out, C_in/groups, kH, kW)
+    db: np.ndarray | None  # (C_out,), or None when the forward had no bias
+
+
+def _window_count(size: int, kernel: int, stride: int, padding: int, dilation: int, rounding: str) -> float:
+    """rounding((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1, unchecked."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    return choose(rounding, "rounding", _ROUNDINGS)(span, stride)
+
+
+def _checked_size(size, kernel, stride, padding, dilation, rounding, axis: str = "") -> float:
+    size = positive_int(size, f"size{axis}")
+    kernel = positive_int(kernel, f"kernel{axis}")
+    stride = positive_int(stride, f"stride{axis}")
+    padding = nonnegative_int(padding, f"padding{axis}")
+    dilation = positive_int(dilation, f"dilation{axis}")
+    extent = dilation * (kernel - 1) + 1
+    if extent > size + 2 * padding:
+        raise ValueError(
+            f"kernel{axis}: the kernel (size {kernel}, dilation {dilation}, so extent {extent}) is larger "
+            f"than the padded input size {size + 2 * padding} (size {size} + 2·padding {padding})"
+        )
+    return _window_count(size, kernel, stride, padding, dilation, rounding)
+
+
+def conv_output_size(size, kernel, *, stride=1, padding=0, dilation=1, rounding: str = "floor"):
+    """Output length of a convolution along one axis (all arguments ints):
+
+        floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1.
+
+    ``rounding="exact"`` returns the unrounded (W - F + 2P)/S + 1 of the course notes (a float);
+    ``"ceil"`` rounds up. ValueError if the dilated kernel is larger than the padded input.
+    """
+    return _checked_size(size, kernel, stride, padding, dilation, rounding)
+
+
+def _dims4(shape, name: str) -> tuple[int, int, int, int]:
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise ValueError(f"{name}: expected 4 sizes, got {shape!r}") from None
+    if len(dims) != 4:
+        raise ValueError(f"{name}: expected 4 sizes, got {dims}")
+    return tuple(positive_int(d, name) for d in dims)  # type: ignore[return-value]
+
+
+def conv_output_shape(
+    input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1
+) -> tuple[int, int, int, int]:
+    """(N, C_out, H_out, W_out) for input (N, C_in, H, W) and weight (C_out, C_in/groups, kH, kW);
+    each spatial size is ``conv_output_size``. stride, padding, dilation: int or (h, w)."""
+    n, c_in, h, w = _dims4(input_shape, "input_shape")
+    c_out, c_group, kh, kw = _dims4(weight_shape, "weight_shape")
+    groups = positive_int(groups, "groups")
+    if c_out % groups:
+        raise ValueError(
+            f"groups: out_channels {c_out} (weight_shape[0]) is not divisible by groups {groups}"
+        )
+    if c_in != groups * c_group:
+        raise ValueError(
+            f"input_shape: expected {groups * c_group} input channels (groups {groups} × "
+            f"weight_shape[1] {c_group}), got {c_in}"
+        )
+    (sh, sw), (ph, pw), (dh, dw) = _geometry(stride, padding, dilation)
+    ho = _checked_size(h, kh, sh, ph, dh, "floor", " (height)")
+    wo = _checked_size(w, kw, sw, pw, dw, "floor", " (width)")
+    return (n, c_out, int(ho), int(wo))
+
+
+def _geometry(stride, padding, dilation) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    return pair(stride, "stride"), pair(padding, "padding", low=0), pair(dilation, "dilation")
+
+
+def _windows(xp: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
+    """View (N, C, H_out, W_out, kH, kW) of the padded xp: window (i, j) starts at (s_h·i, s_w·j)
+    and takes every d-th element. xp must be at least s·(out - 1) + d·(k - 1) + 1 long per axis."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    return view[:, :, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, ::dh, ::dw]
+
+
+def _scatter_windows(cols: np.ndarray, padded_shape, stride, dilation) -> np.ndarray:
+    """Adjoint of ``_windows``: add each window entry of cols (N, C, H_out, W_out, kH, kW) back to
+    the padded position it was read from (overlapping windows add up)."""
+    _, _, ho, wo, kh, kw = cols.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    out = np.zeros(padded_shape)
+    for p in range(kh):  # a loop over kernel offsets, never over output pixels
+        for q in range(kw):
+            out[:, :, p * dh : p * dh + sh * (ho - 1) + 1 : sh, q * dw : q * dw + sw * (wo - 1) + 1 : sw] += (
+                cols[:, :, :, :, p, q]
+            )
+    return out
+
+
+def conv2d_forward(
+    x, w, b=None, *, stride=1, padding=0, dilation=1, groups=1, convention: str = "cross_correlation"
+) -> ConvForward:
+    """2-D convolution as ``F.conv2d`` (zero padding). Shapes: x (N, C_in, H, W),
+    w (C_out, C_in/groups, kH, kW), b (C_out,) or None; out (N, C_out, H_out, W_out) with
+
+        out[n, o, i, j] = b[o] + Σ w[o, c, p, q] · x_pad[n, g·C_in/groups + c, s_h·i + d_h·p, s_w·j + d_w·q],
+
+    g = o // (C_out/groups). ``convention="convolution"`` runs the same sum with w flipped in both
+    spatial axes (true convolution). Computed as an im2col matrix product per group.
+    """
+    x = as_float_array(x, "x", ndim=4)
+    w = as_float_array(w, "w", ndim=4)
+    w_applied = choose(convention, "convention", _CONVENTIONS)(w)
+    n, c_out, ho, wo = conv_output_shape(
+        x.shape, w.shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+    )
+    if b is not None:
+        b = as_float_array(b, "b", ndim=1)
+        check_shape(b, "b", (c_out,))
+    stride, (ph, pw), dilation = _geometry(stride, padding, dilation)
+    _, c_group, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    win = _windows(xp, (kh, kw), stride, dilation, (ho, wo))  # (N, C_in, H_out, W_out, kH, kW)
+    # (groups, N·H_out·W_out, C_in/groups·kH·kW) @ (groups, C_in/groups·kH·kW, C_out/groups)
+    cols = (
+        win.reshape(n, groups, c_group, ho, wo, kh, kw)
+        .transpose(1, 0, 3, 4, 2, 5, 6)
+        .reshape(groups, n * ho * wo, c_group * kh * kw)
+    )
+    kernels = w_applied.reshape(groups, c_out // groups, c_group * kh * kw).transpose(0, 2, 1)
+    out = (cols @ kernels).reshape(groups, n, ho, wo, c_out // groups)
+    out = out.transpose(1, 0, 4, 2, 3).reshape(n, c_out, ho, wo)
+    if b is not None:
+        out = out + b[None, :, None, None]
+    cache = ConvCache(
+        cols,
+        w_applied,
+        x.shape,
+        (n, c_out, ho, wo),
+        stride,
+        (ph, pw),
+        dilation,
+        groups,
+        convention,
+        b is not None,
+    )
+    return ConvForward(out, cache)
+
+
+def conv2d_backward(dout, cache: ConvCache) -> ConvGrads:
+    """Gradients of ``sum(out · dout)``: dout (N, C_out, H_out, W_out) -> dx (N, C_in, H, W),
+    dw (C_out, C_in/groups, kH, kW), db (C_out,) = Σ_{n,i,j} dout (None without bias).
+    dw = dout ⋆ windows of x; dx adds dout · w back over every window (col2im)."""
+    dout = as_float_array(dout, "dout", ndim=4)
+    check_shape(dout, "dout", cache.out_shape)
+    n, c_out, ho, wo = cache.out_shape
+    _, c_in, h, w = cache.x_shape
+    _, c_group, kh, kw = cache.w_applied.shape
+    groups = cache.groups
+    (ph, pw) = cache.padding
+    dout_g = dout.reshape(n, groups, c_out // groups, ho, wo).transpose(1, 0, 3, 4, 2)
+    dout_g = dout_g.reshape(groups, n * ho * wo, c_out // groups)
+    dw_applied = (cache.cols.transpose(0, 2, 1) @ dout_g).transpose(0, 2, 1).reshape(c_out, c_group, kh, kw)
+    dw = choose(cache.convention, "convention", _CONVENTIONS)(dw_applied)
+    kernels = cache.w_applied.reshape(groups, c_out // groups, c_group * kh * kw)
+    dcols = (dout_g @ kernels).reshape(groups, n, ho, wo, c_group, kh, kw)
+    dcols = dcols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(n, c_in, ho, wo, kh, kw)
+    dxp = _scatter_windows(dcols, (n, c_in, h + 2 * ph, w + 2 * pw), cache.stride, cache.dilation)
+    dx = dxp[:, :, ph : ph + h, pw : pw + w]
+    db = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None
+    return ConvGrads(np.ascontiguousarray(dx), np.ascontiguousarray(dw), db)
+
+
+def conv_param_count(in_channels, out_channels, kernel, *, groups=1, bias=True) -> int:
+    """Learnable parameters of ``nn.Conv2d``: (kH·kW·C_in/groups + [bias]) · C_out; kernel int or
+    (kH, kW). Course note 000: 10 filters 3×3×3 -> (3·3·3 + 1)·10 = 280."""
+    c_in = positive_int(in_channels, "in_channels")
+    c_out = positive_int(out_channels, "out_channels")
+    kh, kw = pair(kernel, "kernel")
+    groups = positive_int(groups, "groups")
+    if not isinstance(bias, (bool, np.bool_)):
+        raise ValueError(f"bias: expected True or False, got {bias!r}")
+    for name, channels in (("in_channels", c_in), ("out_channels", c_out)):
+        if channels % groups:
+            raise ValueError(f"{name}: {channels} is not divisible by groups {groups}")
+    return (kh * kw * (c_in // groups) + int(bias)) * c_out
+
+
+def receptive_field(
+    kernels: Sequence[int], strides: Sequence[int], dilations: Sequence[int] | None = None
+) -> int:
+    """Receptive field (in input pixels, per axis) of one output of a stack of conv/pool layers:
+
+    r = 1 + Σ_l (k_eff_l - 1) · Π_{i<l} s_i,    k_eff = d·(k - 1) + 1.
+    """
+    ks, ss = list(kernels), list(strides)
+    ds = [1] * len(ks) if dilations is None else list(dilations)
+    if not len(ks) == len(ss) == len(ds):
+        raise ValueError(
+            f"kernels, strides, dilations: expected one entry per layer, got lengths "
+            f"{len(ks)}, {len(ss)}, {len(ds)}"
+        )
+    field, jump = 1, 1
+    for i, (k, s, d) in enumerate(zip(ks, ss, ds, strict=True)):
+        k = positive_int(k, f"kernels[{i}]")
+        s = positive_int(s, f"strides[{i}]")
+        d = positive_int(d, f"dilations[{i}]")
+        field += d * (k - 1) * jump
+        jump *= s
+    return field
