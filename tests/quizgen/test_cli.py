@@ -1,0 +1,73 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from quizgen.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VALID = str(FIXTURES / "banks" / "valid")
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_bank_list_json_includes_the_extra_bank():
+    result = run("bank", "list", "--bank", VALID, "--topic", "regularization", "--json")
+    assert result.exit_code == 0
+    ids = [t["id"] for t in json.loads(result.output)]
+    assert "fixture.l2_chain" in ids
+
+
+def test_preview_prints_question_answers_mistakes_and_solution():
+    result = run("preview", "fixture.l2_chain", "--bank", VALID, "--seed", "3")
+    assert result.exit_code == 0
+    for fragment in ("L2 penalty", "answer:", "mistake half_convention", "Worked solution"):
+        assert fragment in result.output
+
+
+def test_generate_writes_the_exam_and_reports_json(tmp_path):
+    out = tmp_path / "out"
+    result = run(
+        "generate",
+        str(FIXTURES / "exams" / "small.yaml"),
+        "--bank",
+        VALID,
+        "--roster",
+        str(FIXTURES / "exams" / "roster.csv"),
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["students"] == 3 and (out / "manifest.json").exists()
+
+
+def test_user_errors_are_one_line_with_exit_status_2(tmp_path):
+    spec = tmp_path / "exam.yaml"
+    spec.write_text("title: t\nseed: 1\nsections:\n  - {pick: 9, topic: regularization}\n")
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            str(spec),
+            "--bank",
+            VALID,
+            "--roster",
+            str(FIXTURES / "exams" / "roster.csv"),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "exam.yaml:4" in lines[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_template_is_a_one_line_error():
+    result = CliRunner().invoke(main, ["preview", "no.such", "--bank", VALID])
+    assert result.exit_code == 2 and "no template 'no.such'" in result.output
