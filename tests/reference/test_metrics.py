@@ -111,7 +111,7 @@ def test_zero_division_gives_zero_without_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert precision(y_true, y_pred) == 0.0
-        assert recall(y_true, y_pred) == 1 / 2 * 0  # TP 0 of 2 positives
+        assert recall(y_true, y_pred) == 0.0  # TP 0 of 2 positives
         assert f1(y_true, y_pred) == 0.0
         assert recall([0, 0], [1, 0]) == 0.0  # no true positives exist
         assert precision([0, 0], [0, 0]) == 0.0  # class 1 appears nowhere
