@@ -1,0 +1,224 @@
+"""2-D max and average pooling, NCHW and float64, with ``F.max_pool2d`` / ``F.avg_pool2d`` semantics.
+
+Output length along each axis (stride defaults to the kernel size):
+
+    out = floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1,
+
+or with ``ceil_mode`` the same with ceil, then out -= 1 if (out - 1)·stride >= size + padding (a
+last window that would start in the right padding is dropped). PyTorch also requires
+padding <= kernel // 2. Without padding this is the course notes' (W - F)/S + 1, floored.
+
+Max pooling pads with -inf and takes, in each window, the first maximum in row-major order
+(PyTorch's CPU kernel compares with ``>``; a NaN wins, the last NaN in the window). The backward
+sends each output gradient to that element; overlapping windows add up.
+
+Average pooling divides the window sum (zero padding) by, with window rows [h0, h0 + k) where
+h0 = i·stride - padding (and the same for columns):
+  - ``count_include_pad=True``: (min(h0 + k, H + padding) - h0) · (same for width): the window
+    clipped to the padded input, so padding counts but a ``ceil_mode`` overhang does not;
+  - ``count_include_pad=False``: the number of real input elements in the window;
+  - ``divisor_override``: that integer, always.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_shape, nonnegative_int, pair, positive_int
+from .conv import _scatter_windows, _window_count, _windows
+
+__all__ = [
+    "PoolCache",
+    "PoolForward",
+    "avgpool2d_backward",
+    "avgpool2d_forward",
+    "maxpool2d_backward",
+    "maxpool2d_forward",
+    "pool_output_size",
+]
+
+# ceil_mode -> the rounding of the output-size formula (the formula itself lives in conv).
+_ROUNDING_OF_CEIL_MODE = {False: "floor", True: "ceil"}
+
+
+class _Geometry(NamedTuple):
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    out_hw: tuple[int, int]
+    padded_shape: tuple[int, int, int, int]  # padded and, for ceil_mode overhangs, extended
+    pad_width: tuple  # np.pad widths that make padded_shape from the input
+
+
+class PoolCache(NamedTuple):
+    """What the backward needs: the geometry, the input shape, and per window the flat kernel
+    offset of the max (max pooling) or the divisor (average pooling)."""
+
+    geometry: _Geometry
+    x_shape: tuple[int, int, int, int]
+    argmax: np.ndarray | None  # (N, C, H_out, W_out) offsets p·kW + q; -1 where no input element
+    divisor: np.ndarray | None  # (H_out, W_out)
+
+
+class PoolForward(NamedTuple):
+    out: np.ndarray  # (N, C, H_out, W_out)
+    cache: PoolCache
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name}: expected True or False, got {value!r}")
+    return bool(value)
+
+
+def pool_output_size(size, kernel, *, stride=None, padding=0, dilation=1, ceil_mode=False) -> int:
+    """Output length of max/avg pooling along one axis (ints; stride None means kernel):
+
+        out = floor_or_ceil((size + 2p - d·(k - 1) - 1) / s) + 1,  then with ceil_mode
+        out -= 1 if (out - 1)·s >= size + p.
+
+    ValueError if padding > kernel // 2 or out < 1 (PyTorch's checks).
+    """
+    size = positive_int(size, "size")
+    kernel = positive_int(kernel, "kernel")
+    stride = kernel if stride is None else positive_int(stride, "stride")
+    padding = nonnegative_int(padding, "padding")
+    dilation = positive_int(dilation, "dilation")
+    ceil_mode = _flag(ceil_mode, "ceil_mode")
+    if padding > kernel // 2:
+        raise ValueError(
+            f"padding: expected at most kernel // 2 = {kernel // 2} (half the kernel size {kernel}), "
+            f"got {padding}"
+        )
+    out = int(_window_count(size, kernel, stride, padding, dilation, _ROUNDING_OF_CEIL_MODE[ceil_mode]))
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    if out < 1:
+        extent = dilation * (kernel - 1) + 1
+        raise ValueError(
+            f"kernel: the window (size {kernel}, dilation {dilation}, so extent {extent}) does not fit "
+            f"the padded input size {size + 2 * padding}; output size would be {out}"
+        )
+    return out
+
+
+def _geometry(x_shape, kernel, stride, padding, dilation, ceil_mode) -> _Geometry:
+    kernel = pair(kernel, "kernel")
+    stride = kernel if stride is None else pair(stride, "stride")
+    padding = pair(padding, "padding", low=0)
+    dilation = pair(dilation, "dilation")
+    ceil_mode = _flag(ceil_mode, "ceil_mode")
+    n, c, h, w = x_shape
+    out_hw, widths, padded = [], [(0, 0), (0, 0)], [n, c]
+    for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation, strict=True):
+        out = pool_output_size(size, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+        needed = s * (out - 1) + d * (k - 1) + 1  # last window end; beyond size + 2p in ceil_mode
+        extra = max(0, needed - (size + 2 * p))
+        out_hw.append(out)
+        widths.append((p, p + extra))
+        padded.append(size + 2 * p + extra)
+    return _Geometry(kernel, stride, padding, dilation, tuple(out_hw), tuple(padded), tuple(widths))
+
+
+def _input(x) -> np.ndarray:
+    x = as_float_array(x, "x", ndim=4)
+    if 0 in x.shape:
+        raise ValueError(f"x: expected a non-empty (N, C, H, W) array, got shape {x.shape}")
+    return x
+
+
+def _crop(padded: np.ndarray, geo: _Geometry, x_shape) -> np.ndarray:
+    (ph, pw), (_, _, h, w) = geo.padding, x_shape
+    return np.ascontiguousarray(padded[:, :, ph : ph + h, pw : pw + w])
+
+
+def maxpool2d_forward(x, kernel, *, stride=None, padding=0, dilation=1, ceil_mode=False) -> PoolForward:
+    """Max pooling as ``F.max_pool2d``: x (N, C, H, W) -> out (N, C, H_out, W_out),
+
+        out[n, c, i, j] = max_{p, q} x_pad[n, c, s_h·i + d_h·p, s_w·j + d_w·q]   (x_pad: -inf padding).
+
+    kernel, stride (default kernel), padding, dilation: int or (h, w). The cache records the first
+    maximum in row-major window order (the last NaN if the window has one), as PyTorch does.
+    """
+    x = _input(x)
+    geo = _geometry(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    n, c = x.shape[:2]
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
+    xp = np.pad(x, geo.pad_width, constant_values=-np.inf)
+    real = np.pad(np.ones((1, 1, *x.shape[2:]), dtype=bool), geo.pad_width, constant_values=False)
+    values = _windows(xp, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(n, c, ho, wo, kh * kw)
+    inside = _windows(real, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(1, 1, ho, wo, kh * kw)
+    out = values.max(axis=-1)  # NaN propagates; an all-padding window (dilation) gives -inf
+    is_nan = np.isnan(values)
+    first_max = np.argmax(inside & (values == out[..., None]), axis=-1)
+    last_nan = kh * kw - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
+    argmax = np.where(is_nan.any(axis=-1), last_nan, first_max)
+    argmax = np.where(inside.any(axis=-1), argmax, -1)  # no input element: no gradient
+    return PoolForward(out, PoolCache(geo, x.shape, argmax, None))
+
+
+def maxpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
+    """dx (N, C, H, W) from dout (N, C, H_out, W_out): each dout[n, c, i, j] is added to the
+    input element that was the max of window (i, j); overlapping windows add up."""
+    geo = cache.geometry
+    n, c = cache.x_shape[:2]
+    dout = as_float_array(dout, "dout", ndim=4)
+    check_shape(dout, "dout", (n, c, *geo.out_hw))
+    (kh, kw) = geo.kernel
+    chosen = cache.argmax[..., None] == np.arange(kh * kw)
+    cols = np.where(chosen, dout[..., None], 0.0).reshape(*dout.shape, kh, kw)
+    return _crop(_scatter_windows(cols, geo.padded_shape, geo.stride, geo.dilation), geo, cache.x_shape)
+
+
+def _divisors(size: int, out: int, k: int, s: int, p: int, count_include_pad: bool) -> np.ndarray:
+    """Per-axis divisor of each window [h0, h0 + k), h0 = i·s - p: its length clipped to the padded
+    input [-p, size + p), or (count_include_pad=False) to the input [0, size)."""
+    start = np.arange(out) * s - p
+    end = np.minimum(start + k, size + p)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def avgpool2d_forward(
+    x, kernel, *, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None
+) -> PoolForward:
+    """Average pooling as ``F.avg_pool2d``: x (N, C, H, W) -> out (N, C, H_out, W_out),
+
+        out[n, c, i, j] = Σ_{p, q} x_pad[n, c, s_h·i + p, s_w·j + q] / divisor[i, j]   (zero padding),
+
+    divisor as in the module docstring (count_include_pad, ceil_mode overhang, divisor_override).
+    """
+    x = _input(x)
+    geo = _geometry(x.shape, kernel, stride, padding, 1, ceil_mode)
+    include_pad = _flag(count_include_pad, "count_include_pad")
+    if divisor_override is None:
+        (h, w), (ho, wo) = x.shape[2:], geo.out_hw
+        div_h = _divisors(h, ho, geo.kernel[0], geo.stride[0], geo.padding[0], include_pad)
+        div_w = _divisors(w, wo, geo.kernel[1], geo.stride[1], geo.padding[1], include_pad)
+        divisor = np.outer(div_h, div_w).astype(np.float64)
+    else:
+        if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
+            raise ValueError(
+                f"divisor_override: expected a non-zero integer or None, got {divisor_override!r}"
+            )
+        if divisor_override == 0:
+            raise ValueError("divisor_override: expected a non-zero integer or None, got 0")
+        divisor = np.full(geo.out_hw, float(divisor_override))
+    xp = np.pad(x, geo.pad_width)
+    sums = _windows(xp, geo.kernel, geo.stride, geo.dilation, geo.out_hw).sum(axis=(-2, -1))
+    return PoolForward(sums / divisor, PoolCache(geo, x.shape, None, divisor))
+
+
+def avgpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
+    """dx (N, C, H, W) from dout (N, C, H_out, W_out): every input element of window (i, j)
+    receives dout[n, c, i, j] / divisor[i, j]; overlapping windows add up."""
+    geo = cache.geometry
+    n, c = cache.x_shape[:2]
+    dout = as_float_array(dout, "dout", ndim=4)
+    check_shape(dout, "dout", (n, c, *geo.out_hw))
+    cols = np.broadcast_to((dout / cache.divisor)[..., None, None], (*dout.shape, *geo.kernel))
+    return _crop(_scatter_windows(cols, geo.padded_shape, geo.stride, geo.dilation), geo, cache.x_shape)
