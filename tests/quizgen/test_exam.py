@@ -40,7 +40,10 @@ def test_bad_rosters_fail_with_the_line_and_fix(tmp_path, text, message):
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("title: t\nseed: 1\nsections:\n  - {pick: 5, topic: regularization}\n", "pick is 5 but the filters match 1"),
+        (
+            "title: t\nseed: 1\nsections:\n  - {pick: 5, topic: regularization}\n",
+            "pick is 5 but the filters match 1",
+        ),
         ("title: t\nseed: 1\nsections:\n  - {pick: 1, topik: x}\n", "unknown key 'topik'"),
         ("title: t\nseed: 1\nsections:\n  - {pick: 1, order: random}\n", "order must be one of"),
         ("title: t\nsections: []\n", "missing required key 'seed'"),
