@@ -1,0 +1,402 @@
+"""Recurrent cells, one time step each (``torch.nn.RNNCell``, ``LSTMCell``, ``GRUCell``).
+
+Weights are stacked as PyTorch stores them: ``w_ih`` (G·H, in), ``w_hh`` (G·H, H) and two bias
+vectors ``b_ih``, ``b_hh`` (G·H,), with G gate blocks of H rows each — LSTM: i, f, g, o; GRU: r,
+z, n; RNN: one block. Inputs are batched, x (N, in) and h (N, H), or unbatched, x (in,) and
+h (H,), as in PyTorch; a missing h (or c) is zeros. ``b_ih``/``b_hh`` may be None (``bias=False``).
+Every step has a backward giving the gradients with respect to x, h (and c), both weights and
+both biases; the cell's affine maps share one forward and one backward:
+
+    affine(v, W, b) = v Wᵀ + b;   backward of d: (d W, dᵀ v, Σ_batch d).
+
+Course note 003 writes the LSTM as f, i, o = σ(W h + U x + b), c = f c + i tanh(W_c h + U_c x + b_c),
+h = o tanh c: the same cell as PyTorch's with W = the gate's block of ``w_hh``, U = its block of
+``w_ih`` and b = b_ih + b_hh. Only the parameter count differs (one bias vector per gate instead of
+two), available as ``rnn_param_count(..., bias_form="single")``.
+
+GRU convention (keyword ``update_form``): ``"pytorch"`` h' = (1 - z) n + z h, or ``"textbook"``
+h' = z n + (1 - z) h (z read as "take the new state"), so the mix-up can be computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from ._checks import as_float_array, check_shape, choose, positive_int
+from .activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
+
+__all__ = [
+    "GRUCache",
+    "GRUCellGrads",
+    "GRUStep",
+    "LSTMCache",
+    "LSTMCellGrads",
+    "LSTMStep",
+    "RNNCache",
+    "RNNCellGrads",
+    "RNNStep",
+    "gru_cell_backward",
+    "gru_cell_step",
+    "lstm_cell_backward",
+    "lstm_cell_step",
+    "rnn_cell_backward",
+    "rnn_cell_step",
+    "rnn_param_count",
+]
+
+
+class _Cell(NamedTuple):
+    """Checked, batched inputs of one cell step."""
+
+    x: np.ndarray  # (N, in)
+    h: np.ndarray  # (N, H)
+    w_ih: np.ndarray  # (G·H, in)
+    w_hh: np.ndarray  # (G·H, H)
+    b_ih: np.ndarray | None  # (G·H,)
+    b_hh: np.ndarray | None  # (G·H,)
+    batched: bool
+
+
+def _state(value, name: str, batch: int, hidden: int, batched: bool) -> np.ndarray:
+    if value is None:
+        return np.zeros((batch, hidden))
+    arr = as_float_array(value, name)
+    check_shape(arr, name, (batch, hidden) if batched else (hidden,))
+    return arr.reshape(batch, hidden)
+
+
+def _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, gates: int) -> _Cell:
+    w_hh = as_float_array(w_hh, "w_hh", ndim=2)
+    hidden = w_hh.shape[1]
+    if hidden < 1:
+        raise ValueError(f"w_hh: expected shape ({gates} * hidden, hidden), got {w_hh.shape}")
+    check_shape(w_hh, "w_hh", (gates * hidden, hidden))
+    w_ih = as_float_array(w_ih, "w_ih", ndim=2)
+    check_shape(w_ih, "w_ih", (gates * hidden, None))
+    x = as_float_array(x, "x")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"x: expected shape (N, input_size) or (input_size,), got {x.shape}")
+    batched = x.ndim == 2
+    check_shape(x, "x", (None, w_ih.shape[1]) if batched else (w_ih.shape[1],))
+    x = x.reshape(-1, w_ih.shape[1])
+    h = _state(h, "h", x.shape[0], hidden, batched)
+    biases = []
+    for value, name in ((b_ih, "b_ih"), (b_hh, "b_hh")):
+        if value is not None:
+            value = as_float_array(value, name)
+            check_shape(value, name, (gates * hidden,))
+        biases.append(value)
+    return _Cell(x, h, w_ih, w_hh, *biases, batched)
+
+
+def _affine(v: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+    """v Wᵀ + b; v (N, k), W (m, k), b (m,) or None -> (N, m)."""
+    out = v @ w.T
+    return out if b is None else out + b
+
+
+class _AffineGrads(NamedTuple):
+    dv: np.ndarray
+    dw: np.ndarray
+    db: np.ndarray | None
+
+
+def _affine_backward(d: np.ndarray, v: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> _AffineGrads:
+    """Gradients of v Wᵀ + b for upstream d (N, m): dv = d W, dW = dᵀ v, db = Σ_batch d."""
+    return _AffineGrads(d @ w, d.T @ v, None if b is None else d.sum(axis=0))
+
+
+def _upstream(value, name: str, cell: _Cell) -> np.ndarray:
+    return _state(value, name, cell.h.shape[0], cell.h.shape[1], cell.batched)
+
+
+def _unbatch(arr: np.ndarray, batched: bool) -> np.ndarray:
+    return arr if batched else arr[0]
+
+
+class _InputGrads(NamedTuple):
+    dx: np.ndarray
+    dh: np.ndarray
+    dw_ih: np.ndarray
+    dw_hh: np.ndarray
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+
+
+def _input_grads(cell: _Cell, d_ih: np.ndarray, d_hh: np.ndarray, dh_direct=0.0) -> _InputGrads:
+    """Backward through affine(x, w_ih, b_ih) and affine(h, w_hh, b_hh), plus any direct dh."""
+    gi = _affine_backward(d_ih, cell.x, cell.w_ih, cell.b_ih)
+    gh = _affine_backward(d_hh, cell.h, cell.w_hh, cell.b_hh)
+    return _InputGrads(
+        _unbatch(gi.dv, cell.batched),
+        _unbatch(gh.dv + dh_direct, cell.batched),
+        gi.dw,
+        gh.dw,
+        gi.db,
+        gh.db,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Elman RNN
+
+
+class _Nonlinearity(NamedTuple):
+    fn: Callable[[np.ndarray], np.ndarray]
+    grad: Callable[[np.ndarray], np.ndarray]
+
+
+_RNN_NONLINEARITIES = {"tanh": _Nonlinearity(tanh, tanh_grad), "relu": _Nonlinearity(relu, relu_grad)}
+
+
+class RNNCache(NamedTuple):
+    cell: _Cell
+    pre: np.ndarray  # (N, H) pre-activation
+    nonlinearity: str
+
+
+class RNNStep(NamedTuple):
+    h: np.ndarray  # (N, H) or (H,)
+    cache: RNNCache
+
+
+class RNNCellGrads(NamedTuple):
+    dx: np.ndarray
+    dh: np.ndarray
+    dw_ih: np.ndarray
+    dw_hh: np.ndarray
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+
+
+def rnn_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, nonlinearity: str = "tanh") -> RNNStep:
+    """``nn.RNNCell``: h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act = tanh (default) or relu.
+
+    Shapes: x (N, in) or (in,); h (N, H), (H,) or None; w_ih (H, in); w_hh (H, H); biases (H,).
+    """
+    act = choose(nonlinearity, "nonlinearity", _RNN_NONLINEARITIES)
+    cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 1)
+    pre = _affine(cell.x, cell.w_ih, cell.b_ih) + _affine(cell.h, cell.w_hh, cell.b_hh)
+    return RNNStep(_unbatch(act.fn(pre), cell.batched), RNNCache(cell, pre, nonlinearity))
+
+
+def rnn_cell_backward(dh_next, cache: RNNCache) -> RNNCellGrads:
+    """Gradients of an RNN step for upstream dh_next (shape of h'): with da = dh_next · act'(a),
+    dx = da W_ih, dh = da W_hh, dW_ih = daᵀ x, dW_hh = daᵀ h, db_ih = db_hh = Σ_batch da."""
+    da = _upstream(dh_next, "dh_next", cache.cell) * _RNN_NONLINEARITIES[cache.nonlinearity].grad(cache.pre)
+    return RNNCellGrads(*_input_grads(cache.cell, da, da))
+
+
+# --------------------------------------------------------------------------------------------------
+# LSTM
+
+
+class LSTMCache(NamedTuple):
+    cell: _Cell
+    c: np.ndarray  # (N, H) previous cell state
+    c_next: np.ndarray  # (N, H)
+    pre: np.ndarray  # (N, 4H) gate pre-activations, blocks i, f, g, o
+
+
+class LSTMStep(NamedTuple):
+    """New h and c, and the gate values i, f, g, o (each the shape of h)."""
+
+    h: np.ndarray
+    c: np.ndarray
+    i: np.ndarray
+    f: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    cache: LSTMCache
+
+
+class LSTMCellGrads(NamedTuple):
+    dx: np.ndarray
+    dh: np.ndarray
+    dc: np.ndarray
+    dw_ih: np.ndarray
+    dw_hh: np.ndarray
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+
+
+def _lstm_gates(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    a_i, a_f, a_g, a_o = np.split(pre, 4, axis=1)
+    return sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
+
+
+def lstm_cell_step(x, h, c, w_ih, w_hh, b_ih, b_hh) -> LSTMStep:
+    """``nn.LSTMCell``. With [a_i, a_f, a_g, a_o] = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh (blocks of H):
+
+        i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o),
+        c' = f · c + i · g,   h' = o · tanh(c').
+
+    Shapes: x (N, in) or (in,); h, c (N, H), (H,) or None; w_ih (4H, in); w_hh (4H, H); biases (4H,).
+    """
+    cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 4)
+    c = _state(c, "c", cell.h.shape[0], cell.h.shape[1], cell.batched)
+    pre = _affine(cell.x, cell.w_ih, cell.b_ih) + _affine(cell.h, cell.w_hh, cell.b_hh)
+    i, f, g, o = _lstm_gates(pre)
+    c_next = f * c + i * g
+    h_next = o * tanh(c_next)
+    out = (_unbatch(v, cell.batched) for v in (h_next, c_next, i, f, g, o))
+    return LSTMStep(*out, LSTMCache(cell, c, c_next, pre))
+
+
+def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads:
+    """Gradients of an LSTM step for upstream dh_next and dc_next (None: zeros), shapes of h', c'.
+
+    dc' total = dc_next + dh_next · o · tanh'(c');  do = dh_next · tanh(c');
+    di = dc' g, df = dc' c, dg = dc' i, dc = dc' f; each gate's pre-activation gradient is its
+    gradient times σ' (or tanh' for g), and the stacked [da_i, da_f, da_g, da_o] goes back through
+    both affine maps.
+    """
+    cell = cache.cell
+    dh_next = _upstream(dh_next, "dh_next", cell)
+    dc_next = _upstream(dc_next, "dc_next", cell)
+    a_i, a_f, a_g, a_o = np.split(cache.pre, 4, axis=1)
+    i, f, g, o = _lstm_gates(cache.pre)
+    dc_total = dc_next + dh_next * o * tanh_grad(cache.c_next)
+    da = np.concatenate(
+        [
+            dc_total * g * sigmoid_grad(a_i),
+            dc_total * cache.c * sigmoid_grad(a_f),
+            dc_total * i * tanh_grad(a_g),
+            dh_next * tanh(cache.c_next) * sigmoid_grad(a_o),
+        ],
+        axis=1,
+    )
+    dx, dh, dw_ih, dw_hh, db_ih, db_hh = _input_grads(cell, da, da)
+    return LSTMCellGrads(dx, dh, _unbatch(dc_total * f, cell.batched), dw_ih, dw_hh, db_ih, db_hh)
+
+
+# --------------------------------------------------------------------------------------------------
+# GRU
+
+
+class _Mix(NamedTuple):
+    """h' = w(z) · n + (1 - w(z)) · h, with dw/dz = ``slope``."""
+
+    weight: Callable[[np.ndarray], np.ndarray]
+    slope: float
+
+
+_GRU_UPDATE_FORMS = {
+    "pytorch": _Mix(lambda z: 1.0 - z, -1.0),
+    "textbook": _Mix(lambda z: z, 1.0),
+}
+
+
+class GRUCache(NamedTuple):
+    cell: _Cell
+    gi: np.ndarray  # (N, 3H) x W_ihᵀ + b_ih, blocks r, z, n
+    gh: np.ndarray  # (N, 3H) h W_hhᵀ + b_hh, blocks r, z, n
+    r: np.ndarray
+    z: np.ndarray
+    n: np.ndarray
+    update_form: str
+
+
+class GRUStep(NamedTuple):
+    """New h, and the reset gate r, update gate z and candidate n (each the shape of h)."""
+
+    h: np.ndarray
+    r: np.ndarray
+    z: np.ndarray
+    n: np.ndarray
+    cache: GRUCache
+
+
+class GRUCellGrads(NamedTuple):
+    dx: np.ndarray
+    dh: np.ndarray
+    dw_ih: np.ndarray
+    dw_hh: np.ndarray
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+
+
+def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch") -> GRUStep:
+    """``nn.GRUCell``. With gi = x W_ihᵀ + b_ih and gh = h W_hhᵀ + b_hh in blocks r, z, n:
+
+        r = σ(gi_r + gh_r),  z = σ(gi_z + gh_z),  n = tanh(gi_n + r · gh_n),
+        h' = (1 - z) · n + z · h        (``update_form="textbook"``: z · n + (1 - z) · h).
+
+    Shapes: x (N, in) or (in,); h (N, H), (H,) or None; w_ih (3H, in); w_hh (3H, H); biases (3H,).
+    """
+    mix = choose(update_form, "update_form", _GRU_UPDATE_FORMS)
+    cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 3)
+    gi = _affine(cell.x, cell.w_ih, cell.b_ih)
+    gh = _affine(cell.h, cell.w_hh, cell.b_hh)
+    (i_r, i_z, i_n), (h_r, h_z, h_n) = np.split(gi, 3, axis=1), np.split(gh, 3, axis=1)
+    r = sigmoid(i_r + h_r)
+    z = sigmoid(i_z + h_z)
+    n = tanh(i_n + r * h_n)
+    w = mix.weight(z)
+    h_next = w * n + (1.0 - w) * cell.h
+    out = (_unbatch(v, cell.batched) for v in (h_next, r, z, n))
+    return GRUStep(*out, GRUCache(cell, gi, gh, r, z, n, update_form))
+
+
+def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
+    """Gradients of a GRU step for upstream dh_next (shape of h'). With w = 1 - z (or z):
+
+    dn = dh' w,  dz = dh' (n - h) dw/dz,  dh (direct) = dh' (1 - w),
+    da_n = dn tanh'(gi_n + r gh_n),  dr = da_n gh_n,  d gh_n = da_n r,
+    da_r = dr σ'(·),  da_z = dz σ'(·);  d gi = [da_r, da_z, da_n],  d gh = [da_r, da_z, r da_n].
+    """
+    cell = cache.cell
+    mix = _GRU_UPDATE_FORMS[cache.update_form]
+    dh_next = _upstream(dh_next, "dh_next", cell)
+    (i_r, i_z, i_n), (h_r, h_z, h_n) = np.split(cache.gi, 3, axis=1), np.split(cache.gh, 3, axis=1)
+    w = mix.weight(cache.z)
+    da_n = dh_next * w * tanh_grad(i_n + cache.r * h_n)
+    da_r = da_n * h_n * sigmoid_grad(i_r + h_r)
+    da_z = dh_next * (cache.n - cell.h) * mix.slope * sigmoid_grad(i_z + h_z)
+    d_gi = np.concatenate([da_r, da_z, da_n], axis=1)
+    d_gh = np.concatenate([da_r, da_z, da_n * cache.r], axis=1)
+    return GRUCellGrads(*_input_grads(cell, d_gi, d_gh, dh_next * (1.0 - w)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Parameter counts
+
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# Bias vectors per gate block: PyTorch keeps b_ih and b_hh; note 003's equations have one b.
+_BIAS_VECTORS = {"pytorch": 2, "single": 1}
+_DIRECTIONS = {False: 1, True: 2}
+
+
+def rnn_param_count(
+    input_size: int,
+    hidden_size: int,
+    *,
+    cell: str = "lstm",
+    bias: bool = True,
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    bias_form: str = "pytorch",
+) -> int:
+    """Parameters of ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (G = 1, 3, 4 gate blocks):
+
+        per layer and direction: G·H·(in_l + H) + (2·G·H if bias),
+        in_0 = input_size, in_l = H·directions for l > 0.
+
+    e.g. LSTM(10, 20): 4·(20·10 + 20·20 + 20 + 20) = 2560. ``bias_form="single"`` counts one
+    bias vector per gate (G·H), as equations with a single b suggest.
+    """
+    gates = choose(cell, "cell", _GATES)
+    nb = choose(bias_form, "bias_form", _BIAS_VECTORS)
+    directions = choose(bidirectional, "bidirectional", _DIRECTIONS)
+    has_bias = choose(bias, "bias", {False: 0, True: 1})
+    input_size = positive_int(input_size, "input_size")
+    hidden = positive_int(hidden_size, "hidden_size")
+    layers = positive_int(num_layers, "num_layers")
+    total = 0
+    for layer in range(layers):
+        fan_in = input_size if layer == 0 else hidden * directions
+        total += directions * (gates * hidden * (fan_in + hidden) + has_bias * nb * gates * hidden)
+    return total

@@ -1,0 +1,302 @@
+import math
+
+import numpy as np
+import pytest
+
+from quizgen.reference.gradcheck import numerical_gradient, relative_error
+from quizgen.reference.rnn import (
+    gru_cell_backward,
+    gru_cell_step,
+    lstm_cell_backward,
+    lstm_cell_step,
+    rnn_cell_backward,
+    rnn_cell_step,
+    rnn_param_count,
+)
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# (N or None for unbatched, input_size, hidden_size, with biases)
+CASES = [(3, 4, 5, True), (1, 2, 3, True), (None, 3, 2, True), (2, 3, 4, False)]
+
+
+def _params(rng, cell, n, in_size, hidden, bias):
+    g = GATES[cell]
+    x_shape = (in_size,) if n is None else (n, in_size)
+    h_shape = (hidden,) if n is None else (n, hidden)
+    p = {
+        "x": rng.standard_normal(x_shape),
+        "h": rng.standard_normal(h_shape),
+        "w_ih": 0.7 * rng.standard_normal((g * hidden, in_size)),
+        "w_hh": 0.7 * rng.standard_normal((g * hidden, hidden)),
+        "b_ih": rng.standard_normal(g * hidden) if bias else None,
+        "b_hh": rng.standard_normal(g * hidden) if bias else None,
+    }
+    if cell == "lstm":
+        p["c"] = rng.standard_normal(h_shape)
+    return p
+
+
+def _check_grads(loss, analytic: dict, params: dict):
+    """Each analytic gradient against centred differences of the scalar ``loss(**params)``."""
+    for name, grad in analytic.items():
+        if params[name] is None:
+            assert grad is None
+            continue
+
+        def f(z, name=name):
+            return loss(**{**params, name: z})
+
+        assert relative_error(grad, numerical_gradient(f, params[name])) < 1e-7, name
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("n, in_size, hidden, bias", CASES)
+def test_rnn_cell_backward_matches_finite_differences(n, in_size, hidden, bias, nonlinearity):
+    rng = np.random.default_rng(in_size * 10 + hidden)
+    p = _params(rng, "rnn", n, in_size, hidden, bias)
+    dout = rng.standard_normal(p["h"].shape)
+
+    def loss(**q):
+        return float(np.sum(rnn_cell_step(**q, nonlinearity=nonlinearity).h * dout))
+
+    step = rnn_cell_step(**p, nonlinearity=nonlinearity)
+    grads = rnn_cell_backward(dout, step.cache)
+    names = ["x", "h", "w_ih", "w_hh", "b_ih", "b_hh"]
+    _check_grads(loss, dict(zip(names, grads, strict=True)), p)
+
+
+@pytest.mark.parametrize("n, in_size, hidden, bias", CASES)
+def test_lstm_cell_backward_matches_finite_differences(n, in_size, hidden, bias):
+    rng = np.random.default_rng(100 + in_size * 10 + hidden)
+    p = _params(rng, "lstm", n, in_size, hidden, bias)
+    dh, dc = rng.standard_normal(p["h"].shape), rng.standard_normal(p["h"].shape)
+
+    def loss(**q):
+        step = lstm_cell_step(**q)
+        return float(np.sum(step.h * dh) + np.sum(step.c * dc))
+
+    grads = lstm_cell_backward(dh, dc, lstm_cell_step(**p).cache)
+    names = ["x", "h", "c", "w_ih", "w_hh", "b_ih", "b_hh"]
+    _check_grads(loss, dict(zip(names, grads, strict=True)), p)
+
+
+def test_lstm_cell_backward_with_only_dh_treats_dc_as_zero():
+    rng = np.random.default_rng(7)
+    p = _params(rng, "lstm", 2, 3, 2, True)
+    dh = rng.standard_normal((2, 2))
+    cache = lstm_cell_step(**p).cache
+    a = lstm_cell_backward(dh, None, cache)
+    b = lstm_cell_backward(dh, np.zeros((2, 2)), cache)
+    for u, v in zip(a, b, strict=True):
+        np.testing.assert_array_equal(u, v)
+    assert (
+        relative_error(
+            a.dx, numerical_gradient(lambda z: float(np.sum(lstm_cell_step(**{**p, "x": z}).h * dh)), p["x"])
+        )
+        < 1e-7
+    )
+
+
+@pytest.mark.parametrize("update_form", ["pytorch", "textbook"])
+@pytest.mark.parametrize("n, in_size, hidden, bias", CASES)
+def test_gru_cell_backward_matches_finite_differences(n, in_size, hidden, bias, update_form):
+    rng = np.random.default_rng(200 + in_size * 10 + hidden)
+    p = _params(rng, "gru", n, in_size, hidden, bias)
+    dout = rng.standard_normal(p["h"].shape)
+
+    def loss(**q):
+        return float(np.sum(gru_cell_step(**q, update_form=update_form).h * dout))
+
+    grads = gru_cell_backward(dout, gru_cell_step(**p, update_form=update_form).cache)
+    names = ["x", "h", "w_ih", "w_hh", "b_ih", "b_hh"]
+    _check_grads(loss, dict(zip(names, grads, strict=True)), p)
+
+
+def test_rnn_cell_hand_example():
+    # a = 2·1 + 0.1 + (-1)·0.5 + 0.2 = 1.8
+    args = ([1.0], [0.5], [[2.0]], [[-1.0]], [0.1], [0.2])
+    assert rnn_cell_step(*args).h == pytest.approx([math.tanh(1.8)])
+    assert rnn_cell_step(*args, nonlinearity="relu").h == pytest.approx([1.8])
+    neg = ([-1.0], [0.5], [[2.0]], [[-1.0]], [0.1], [0.2])  # a = -2.2
+    assert rnn_cell_step(*neg, nonlinearity="relu").h == pytest.approx([0.0])
+
+
+def test_lstm_cell_hand_example_with_zero_weights():
+    # Zero weights: gates come from the biases only. b_ih + b_hh = [0, ln 3, 1, 0] for i, f, g, o:
+    # i = 0.5, f = σ(ln 3) = 0.75, g = tanh(1), o = 0.5; c = 2 -> c' = 1.5 + 0.5 tanh(1),
+    # h' = 0.5 tanh(c').
+    b_ih = np.array([0.0, math.log(3.0), 0.5, 0.0])
+    b_hh = np.array([0.0, 0.0, 0.5, 0.0])
+    step = lstm_cell_step([7.0], [3.0], [2.0], np.zeros((4, 1)), np.zeros((4, 1)), b_ih, b_hh)
+    c_next = 1.5 + 0.5 * math.tanh(1.0)
+    assert (step.i, step.f, step.g, step.o) == pytest.approx(([0.5], [0.75], [math.tanh(1.0)], [0.5]))
+    assert step.c == pytest.approx([c_next])
+    assert step.h == pytest.approx([0.5 * math.tanh(c_next)])
+
+
+def test_gru_cell_hand_example_and_textbook_update_mistake():
+    # z = σ(ln 3) = 0.75, r = 0.5, n = tanh(1·x) with x = 1, h = 2:
+    # PyTorch h' = 0.25 tanh(1) + 0.75·2; textbook h' = 0.75 tanh(1) + 0.25·2.
+    w_ih = np.array([[0.0], [0.0], [1.0]])
+    b_ih = np.array([0.0, math.log(3.0), 0.0])
+    args = ([1.0], [2.0], w_ih, np.zeros((3, 1)), b_ih, np.zeros(3))
+    step = gru_cell_step(*args)
+    assert (step.r, step.z, step.n) == pytest.approx(([0.5], [0.75], [math.tanh(1.0)]))
+    assert step.h == pytest.approx([0.25 * math.tanh(1.0) + 1.5])
+    assert gru_cell_step(*args, update_form="textbook").h == pytest.approx([0.75 * math.tanh(1.0) + 0.5])
+
+
+def test_gru_reset_gate_multiplies_the_hidden_bias_of_the_candidate_as_pytorch():
+    # r = σ(0) = 0.5 and b_hn = 1: n = tanh(b_in + r·(W_hn h + b_hn)) = tanh(0.5), not tanh(1).
+    b_hh = np.array([0.0, 0.0, 1.0])
+    step = gru_cell_step([0.0], [0.0], np.zeros((3, 1)), np.zeros((3, 1)), np.zeros(3), b_hh)
+    assert step.n == pytest.approx([math.tanh(0.5)])
+
+
+def test_note_003_lstm_equations_are_pytorchs_cell_with_renamed_weights():
+    rng = np.random.default_rng(11)
+    p = _params(rng, "lstm", 2, 3, 4, True)
+    hidden = 4
+    ours = lstm_cell_step(**p)
+
+    def block(k):  # note 003's W (recurrent), U (input), b (one bias) for PyTorch's block k
+        rows = slice(k * hidden, (k + 1) * hidden)
+        return p["w_hh"][rows], p["w_ih"][rows], p["b_ih"][rows] + p["b_hh"][rows]
+
+    def sig(v):
+        return 1.0 / (1.0 + np.exp(-v))
+
+    (W_i, U_i, b_i), (W_f, U_f, b_f), (W_c, U_c, b_c), (W_o, U_o, b_o) = (block(k) for k in range(4))
+    h, x, c = p["h"], p["x"], p["c"]
+    f_t = sig(h @ W_f.T + x @ U_f.T + b_f)
+    i_t = sig(h @ W_i.T + x @ U_i.T + b_i)
+    o_t = sig(h @ W_o.T + x @ U_o.T + b_o)
+    c_t = f_t * c + i_t * np.tanh(h @ W_c.T + x @ U_c.T + b_c)
+    h_t = o_t * np.tanh(c_t)
+    np.testing.assert_allclose(ours.c, c_t, rtol=1e-13)
+    np.testing.assert_allclose(ours.h, h_t, rtol=1e-13)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_unbatched_step_equals_batch_of_one_and_missing_state_is_zeros(cell):
+    rng = np.random.default_rng(12)
+    p = _params(rng, cell, 1, 3, 2, True)
+    step = {"rnn": rnn_cell_step, "gru": gru_cell_step, "lstm": lstm_cell_step}[cell]
+    batched = step(**p)
+    unbatched = step(**{k: (v[0] if k in ("x", "h", "c") else v) for k, v in p.items()})
+    assert unbatched.h.shape == (2,)
+    np.testing.assert_allclose(unbatched.h, batched.h[0], rtol=1e-15)
+    no_state = {k: (None if k in ("h", "c") else v) for k, v in p.items()}
+    zeros = {k: (np.zeros((1, 2)) if k in ("h", "c") else v) for k, v in p.items()}
+    np.testing.assert_array_equal(step(**no_state).h, step(**zeros).h)
+
+
+def test_cells_are_stable_for_large_inputs():
+    rng = np.random.default_rng(13)
+    for cell, step in (("rnn", rnn_cell_step), ("gru", gru_cell_step), ("lstm", lstm_cell_step)):
+        p = _params(rng, cell, 2, 3, 2, True)
+        p["x"] = 1e4 * p["x"]
+        out = step(**p)
+        assert np.all(np.isfinite(out.h)) and np.all(np.abs(out.h) <= 1e4)
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        (dict(input_size=10, hidden_size=20), 2560),  # 4·(20·10 + 20·20 + 20 + 20)
+        (dict(input_size=10, hidden_size=20, bias=False), 2400),  # 4·(200 + 400)
+        (dict(input_size=10, hidden_size=20, bias_form="single"), 2480),  # 4·(200 + 400 + 20)
+        (dict(input_size=10, hidden_size=20, cell="gru"), 1920),  # 3·(200 + 400 + 40)
+        (dict(input_size=10, hidden_size=20, cell="rnn"), 640),  # 200 + 400 + 40
+        (dict(input_size=10, hidden_size=20, num_layers=2), 5920),  # 2560 + 4·(400 + 400 + 40)
+        (dict(input_size=10, hidden_size=20, bidirectional=True), 5120),
+        # layer 1 of a bidirectional LSTM reads 2·20 inputs: 2·4·(20·40 + 400 + 40) = 9920
+        (dict(input_size=10, hidden_size=20, num_layers=2, bidirectional=True), 5120 + 9920),
+    ],
+)
+def test_rnn_param_count_matches_pytorch(kwargs, expected):
+    assert rnn_param_count(**kwargs) == expected
+
+
+def test_param_count_agrees_with_the_weight_shapes_the_cells_accept():
+    rng = np.random.default_rng(14)
+    for cell, step in (("rnn", rnn_cell_step), ("gru", gru_cell_step), ("lstm", lstm_cell_step)):
+        p = _params(rng, cell, 2, 5, 3, True)
+        step(**p)  # accepted
+        n_weights = sum(p[k].size for k in ("w_ih", "w_hh", "b_ih", "b_hh"))
+        assert rnn_param_count(5, 3, cell=cell) == n_weights
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(w_hh=np.zeros((4, 3))), r"w_hh: expected shape \(3, 3\)"),  # H from its columns
+        (dict(w_ih=np.zeros((3, 3))), r"w_ih: expected shape \(4, '\*'\)"),
+        (dict(w_ih=np.zeros(4)), "w_ih: expected 2 dimensions"),
+        (dict(x=np.zeros((2, 5))), r"x: expected shape \('\*', 3\)"),
+        (dict(x=np.zeros((1, 2, 3))), "x: expected shape"),
+        (dict(h=np.zeros((3, 4))), r"h: expected shape \(2, 4\)"),
+        (dict(h=np.zeros(4)), r"h: expected shape \(2, 4\)"),
+        (dict(b_hh=np.zeros(3)), r"b_hh: expected shape \(4,\)"),
+    ],
+)
+def test_rnn_cell_rejects_bad_shapes(change, message):
+    args = dict(
+        x=np.zeros((2, 3)),
+        h=np.zeros((2, 4)),
+        w_ih=np.zeros((4, 3)),
+        w_hh=np.zeros((4, 4)),
+        b_ih=np.zeros(4),
+        b_hh=np.zeros(4),
+    )
+    args.update(change)
+    with pytest.raises(ValueError, match=message):
+        rnn_cell_step(**args)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: lstm_cell_step(np.zeros(2), None, None, np.zeros((3, 2)), np.zeros((3, 3)), None, None),
+            r"w_hh: expected shape \(12, 3\)",
+        ),
+        (
+            lambda: lstm_cell_step(
+                np.zeros(2), None, np.zeros(2), np.zeros((4, 2)), np.zeros((4, 1)), None, None
+            ),
+            r"c: expected shape \(1,\)",
+        ),
+        (
+            lambda: gru_cell_step(np.zeros(2), None, np.zeros((4, 2)), np.zeros((4, 1)), None, None),
+            r"w_hh: expected shape \(3, 1\)",
+        ),
+        (
+            lambda: rnn_cell_step([1.0], None, [[1.0]], [[1.0]], None, None, nonlinearity="sigmoid"),
+            "nonlinearity: unknown value 'sigmoid'",
+        ),
+        (
+            lambda: gru_cell_step(
+                [1.0], None, np.ones((3, 1)), np.ones((3, 1)), None, None, update_form="cho"
+            ),
+            "update_form: unknown value 'cho'",
+        ),
+        (lambda: rnn_param_count(10, 20, cell="transformer"), "cell: unknown value"),
+        (lambda: rnn_param_count(10, 20, bias_form="none"), "bias_form: unknown value"),
+        (lambda: rnn_param_count(10, 20, num_layers=0), "num_layers: expected an integer >= 1"),
+        (lambda: rnn_param_count(0, 20), "input_size: expected an integer >= 1"),
+        (lambda: rnn_param_count(10, 20.0), "hidden_size: expected an integer >= 1"),
+    ],
+)
+def test_rnn_module_rejects_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_backward_rejects_wrong_upstream_shape():
+    step = rnn_cell_step(np.zeros((2, 3)), None, np.zeros((4, 3)), np.zeros((4, 4)), None, None)
+    with pytest.raises(ValueError, match=r"dh_next: expected shape \(2, 4\)"):
+        rnn_cell_backward(np.zeros((4, 2)), step.cache)
+    lstm = lstm_cell_step(np.zeros(3), None, None, np.zeros((8, 3)), np.zeros((8, 2)), None, None)
+    with pytest.raises(ValueError, match=r"dc_next: expected shape \(2,\)"):
+        lstm_cell_backward(np.zeros(2), np.zeros(3), lstm.cache)
