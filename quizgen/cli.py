@@ -66,7 +66,13 @@ def bank_list(bank_dirs, topic, tags, as_json) -> None:
         click.echo(
             json.dumps(
                 [
-                    {"id": t.id, "title": t.title, "topic": t.topic, "tags": list(t.tags), "difficulty": t.difficulty}
+                    {
+                        "id": t.id,
+                        "title": t.title,
+                        "topic": t.topic,
+                        "tags": list(t.tags),
+                        "difficulty": t.difficulty,
+                    }
                     for t in templates
                 ],
                 indent=1,
@@ -89,14 +95,18 @@ def bank_show(bank_dirs, template_id) -> None:
     click.echo("  params: " + ", ".join(f"{p.name} ({p.kind})" for p in t.params))
     click.echo("  steps: " + ", ".join(f"{s.name} = {s.call or s.pick}" for s in t.steps))
     for p in t.parts:
-        click.echo(f"  part {p.id}: {p.kind} = {p.answer}, {p.points:g} pt, tolerance {p.tolerance.describe()}")
+        click.echo(
+            f"  part {p.id}: {p.kind} = {p.answer}, {p.points:g} pt, tolerance {p.tolerance.describe()}"
+        )
         for m in p.mistakes:
             click.echo(f"    mistake {m.id}: {m.feedback}")
 
 
 @bank_group.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--seeds", default=selfcheck.DEFAULT_SEEDS, show_default=True, help="Instances drawn per template.")
+@click.option(
+    "--seeds", default=selfcheck.DEFAULT_SEEDS, show_default=True, help="Instances drawn per template."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="Print problems only.")
 def bank_validate(paths, seeds, as_json, quiet) -> None:
@@ -123,7 +133,9 @@ def _progress_cb(report) -> None:
 @bank_option
 @click.argument("template_id")
 @click.option("--seed", default=0, show_default=True, help="Instance seed.")
-@click.option("--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True
+)
 def preview(bank_dirs, template_id, seed, fmt) -> None:
     """Show one instance: question, answers, worked solution and the known mistakes' values."""
     instance = engine.build_instance(_bank(bank_dirs).get(template_id), seed)
@@ -133,8 +145,10 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
         from .manifest import Manifest, Question, StudentPaper
 
         paper = StudentPaper("preview", f"seed {seed}", "", (Question(1, 1, instance.title, instance),))
-        manifest = Manifest({"title": f"Preview of {template_id}", "course": "", "instructions": ""}, (paper,))
-        click.echo(output.render_paper(manifest, paper, key=True, fmt="html"))
+        manifest = Manifest(
+            {"title": f"Preview of {template_id}", "course": "", "instructions": ""}, (paper,)
+        )
+        click.echo(output.render_paper(manifest.exam, paper, key=True, fmt="html"))
     else:
         click.echo(f"{instance.title}  [{template_id}, seed {seed}]\n\n{instance.text.strip()}\n")
         for part in instance.parts:
@@ -151,13 +165,21 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
 @main.command()
 @bank_option
 @click.argument("spec_path", metavar="EXAM.yaml", type=click.Path(exists=True, path_type=Path))
-@click.option("--roster", required=True, type=click.Path(exists=True, path_type=Path), help="Roster CSV (id,name,email).")
+@click.option(
+    "--roster",
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Roster CSV (id,name,email).",
+)
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("-j", "--jobs", default=1, show_default=True, help="Worker processes.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(bank_dirs, spec_path, roster, out, quiet, as_json) -> None:
+def generate(bank_dirs, spec_path, roster, out, jobs, quiet, as_json) -> None:
     """Generate every student's paper, answer key, the manifest and an overview."""
-    summary = generate_exam(spec_path, roster, out, bank_dirs=bank_dirs, show_progress=not (quiet or as_json))
+    summary = generate_exam(
+        spec_path, roster, out, bank_dirs=bank_dirs, jobs=jobs, show_progress=not (quiet or as_json)
+    )
     if as_json:
         click.echo(json.dumps(summary, indent=1))
     elif not quiet:
@@ -167,23 +189,20 @@ def generate(bank_dirs, spec_path, roster, out, quiet, as_json) -> None:
         )
 
 
-def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), show_progress=False) -> dict:
+def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=1, show_progress=False) -> dict:
     """Load the bank, spec and roster; build and write the exam. Returns a summary."""
-    the_bank = bank_mod.load_bank(bank_dirs)
-    spec = exam.load_spec(spec_path, the_bank)
+    spec = exam.load_spec(spec_path, bank_mod.load_bank(bank_dirs))
     students = exam.load_roster(roster_path)
     if show_progress:
-        with click.progressbar(length=2 * len(students), label="generating", file=sys.stderr) as bar:
-            manifest = exam.build_exam(spec, students, progress=lambda _s: bar.update(1))
-            files = output.write_exam(manifest, out, progress=lambda _p: bar.update(1))
+        with click.progressbar(length=len(students), label="generating", file=sys.stderr) as bar:
+            files = exam.generate(spec, students, out, jobs=jobs, progress=lambda _p: bar.update(1))
     else:
-        manifest = exam.build_exam(spec, students)
-        files = output.write_exam(manifest, out)
+        files = exam.generate(spec, students, out, jobs=jobs)
     return {
         "out": str(out),
         "students": len(students),
         "questions": sum(len(s.templates) for s in spec.sections),
-        "points": manifest.exam["points"],
+        "points": exam.exam_info(spec)["points"],
         "files": len(files),
         "manifest": str(Path(out) / "manifest.json"),
     }

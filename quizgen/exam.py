@@ -24,10 +24,11 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__, engine
+from . import __version__, engine, output
 from .bank import Bank
 from .errors import BankError, SpecError
 from .manifest import Manifest, Question, StudentPaper
@@ -206,23 +207,86 @@ def build_paper(spec: ExamSpec, student: Student) -> StudentPaper:
     return StudentPaper(student.id, student.name, student.email, tuple(questions))
 
 
+def exam_info(spec: ExamSpec) -> dict:
+    """The manifest's ``exam`` entry."""
+    points = sum((s.points if s.points is not None else t.points) for s in spec.sections for t in s.templates)
+    return {
+        "title": spec.title,
+        "course": spec.course,
+        "seed": spec.seed,
+        "instructions": spec.instructions,
+        "points": float(points),
+        "quizgen_version": __version__,
+        "spec_sha256": spec.sha256,
+        "templates": [t.id for s in spec.sections for t in s.templates],
+    }
+
+
+def response_columns(spec: ExamSpec) -> list[str]:
+    """``q<number>.<part>`` for every printed position: with a shuffled section a position may
+    hold any of the section's templates, so it gets the union of their part ids."""
+    columns: dict[str, None] = {}
+    number = 0
+    for section in spec.sections:
+        part_ids: dict[str, None] = {}
+        for t in section.templates:
+            part_ids.update(dict.fromkeys(p.id for p in t.parts))
+        for t in section.templates:
+            number += 1
+            ids = part_ids if section.order == "shuffled" else dict.fromkeys(p.id for p in t.parts)
+            columns.update(dict.fromkeys(f"q{number}.{pid}" for pid in ids))
+    return list(columns)
+
+
 def build_exam(
     spec: ExamSpec, students: list[Student], *, progress: Callable[[Student], None] | None = None
 ) -> Manifest:
-    """Every student's paper, in roster order."""
+    """Every student's paper, in roster order, in memory (see :func:`generate` for large classes)."""
     papers = []
     for student in students:
         papers.append(build_paper(spec, student))
         if progress:
             progress(student)
-    exam = {
-        "title": spec.title,
-        "course": spec.course,
-        "seed": spec.seed,
-        "instructions": spec.instructions,
-        "points": papers[0].points if papers else 0.0,
-        "quizgen_version": __version__,
-        "spec_sha256": spec.sha256,
-        "templates": [t.id for s in spec.sections for t in s.templates],
-    }
-    return Manifest(exam, tuple(papers))
+    return Manifest(exam_info(spec), tuple(papers))
+
+
+_WORKER_SPEC: ExamSpec | None = None
+_WORKER_FORMATS: tuple = ()
+
+
+def _init_worker(spec: ExamSpec, formats: tuple) -> None:
+    global _WORKER_SPEC, _WORKER_FORMATS
+    _WORKER_SPEC, _WORKER_FORMATS = spec, formats
+
+
+def _paper_and_pages(student: Student):
+    paper = build_paper(_WORKER_SPEC, student)
+    return paper, output.render_pages(exam_info(_WORKER_SPEC), paper, _WORKER_FORMATS)
+
+
+def generate(
+    spec: ExamSpec,
+    students: list[Student],
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    formats: tuple = ("html", "md"),
+    progress: Callable[[StudentPaper], None] | None = None,
+) -> list[Path]:
+    """Build and write every student's paper and key, streaming (flat memory), optionally in
+    ``jobs`` worker processes; output order and bytes do not depend on ``jobs``."""
+    with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
+        if jobs > 1 and len(students) > 1:
+            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(spec, formats)) as pool:
+                for paper, pages in pool.map(_paper_and_pages, students, chunksize=8):
+                    writer.add(paper, pages)
+                    if progress:
+                        progress(paper)
+        else:
+            _init_worker(spec, formats)
+            for student in students:
+                paper, pages = _paper_and_pages(student)
+                writer.add(paper, pages)
+                if progress:
+                    progress(paper)
+        return writer.commit()

@@ -17,7 +17,7 @@ third part of the instance seed. Response sheets name answers by printed number 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +98,7 @@ class Manifest:
         return {"format": FORMAT, "exam": dict(self.exam), "students": [s.to_dict() for s in self.students]}
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+        return "".join(json_chunks(self.exam, (s.to_dict() for s in self.students)))
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Manifest:
@@ -106,6 +106,32 @@ class Manifest:
 
     def save(self, path: str | Path) -> None:
         atomic_write_text(path, self.to_json())
+
+
+def _dump(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def manifest_head(exam: Mapping) -> str:
+    """The text of manifest.json before the first student."""
+    return '{"format":' + _dump(FORMAT) + ',\n"exam":' + _dump(dict(exam)) + ',\n"students":['
+
+
+def manifest_student(student: Mapping, *, first: bool) -> str:
+    """One student's line of manifest.json."""
+    return ("\n" if first else ",\n") + _dump(student)
+
+
+MANIFEST_TAIL = "\n]}\n"
+
+
+def json_chunks(exam: Mapping, students: Iterable[Mapping]) -> Iterator[str]:
+    """manifest.json as text pieces, one student per line, so an exam of any size can be
+    streamed to disk student by student with flat memory."""
+    yield manifest_head(exam)
+    for i, student in enumerate(students):
+        yield manifest_student(student, first=i == 0)
+    yield MANIFEST_TAIL
 
 
 def load_manifest(path: str | Path) -> Manifest:

@@ -6,35 +6,40 @@
     OUT/overview.html                 templates used, variants, answer ranges
     OUT/responses_template.csv        one row per student, a column per q<number>.<part>
 
-Everything is first written into a fresh folder beside OUT and moved into place only when all of
-it has been written, so a failure never leaves a half-written exam or loses an earlier one's
-files; the manifest is moved last.
+:class:`ExamWriter` takes one student's paper at a time, so memory stays flat however large the
+class. Everything is first written into a fresh folder inside OUT and moved into place only when
+all of it has been written, so a failure never leaves a half-written exam or loses an earlier
+one's files; the manifest is moved last.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import shutil
 import tempfile
-from collections import defaultdict
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 import numpy as np
 
 from .formatting import FILTERS, num, plain
-from .manifest import Manifest, StudentPaper
+from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, manifest_student
 from .markup import to_html
 from .models import InstancePart
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def answer_text(part: InstancePart) -> str:
     """The expected answer as a student would type it (option letter and text for choices)."""
     if part.options:
-        index = "ABCDEFGHIJKLMNOPQRSTUVWXYZ".index(part.expected)
-        return f"{part.expected} ({part.options[index]})"
+        return f"{part.expected} ({part.options[LETTERS.index(part.expected)]})"
     return plain(part.expected, sig=8)
 
 
@@ -65,75 +70,127 @@ def _sections(paper: StudentPaper) -> list[tuple[str, list]]:
     return out
 
 
-def render_paper(manifest: Manifest, paper: StudentPaper, *, key: bool, fmt: str) -> str:
+def render_paper(exam: Mapping, paper: StudentPaper, *, key: bool, fmt: str) -> str:
     """A student's paper (``key=False``) or answer key, as ``html`` or ``md``."""
-    title = f"{manifest.exam['title']} — {paper.name or paper.id}" + (" — answer key" if key else "")
+    title = f"{exam['title']} — {paper.name or paper.id}" + (" — answer key" if key else "")
     return PAGES.get_template(f"paper.{fmt}.j2").render(
-        title=title, exam=manifest.exam, paper=paper, sections=_sections(paper), key=key
+        title=title, exam=exam, paper=paper, sections=_sections(paper), key=key
     )
 
 
-def _range_text(values: list) -> str:
-    arrays = [np.asarray(v, dtype=np.float64) for v in values]
-    if all(a.ndim == 0 for a in arrays):
-        return f"{num(min(arrays))} … {num(max(arrays))}"
-    shapes = sorted({a.shape for a in arrays})
-    flat = np.concatenate([a.ravel() for a in arrays])
-    return f"shapes {', '.join(map(str, shapes))}; entries {num(flat.min())} … {num(flat.max())}"
+def render_pages(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> dict[str, str]:
+    """A student's paper and key in each format, keyed ``papers/<fmt>`` and ``keys/<fmt>``."""
+    pages = {}
+    for fmt in formats:
+        pages[f"papers/{fmt}"] = render_paper(exam, paper, key=False, fmt=fmt)
+        pages[f"keys/{fmt}"] = render_paper(exam, paper, key=True, fmt=fmt)
+    return pages
 
 
-def overview_rows(manifest: Manifest) -> list[dict]:
-    """One row per exam slot and part: the template, how many distinct variants, answer range."""
-    by_slot: dict[int, list] = defaultdict(list)
-    for paper in manifest.students:
+# --------------------------------------------------------------------------------- overview
+
+
+@dataclass
+class _PartStats:
+    kind: str
+    low: float = np.inf
+    high: float = -np.inf
+    shapes: set = field(default_factory=set)
+    letters: Counter = field(default_factory=Counter)
+    known_mistakes: int = 0
+    count: int = 0
+
+    def add(self, part: InstancePart) -> None:
+        self.count += 1
+        self.known_mistakes += sum(m.distinguishable for m in part.mistakes)
+        if part.options:
+            self.letters[part.expected] += 1
+            return
+        arr = np.asarray(part.expected, dtype=np.float64)
+        self.shapes.add(arr.shape)
+        self.low = min(self.low, float(arr.min()))
+        self.high = max(self.high, float(arr.max()))
+
+    def range_text(self) -> str:
+        if self.letters:
+            return "correct option: " + ", ".join(f"{k}×{self.letters[k]}" for k in sorted(self.letters))
+        text = f"{num(self.low)} … {num(self.high)}"
+        if self.shapes != {()}:
+            text = f"shapes {', '.join(map(str, sorted(self.shapes)))}; entries {text}"
+        return text
+
+
+@dataclass
+class Overview:
+    """Per exam slot: the template, how many distinct variants, and each part's answer range.
+    Accumulates one paper at a time (memory grows with slots, not students)."""
+
+    slots: dict = field(default_factory=dict)
+
+    def add(self, paper: StudentPaper) -> None:
         for q in paper.questions:
-            by_slot[q.slot].append(q)
-    rows = []
-    for slot in sorted(by_slot):
-        qs = by_slot[slot]
-        first = qs[0].instance
-        variants = len({repr(sorted(q.instance.params.items())) for q in qs})
-        for i, part in enumerate(first.parts):
-            values = [q.instance.parts[i].expected for q in qs]
-            if part.options:
-                counts = defaultdict(int)
-                for v in values:
-                    counts[v] += 1
-                value_range = "correct option: " + ", ".join(f"{k}×{counts[k]}" for k in sorted(counts))
-            else:
-                value_range = _range_text(values)
-            n_known = np.mean([sum(m.distinguishable for m in q.instance.parts[i].mistakes) for q in qs])
-            rows.append(
-                {
-                    "slot": slot,
-                    "section": qs[0].section,
-                    "template": first.template_id,
-                    "title": first.title,
-                    "variants": variants,
-                    "part": part.id,
-                    "kind": part.kind,
-                    "range": value_range,
-                    "mistakes": f"{n_known:.1f} distinguishable on average",
+            entry = self.slots.get(q.slot)
+            if entry is None:
+                entry = self.slots[q.slot] = {
+                    "section": q.section,
+                    "template": q.instance.template_id,
+                    "title": q.instance.title,
+                    "variants": set(),
+                    "parts": {p.id: _PartStats(p.kind) for p in q.instance.parts},
                 }
-            )
-    return rows
+            digest = hashlib.blake2b(repr(sorted(q.instance.params.items())).encode(), digest_size=8).digest()
+            entry["variants"].add(digest)
+            for part in q.instance.parts:
+                entry["parts"][part.id].add(part)
+
+    def rows(self) -> list[dict]:
+        rows = []
+        for slot in sorted(self.slots):
+            e = self.slots[slot]
+            for pid, stats in e["parts"].items():
+                rows.append(
+                    {
+                        "slot": slot,
+                        "section": e["section"],
+                        "template": e["template"],
+                        "title": e["title"],
+                        "variants": len(e["variants"]),
+                        "part": pid,
+                        "kind": stats.kind,
+                        "range": stats.range_text(),
+                        "mistakes": f"{stats.known_mistakes / max(stats.count, 1):.1f} distinguishable on average",
+                    }
+                )
+        return rows
 
 
-def response_template(manifest: Manifest) -> str:
-    """A CSV to fill in: student_id, name, then q<number>.<part> for every printed question part."""
-    columns: list[str] = []
-    for paper in manifest.students:
+# --------------------------------------------------------------------------------- responses
+
+
+def response_columns(papers: Iterable[StudentPaper]) -> list[str]:
+    """``q<number>.<part>`` for every printed question part, in paper order."""
+    columns: dict[str, None] = {}
+    for paper in papers:
         for q in paper.questions:
             for part in q.instance.parts:
-                col = f"q{q.number}.{part.id}"
-                if col not in columns:
-                    columns.append(col)
+                columns.setdefault(f"q{q.number}.{part.id}")
+    return list(columns)
+
+
+def _csv_row(values: list[str]) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["student_id", "name", *columns])
-    for paper in manifest.students:
-        writer.writerow([paper.id, paper.name, *([""] * len(columns))])
+    csv.writer(buf, lineterminator="\n").writerow(values)
     return buf.getvalue()
+
+
+def response_template(papers: Iterable[StudentPaper], columns: list[str]) -> str:
+    """A CSV to fill in: student_id, name, then one column per printed question part."""
+    return _csv_row(["student_id", "name", *columns]) + "".join(
+        _csv_row([p.id, p.name, *([""] * len(columns))]) for p in papers
+    )
+
+
+# --------------------------------------------------------------------------------- writing
 
 
 def _safe_name(student_id: str) -> str:
@@ -141,46 +198,82 @@ def _safe_name(student_id: str) -> str:
     return cleaned.lstrip(".") or "student"
 
 
-def write_exam(manifest: Manifest, out: str | Path, *, formats=("html", "md"), progress=None) -> list[Path]:
-    """Write every file of the exam into ``out``; returns the paths written (manifest last)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".quizgen-", dir=out))
-    try:
-        files: list[Path] = []
+class ExamWriter:
+    """Stages an exam's files in a temporary folder inside ``out``; :meth:`commit` moves them
+    into place (manifest last); leaving the ``with`` block without committing removes them."""
 
-        def put(rel: str, text: str) -> None:
-            path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            files.append(Path(rel))
+    def __init__(self, out: str | Path, exam: Mapping, columns: list[str], *, formats=("html", "md")) -> None:
+        self.out = Path(out)
+        self.exam = dict(exam)
+        self.columns = columns
+        self.formats = formats
+        self.overview = Overview()
+        self.files: list[Path] = []
+        self._names: set[str] = set()
+        self.count = 0  # students written
 
-        names: dict[str, str] = {}
-        for paper in manifest.students:
-            name = _safe_name(paper.id)
-            if name in names.values():
-                name = f"{name}-{len(names)}"
-            names[paper.id] = name
-            for fmt in formats:
-                put(f"papers/{name}.{fmt}", render_paper(manifest, paper, key=False, fmt=fmt))
-                put(f"keys/{name}.{fmt}", render_paper(manifest, paper, key=True, fmt=fmt))
-            if progress:
-                progress(paper)
-        put(
+    def __enter__(self) -> ExamWriter:
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=".quizgen-", dir=self.out))
+        for sub in ("papers", "keys"):
+            (self.staging / sub).mkdir()
+        self._manifest = open(self.staging / "manifest.json", "w", encoding="utf-8")
+        self._responses = open(self.staging / "responses_template.csv", "w", encoding="utf-8")
+        self._manifest.write(manifest_head(self.exam))
+        self._responses.write(_csv_row(["student_id", "name", *self.columns]))
+        return self
+
+    def _put(self, rel: str, text: str) -> None:
+        (self.staging / rel).write_text(text, encoding="utf-8")
+        self.files.append(Path(rel))
+
+    def add(self, paper: StudentPaper, pages: Mapping[str, str] | None = None) -> None:
+        """Write one student's paper and key (``pages`` from :func:`render_pages`, rendered
+        here when not given), and append the student to the manifest and overview."""
+        name = _safe_name(paper.id)
+        if name in self._names:
+            name = f"{name}-{len(self._names)}"
+        self._names.add(name)
+        for rel, text in (pages or render_pages(self.exam, paper, self.formats)).items():
+            folder, fmt = rel.split("/")
+            self._put(f"{folder}/{name}.{fmt}", text)
+        self._manifest.write(manifest_student(paper.to_dict(), first=self.count == 0))
+        self.count += 1
+        self._responses.write(_csv_row([paper.id, paper.name, *([""] * len(self.columns))]))
+        self.overview.add(paper)
+
+    def commit(self) -> list[Path]:
+        """Finish the manifest and overview and move everything into ``out``."""
+        self._manifest.write(MANIFEST_TAIL)
+        self._manifest.close()
+        self._responses.close()
+        self._put(
             "overview.html",
             PAGES.get_template("overview.html.j2").render(
-                title=f"{manifest.exam['title']}: overview",
-                exam=manifest.exam,
-                n_students=len(manifest.students),
-                rows=overview_rows(manifest),
+                title=f"{self.exam['title']}: overview",
+                exam=self.exam,
+                n_students=self.count,
+                rows=self.overview.rows(),
             ),
         )
-        put("responses_template.csv", response_template(manifest))
-        put("manifest.json", manifest.to_json())
-        for sub in {f.parent for f in files} - {Path(".")}:
-            (out / sub).mkdir(parents=True, exist_ok=True)
-        for rel in files:  # manifest.json was put last, so it is moved last
-            os.replace(staging / rel, out / rel)
-        return [out / rel for rel in files]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        files = [*self.files, Path("responses_template.csv"), Path("manifest.json")]
+        for sub in ("papers", "keys"):
+            (self.out / sub).mkdir(exist_ok=True)
+        for rel in files:  # manifest.json last
+            os.replace(self.staging / rel, self.out / rel)
+        return [self.out / rel for rel in files]
+
+    def __exit__(self, *exc) -> None:
+        for fh in (self._manifest, self._responses):
+            fh.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def write_exam(manifest: Manifest, out: str | Path, *, formats=("html", "md"), progress=None) -> list[Path]:
+    """Write an exam built in memory; returns the paths written (manifest last)."""
+    with ExamWriter(out, manifest.exam, response_columns(manifest.students), formats=formats) as writer:
+        for paper in manifest.students:
+            writer.add(paper)
+            if progress:
+                progress(paper)
+        return writer.commit()

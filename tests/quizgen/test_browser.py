@@ -45,7 +45,7 @@ window.addEventListener("load", () => {
 def test_paper_math_renders_offline_with_no_console_errors(tmp_path, fixture_bank):
     spec = exam.load_spec(EXAMS / "small.yaml", fixture_bank)
     manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
-    html = output.render_paper(manifest, manifest.students[0], key=True, fmt="html")
+    html = output.render_paper(manifest.exam, manifest.students[0], key=True, fmt="html")
     page = tmp_path / "paper.html"
     # a fraction and a two-row matrix, which only MathML layout makes taller than a text line
     tall = str(to_html(r"$$\frac{1}{2} \begin{bmatrix} 1 \\ 2 \end{bmatrix}$$"))

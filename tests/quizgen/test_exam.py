@@ -91,8 +91,8 @@ def test_write_exam_produces_every_file_and_a_loadable_manifest(tmp_path, spec):
 def test_paper_hides_answers_and_key_shows_them(tmp_path, spec):
     manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
     paper = manifest.students[0]
-    html_paper = output.render_paper(manifest, paper, key=False, fmt="html")
-    html_key = output.render_paper(manifest, paper, key=True, fmt="html")
+    html_paper = output.render_paper(manifest.exam, paper, key=False, fmt="html")
+    html_key = output.render_paper(manifest.exam, paper, key=True, fmt="html")
     expected = output.answer_text(paper.questions[0].instance.part("c"))  # not among any options
     assert expected not in html_paper and "Worked solution" not in html_paper
     assert expected in html_key and "Worked solution" in html_key
@@ -102,8 +102,11 @@ def test_paper_hides_answers_and_key_shows_them(tmp_path, spec):
 
 def test_response_template_has_a_row_per_student_and_a_column_per_part(spec):
     manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
-    lines = output.response_template(manifest).splitlines()
+    lines = output.response_template(
+        manifest.students, output.response_columns(manifest.students)
+    ).splitlines()
     assert lines[0] == "student_id,name,q1.a,q1.b,q1.c,q1.d"
+    assert output.response_columns(manifest.students) == exam.response_columns(spec)
     assert [line.split(",")[0] for line in lines[1:]] == ["a1", "b2", "c3"]
 
 
@@ -113,11 +116,28 @@ def test_a_failed_write_leaves_the_previous_exam_whole(tmp_path, spec, monkeypat
     output.write_exam(manifest, out)
     before = (out / "manifest.json").read_text()
 
-    def boom(*args, **kwargs):
-        raise RuntimeError("disk full")
+    real = output.render_pages
+    calls = []
 
-    monkeypatch.setattr(output, "response_template", boom)
+    def fails_on_the_second_student(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(output, "render_pages", fails_on_the_second_student)
     with pytest.raises(RuntimeError):
         output.write_exam(manifest, out)
     assert (out / "manifest.json").read_text() == before
     assert not [p for p in out.iterdir() if p.name.startswith(".quizgen-")]
+
+
+def test_streaming_generate_matches_the_in_memory_build_byte_for_byte(tmp_path, spec):
+    students = exam.load_roster(EXAMS / "roster.csv")
+    exam.generate(spec, students, tmp_path / "streamed")
+    output.write_exam(exam.build_exam(spec, students), tmp_path / "in_memory")
+    exam.generate(spec, students, tmp_path / "parallel", jobs=2)
+    for rel in ("manifest.json", "responses_template.csv", "overview.html", "papers/b2.html", "keys/c3.md"):
+        streamed = (tmp_path / "streamed" / rel).read_bytes()
+        assert streamed == (tmp_path / "in_memory" / rel).read_bytes(), rel
+        assert streamed == (tmp_path / "parallel" / rel).read_bytes(), rel
