@@ -108,6 +108,17 @@ def _hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> str:
     return ""
 
 
+def _shape_hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> str:
+    """Why the shapes differ, when the values say so: a transpose or a reshape."""
+    if expected.size != given.size or expected.size <= 1:
+        return ""
+    if given.ndim == 2 and given.T.shape == expected.shape and tolerance.accepts(expected, given.T):
+        return "; the answer is the transpose of the right one"
+    if tolerance.accepts(expected, given.reshape(expected.shape)):
+        return "; the numbers are right but arranged in the wrong shape"
+    return ""
+
+
 def _scalar_message(e: float, g: float, tolerance: Tolerance) -> str:
     if not math.isfinite(g):
         return f"the answer is {g}, not a finite number"
@@ -166,7 +177,7 @@ def compare_arrays(
         return Comparison(
             0.0,
             Status.INCORRECT,
-            f"expected {_shape_text(e.shape)}, got {_shape_text(g.shape)}",
+            f"expected {_shape_text(e.shape)}, got {_shape_text(g.shape)}{_shape_hint(e, g, tolerance)}",
             (),
             max(e.size, 1),
             math.inf,

@@ -24,10 +24,19 @@ def test_values_within_relative_tolerance_are_accepted_and_just_outside_are_not(
 
 
 def test_shape_mismatch_scores_zero_with_both_shapes_in_the_message():
-    c = compare_arrays(np.zeros((2, 3)), np.zeros((3, 2)), TOL)
+    c = compare_arrays(np.zeros((2, 3)), np.ones((3, 2)), TOL)
     assert c.score == 0.0 and c.status is Status.INCORRECT and not c.shape_ok
     assert c.message == "expected shape (2, 3), got shape (3, 2)"
     assert c.max_error == math.inf
+
+
+def test_shape_mismatch_names_a_transpose_or_a_reshape_of_the_right_values():
+    e = np.arange(6.0).reshape(2, 3)
+    assert compare_arrays(e, e.T, TOL).message.endswith("; the answer is the transpose of the right one")
+    assert compare_arrays(e, e.reshape(-1), TOL).message.endswith(
+        "; the numbers are right but arranged in the wrong shape"
+    )
+    assert compare_arrays(e, np.zeros((3, 2)), TOL).message == "expected shape (2, 3), got shape (3, 2)"
 
 
 def test_array_for_a_scalar_is_a_shape_error_naming_a_single_number():
