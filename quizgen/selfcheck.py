@@ -62,7 +62,7 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
         except QuizgenError as exc:
             problem(seed, exc.message)
             break  # the same failure would repeat for every seed
-        except Exception as exc:  # a bug in a template or reference function must be reported, not crash the run
+        except Exception as exc:  # noqa: BLE001 - a template or reference bug is reported, not a crash
             problem(seed, f"{type(exc).__name__}: {exc}")
             break
         for part in instance.parts:
@@ -70,7 +70,10 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
                 problem(seed, f"part {part.id}: fewer than two distinct options")
             result = grade_part(part, _submitted(part))
             if result.status is not Status.CORRECT or result.score != 1.0:
-                problem(seed, f"part {part.id}: the correct answer {_submitted(part)!r} scored {result.score} ({result.feedback})")
+                problem(
+                    seed,
+                    f"part {part.id}: the correct answer {_submitted(part)!r} scored {result.score} ({result.feedback})",
+                )
             for m in part.mistakes:
                 if not m.distinguishable:
                     continue
@@ -79,7 +82,10 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
                 graded = grade_part(part, given)
                 same_value = {k.id for k in part.mistakes if k.distinguishable and k.value == m.value}
                 if graded.score == 1.0 or graded.mistake not in same_value:
-                    problem(seed, f"part {part.id}: mistake {m.id} was graded as {graded.mistake!r} with score {graded.score}")
+                    problem(
+                        seed,
+                        f"part {part.id}: mistake {m.id} was graded as {graded.mistake!r} with score {graded.score}",
+                    )
     if not report.problems:
         for pid, mid in mistake_ids:
             if report.distinguishable[f"{pid}/{mid}"] == 0:
