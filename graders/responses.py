@@ -1,0 +1,429 @@
+"""Read a class's answers and match them to the manifest's papers.
+
+Accepted files (UTF-8; a spreadsheet's byte-order mark is fine):
+
+- CSV, wide form (the generator's ``responses_template.csv``): ``student_id,name,q1.a,q1.b,...``,
+  one row per student, a column per printed question number and part;
+- CSV, long form: ``student_id,question,part,answer``, one row per answer; ``question`` is the
+  printed number (``3`` or ``q3``) or the question's template id;
+- JSON or YAML: ``{student_id: {"q1.a": "...", ...}}``, or nested ``{student_id: {"q1": {"a": ...}}}``;
+  numbers and lists are taken as written (``0.5``, ``[[1, 2], [3, 4]]``); a ``name`` key is ignored.
+
+A CSV may be separated by commas, semicolons or tabs (detected from the header). Nothing is
+dropped silently: an answer by a student who is not in the manifest, to a question or part that
+is not on that student's paper, or given twice, becomes a warning naming the file and the line;
+a student with no answers at all is listed too. A file that cannot be read at all raises
+:class:`~quizgen.errors.SpecError` with one line naming the file, the place and the fix.
+
+The manifest's layout is known to :func:`manifest_from_dict` alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quizgen.errors import SpecError
+from quizgen.models import Instance
+from quizgen.yamlio import LineDict, load_yaml
+
+__all__ = [
+    "Answer",
+    "GradingManifest",
+    "Paper",
+    "PaperQuestion",
+    "ResponseSet",
+    "manifest_from_dict",
+    "read_manifest",
+    "read_responses",
+]
+
+
+# ----------------------------------------------------------------------------------- manifest
+
+
+@dataclass(frozen=True)
+class PaperQuestion:
+    """One question on one student's paper: its printed ``number``, its exam ``slot``."""
+
+    number: int
+    slot: int
+    instance: Instance
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One student's paper."""
+
+    id: str
+    name: str
+    email: str
+    questions: tuple[PaperQuestion, ...]
+
+    def question(self, number: int) -> PaperQuestion | None:
+        for q in self.questions:
+            if q.number == number:
+                return q
+        return None
+
+    def question_by_key(self, key: str) -> PaperQuestion | None:
+        """A question by printed number (``3``, ``q3``) or template id."""
+        m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", key)
+        if m:
+            return self.question(int(m.group(1)))
+        for q in self.questions:
+            if q.instance.template_id == key.strip():
+                return q
+        return None
+
+    @property
+    def points(self) -> float:
+        return float(sum(q.instance.points for q in self.questions))
+
+
+@dataclass(frozen=True)
+class GradingManifest:
+    exam: Mapping
+    papers: tuple[Paper, ...]
+    source: str = ""
+
+    def paper(self, student_id: str) -> Paper | None:
+        for p in self.papers:
+            if p.id == student_id:
+                return p
+        return None
+
+
+def manifest_from_dict(data: Mapping, source: str = "") -> GradingManifest:
+    """The one place that knows manifest.json's layout::
+
+        {"exam": {...}, "students": [{"id", "name", "email",
+          "questions": [{"number": 1, "slot": 1, "instance": Instance.to_dict()}, ...]}]}
+
+    ``number`` (the printed number, which response sheets use) defaults to ``slot``."""
+    papers = []
+    for s in data["students"]:
+        questions = tuple(
+            PaperQuestion(
+                number=int(q.get("number", q.get("slot"))),
+                slot=int(q.get("slot", q.get("number"))),
+                instance=Instance.from_dict(q["instance"]),
+                section=q.get("section", ""),
+            )
+            for q in s["questions"]
+        )
+        papers.append(Paper(str(s["id"]), s.get("name", ""), s.get("email", ""), questions))
+    return GradingManifest(dict(data.get("exam", {})), tuple(papers), source)
+
+
+def read_manifest(path: str | Path) -> GradingManifest:
+    """Read manifest.json; a missing or malformed file is a one-line :class:`SpecError`."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SpecError(f"cannot read the manifest ({exc.strerror})", source=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"not valid JSON ({exc.msg}); regenerate it with 'quizgen generate'",
+            source=f"{path}:{exc.lineno}",
+        ) from None
+    try:
+        return manifest_from_dict(data, str(path))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise SpecError(
+            f"not a quizgen manifest ({type(exc).__name__}: {exc}); pass the manifest.json 'quizgen generate' wrote",
+            source=str(path),
+        ) from None
+
+
+# ----------------------------------------------------------------------------------- responses
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One typed answer: to printed question ``number``, part ``part_id``; ``where`` is the
+    file and line (or key) it came from."""
+
+    student_id: str
+    number: int
+    part_id: str
+    text: str | None
+    where: str
+
+
+@dataclass(frozen=True)
+class ResponseSet:
+    """The answers that match the manifest, and a warning for everything else."""
+
+    answers: tuple[Answer, ...]
+    warnings: tuple[str, ...] = ()
+    source: str = ""
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for a in self.answers:
+            self._index.setdefault(a.student_id, {}).setdefault(a.number, {})[a.part_id] = a.text
+
+    @property
+    def students(self) -> tuple[str, ...]:
+        return tuple(self._index)
+
+    def for_question(self, student_id: str, number: int) -> dict[str, str | None]:
+        """part id -> text for one student's question (empty when none)."""
+        return dict(self._index.get(student_id, {}).get(number, {}))
+
+
+_COLUMN = re.compile(r"^\s*[qQ]\s*(\d+)\s*[.:_/ -]\s*\(?\s*([^()\s]+?)\s*\)?\s*$")
+_ALIASES = {
+    "student_id": ("student_id", "student", "id", "sid"),
+    "question": ("question", "q", "slot", "number"),
+    "part": ("part",),
+    "answer": ("answer", "response", "value"),
+}
+
+
+def _as_text(value) -> str | None:
+    """A JSON/YAML value as the text a student would have typed."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+class _Collector:
+    """Checks raw (student, question key, part, text, where) against the papers."""
+
+    def __init__(self, manifest: GradingManifest | None, source: str) -> None:
+        self.manifest = manifest
+        self.source = source
+        self.answers: dict[tuple[str, int, str], Answer] = {}
+        self.warnings: list[str] = []
+        self.unknown_students: dict[str, str] = {}
+
+    def add(self, sid: str, qkey: str, part: str, text: str | None, where: str, *, strict_blank: bool = True):
+        sid, part = str(sid).strip(), str(part).strip().strip("()").strip()
+        blank = text is None or not str(text).strip()
+        if self.manifest is None:
+            m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", str(qkey))
+            if not m:
+                self.warnings.append(f"{where}: question {qkey!r} is not a number; not read")
+                return
+            number = int(m.group(1))
+        else:
+            paper = self.manifest.paper(sid)
+            if paper is None:
+                if sid not in self.unknown_students:
+                    self.unknown_students[sid] = where
+                return
+            q = paper.question_by_key(str(qkey))
+            if q is None or part not in {p.id for p in q.instance.parts}:
+                if blank and not strict_blank:
+                    return  # a wide sheet's column for another student's paper, left empty
+                what = f"question {qkey}" if q is None else f"question {q.number} has no part {part!r}"
+                self.warnings.append(
+                    f"{where}: {sid}: {what} on their paper; the answer {_short(text)} is not graded"
+                )
+                return
+            number = q.number
+        key = (sid, number, part)
+        if key in self.answers:
+            first = self.answers[key]
+            if blank:
+                return
+            if first.text is not None and str(first.text).strip():
+                self.warnings.append(
+                    f"{where}: {sid} q{number}.{part} is answered again (first at {first.where}); the later answer is used"
+                )
+        self.answers[key] = Answer(sid, number, part, None if blank else str(text), where)
+
+    def result(self) -> ResponseSet:
+        for sid, where in self.unknown_students.items():
+            self.warnings.append(
+                f"{where}: student {sid!r} is not in the manifest; their answers are not graded"
+            )
+        if self.manifest is not None:
+            answered = {a.student_id for a in self.answers.values() if a.text is not None}
+            for p in self.manifest.papers:
+                if p.id not in answered:
+                    self.warnings.append(
+                        f"{self.source}: no answers from student {p.id!r} ({p.name}); graded as blank"
+                    )
+        return ResponseSet(tuple(self.answers.values()), tuple(self.warnings), self.source)
+
+
+def _short(text) -> str:
+    t = repr(text if text is None else str(text))
+    return t if len(t) <= 40 else t[:37] + "..."
+
+
+def _find_column(header: list[str], name: str) -> int | None:
+    lowered = [h.strip().lower() for h in header]
+    for alias in _ALIASES[name]:
+        if alias in lowered:
+            return lowered.index(alias)
+    return None
+
+
+def _read_csv(path: Path, text: str, collector: _Collector) -> None:
+    first = text.split("\n", 1)[0]
+    delimiter = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows, starts, previous = [], [], 0
+    for row in reader:  # a quoted cell may span lines: keep each row's first line
+        rows.append(row)
+        starts.append(previous + 1)
+        previous = reader.line_num
+    if not rows or not any(c.strip() for c in rows[0]):
+        raise SpecError(
+            "the file is empty; expected a header such as student_id,name,q1.a,q1.b", source=f"{path}:1"
+        )
+    header = rows[0]
+    sid_col = _find_column(header, "student_id")
+    if sid_col is None:
+        raise SpecError(
+            f"no student_id column in the header {','.join(header[:4])!r}...; start it with student_id "
+            "(wide form: student_id,name,q1.a,...; long form: student_id,question,part,answer)",
+            source=f"{path}:1",
+        )
+    q_col, part_col, ans_col = (_find_column(header, n) for n in ("question", "part", "answer"))
+    long_form = q_col is not None and part_col is not None and ans_col is not None
+    if long_form:
+        for lineno, row in zip(starts[1:], rows[1:], strict=True):
+            if not any(c.strip() for c in row):
+                continue
+            if len(row) <= max(sid_col, q_col, part_col):
+                collector.warnings.append(
+                    f"{path}:{lineno}: the row has {len(row)} cells, fewer than the header; not read"
+                )
+                continue
+            answer = row[ans_col] if ans_col < len(row) else ""
+            collector.add(row[sid_col], row[q_col], row[part_col], answer, f"{path}:{lineno}")
+        return
+    columns: dict[int, tuple[str, str]] = {}
+    for i, name in enumerate(header):
+        if i == sid_col or name.strip().lower() in ("name", "email", ""):
+            continue
+        m = _COLUMN.match(name)
+        if m is None:
+            collector.warnings.append(
+                f"{path}:1: column {name!r} is not of the form q<number>.<part> (such as q1.a); its answers are not read"
+            )
+            continue
+        columns[i] = (m.group(1), m.group(2))
+    for lineno, row in zip(starts[1:], rows[1:], strict=True):
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+            collector.warnings.append(
+                f"{path}:{lineno}: the row has {len(row)} cells but the header {len(header)}; the extra cells are not read "
+                "(quote answers that contain the separator)"
+            )
+        sid = row[sid_col].strip() if sid_col < len(row) else ""
+        if not sid:
+            collector.warnings.append(f"{path}:{lineno}: no student_id; the row is not read")
+            continue
+        for i, (qkey, part) in columns.items():
+            cell = row[i] if i < len(row) else ""
+            collector.add(sid, qkey, part, cell, f"{path}:{lineno}", strict_blank=False)
+
+
+def _line(container, key, path: Path) -> str:
+    if isinstance(container, LineDict):
+        return f"{path}:{container.line_of(key)}"
+    return f"{path}"
+
+
+def _read_mapping(path: Path, data, collector: _Collector) -> None:
+    if not isinstance(data, Mapping):
+        raise SpecError(
+            f'expected a mapping of student ids to answers such as {{"s001": {{"q1.a": "0.5"}}}}, got {type(data).__name__}',
+            source=str(path),
+        )
+    for sid, answers in data.items():
+        where = _line(data, sid, path)
+        if not isinstance(answers, Mapping):
+            collector.warnings.append(
+                f'{where}: the answers of {sid!r} are not a mapping such as {{"q1.a": "0.5"}}; not read'
+            )
+            continue
+        for key, value in answers.items():
+            kwhere = _line(answers, key, path) if isinstance(answers, LineDict) else f"{path}: {sid}.{key}"
+            if str(key).strip().lower() in ("name", "email"):
+                continue
+            if isinstance(value, Mapping):
+                m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", str(key))
+                if m is None:
+                    collector.warnings.append(
+                        f"{kwhere}: key {key!r} of {sid!r} is not a question such as q1; not read"
+                    )
+                    continue
+                for part, text in value.items():
+                    pwhere = _line(value, part, path) if isinstance(value, LineDict) else f"{kwhere}.{part}"
+                    collector.add(str(sid), m.group(1), str(part), _as_text(text), pwhere)
+                continue
+            m = _COLUMN.match(str(key))
+            if m is None:
+                collector.warnings.append(
+                    f"{kwhere}: key {key!r} of {sid!r} is not of the form q<number>.<part> (such as q1.a); not read"
+                )
+                continue
+            collector.add(str(sid), m.group(1), m.group(2), _as_text(value), kwhere)
+
+
+def _read_json(path: Path, text: str, collector: _Collector) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpecError(
+            f"not valid JSON ({exc.msg}); fix the syntax there", source=f"{path}:{exc.lineno}"
+        ) from None
+    _read_mapping(path, data, collector)
+
+
+def _read_yaml(path: Path, text: str, collector: _Collector) -> None:
+    _read_mapping(path, load_yaml(path, error=SpecError), collector)
+
+
+_READERS = {
+    ".csv": _read_csv,
+    ".tsv": _read_csv,
+    ".txt": _read_csv,
+    ".json": _read_json,
+    ".yaml": _read_yaml,
+    ".yml": _read_yaml,
+}
+
+
+def read_responses(path: str | Path, manifest: GradingManifest | None = None) -> ResponseSet:
+    """Read a responses file (CSV wide or long, JSON, YAML; chosen by the extension) and match
+    it against ``manifest``'s papers (without a manifest, questions must be numbers and nothing
+    is checked). Unmatched answers and silent students are in ``warnings``."""
+    path = Path(path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise SpecError(
+            f"unknown responses format {path.suffix or '(no extension)'!r}; use a .csv, .json or .yaml file",
+            source=str(path),
+        )
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise SpecError(f"cannot read the responses ({exc.strerror})", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(
+            f"not UTF-8 text (byte {exc.start}); save the sheet as CSV UTF-8", source=str(path)
+        ) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    collector = _Collector(manifest, str(path))
+    reader(path, text, collector)
+    return collector.result()
