@@ -1,0 +1,823 @@
+"""The sandbox's fork server, the child it forks for each submission, and their wire format.
+
+This file runs as a plain script in its own interpreter (``python -I -S``, started by
+:mod:`quizgen.graders.sandbox`), never as part of quizgen: it imports only the standard library
+and NumPy, so a child forked from it holds nothing of the grader (no reference, no expected
+values). The parent imports this file too, for the wire format, the one thing both sides share.
+
+The server reads requests from a Unix socket: ``spawn`` (fork a child for one submission; the
+child's end of a fresh socket pair arrives with the request as SCM_RIGHTS), ``wait`` (reap a
+child, report how it ended) and ``sweep`` (kill every process of a sandbox uid). A child applies
+its limits and isolation, imports the student's file from its own working directory, then
+answers ``call`` requests on its socket until told to exit. It never trusts itself either: what
+it sends is re-validated by the parent, which alone computes and writes results.
+
+Frames: a 4-byte big-endian header length, a UTF-8 JSON header whose ``"blobs"`` lists the byte
+lengths of the binary parts that follow (NumPy arrays as ``.npy`` bytes, never pickles).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+import types
+from dataclasses import dataclass
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# wire format (shared by parent and child)
+
+MAX_HEADER = 1 << 20  # bytes of JSON in one frame
+MAX_DEPTH = 12  # nesting of tuples/lists/dicts in one value
+MAX_NODES = 4096  # values in one frame
+MAX_STR = 2000  # characters of a returned string kept
+MAX_DIMS = 16
+
+
+class WireError(Exception):
+    """A frame or value that does not follow the wire format (from the child: bad output)."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not data; only its type's name crosses the pipe."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A part of a result that the grader asked for and that is not there (e.g. a short tuple)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An argument that is an earlier call's result, or a part of it, kept inside the child.
+
+    ``path`` indexes into the result: ints for tuple/list positions, strings for dict keys.
+    """
+
+    call: int
+    path: tuple = ()
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _encode_array(value, blobs: list) -> dict:
+    arr = np.array(value, copy=True, subok=False)
+    if type(arr) is not np.ndarray or arr.dtype.fields is not None or arr.dtype.kind not in "biufc":
+        return {"t": "object", "type": f"numpy array of dtype {arr.dtype}"[:100]}
+    blobs.append(_npy_bytes(np.ascontiguousarray(arr)))
+    return {"t": "ndarray", "b": len(blobs) - 1}
+
+
+def _scalar_array(value, kind) -> np.ndarray | None:
+    """A 0-d array of a number's true value (base-class conversion: a subclass cannot lie)."""
+    if issubclass(kind, (np.integer, np.floating)):
+        arr = np.asarray(value)
+    elif issubclass(kind, float):
+        arr = np.asarray(float.__float__(value))
+    else:
+        v = int.__int__(value)
+        arr = np.asarray(v) if -(2**63) <= v < 2**63 else None
+    if arr is None or arr.shape != () or arr.dtype.kind not in "iuf":
+        return None
+    return arr
+
+
+def encode(value, blobs: list, depth: int = 0) -> dict:
+    """``value`` as a JSON-ready node; arrays and numbers go into ``blobs`` as .npy bytes.
+
+    Anything that is not None, a bool, a number, an array, a str, a tuple/list or a dict with
+    str keys is sent as its type's name only. Uses the real type (``type(v)``), not ``__class__``.
+    """
+    if depth > MAX_DEPTH:
+        raise WireError("the value is nested too deeply")
+    kind = type(value)
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, Ref):
+        return {"t": "ref", "call": int(value.call), "path": list(value.path)}
+    if kind is bool or kind is np.bool_:
+        return {"t": "bool", "v": bool(value)}
+    if issubclass(kind, (int, float, np.integer, np.floating)):
+        arr = _scalar_array(value, kind)
+        if arr is None:
+            return {"t": "object", "type": f"{kind.__name__} out of range"[:100]}
+        blobs.append(_npy_bytes(arr))
+        return {"t": "scalar", "b": len(blobs) - 1}
+    if issubclass(kind, np.ndarray):
+        return _encode_array(value, blobs)
+    if issubclass(kind, str):
+        return {"t": "str", "v": str.__str__(value)[:MAX_STR]}
+    if issubclass(kind, (tuple, list)):
+        seq = tuple.__iter__(value) if issubclass(kind, tuple) else list.__iter__(value)
+        items = []
+        for item in seq:
+            if len(items) >= MAX_NODES:
+                raise WireError("the value has too many parts")
+            items.append(encode(item, blobs, depth + 1))
+        return {"t": "tuple" if issubclass(kind, tuple) else "list", "items": items}
+    if kind is dict:
+        pairs = []
+        for k, v in dict.items(value):
+            if type(k) is not str:
+                return {"t": "object", "type": "dict with non-text keys"}
+            pairs.append([k[:MAX_STR], encode(v, blobs, depth + 1)])
+        return {"t": "dict", "items": pairs}
+    return {"t": "object", "type": str(getattr(kind, "__name__", "object"))[:100]}
+
+
+def _load_npy(data: bytes) -> np.ndarray:
+    try:
+        arr = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:  # any malformed .npy is bad output, whatever numpy raises
+        raise WireError(f"an array could not be read ({type(exc).__name__})") from None
+    if type(arr) is not np.ndarray or arr.dtype.fields is not None or arr.ndim > MAX_DIMS:
+        raise WireError("an array is not a plain numeric array")
+    return arr
+
+
+class _Decoder:
+    """Strict reader of a node tree; every check failure is a :class:`WireError`."""
+
+    def __init__(self, blobs: list, resolve=None) -> None:
+        self.blobs = blobs
+        self.resolve = resolve  # Ref -> value (child side only); None: refs are refused
+        self.nodes = 0
+
+    def blob(self, node: dict) -> bytes:
+        b = node.get("b")
+        if type(b) is not int or not 0 <= b < len(self.blobs):
+            raise WireError("a value points at a missing binary part")
+        return self.blobs[b]
+
+    def __call__(self, node, depth: int = 0):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise WireError("the value is too large or nested too deeply")
+        if type(node) is not dict or type(node.get("t")) is not str:
+            raise WireError("a value is not tagged")
+        reader = _READERS.get(node["t"])
+        if reader is None:
+            raise WireError(f"unknown value tag {node['t'][:20]!r}")
+        return reader(self, node, depth)
+
+
+def _read_none(d, node, depth):
+    return None
+
+
+def _read_bool(d, node, depth):
+    if type(node.get("v")) is not bool:
+        raise WireError("a bool value is not true or false")
+    return node["v"]
+
+
+def _read_scalar(d, node, depth):
+    arr = _load_npy(d.blob(node))
+    if arr.shape != () or arr.dtype.kind not in "iuf":
+        raise WireError("a number is not a single integer or float")
+    return arr.item()
+
+
+def _read_ndarray(d, node, depth):
+    arr = _load_npy(d.blob(node))
+    if arr.dtype.kind not in "biufc":
+        raise WireError("an array is not numeric")
+    return arr
+
+
+def _items(node) -> list:
+    items = node.get("items")
+    if type(items) is not list:
+        raise WireError("a sequence has no item list")
+    return items
+
+
+def _read_tuple(d, node, depth):
+    return tuple(d(item, depth + 1) for item in _items(node))
+
+
+def _read_list(d, node, depth):
+    return [d(item, depth + 1) for item in _items(node)]
+
+
+def _read_dict(d, node, depth):
+    out = {}
+    for pair in _items(node):
+        if type(pair) is not list or len(pair) != 2 or type(pair[0]) is not str:
+            raise WireError("a dict entry is malformed")
+        out[pair[0][:MAX_STR]] = d(pair[1], depth + 1)
+    return out
+
+
+def _read_str(d, node, depth):
+    if type(node.get("v")) is not str:
+        raise WireError("a text value is not text")
+    return node["v"][:MAX_STR]
+
+
+def _read_object(d, node, depth):
+    name = node.get("type")
+    return Opaque(name[:100] if type(name) is str else "object")
+
+
+def _read_missing(d, node, depth):
+    reason = node.get("reason")
+    return Missing(reason[:300] if type(reason) is str else "missing")
+
+
+def _read_ref(d, node, depth):
+    call, path = node.get("call"), node.get("path")
+    if d.resolve is None or type(call) is not int or type(path) is not list:
+        raise WireError("a reference is not allowed here")
+    return d.resolve(Ref(call, tuple(path)))
+
+
+_READERS = {
+    "none": _read_none,
+    "bool": _read_bool,
+    "scalar": _read_scalar,
+    "ndarray": _read_ndarray,
+    "tuple": _read_tuple,
+    "list": _read_list,
+    "dict": _read_dict,
+    "str": _read_str,
+    "object": _read_object,
+    "missing": _read_missing,
+    "ref": _read_ref,
+}
+
+
+def decode(node, blobs: list, resolve=None):
+    """The value a node tree describes; ``resolve`` turns a :class:`Ref` into a value (child only)."""
+    return _Decoder(blobs, resolve)(node)
+
+
+def pick(value, path):
+    """``value[path[0]][path[1]]...`` over tuples, lists, dicts and named tuples, or a
+    :class:`Missing` saying where the path broke ("expected a tuple, got ndarray")."""
+    for key in path:
+        kind = type(value)
+        if type(key) is int and issubclass(kind, (tuple, list)):
+            n = len(value)
+            if not -n <= key < n:
+                return Missing(f"expected at least {key + 1} returned values, got {n}")
+            value = value[key]
+        elif type(key) is str and kind is dict:
+            if key not in value:
+                return Missing(f"the returned dict has no key {key!r}")
+            value = value[key]
+        elif type(key) is str and key in getattr(kind, "_fields", ()):
+            value = getattr(value, key)
+        else:
+            want = "a tuple" if type(key) is int else f"a dict with key {key!r}"
+            return Missing(f"expected {want}, got {getattr(kind, '__name__', 'object')}")
+    return value
+
+
+def _recv_exact(sock: socket.socket, n: int, deadline: float | None) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("timed out")
+            sock.settimeout(remaining)
+        else:
+            sock.settimeout(None)
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_frame(sock: socket.socket, *, deadline: float | None = None, max_bytes: int = 1 << 30):
+    """One frame: ``(header dict, [blob bytes, ...])``. Raises EOFError, TimeoutError, WireError."""
+    (size,) = struct.unpack(">I", _recv_exact(sock, 4, deadline))
+    if size > MAX_HEADER:
+        raise WireError(f"a message header of {size} bytes is too large")
+    try:
+        header = json.loads(_recv_exact(sock, size, deadline).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise WireError("a message header is not valid JSON") from None
+    if type(header) is not dict:
+        raise WireError("a message header is not an object")
+    sizes = header.get("blobs", [])
+    if type(sizes) is not list or any(type(s) is not int or s < 0 for s in sizes):
+        raise WireError("a message lists invalid binary parts")
+    if sum(sizes) > max_bytes:
+        raise WireError(f"the result is larger than the limit of {max_bytes} bytes")
+    return header, [_recv_exact(sock, s, deadline) for s in sizes]
+
+
+def write_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
+    """Send one frame (blocking)."""
+    header = dict(header, blobs=[len(b) for b in blobs])
+    data = json.dumps(header, allow_nan=False).encode("utf-8")
+    sock.settimeout(None)
+    sock.sendall(struct.pack(">I", len(data)) + data)
+    for b in blobs:
+        sock.sendall(b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Linux isolation primitives (ctypes; each may be unavailable)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+
+_libc = None
+
+
+def libc():
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    _check(libc().unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = [None if s is None else s.encode() for s in (source, target, fstype, data)]
+    _check(libc().mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(libc().prctl(ctypes.c_int(option), ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+
+
+# ---------------------------------------------------------------------------------------------
+# the child: one submission
+
+#: Modules a submission may import even when it cannot read the interpreter's files (they are
+#: imported by the server before forking, so they are already in memory).
+PRELOADED = (
+    "numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.lib.stride_tricks", "numpy.testing",
+    "math", "cmath", "itertools", "functools", "collections", "collections.abc", "typing",
+    "dataclasses", "operator", "copy", "numbers", "random", "time", "warnings", "types", "abc",
+    "enum", "string", "re", "heapq", "bisect", "statistics", "fractions", "decimal", "traceback",
+    "linecache", "textwrap", "contextlib", "json",
+)  # fmt: skip
+
+SANDBOX_UID_BASE = 1_000_000_000  # uid = base + child pid: one uid per child, never reused at once
+
+
+class _Capture(io.TextIOBase):
+    """sys.stdout/sys.stderr for the submission: keeps the first ``cap`` characters of each call."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        s = str(s)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+        self.size += min(len(s), max(room, 0))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def take(self) -> tuple[str, int]:
+        text, dropped = "".join(self.parts), self.dropped
+        self.parts, self.size, self.dropped = [], 0, 0
+        return text, dropped
+
+
+class _BlockQuizgen:
+    """A meta-path finder that refuses quizgen (one layer of several; see the parent's notes)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name == "quizgen" or name.startswith("quizgen."):
+            raise ModuleNotFoundError(f"No module named {name!r} (not available to submissions)", name=name)
+        return None
+
+
+def _count_tasks(uid: int) -> int:
+    """Tasks (processes and threads) whose real uid is ``uid``: what RLIMIT_NPROC counts."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            total += int(fields.get("Threads", "1").strip() or 1)
+    return total
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _setup(req: dict) -> tuple[str, dict]:
+    """Apply isolation and limits; returns (working dir, report of what was applied)."""
+    limits, opts = req["limits"], req["options"]
+    applied: list[str] = []
+    unavailable: dict[str, str] = {}
+    root = os.geteuid() == 0
+    os.setsid()
+    applied.append("own process group")
+
+    if opts.get("private_network", True):
+        try:
+            unshare(CLONE_NEWNET)
+            applied.append("no network")
+        except OSError as exc:
+            unavailable["no network"] = str(exc)
+    else:
+        unavailable["no network"] = "turned off"
+
+    private_fs = False
+    if opts.get("private_tmp", True):
+        try:
+            unshare(CLONE_NEWNS | CLONE_NEWIPC)
+            mount("none", "/", None, MS_REC | MS_PRIVATE)
+            private_fs = True
+        except OSError as exc:
+            unavailable["private /tmp"] = str(exc)
+            unavailable["hidden grader files"] = str(exc)
+    else:
+        unavailable["private /tmp"] = "turned off"
+
+    uid = SANDBOX_UID_BASE + os.getpid() if root and opts.get("drop_user", True) else None
+    size_mb = max(1, int(limits["file_size_mb"]))
+    if private_fs:
+        hidden = 0
+        for path in req.get("hide", []):
+            try:
+                if os.path.isdir(path):
+                    mount(
+                        "tmpfs",
+                        path,
+                        "tmpfs",
+                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "size=4k,mode=000",
+                    )
+                elif os.path.exists(path):
+                    mount("/dev/null", path, None, MS_BIND)
+                else:
+                    continue
+                hidden += 1
+            except OSError as exc:
+                unavailable[f"hide {path}"] = str(exc)
+        applied.append(f"hidden grader files ({hidden})")
+        for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+            if os.path.isdir(tmp):
+                mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
+        applied.append("private /tmp")
+        workdir = "/tmp/submission"
+        os.mkdir(workdir, 0o700)
+    else:
+        workdir = req["workdir"]
+
+    name = req["name"]
+    with open(os.path.join(workdir, name), "wb") as f:
+        f.write(req["source"])
+    if uid is not None:
+        for p in (workdir, os.path.join(workdir, name)):
+            os.chown(p, uid, uid)
+    os.chdir(workdir)
+
+    # limits (the address-space limit counts what is already mapped: NumPy, the interpreter)
+    nproc = int(limits["processes"])
+    if uid is None and not root:
+        nproc += _count_tasks(os.getuid()) - 1
+    rl = [
+        (resource.RLIMIT_CPU, int(limits["submission_seconds"]) + 1, int(limits["submission_seconds"]) + 2),
+        (resource.RLIMIT_FSIZE, int(limits["file_size_mb"] * 2**20), int(limits["file_size_mb"] * 2**20)),
+        (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_AS, _vm_size() + int(limits["memory_mb"] * 2**20), _vm_size() + int(limits["memory_mb"] * 2**20)),
+    ]  # fmt: skip
+    if uid is not None or not root:
+        rl.append((resource.RLIMIT_NPROC, nproc, nproc))
+    else:
+        unavailable["process limit"] = "the submission runs as root (drop_user is off)"
+    for which, soft, hard in rl:
+        if not root:  # an unprivileged process cannot raise a hard limit
+            _, current = resource.getrlimit(which)
+            if current != resource.RLIM_INFINITY:
+                soft, hard = min(soft, current), min(hard, current)
+        resource.setrlimit(which, (soft, hard))
+    applied.append("resource limits")
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not a kill
+
+    if uid is not None:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            applied.append(f"unprivileged uid {uid}")
+        except OSError as exc:  # e.g. a user namespace that maps few uids: fall back to nobody
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                applied.append("unprivileged uid 65534")
+                unavailable["own uid"] = str(exc)
+            except OSError as exc2:
+                unavailable["unprivileged uid"] = str(exc2)
+    elif root:
+        unavailable["unprivileged uid"] = "turned off"
+    else:
+        unavailable["unprivileged uid"] = "the grader does not run as root"
+    try:
+        prctl(PR_SET_NO_NEW_PRIVS, 1)
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+    except OSError as exc:
+        unavailable["no new privileges"] = str(exc)
+    return workdir, {"applied": applied, "unavailable": unavailable}
+
+
+def _frames(exc: BaseException, name: str) -> list:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == name]
+    return [[int(f.lineno or 0), str(f.name)[:100], (f.line or "")[:200]] for f in frames[-20:]]
+
+
+def _exc_info(exc: BaseException, name: str) -> dict:
+    try:
+        message = str(exc)[:1000]
+    except BaseException:  # a student's __str__ may raise anything
+        message = "<the exception's message could not be shown>"
+    kind = type(exc)
+    return {
+        "type": str(getattr(kind, "__name__", "Exception"))[:100],
+        "message": message,
+        "frames": _frames(exc, name),
+    }
+
+
+def _status_of(exc: BaseException) -> str:
+    return "memory" if isinstance(exc, MemoryError) else "exception"
+
+
+def _child(chan: socket.socket, req: dict) -> None:
+    """Everything the forked child does; student code runs only after ``ready`` is sent."""
+    workdir, report = _setup(req)
+    name = req["name"]
+    cap = _Capture(int(req["limits"]["output_bytes"]))
+    sys.stdout = sys.stderr = cap
+    sys.stdin = io.StringIO("")
+    sys.argv = [name]
+    sys.path[:] = [workdir] + [p for p in sys.path if p not in ("", ".")]
+    sys.meta_path.insert(0, _BlockQuizgen)
+    for mod in [m for m in sys.modules if m.startswith(("quizgen", "_quizgen", "__editable__"))]:
+        del sys.modules[mod]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    write_frame(chan, {"op": "ready", "report": report})
+
+    module = types.ModuleType("submission")
+    module.__file__ = name
+    sys.modules["submission"] = module
+    start = time.monotonic()
+    try:
+        code = compile(req["source"], name, "exec", dont_inherit=True)
+    except BaseException as exc:  # SyntaxError, null bytes (ValueError), or too deep to compile
+        info = _exc_info(exc, name)
+        status = "syntax_error" if isinstance(exc, (SyntaxError, ValueError)) else _status_of(exc)
+        if isinstance(exc, SyntaxError):
+            info["frames"] = [[int(exc.lineno or 0), "<module>", (exc.text or "").rstrip()[:200]]]
+        write_frame(chan, {"op": "imported", "status": status, "exc": info, "stdout": ""})
+        return
+    try:
+        exec(code, module.__dict__)
+    except BaseException as exc:
+        text, dropped = cap.take()
+        write_frame(
+            chan,
+            {
+                "op": "imported",
+                "status": _status_of(exc),
+                "exc": _exc_info(exc, name),
+                "stdout": text,
+                "dropped": dropped,
+            },
+        )
+        return
+    text, dropped = cap.take()
+    names = sorted(k for k, v in list(module.__dict__.items()) if callable(v) and not k.startswith("_"))[:200]
+    write_frame(
+        chan,
+        {"op": "imported", "status": "ok", "stdout": text, "dropped": dropped, "functions": names,
+         "seconds": time.monotonic() - start},
+    )  # fmt: skip
+
+    results: dict[int, object] = {}
+
+    def resolve(ref: Ref):
+        if ref.call not in results:
+            raise WireError(f"call {ref.call} has no result here")
+        return pick(results[ref.call], ref.path)
+
+    while True:
+        header, blobs = read_frame(chan)
+        if header.get("op") != "call":
+            return
+        cid = header["id"]
+        reply: dict = {"op": "result", "id": cid}
+        out_blobs: list = []
+        try:
+            args = decode(header["args"], blobs, resolve)
+            kwargs = decode(header["kwargs"], blobs, resolve)
+        except WireError as exc:
+            reply.update(status="bad_input", error=str(exc))
+            write_frame(chan, reply)
+            continue
+        func = module.__dict__.get(header["function"])
+        if not callable(func):
+            reply.update(status="missing_function")
+            write_frame(chan, reply)
+            continue
+        write_frame(chan, {"op": "started", "id": cid})  # a death before this is not this call's
+        try:
+            value = func(*args, **kwargs)
+            results[cid] = value
+            selection = header.get("select")
+            sent = value if selection is None else tuple(pick(value, p) for p in selection)
+            try:
+                reply["value"] = encode(sent, out_blobs)
+                reply["status"] = "ok"
+            except WireError as exc:
+                out_blobs = []
+                reply.update(status="bad_output", error=str(exc))
+        except BaseException as exc:
+            out_blobs = []
+            reply.update(status=_status_of(exc), exc=_exc_info(exc, name))
+        text, dropped = cap.take()
+        reply.update(stdout=text, dropped=dropped)
+        write_frame(chan, reply, out_blobs)
+
+
+def _child_main(fd: int, req: dict) -> None:
+    code = 0
+    try:
+        # the channel becomes fd 3; 0-2 go to /dev/null; every other inherited fd is closed
+        os.dup2(fd, 3)
+        null = os.open(os.devnull, os.O_RDWR)
+        for target in (0, 1, 2):
+            os.dup2(null, target)
+        os.closerange(4, 1 << 16)
+        chan = socket.socket(fileno=3)
+        _child(chan, req)
+    except BaseException:
+        code = 70
+    os._exit(code)
+
+
+# ---------------------------------------------------------------------------------------------
+# the server
+
+
+def _reply(ctl: socket.socket, header: dict) -> None:
+    write_frame(ctl, header)
+
+
+def _wait(pid: int, timeout: float, statuses: dict) -> dict:
+    deadline = time.monotonic() + timeout
+    while pid not in statuses:
+        try:
+            got, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return {"found": False}
+        if got == pid:
+            statuses[pid] = status
+            break
+        if time.monotonic() > deadline:
+            return {"found": True, "running": True}
+        time.sleep(0.002)
+    status = statuses.pop(pid)
+    if os.WIFSIGNALED(status):
+        return {"found": True, "signal": os.WTERMSIG(status)}
+    return {"found": True, "exit": os.WEXITSTATUS(status)}
+
+
+def _reap(children: set, statuses: dict) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in children:
+            children.discard(pid)
+            statuses[pid] = status
+            while len(statuses) > 1000:
+                statuses.pop(next(iter(statuses)))
+
+
+def _sweep(uid: int) -> None:
+    """Kill every process of a sandbox uid (kill(-1) as that uid reaches exactly those)."""
+    if os.geteuid() != 0 or uid < SANDBOX_UID_BASE:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        except BaseException:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def serve(ctl_fd: int) -> None:
+    """The server loop: one request at a time from the parent, until it hangs up."""
+    import importlib
+
+    for mod in PRELOADED:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(mod)
+    with contextlib.suppress(OSError):  # orphaned grandchildren come back here to be reaped
+        prctl(PR_SET_CHILD_SUBREAPER, 1)
+    ctl = socket.socket(fileno=ctl_fd)
+    children: set[int] = set()
+    statuses: dict[int, int] = {}
+    _reply(ctl, {"op": "hello", "pid": os.getpid(), "numpy": np.__version__, "root": os.geteuid() == 0})
+    try:
+        while True:
+            ctl.settimeout(None)
+            try:
+                _msg, fds, _flags, _addr = socket.recv_fds(ctl, 1, 1)
+            except OSError:
+                break
+            if not _msg:
+                break
+            header, blobs = read_frame(ctl)
+            _reap(children, statuses)
+            op = header.get("op")
+            if op == "spawn":
+                req = dict(header, source=blobs[0])
+                pid = os.fork()
+                if pid == 0:
+                    ctl.close()
+                    _child_main(fds[0], req)
+                for fd in fds:
+                    os.close(fd)
+                children.add(pid)
+                _reply(ctl, {"op": "spawned", "pid": pid, "uid": SANDBOX_UID_BASE + pid})
+            elif op == "wait":
+                _reply(ctl, _wait(int(header["pid"]), float(header.get("timeout", 1.0)), statuses))
+                children.discard(int(header["pid"]))
+            elif op == "sweep":
+                _sweep(int(header["uid"]))
+                _reply(ctl, {"op": "swept"})
+            else:
+                _reply(ctl, {"op": "pong"})
+    finally:
+        for pid in list(children):
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            if os.geteuid() == 0:
+                _sweep(SANDBOX_UID_BASE + pid)
