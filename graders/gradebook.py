@@ -1,0 +1,898 @@
+"""The SQLite gradebook: exams, students, instances, responses, grades, grading runs, overrides.
+
+Every write is a transaction. A grading run commits one student at a time (their grades, the
+changes against their previous grades and a "done" mark, together), so killing the process
+mid-run loses nothing already committed, and running the same job again (same exam, settings
+and stored inputs) resumes the unfinished run where it stopped; primary keys on (exam, student,
+question number, part) with ``INSERT OR REPLACE`` make a rerun write no duplicates.
+
+Grading reads the instances stored from the manifest and never re-samples. A regrade after a
+change (a corrected manifest, a new tolerance, other settings) recomputes every grade from the
+stored responses and returns what changed for whom; a manual override replaces a part's score
+(the automatic grade is kept underneath, and regrades never touch overrides).
+
+Outputs written by :func:`write_reports` (each file atomically): ``grades.csv`` (student_id, name,
+total, then points per exam slot ``slot1, slot2, ...``: the same question for everybody whatever
+order their paper printed), ``item_analysis.csv``, ``flags.csv``, ``report.html`` and
+``feedback/<student>.html`` and ``.md``; ``warnings.txt`` when the responses had problems.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from quizgen.errors import SpecError
+from quizgen.fsutil import atomic_write_text
+from quizgen.models import GradeResult, Instance, Status, Tolerance
+
+from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
+from .numeric import Recompute, grade_instance_detail
+from .reports import class_report_html, student_report_html, student_report_md
+from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
+
+__all__ = [
+    "Change",
+    "GradeSettings",
+    "Gradebook",
+    "GradingOutcome",
+    "RunResult",
+    "exam_key",
+    "grade_class",
+    "parse_override",
+    "regrade_class",
+    "report",
+    "write_reports",
+]
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exams (
+    key TEXT PRIMARY KEY, title TEXT NOT NULL, data TEXT NOT NULL, imported_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS students (
+    exam TEXT NOT NULL REFERENCES exams(key), id TEXT NOT NULL, name TEXT NOT NULL,
+    email TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (exam, id));
+CREATE TABLE IF NOT EXISTS instances (
+    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, slot INTEGER NOT NULL,
+    template_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (exam, student, number),
+    FOREIGN KEY (exam, student) REFERENCES students(exam, id));
+CREATE TABLE IF NOT EXISTS responses (
+    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
+    text TEXT, source TEXT NOT NULL, stored_at TEXT NOT NULL,
+    PRIMARY KEY (exam, student, number, part));
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, exam TEXT NOT NULL, kind TEXT NOT NULL,
+    settings TEXT NOT NULL, inputs TEXT NOT NULL, warnings TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT);
+CREATE TABLE IF NOT EXISTS run_students (
+    run INTEGER NOT NULL REFERENCES runs(id), student TEXT NOT NULL, PRIMARY KEY (run, student));
+CREATE TABLE IF NOT EXISTS grades (
+    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
+    score REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL, feedback TEXT NOT NULL,
+    mistake TEXT, format_error TEXT, carried_forward INTEGER NOT NULL, parsed TEXT,
+    run INTEGER NOT NULL, PRIMARY KEY (exam, student, number, part));
+CREATE TABLE IF NOT EXISTS overrides (
+    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
+    score REAL NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (exam, student, number, part));
+CREATE TABLE IF NOT EXISTS changes (
+    run INTEGER, exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL,
+    part TEXT NOT NULL, old_score REAL, new_score REAL NOT NULL, max_points REAL NOT NULL,
+    old_status TEXT, new_status TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
+"""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def exam_key(exam: Mapping) -> str:
+    """A short stable id for an exam: a hash of its title, course, seed and spec hash."""
+    ident = {k: exam.get(k) for k in ("title", "course", "seed", "spec_sha256")}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class GradeSettings:
+    """How to grade: per-element partial credit, the credit for error carried forward, and
+    tolerance overrides keyed by ``template_id`` (all its parts) or ``template_id:part_id``."""
+
+    partial: bool = True
+    carry_forward_credit: float = 1.0
+    tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.carry_forward_credit <= 1.0:
+            raise ValueError(
+                f"carry_forward_credit: expected a number in [0, 1], got {self.carry_forward_credit}"
+            )
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "partial": self.partial,
+                "carry_forward_credit": self.carry_forward_credit,
+                "tolerances": {k: t.to_dict() for k, t in sorted(self.tolerances.items())},
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GradeSettings:
+        d = json.loads(text)
+        return cls(
+            partial=bool(d.get("partial", True)),
+            carry_forward_credit=float(d.get("carry_forward_credit", 1.0)),
+            tolerances={k: Tolerance.from_dict(v) for k, v in d.get("tolerances", {}).items()},
+        )
+
+    def apply(self, instance: Instance) -> Instance:
+        """``instance`` with the tolerance overrides applied to its parts."""
+        if not self.tolerances:
+            return instance
+        parts = []
+        for p in instance.parts:
+            tol = self.tolerances.get(
+                f"{instance.template_id}:{p.id}", self.tolerances.get(instance.template_id)
+            )
+            parts.append(p if tol is None else replace(p, tolerance=tol))
+        return replace(instance, parts=tuple(parts))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A part whose effective score or status changed."""
+
+    student_id: str
+    name: str
+    number: int
+    part_id: str
+    old_points: float | None
+    new_points: float
+    max_points: float
+    old_status: str | None
+    new_status: str
+    reason: str
+
+    def describe(self) -> str:
+        old = "—" if self.old_points is None else f"{self.old_points:g}"
+        return (
+            f"{self.student_id} ({self.name}) q{self.number}.{self.part_id}: {old} -> {self.new_points:g} "
+            f"of {self.max_points:g} ({self.old_status} -> {self.new_status}; {self.reason})"
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    exam: str
+    kind: str
+    graded: int  # students graded by this call
+    resumed: int  # students already graded by an interrupted run of the same job
+    changes: tuple[Change, ...]
+
+
+def _to_json(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    return json.dumps(value)
+
+
+def _score_status(score: float) -> Status:
+    return Status.CORRECT if score >= 1.0 else Status.PARTIAL if score > 0.0 else Status.INCORRECT
+
+
+class Gradebook:
+    """A gradebook file; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(self.path), isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(SCHEMA)
+            row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise SpecError(
+                f"not a quizgen gradebook ({exc}); pass the .sqlite file 'quizgen grade' wrote, or a new path",
+                source=str(self.path),
+            ) from None
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row["value"] != SCHEMA_VERSION:
+            raise SpecError(
+                f"gradebook schema {row['value']}, this quizgen reads {SCHEMA_VERSION}; use a matching quizgen",
+                source=str(self.path),
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------------------------ exams
+
+    def import_manifest(self, manifest: GradingManifest, *, key: str | None = None) -> str:
+        """Store (or update) the manifest's exam, students and instances; returns the exam key.
+        ``key`` stores a corrected manifest under an existing exam."""
+        key = key or exam_key(manifest.exam)
+        title = str(manifest.exam.get("title", "exam"))
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO exams VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title=excluded.title, "
+                "data=excluded.data",
+                (key, title, json.dumps(dict(manifest.exam), default=str), _now()),
+            )
+            for position, paper in enumerate(manifest.papers):
+                db.execute(
+                    "INSERT INTO students VALUES (?, ?, ?, ?, ?) ON CONFLICT(exam, id) DO UPDATE SET "
+                    "name=excluded.name, email=excluded.email, position=excluded.position",
+                    (key, paper.id, paper.name, paper.email, position),
+                )
+                db.execute("DELETE FROM instances WHERE exam=? AND student=?", (key, paper.id))
+                for q in paper.questions:
+                    db.execute(
+                        "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?)",
+                        (
+                            key,
+                            paper.id,
+                            q.number,
+                            q.slot,
+                            q.instance.template_id,
+                            json.dumps(q.instance.to_dict()),
+                        ),
+                    )
+                numbers = [q.number for q in paper.questions]
+                marks = ",".join("?" * len(numbers))
+                db.execute(
+                    f"DELETE FROM grades WHERE exam=? AND student=? AND number NOT IN ({marks})",
+                    (key, paper.id, *numbers),
+                )
+        return key
+
+    def exams(self) -> list[tuple[str, str]]:
+        return [
+            (r["key"], r["title"])
+            for r in self.db.execute("SELECT key, title FROM exams ORDER BY imported_at")
+        ]
+
+    def resolve_exam(self, exam: str | None = None) -> str:
+        """The exam key: the given key (or a unique prefix), or the only exam in the gradebook."""
+        exams = self.exams()
+        if exam is None:
+            if len(exams) == 1:
+                return exams[0][0]
+            if not exams:
+                raise SpecError(
+                    "the gradebook holds no exam yet; run 'quizgen grade' first", source=str(self.path)
+                )
+            listed = ", ".join(f"{k} ({t})" for k, t in exams)
+            raise SpecError(
+                f"the gradebook holds several exams ({listed}); choose one with --exam", source=str(self.path)
+            )
+        found = [k for k, _ in exams if k.startswith(exam)]
+        if len(found) != 1:
+            listed = ", ".join(k for k, _ in exams) or "none"
+            raise SpecError(
+                f"no single exam {exam!r} in the gradebook (exams: {listed})", source=str(self.path)
+            )
+        return found[0]
+
+    def exam_title(self, exam: str) -> str:
+        row = self.db.execute("SELECT title FROM exams WHERE key=?", (exam,)).fetchone()
+        return row["title"] if row else exam
+
+    def store_responses(self, exam: str, responses: ResponseSet) -> None:
+        """Replace the stored responses of every student in ``responses`` (others keep theirs)."""
+        now = _now()
+        with self.transaction() as db:
+            known = {r["id"] for r in db.execute("SELECT id FROM students WHERE exam=?", (exam,))}
+            for sid in responses.students:
+                if sid in known:
+                    db.execute("DELETE FROM responses WHERE exam=? AND student=?", (exam, sid))
+            db.executemany(
+                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (exam, a.student_id, a.number, a.part_id, a.text, a.where, now)
+                    for a in responses.answers
+                    if a.student_id in known
+                ],
+            )
+
+    # ------------------------------------------------------------------------------ grading
+
+    def _inputs_hash(self, exam: str) -> str:
+        h = hashlib.sha256()
+        for table, cols in (
+            ("instances", "student, number, data"),
+            ("responses", "student, number, part, text"),
+        ):
+            for row in self.db.execute(f"SELECT {cols} FROM {table} WHERE exam=? ORDER BY {cols}", (exam,)):
+                h.update(json.dumps(list(row)).encode())
+        return h.hexdigest()
+
+    def _grade_student(
+        self,
+        exam: str,
+        sid: str,
+        settings: GradeSettings,
+        factory: Callable[[Instance], Recompute | None] | None,
+    ) -> list[tuple[int, GradeResult, str | None]]:
+        rows = []
+        questions = self.db.execute(
+            "SELECT number, data FROM instances WHERE exam=? AND student=? ORDER BY number", (exam, sid)
+        ).fetchall()
+        for q in questions:
+            instance = settings.apply(Instance.from_dict(json.loads(q["data"])))
+            answers = {
+                r["part"]: r["text"]
+                for r in self.db.execute(
+                    "SELECT part, text FROM responses WHERE exam=? AND student=? AND number=?",
+                    (exam, sid, q["number"]),
+                )
+            }
+            recompute = factory(instance) if factory is not None else None
+            for d in grade_instance_detail(
+                instance, answers, recompute, settings.carry_forward_credit, settings.partial
+            ):
+                rows.append((q["number"], d.result, _to_json(d.value)))
+        return rows
+
+    def _effective(self, exam: str, sid: str) -> dict[tuple[int, str], tuple[float, str, float]]:
+        rows = self.db.execute(
+            "SELECT g.number, g.part, COALESCE(o.score, g.score) AS score, g.status, o.score AS o_score, g.max_points "
+            "FROM grades g LEFT JOIN overrides o USING (exam, student, number, part) WHERE g.exam=? AND g.student=?",
+            (exam, sid),
+        )
+        return {
+            (r["number"], r["part"]): (
+                r["score"],
+                _score_status(r["o_score"]).value if r["o_score"] is not None else r["status"],
+                r["max_points"],
+            )
+            for r in rows
+        }
+
+    def grade(
+        self,
+        exam: str,
+        settings: GradeSettings = GradeSettings(),
+        recompute_factory: Callable[[Instance], Recompute | None] | None = None,
+        *,
+        kind: str = "grade",
+        warnings: Sequence[str] = (),
+        progress: Callable[[str], None] | None = None,
+    ) -> RunResult:
+        """Grade every student of ``exam`` from the stored instances and responses, one
+        committed transaction per student; resumes an unfinished run of the same job."""
+        settings_json, inputs = settings.to_json(), self._inputs_hash(exam)
+        row = self.db.execute(
+            "SELECT id FROM runs WHERE exam=? AND kind=? AND settings=? AND inputs=? AND finished_at IS NULL "
+            "ORDER BY id DESC LIMIT 1",
+            (exam, kind, settings_json, inputs),
+        ).fetchone()
+        if row is not None:
+            run_id = row["id"]
+            done = {
+                r["student"]
+                for r in self.db.execute("SELECT student FROM run_students WHERE run=?", (run_id,))
+            }
+        else:
+            with self.transaction() as db:
+                cur = db.execute(
+                    "INSERT INTO runs (exam, kind, settings, inputs, warnings, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (exam, kind, settings_json, inputs, json.dumps(list(warnings)), _now()),
+                )
+                run_id = cur.lastrowid
+            done = set()
+        students = self.db.execute(
+            "SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,)
+        ).fetchall()
+        graded = 0
+        reason = "regraded" if kind == "regrade" else "graded again"
+        for s in students:
+            sid = s["id"]
+            if sid in done:
+                continue
+            rows = self._grade_student(exam, sid, settings, recompute_factory)
+            now = _now()
+            with self.transaction() as db:
+                before = self._effective(exam, sid)
+                overridden = {
+                    (r["number"], r["part"])
+                    for r in db.execute(
+                        "SELECT number, part FROM overrides WHERE exam=? AND student=?", (exam, sid)
+                    )
+                }
+                for number, res, parsed in rows:
+                    db.execute(
+                        "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            exam,
+                            sid,
+                            number,
+                            res.part_id,
+                            res.score,
+                            res.max_points,
+                            res.status.value,
+                            res.feedback,
+                            res.mistake,
+                            res.format_error,
+                            int(res.carried_forward),
+                            parsed,
+                            run_id,
+                        ),
+                    )
+                    old = before.get((number, res.part_id))
+                    if old is None or (number, res.part_id) in overridden:
+                        continue
+                    if abs(old[0] - res.score) > 1e-12 or old[1] != res.status.value:
+                        db.execute(
+                            "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (run_id, exam, sid, number, res.part_id, old[0], res.score, res.max_points,
+                             old[1], res.status.value, reason, now),
+                        )  # fmt: skip
+                db.execute("INSERT INTO run_students VALUES (?, ?)", (run_id, sid))
+            graded += 1
+            if progress is not None:
+                progress(sid)
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET finished_at=? WHERE id=?", (_now(), run_id))
+        return RunResult(run_id, exam, kind, graded, len(done), tuple(self.changes(exam, run_id=run_id)))
+
+    def changes(self, exam: str, *, run_id: int | None = None) -> list[Change]:
+        """Recorded changes: of one run, or (``run_id=None``) every manual override, oldest first."""
+        where = "c.run=?" if run_id is not None else "c.run IS NULL"
+        order = "s.position, c.number, c.part, c.rowid" if run_id is not None else "c.rowid"
+        rows = self.db.execute(
+            f"SELECT c.*, s.name FROM changes c JOIN students s ON s.exam=c.exam AND s.id=c.student "
+            f"WHERE c.exam=? AND {where} ORDER BY {order}",
+            (exam, run_id) if run_id is not None else (exam,),
+        )
+        return [
+            Change(
+                r["student"],
+                r["name"],
+                r["number"],
+                r["part"],
+                None if r["old_score"] is None else r["old_score"] * r["max_points"],
+                r["new_score"] * r["max_points"],
+                r["max_points"],
+                r["old_status"],
+                r["new_status"],
+                r["reason"],
+            )
+            for r in rows
+        ]
+
+    def last_settings(self, exam: str) -> GradeSettings:
+        row = self.db.execute(
+            "SELECT settings FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (exam,)
+        ).fetchone()
+        return GradeSettings() if row is None else GradeSettings.from_json(row["settings"])
+
+    def last_warnings(self, exam: str) -> list[str]:
+        row = self.db.execute(
+            "SELECT warnings FROM runs WHERE exam=? AND kind='grade' ORDER BY id DESC LIMIT 1", (exam,)
+        ).fetchone()
+        return [] if row is None else json.loads(row["warnings"])
+
+    # ------------------------------------------------------------------------------ overrides
+
+    def _part_max(self, exam: str, sid: str, number: int, part_id: str) -> float:
+        row = self.db.execute(
+            "SELECT data FROM instances WHERE exam=? AND student=? AND number=?", (exam, sid, number)
+        ).fetchone()
+        if row is None:
+            raise SpecError(
+                f"student {sid!r} has no question {number} in exam {exam}; check the id and number"
+            )
+        try:
+            return Instance.from_dict(json.loads(row["data"])).part(part_id).points
+        except ValueError:
+            raise SpecError(
+                f"question {number} of {sid!r} has no part {part_id!r}; check the part id"
+            ) from None
+
+    def _record_override_change(
+        self, db, exam, sid, number, part_id, old, new_score, max_points, reason
+    ) -> None:
+        db.execute(
+            "INSERT INTO changes VALUES (NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (exam, sid, number, part_id, None if old is None else old[0], new_score, max_points,
+             None if old is None else old[1], _score_status(new_score).value, reason, _now()),
+        )  # fmt: skip
+
+    def set_override(
+        self, exam: str, sid: str, number: int, part_id: str, points: float, reason: str
+    ) -> Change:
+        """Give ``points`` for one part by hand (kept through regrades); returns the change."""
+        max_points = self._part_max(exam, sid, number, part_id)
+        where = f"override {sid}:q{number}.{part_id}"
+        if not 0.0 <= points <= max_points:
+            raise SpecError(f"{where}: points must be in [0, {max_points:g}], got {points:g}")
+        if not reason.strip():
+            raise SpecError(f"{where}: give a reason (--reason)")
+        score = points / max_points if max_points > 0 else 1.0
+        with self.transaction() as db:
+            old = self._effective(exam, sid).get((number, part_id))
+            db.execute(
+                "INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (exam, sid, number, part_id, score, reason, _now()),
+            )
+            self._record_override_change(
+                db, exam, sid, number, part_id, old, score, max_points, f"set by hand: {reason}"
+            )
+        return self.changes(exam)[-1]
+
+    def clear_override(self, exam: str, sid: str, number: int, part_id: str) -> Change | None:
+        """Remove a manual override (the automatic grade applies again); the change, or None if
+        there was no override."""
+        max_points = self._part_max(exam, sid, number, part_id)
+        with self.transaction() as db:
+            old = self._effective(exam, sid).get((number, part_id))
+            cur = db.execute(
+                "DELETE FROM overrides WHERE exam=? AND student=? AND number=? AND part=?",
+                (exam, sid, number, part_id),
+            )
+            if cur.rowcount == 0:
+                return None
+            new = self._effective(exam, sid).get((number, part_id))
+            if new is None:
+                return None
+            self._record_override_change(
+                db, exam, sid, number, part_id, old, new[0], max_points, "override removed"
+            )
+        return self.changes(exam)[-1]
+
+    def manifest(self, exam: str) -> GradingManifest:
+        """The stored papers of ``exam`` (to read more responses against)."""
+        data = json.loads(self.db.execute("SELECT data FROM exams WHERE key=?", (exam,)).fetchone()["data"])
+        papers = []
+        for s in self.db.execute(
+            "SELECT id, name, email FROM students WHERE exam=? ORDER BY position", (exam,)
+        ).fetchall():
+            questions = tuple(
+                PaperQuestion(r["number"], r["slot"], Instance.from_dict(json.loads(r["data"])))
+                for r in self.db.execute(
+                    "SELECT number, slot, data FROM instances WHERE exam=? AND student=? ORDER BY number",
+                    (exam, s["id"]),
+                )
+            )
+            papers.append(Paper(s["id"], s["name"], s["email"], questions))
+        return GradingManifest(data, tuple(papers), str(self.path))
+
+    # ------------------------------------------------------------------------------ reading
+
+    def records(self, exam: str) -> list[PartRecord]:
+        """Every graded part with its effective grade, in student and paper order."""
+        grades = {
+            (r["student"], r["number"], r["part"]): r
+            for r in self.db.execute(
+                "SELECT g.*, o.score AS o_score, o.reason AS o_reason FROM grades g "
+                "LEFT JOIN overrides o USING (exam, student, number, part) WHERE g.exam=?",
+                (exam,),
+            )
+        }
+        responses = {
+            (r["student"], r["number"], r["part"]): r["text"]
+            for r in self.db.execute(
+                "SELECT student, number, part, text FROM responses WHERE exam=?", (exam,)
+            )
+        }
+        out = []
+        rows = self.db.execute(
+            "SELECT i.student, s.name, i.number, i.slot, i.data FROM instances i JOIN students s "
+            "ON s.exam=i.exam AND s.id=i.student WHERE i.exam=? ORDER BY s.position, i.number",
+            (exam,),
+        )
+        for row in rows:
+            instance = Instance.from_dict(json.loads(row["data"]))
+            for part in instance.parts:
+                g = grades.get((row["student"], row["number"], part.id))
+                if g is None:
+                    continue
+                result = GradeResult(
+                    part.id,
+                    g["score"],
+                    g["max_points"],
+                    Status(g["status"]),
+                    g["feedback"],
+                    g["mistake"],
+                    g["format_error"],
+                    bool(g["carried_forward"]),
+                )
+                if g["o_score"] is not None:
+                    result = replace(result, score=g["o_score"], status=_score_status(g["o_score"]))
+                out.append(
+                    PartRecord(
+                        student_id=row["student"],
+                        name=row["name"],
+                        number=row["number"],
+                        slot=row["slot"],
+                        template_id=instance.template_id,
+                        title=instance.title,
+                        params=instance.params,
+                        part=part,
+                        response=responses.get((row["student"], row["number"], part.id)),
+                        result=result,
+                        parsed=None if g["parsed"] is None else json.loads(g["parsed"]),
+                        override_reason=g["o_reason"],
+                    )
+                )
+        return out
+
+    def question_texts(self, exam: str) -> dict[str, dict[int, str]]:
+        out: dict[str, dict[int, str]] = {}
+        for r in self.db.execute("SELECT student, number, data FROM instances WHERE exam=?", (exam,)):
+            out.setdefault(r["student"], {})[r["number"]] = json.loads(r["data"]).get("text", "")
+        return out
+
+    def students(self, exam: str) -> list[tuple[str, str]]:
+        return [
+            (r["id"], r["name"])
+            for r in self.db.execute("SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,))
+        ]
+
+
+# ------------------------------------------------------------------------------ exports
+
+
+def _num(x: float) -> str:
+    return f"{round(x, 4):g}"
+
+
+def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]]) -> str:
+    """student_id, name, total, then points per exam slot (``slot1``, ...)."""
+    totals = {t.student_id: t for t in student_totals(records)}
+    slots = sorted({r.slot for r in records})
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student_id", "name", "total", *(f"slot{s}" for s in slots)])
+    for sid, name in students:
+        t = totals.get(sid)
+        by = t.by_slot if t else {}
+        w.writerow([sid, name, _num(t.points if t else 0.0), *(_num(by.get(s, 0.0)) for s in slots)])
+    return buf.getvalue()
+
+
+def _item_csv(items) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["template_id", "part", "n", "mean_points", "max_points", "difficulty", "full_credit", "discrimination",
+         "blank", "format_errors", "common_wrong", "mistakes", "by_param"]
+    )  # fmt: skip
+    for it in items:
+        w.writerow(
+            [
+                it.template_id,
+                it.part_id,
+                it.n,
+                _num(it.mean_points),
+                _num(it.max_points),
+                f"{it.difficulty:.3f}",
+                f"{it.full_credit:.3f}",
+                "" if it.discrimination is None else f"{it.discrimination:.3f}",
+                f"{it.blank:.3f}",
+                f"{it.format_errors:.3f}",
+                "; ".join(f"{a} x{c}" for a, c in it.common_wrong),
+                "; ".join(f"{m} x{c}" for m, _, c in it.mistakes),
+                " | ".join(
+                    f"{b.name}: " + ", ".join(f"{v}={s:.2f} (n={n})" for v, n, s in b.values)
+                    for b in it.by_param
+                ),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _flags_csv(pairs) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student_id", "matches_variant_of", "template_id", "part", "evidence"])
+    for p in pairs:
+        for f in p.flags:
+            w.writerow([f.student_id, f.other_id, f.template_id, f.part_id, f.evidence])
+    return buf.getvalue()
+
+
+def _safe_name(student_id: str, taken: set[str]) -> str:
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id).lstrip(".") or "student"
+    base, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{base}-{i}"
+    taken.add(name)
+    return name
+
+
+def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
+    """Write the grades CSV, item analysis, collusion flags, class report and every student's
+    feedback (HTML and Markdown) from the gradebook into ``out_dir``; returns the files."""
+    out = Path(out_dir)
+    with Gradebook(db_path) as book:
+        key = book.resolve_exam(exam)
+        title = book.exam_title(key)
+        records = book.records(key)
+        students = book.students(key)
+        texts = book.question_texts(key)
+        warnings = book.last_warnings(key)
+    files: dict[Path, str] = {}
+    files[out / "grades.csv"] = grades_csv(records, students)
+    items = item_analysis(records)
+    pairs = collusion_flags(records)
+    files[out / "item_analysis.csv"] = _item_csv(items)
+    files[out / "flags.csv"] = _flags_csv(pairs)
+    files[out / "report.html"] = class_report_html(title, student_totals(records), items, pairs, warnings)
+    by_student: dict[str, list[PartRecord]] = {}
+    for r in records:
+        by_student.setdefault(r.student_id, []).append(r)
+    taken: set[str] = set()
+    for sid, name in students:
+        stem = _safe_name(sid, taken)
+        recs = by_student.get(sid, [])
+        files[out / "feedback" / f"{stem}.html"] = student_report_html(
+            title, sid, name, recs, texts.get(sid, {})
+        )
+        files[out / "feedback" / f"{stem}.md"] = student_report_md(title, sid, name, recs, texts.get(sid, {}))
+    if warnings:
+        files[out / "warnings.txt"] = "\n".join(warnings) + "\n"
+    for path, text in files.items():
+        atomic_write_text(path, text)
+    return list(files)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+@dataclass(frozen=True)
+class GradingOutcome:
+    """What a grade or regrade did: the run, the responses' warnings, files written, totals."""
+
+    exam: str
+    db_path: Path
+    run: RunResult | None
+    warnings: tuple[str, ...]
+    files: tuple[Path, ...]
+    overrides: tuple[Change, ...] = ()
+
+    @property
+    def changes(self) -> tuple[Change, ...]:
+        return (self.run.changes if self.run else ()) + self.overrides
+
+
+def grade_class(
+    manifest_path: str | Path,
+    responses_path: str | Path,
+    out_dir: str | Path,
+    *,
+    db_path: str | Path | None = None,
+    settings: GradeSettings = GradeSettings(),
+    recompute_factory: Callable[[Instance], Recompute | None] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GradingOutcome:
+    """Read the manifest and the responses, store them, grade everybody and write the reports.
+    The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
+    the job without duplicating anything."""
+    manifest = read_manifest(manifest_path)
+    responses = read_responses(responses_path, manifest)
+    db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
+    with Gradebook(db_path) as book:
+        key = book.import_manifest(manifest)
+        book.store_responses(key, responses)
+        run = book.grade(key, settings, recompute_factory, warnings=responses.warnings, progress=progress)
+    files = write_reports(db_path, out_dir, exam=key)
+    return GradingOutcome(key, db_path, run, responses.warnings, tuple(files))
+
+
+_OVERRIDE = re.compile(r"^\s*([^:\s]+)\s*:\s*[qQ]?(\d+)\s*\.\s*([^=\s]+)\s*(?:=\s*(\S+)\s*)?$")
+
+
+def parse_override(text: str, *, points: bool = True) -> tuple[str, int, str, float | None]:
+    """``STUDENT:qNUMBER.PART=POINTS`` (e.g. ``s002:q3.b=1.5``) as (student, number, part,
+    points); with ``points=False``, ``STUDENT:qNUMBER.PART`` alone (points None)."""
+    shape = (
+        "STUDENT:qNUMBER.PART=POINTS, such as s002:q3.b=1.5"
+        if points
+        else "STUDENT:qNUMBER.PART, such as s002:q3.b"
+    )
+    m = _OVERRIDE.match(text)
+    if m is None or (m.group(4) is None) == points:
+        raise SpecError(f"override {text!r}: write {shape}")
+    if not points:
+        return m.group(1), int(m.group(2)), m.group(3), None
+    try:
+        value = float(m.group(4))
+    except ValueError:
+        raise SpecError(f"override {text!r}: {m.group(4)!r} is not a number of points") from None
+    return m.group(1), int(m.group(2)), m.group(3), value
+
+
+def regrade_class(
+    db_path: str | Path,
+    *,
+    out_dir: str | Path | None = None,
+    exam: str | None = None,
+    manifest_path: str | Path | None = None,
+    responses_path: str | Path | None = None,
+    settings: GradeSettings | None = None,
+    recompute_factory: Callable[[Instance], Recompute | None] | None = None,
+    overrides: Iterable[str] = (),
+    clear_overrides: Iterable[str] = (),
+    reason: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> GradingOutcome:
+    """Recompute every grade from the stored responses (after a corrected manifest, new
+    settings or tolerances) and apply manual overrides; returns what changed for whom and
+    rewrites the reports when ``out_dir`` is given. ``settings=None`` keeps the last run's."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
+    warnings: tuple[str, ...] = ()
+    with Gradebook(db_path) as book:
+        key = book.resolve_exam(exam)
+        if manifest_path is not None:
+            manifest = read_manifest(manifest_path)
+            book.import_manifest(manifest, key=key)
+        if responses_path is not None:
+            rs = read_responses(responses_path, book.manifest(key))
+            book.store_responses(key, rs)
+            warnings = rs.warnings
+        settings = settings if settings is not None else book.last_settings(key)
+        run = book.grade(
+            key, settings, recompute_factory, kind="regrade", warnings=warnings, progress=progress
+        )
+        done = []
+        for spec in clear_overrides:
+            sid, number, part, _ = parse_override(spec, points=False)
+            change = book.clear_override(key, sid, number, part)
+            if change is not None:
+                done.append(change)
+        for spec in overrides:
+            sid, number, part, points = parse_override(spec)
+            done.append(book.set_override(key, sid, number, part, points, reason))
+    files = write_reports(db_path, out_dir, exam=key) if out_dir is not None else []
+    return GradingOutcome(key, db_path, run, warnings, tuple(files), tuple(done))
+
+
+def report(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
+    """Rewrite every report from the gradebook (alias of :func:`write_reports`)."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
+    return write_reports(db_path, out_dir, exam=exam)

@@ -1,0 +1,300 @@
+"""Feedback reports: per student (HTML and Markdown) and for the class (HTML with an inline SVG
+histogram of the totals, item analysis and collusion flags).
+
+HTML goes through jinja2 with autoescape and ``StrictUndefined``: names, answers and feedback
+are escaped; only the question text (rendered to HTML with MathML by :mod:`quizgen.markup`) and
+our own SVG are inserted as markup. The templates live in this module so that they ship with it.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import jinja2
+from markupsafe import Markup, escape
+
+from quizgen.formatting import plain
+from quizgen.models import Status
+
+from .analysis import ItemStats, PairFlags, PartRecord, StudentTotal
+
+__all__ = ["class_report_html", "histogram_svg", "student_report_html", "student_report_md"]
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _pts(x: float) -> str:
+    """Points for display: 1.5, 2, 0.333."""
+    if not math.isfinite(x):
+        return "—"
+    return f"{x:.3g}" if abs(x - round(x)) > 1e-9 else str(round(x))
+
+
+def expected_text(part) -> str:
+    """The right answer as a student would type it (with the option text for a choice)."""
+    if part.options:
+        letter = str(part.expected)
+        index = LETTERS.find(letter)
+        return f"{letter} ({part.options[index]})" if 0 <= index < len(part.options) else letter
+    try:
+        return plain(part.expected, sig=8)
+    except (TypeError, ValueError):
+        return str(part.expected)
+
+
+def _question_html(text: str) -> Markup:
+    try:
+        from quizgen.markup import to_html
+
+        return to_html(text)
+    except (ValueError, ImportError):
+        return Markup("<p>") + escape(text) + Markup("</p>")
+
+
+@dataclass(frozen=True)
+class _Question:
+    number: int
+    title: str
+    text: str
+    points: float
+    max_points: float
+    parts: tuple[PartRecord, ...]
+
+
+def _questions(records: Sequence[PartRecord], texts: Mapping[int, str]) -> list[_Question]:
+    by_number: dict[int, list[PartRecord]] = {}
+    for r in records:
+        by_number.setdefault(r.number, []).append(r)
+    return [
+        _Question(
+            n,
+            rs[0].title or rs[0].template_id,
+            texts.get(n, ""),
+            sum(r.points for r in rs),
+            sum(r.part.points for r in rs),
+            tuple(rs),
+        )
+        for n, rs in sorted(by_number.items())
+    ]
+
+
+_STATUS_TEXT = {
+    Status.CORRECT: "correct",
+    Status.PARTIAL: "partly correct",
+    Status.INCORRECT: "incorrect",
+    Status.BLANK: "no answer",
+    Status.FORMAT_ERROR: "could not be read",
+}
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}
+table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
+text-align:left;vertical-align:top}th{background:#f4f4f4}code{white-space:pre-wrap}.num{text-align:right}
+tr.correct td.status{color:#176a2c}tr.incorrect td.status,tr.format_error td.status{color:#a11}
+tr.partial td.status{color:#8a5a00}tr.blank td.status{color:#666}.total{font-size:1.2rem}
+section{border-top:1px solid #ddd;margin-top:1.5rem}.note{color:#555;font-size:.9rem}
+"""
+
+_ENV = jinja2.Environment(
+    loader=jinja2.DictLoader(
+        {
+            "student.html": """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ exam_title }} — {{ name }}</title>
+<style>{{ css }}</style></head><body>
+<h1>{{ exam_title }}</h1>
+<p>{{ name }} ({{ student_id }})</p>
+<p class="total">Total: <strong>{{ pts(total) }}</strong> of {{ pts(max_total) }} points</p>
+{% for q in questions %}<section>
+<h2>Question {{ q.number }}: {{ q.title }} — {{ pts(q.points) }} / {{ pts(q.max_points) }}</h2>
+{{ question_html(q.text) }}
+<table><tr><th>Part</th><th>Your answer</th><th>Right answer</th><th>Points</th><th>Result</th><th>Feedback</th></tr>
+{% for r in q.parts %}<tr class="{{ r.result.status.value }}">
+<td>({{ r.part.id }}) {{ r.part.prompt }}</td>
+<td>{% if r.response %}<code>{{ r.response }}</code>{% else %}—{% endif %}</td>
+<td><code>{{ expected(r.part) }}</code></td>
+<td class="num">{{ pts(r.points) }} / {{ pts(r.part.points) }}</td>
+<td class="status">{{ status_text[r.result.status] }}</td>
+<td>{{ r.result.feedback }}{% if r.override_reason %} <span class="note">(set by hand: {{ r.override_reason }})</span>{% endif %}</td>
+</tr>{% endfor %}</table>
+</section>{% endfor %}
+</body></html>
+""",
+            "class.html": """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ exam_title }} — grading report</title>
+<style>{{ css }}</style></head><body>
+<h1>{{ exam_title }} — grading report</h1>
+<p>{{ totals|length }} students; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
+standard deviation {{ pts(summary.sd) }}, lowest {{ pts(summary.low) }}, highest {{ pts(summary.high) }}
+of {{ pts(summary.max) }} points.</p>
+<h2>Score distribution</h2>
+{{ svg }}
+<h2>Items</h2>
+<p class="note">Difficulty is the mean score as a fraction (higher is easier); discrimination is the
+correlation of the part's score with the rest of the exam (below 0.2 deserves a look).</p>
+<table><tr><th>Template</th><th>Part</th><th class="num">n</th><th class="num">Mean points</th>
+<th class="num">Difficulty</th><th class="num">Discrimination</th><th class="num">Blank</th>
+<th class="num">Unreadable</th><th>Common wrong answers</th><th>Mistakes matched</th><th>By parameter</th></tr>
+{% for it in items %}<tr><td>{{ it.template_id }}</td><td>{{ it.part_id }}</td><td class="num">{{ it.n }}</td>
+<td class="num">{{ pts(it.mean_points) }} / {{ pts(it.max_points) }}</td><td class="num">{{ "%.2f"|format(it.difficulty) }}</td>
+<td class="num">{{ "—" if it.discrimination is none else "%.2f"|format(it.discrimination) }}</td>
+<td class="num">{{ "%.0f%%"|format(100 * it.blank) }}</td><td class="num">{{ "%.0f%%"|format(100 * it.format_errors) }}</td>
+<td>{% for a, c in it.common_wrong %}<code>{{ a }}</code> ×{{ c }}{% if not loop.last %}; {% endif %}{% endfor %}</td>
+<td>{% for m, f, c in it.mistakes %}<span title="{{ f }}">{{ m }}</span> ×{{ c }}{% if not loop.last %}; {% endif %}{% endfor %}</td>
+<td>{% for b in it.by_param %}{{ b.name }}: {% for v, n, s in b.values %}{{ v }} → {{ "%.2f"|format(s) }} (n={{ n }}){% if not loop.last %}, {% endif %}{% endfor %}<br>{% endfor %}</td>
+</tr>{% endfor %}</table>
+<h2>Possible collusion</h2>
+{% if flags %}<p class="note">A wrong answer that equals another student's variant (and not the student's own) within
+tolerance. Evidence to look at, not proof.</p>
+<table><tr><th>Student</th><th>Matches the variant of</th><th>Evidence</th></tr>
+{% for p in flags %}<tr><td>{{ p.student_id }}</td><td>{{ p.other_id }}</td><td>{% for f in p.flags %}{{ f.evidence }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
+</table>{% else %}<p>None.</p>{% endif %}
+{% if warnings %}<h2>Warnings</h2><ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
+</body></html>
+""",
+        }
+    ),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_ENV.globals.update(
+    pts=_pts, expected=expected_text, question_html=_question_html, status_text=_STATUS_TEXT, css=Markup(_CSS)
+)
+
+
+def student_report_html(
+    exam_title: str, student_id: str, name: str, records: Sequence[PartRecord], texts: Mapping[int, str]
+) -> str:
+    """One student's feedback page: each question's text, their answers, the right answers,
+    points and feedback. ``texts`` maps printed question number to the question text."""
+    questions = _questions(records, texts)
+    return _ENV.get_template("student.html").render(
+        exam_title=exam_title,
+        student_id=student_id,
+        name=name or student_id,
+        questions=questions,
+        total=sum(q.points for q in questions),
+        max_total=sum(q.max_points for q in questions),
+    )
+
+
+def _md_code(text: str) -> str:
+    text = " ".join(str(text).split())
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def student_report_md(
+    exam_title: str, student_id: str, name: str, records: Sequence[PartRecord], texts: Mapping[int, str]
+) -> str:
+    """The same report as Markdown."""
+    questions = _questions(records, texts)
+    total, max_total = sum(q.points for q in questions), sum(q.max_points for q in questions)
+    lines = [
+        f"# {exam_title}",
+        "",
+        f"{name or student_id} ({student_id})",
+        "",
+        f"**Total: {_pts(total)} of {_pts(max_total)} points**",
+    ]
+    for q in questions:
+        lines += ["", f"## Question {q.number}: {q.title} — {_pts(q.points)} / {_pts(q.max_points)}", ""]
+        if q.text.strip():
+            lines += [q.text.strip(), ""]
+        for r in q.parts:
+            status = _STATUS_TEXT[r.result.status]
+            lines.append(
+                f"- **({r.part.id})** {r.part.prompt} — {_pts(r.points)} / {_pts(r.part.points)} points, {status}"
+            )
+            lines.append(f"  - Your answer: {_md_code(r.response) if r.response else '(none)'}")
+            lines.append(f"  - Right answer: {_md_code(expected_text(r.part))}")
+            feedback = " ".join(r.result.feedback.split())
+            if r.override_reason:
+                feedback += f" (set by hand: {r.override_reason})"
+            lines.append(f"  - Feedback: {feedback}")
+    return "\n".join(lines) + "\n"
+
+
+def histogram_svg(totals: Sequence[float], max_points: float, *, bins: int = 10) -> Markup:
+    """An inline SVG bar chart of the totals over [0, max_points] in ``bins`` equal bins."""
+    width, height, left, bottom, top = 480, 200, 36, 28, 10
+    top_value = max(max_points, max(totals, default=0.0), 1e-9)
+    counts = [0] * bins
+    for t in totals:
+        counts[min(bins - 1, max(0, int(t / top_value * bins)))] += 1
+    peak = max(counts) or 1
+    bar_w = (width - left - 4) / bins
+    plot_h = height - bottom - top
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'role="img" aria-label="histogram of total scores" font-family="sans-serif" font-size="10">',
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - 4}" y2="{height - bottom}" stroke="#333"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{height - bottom}" stroke="#333"/>',
+        f'<text x="{left - 4}" y="{top + 4}" text-anchor="end">{peak}</text>',
+        f'<text x="{left - 4}" y="{height - bottom}" text-anchor="end">0</text>',
+    ]
+    for i, c in enumerate(counts):
+        h = c / peak * plot_h
+        x = left + i * bar_w
+        lo, hi = top_value * i / bins, top_value * (i + 1) / bins
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{height - bottom - h:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+            f'fill="#4a7bb7"><title>{_pts(lo)}–{_pts(hi)}: {c}</title></rect>'
+        )
+    for i in range(0, bins + 1, max(1, bins // 5)):
+        x = left + i * bar_w
+        parts.append(
+            f'<text x="{x:.1f}" y="{height - bottom + 14}" text-anchor="middle">{_pts(top_value * i / bins)}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + width) / 2:.0f}" y="{height - 2}" text-anchor="middle">total points</text>'
+    )
+    parts.append("</svg>")
+    return Markup("\n".join(parts))
+
+
+@dataclass(frozen=True)
+class _Summary:
+    mean: float
+    median: float
+    sd: float
+    low: float
+    high: float
+    max: float
+
+
+def class_report_html(
+    exam_title: str,
+    totals: Sequence[StudentTotal],
+    items: Sequence[ItemStats],
+    flags: Sequence[PairFlags],
+    warnings: Sequence[str] = (),
+) -> str:
+    """The class report: summary, score histogram, item analysis, collusion flags, warnings."""
+    scores = [t.points for t in totals]
+    max_points = max((t.max_points for t in totals), default=0.0)
+    summary = _Summary(
+        mean=statistics.fmean(scores) if scores else math.nan,
+        median=statistics.median(scores) if scores else math.nan,
+        sd=statistics.pstdev(scores) if scores else math.nan,
+        low=min(scores, default=math.nan),
+        high=max(scores, default=math.nan),
+        max=max_points,
+    )
+    return _ENV.get_template("class.html").render(
+        exam_title=exam_title,
+        totals=totals,
+        summary=summary,
+        svg=histogram_svg(scores, max_points),
+        items=items,
+        flags=flags,
+        warnings=warnings,
+    )

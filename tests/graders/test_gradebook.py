@@ -1,0 +1,234 @@
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from grading_fixtures import WIDE_CSV, manifest_dict, recompute_chain, write_manifest
+
+from quizgen.errors import SpecError
+from quizgen.graders.gradebook import (
+    Gradebook,
+    GradeSettings,
+    grade_class,
+    parse_override,
+    regrade_class,
+    report,
+)
+from quizgen.models import Tolerance
+
+HERE = Path(__file__).parent
+
+
+@pytest.fixture
+def course(tmp_path):
+    write_manifest(tmp_path / "manifest.json")
+    (tmp_path / "responses.csv").write_text(WIDE_CSV)
+    return tmp_path
+
+
+def _grade(course, **kw):
+    return grade_class(
+        course / "manifest.json",
+        course / "responses.csv",
+        course / "out",
+        recompute_factory=recompute_chain,
+        **kw,
+    )
+
+
+def _count(db_path, table):
+    with sqlite3.connect(db_path) as db:
+        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+def test_grading_a_class_writes_the_gradebook_grades_csv_and_every_report(course):
+    outcome = _grade(course)
+    assert outcome.run.graded == 3 and outcome.run.resumed == 0 and outcome.warnings == ()
+    # s1 all right (4 + 2); s2: conv shape right (1), choice the flip mistake (0), chain a wrong,
+    # b right by error carried forward (2); s3 nothing right. Slots, not printed numbers.
+    assert (course / "out" / "grades.csv").read_text() == (
+        "student_id,name,total,slot1,slot2\n"
+        "s1,Ada Lovelace,6,4,2\n"
+        "s2,Alan Turing,3,2,1\n"
+        "s3,Grace <Hopper>,0,0,0\n"
+    )
+    names = sorted(p.relative_to(course / "out").as_posix() for p in outcome.files)
+    assert names == sorted(
+        ["grades.csv", "item_analysis.csv", "flags.csv", "report.html"]
+        + [f"feedback/s{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "md")]
+    )
+    assert (course / "out" / "gradebook.sqlite").exists()
+    s2 = (course / "out" / "feedback" / "s2.md").read_text()
+    assert "Graded with your earlier answer to part (a) carried forward" in s2
+    assert "You flipped the kernel." in s2
+
+
+def test_grading_again_replaces_grades_without_duplicates_or_changes(course):
+    _grade(course)
+    again = _grade(course)
+    db = course / "out" / "gradebook.sqlite"
+    assert again.run.run_id == 2 and again.run.changes == ()
+    assert _count(db, "grades") == 12 and _count(db, "responses") == 12 and _count(db, "students") == 3
+
+
+KILL_SCRIPT = """
+import os, signal, sys
+sys.path.insert(0, {fixtures!r})
+from grading_fixtures import recompute_chain
+from quizgen.graders.gradebook import grade_class
+def die(student_id):
+    os.kill(os.getpid(), signal.SIGKILL)
+grade_class({manifest!r}, {responses!r}, {out!r}, recompute_factory=recompute_chain, progress=die)
+"""
+
+
+def test_a_killed_run_loses_nothing_and_rerunning_finishes_it_without_duplicates(course):
+    script = KILL_SCRIPT.format(
+        fixtures=str(HERE),
+        manifest=str(course / "manifest.json"),
+        responses=str(course / "responses.csv"),
+        out=str(course / "out"),
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert proc.returncode == -9  # killed right after the first student's commit
+    db = course / "out" / "gradebook.sqlite"
+    assert _count(db, "grades") == 4 and _count(db, "run_students") == 1
+    outcome = _grade(course)
+    assert (outcome.run.run_id, outcome.run.resumed, outcome.run.graded) == (1, 1, 2)
+    assert _count(db, "grades") == 12 and _count(db, "run_students") == 3 and _count(db, "runs") == 1
+    assert (course / "out" / "grades.csv").read_text().splitlines()[2] == "s2,Alan Turing,3,2,1"
+
+
+def test_a_failed_transaction_writes_nothing(course):
+    _grade(course)
+    with Gradebook(course / "out" / "gradebook.sqlite") as book:
+        key = book.resolve_exam()
+        with pytest.raises(RuntimeError), book.transaction() as db:
+            db.execute("DELETE FROM grades")
+            raise RuntimeError("killed")
+        assert len(book.records(key)) == 12
+
+
+def test_regrade_with_a_new_tolerance_lists_what_changed_for_whom(course):
+    _grade(course)
+    # s3 answered 2.5 for a = 10 and 6 for b = 11: a tolerance of 100% accepts both
+    outcome = regrade_class(
+        course / "out" / "gradebook.sqlite",
+        out_dir=course / "out",
+        settings=GradeSettings(tolerances={"chain": Tolerance(rtol=1.0)}),
+        recompute_factory=recompute_chain,
+    )
+    described = [c.describe() for c in outcome.changes]
+    assert described == [
+        "s2 (Alan Turing) q2.a: 0 -> 2 of 2 (incorrect -> correct; regraded)",
+        "s3 (Grace <Hopper>) q1.a: 0 -> 2 of 2 (incorrect -> correct; regraded)",
+        "s3 (Grace <Hopper>) q1.b: 0 -> 2 of 2 (incorrect -> correct; regraded)",
+    ]
+    assert outcome.run.kind == "regrade"
+    assert "s3,Grace <Hopper>,4,4,0" in (course / "out" / "grades.csv").read_text()
+
+
+def test_regrade_without_settings_keeps_the_last_runs_and_changes_nothing(course):
+    _grade(course, settings=GradeSettings(carry_forward_credit=0.5))
+    outcome = regrade_class(course / "out" / "gradebook.sqlite", recompute_factory=recompute_chain)
+    assert outcome.changes == () and outcome.files == ()
+
+
+def test_regrade_with_a_corrected_manifest_recomputes_from_stored_responses(course):
+    _grade(course)
+    corrected = manifest_dict()
+    corrected["students"][0]["questions"][0]["instance"]["parts"][0]["expected"] = 7.0  # s1's a: was 6
+    path = course / "corrected.json"
+    path.write_text(json.dumps(corrected))
+    outcome = regrade_class(
+        course / "out" / "gradebook.sqlite", manifest_path=path, recompute_factory=recompute_chain
+    )
+    assert [(c.student_id, c.number, c.part_id, c.new_points) for c in outcome.changes] == [
+        ("s1", 1, "a", 0.0)
+    ]
+
+
+def test_manual_override_survives_regrades_and_can_be_cleared(course):
+    _grade(course)
+    db = course / "out" / "gradebook.sqlite"
+    outcome = regrade_class(db, overrides=["s3:q1.b=1.5"], reason="right method, slip at the end")
+    (change,) = outcome.overrides
+    assert change.describe() == (
+        "s3 (Grace <Hopper>) q1.b: 0 -> 1.5 of 2 (incorrect -> partial; set by hand: right method, slip at the end)"
+    )
+    again = regrade_class(db, out_dir=course / "out", settings=GradeSettings(partial=False))
+    assert again.run.changes == ()
+    assert "s3,Grace <Hopper>,1.5,1.5,0" in (course / "out" / "grades.csv").read_text()
+    assert "set by hand: right method" in (course / "out" / "feedback" / "s3.md").read_text()
+    cleared = regrade_class(db, clear_overrides=["s3:q1.b"])
+    assert [c.new_points for c in cleared.overrides] == [0.0]
+
+
+@pytest.mark.parametrize(
+    "spec, reason, message",
+    [
+        ("s3:q1.b=5", "r", r"override s3:q1.b: points must be in \[0, 2\], got 5"),
+        ("s3:q1.b=1", "", r"override s3:q1.b: give a reason"),
+        ("s3:q1.z=1", "r", r"question 1 of 's3' has no part 'z'"),
+        ("s9:q1.a=1", "r", r"student 's9' has no question 1"),
+        ("s3-q1.b=1", "r", r"override 's3-q1.b=1': write STUDENT:qNUMBER.PART=POINTS, such as s002:q3.b=1.5"),
+        ("s3:q1.b=lots", "r", r"'lots' is not a number of points"),
+    ],
+)
+def test_bad_overrides_fail_in_one_line(course, spec, reason, message):
+    _grade(course)
+    with pytest.raises(SpecError, match=message):
+        regrade_class(course / "out" / "gradebook.sqlite", overrides=[spec], reason=reason)
+
+
+def test_parse_override_reads_student_question_part_and_points():
+    assert parse_override("s002:q3.b=1.5") == ("s002", 3, "b", 1.5)
+    assert parse_override(" s002 : 3 . dx = 0 ") == ("s002", 3, "dx", 0.0)
+    assert parse_override("s002:q3.b", points=False) == ("s002", 3, "b", None)
+
+
+def test_response_warnings_are_kept_with_the_run_and_written_out(course):
+    (course / "responses.csv").write_text(WIDE_CSV + "s9,Mallory,1,2,3,4\n")
+    outcome = _grade(course)
+    assert any("student 's9' is not in the manifest" in w for w in outcome.warnings)
+    assert "s9" in (course / "out" / "warnings.txt").read_text()
+    assert "Mallory" not in (course / "out" / "grades.csv").read_text()
+
+
+def test_report_rewrites_everything_from_the_gradebook_alone(course):
+    _grade(course)
+    before = (course / "out" / "grades.csv").read_text()
+    for f in (course / "out").glob("*.csv"):
+        f.unlink()
+    files = report(course / "out" / "gradebook.sqlite", course / "again")
+    assert (course / "again" / "grades.csv").read_text() == before
+    assert len(files) == 10 and (course / "again" / "report.html").read_text().count("<rect") == 10
+
+
+def test_unusable_gradebook_paths_fail_in_one_line(tmp_path, course):
+    with pytest.raises(SpecError, match="no such gradebook; run 'quizgen grade' first"):
+        regrade_class(tmp_path / "missing.sqlite")
+    junk = tmp_path / "junk.sqlite"
+    junk.write_text("this is not sqlite" * 100)
+    with pytest.raises(SpecError, match=r"junk\.sqlite: not a quizgen gradebook"):
+        report(junk, tmp_path / "out")
+    _grade(course)
+    with pytest.raises(SpecError, match=r"no single exam 'zzz' in the gradebook \(exams: "):
+        report(course / "out" / "gradebook.sqlite", tmp_path / "o", exam="zzz")
+
+
+def test_two_exams_in_one_gradebook_need_a_choice(course):
+    _grade(course)
+    other = manifest_dict()
+    other["exam"]["title"] = "Quiz 2"
+    (course / "m2.json").write_text(json.dumps(other))
+    grade_class(
+        course / "m2.json",
+        course / "responses.csv",
+        course / "out2",
+        db_path=course / "out" / "gradebook.sqlite",
+    )
+    with pytest.raises(SpecError, match=r"several exams .*Quiz 1.*Quiz 2.*; choose one with --exam"):
+        report(course / "out" / "gradebook.sqlite", course / "o")
