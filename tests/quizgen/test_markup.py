@@ -1,0 +1,51 @@
+import pytest
+from latex2mathml.converter import convert
+
+from quizgen import bank, engine
+from quizgen.markup import _MATH, math_to_mathml, to_html
+
+
+def _direct(latex: str, display: bool) -> str:
+    return convert(latex.strip(), display="block" if display else "inline")
+
+
+@pytest.mark.parametrize(
+    "latex",
+    [
+        r"x = 3",
+        r"\begin{bmatrix} 1.5 & -2 \\ 30 & 4 \end{bmatrix} \times 10^{-5}",
+        r"\frac{0.25}{1 - 0.9^{3}}",
+        r"\frac12 + w_5",  # digits that are not separate numbers: falls back to direct conversion
+        r"\text{step 3 of 10} = 7",
+        r"\lfloor (28 + 2 \cdot 1 - 5)/2 \rfloor + 1 = 13",
+        r"7 7 7",
+        r"1 - -0.9051^2 = 0.1807",
+        r"x^23 + y_0.5 + \sqrt2 + z^-3 + 4 - -2",
+        r"\begin{bmatrix} -1 & 2 \\ -0.5 & -3 \end{bmatrix} - 10^{-4}",
+    ],
+)
+def test_fast_conversion_equals_direct_conversion(latex):
+    for display in (False, True):
+        assert math_to_mathml(latex, display) == _direct(latex, display)
+
+
+def test_fast_conversion_equals_direct_on_every_formula_of_the_bank():
+    formulas = set()
+    instances = [engine.build_instance(t, seed) for t in bank.load_bank().select() for seed in (11, 12, 13)]
+    for inst in instances:
+        for text in (inst.text, inst.solution, *(p.prompt for p in inst.parts)):
+            for m in _MATH.finditer(text):
+                formulas.add((m.group(1) or m.group(2), m.group(1) is not None))
+    assert len(formulas) > 50
+    for latex, display in formulas:
+        assert math_to_mathml(latex, display) == _direct(latex, display), latex
+
+
+def test_text_outside_math_is_escaped():
+    html = to_html("a < b and <script>alert(1)</script> $x^2$")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<math" in html
+
+
+def test_bad_formula_names_the_formula():
+    with pytest.raises(ValueError, match=r"cannot render the formula \$\\begin\{bmatrix"):
+        to_html(r"$\begin{bmatrix} 1 & 2$")
