@@ -1,0 +1,289 @@
+"""``quizgen grade``, ``quizgen regrade`` and ``quizgen report``: thin wrappers over
+:mod:`quizgen.graders.gradebook`. Register them on the main group with :func:`register`.
+
+Error carried forward needs each template's reference pipeline: the commands load the bank
+(built-in plus ``--bank`` folders) and re-run a template with the student's earlier answers
+substituted (:func:`quizgen.engine.recompute`). A template the bank no longer has is graded
+without carrying errors forward, with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import bank as bank_mod
+from . import engine
+from .errors import QuizgenError
+from .graders.gradebook import GradeSettings, GradingOutcome, grade_class, regrade_class, report
+from .models import Instance, Tolerance
+
+__all__ = ["bank_recompute_factory", "grade_commands", "parse_tolerance", "register"]
+
+
+def bank_recompute_factory(bank_dirs=(), *, missing: set[str] | None = None):
+    """A factory ``instance -> recompute`` over the bank (None for a template it lacks, whose
+    id is added to ``missing``). The bank is loaded when a chained part first needs it."""
+    loaded: list[bank_mod.Bank] = []
+
+    def factory(instance: Instance):
+        if not any(p.depends_on for p in instance.parts):
+            return None
+        if not loaded:
+            loaded.append(bank_mod.load_bank(bank_dirs))
+        try:
+            template = loaded[0].get(instance.template_id)
+        except QuizgenError:
+            if missing is not None:
+                missing.add(instance.template_id)
+            return None
+        return lambda overrides: engine.recompute(template, instance.params, overrides)
+
+    return factory
+
+
+_TOL_FIELDS = {"rtol": float, "atol": float, "sigfigs": int, "decimals": int}
+
+
+def parse_tolerance(text: str) -> tuple[str, Tolerance]:
+    """``TEMPLATE[:PART]=rtol:0.05,atol:1e-6`` (or ``sigfigs:3``, ``decimals:2``, ``exact``)."""
+    key, sep, spec = text.partition("=")
+    if not sep or not key.strip() or not spec.strip():
+        raise click.BadParameter(
+            f"{text!r}: write TEMPLATE[:PART]=rtol:0.05 (or atol:..., sigfigs:3, decimals:2, exact)"
+        )
+    fields: dict = {}
+    for item in spec.split(","):
+        name, _, value = item.strip().partition(":")
+        if name == "exact" and not value:
+            fields["exact"] = True
+            continue
+        if name not in _TOL_FIELDS:
+            raise click.BadParameter(
+                f"{text!r}: unknown tolerance {name!r}; use rtol, atol, sigfigs, decimals or exact"
+            )
+        try:
+            fields[name] = _TOL_FIELDS[name](value)
+        except ValueError:
+            raise click.BadParameter(f"{text!r}: {name} needs a number, got {value!r}") from None
+    try:
+        return key.strip(), Tolerance(**fields)
+    except ValueError as exc:
+        raise click.BadParameter(f"{text!r}: {exc}") from None
+
+
+def _settings(partial: bool, credit: float, tolerances) -> GradeSettings:
+    return GradeSettings(partial=partial, carry_forward_credit=credit, tolerances=dict(tolerances))
+
+
+def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path | None) -> None:
+    warnings = list(outcome.warnings) + [
+        f"template {t!r} is not in the bank; its parts were graded without error carried forward (pass --bank)"
+        for t in sorted(missing)
+    ]
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "exam": outcome.exam,
+                    "db": str(outcome.db_path),
+                    "run": outcome.run.run_id if outcome.run else None,
+                    "graded": outcome.run.graded if outcome.run else 0,
+                    "resumed": outcome.run.resumed if outcome.run else 0,
+                    "changes": [c.describe() for c in outcome.changes],
+                    "warnings": warnings,
+                    "files": [str(f) for f in outcome.files],
+                },
+                indent=1,
+            )
+        )
+        return
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
+    if outcome.run:
+        resumed = f" (resumed: {outcome.run.resumed} were already done)" if outcome.run.resumed else ""
+        click.echo(
+            f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}; gradebook {outcome.db_path}"
+        )
+    for c in outcome.changes:
+        click.echo(f"changed: {c.describe()}")
+    if outcome.run and outcome.run.kind == "regrade" and not outcome.changes:
+        click.echo("no grade changed")
+    if out is not None and outcome.files:
+        click.echo(f"reports in {out} (report.html, grades.csv, feedback/)")
+
+
+bank_option = click.option(
+    "--bank",
+    "bank_dirs",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="An extra bank folder or file the exam was generated with (repeatable).",
+)
+grading_options = [
+    click.option(
+        "--all-or-nothing",
+        "all_or_nothing",
+        is_flag=True,
+        default=None,
+        help="No per-element partial credit for vectors, matrices and tensors.",
+    ),
+    click.option(
+        "--carry-forward-credit",
+        type=click.FloatRange(0.0, 1.0),
+        default=None,
+        help="Credit for a part right given the student's own earlier wrong answer [default: 1].",
+    ),
+    click.option(
+        "--tolerance",
+        "tolerances",
+        multiple=True,
+        metavar="TEMPLATE[:PART]=SPEC",
+        help="Override a tolerance, e.g. conv.size=rtol:0.05 or adam.step:m=sigfigs:3 (repeatable).",
+    ),
+]
+
+
+def _with(options):
+    def decorate(f):
+        for opt in reversed(options):
+            f = opt(f)
+        return f
+
+    return decorate
+
+
+@click.command("grade")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("responses", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+)
+@bank_option
+@_with(grading_options)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def grade_command(
+    manifest, responses, out, db, bank_dirs, all_or_nothing, carry_forward_credit, tolerances, as_json
+):
+    """Grade RESPONSES (CSV, JSON or YAML) against MANIFEST: gradebook, grades.csv, reports."""
+    missing: set[str] = set()
+    settings = _settings(
+        not all_or_nothing,
+        1.0 if carry_forward_credit is None else carry_forward_credit,
+        [parse_tolerance(t) for t in tolerances],
+    )
+    progress = None
+    if not as_json and sys.stderr.isatty():  # pragma: no cover - interactive only
+
+        def progress(student_id: str) -> None:
+            click.echo(f"  graded {student_id}", err=True)
+
+    outcome = grade_class(
+        manifest,
+        responses,
+        out,
+        db_path=db,
+        settings=settings,
+        recompute_factory=bank_recompute_factory(bank_dirs, missing=missing),
+        progress=progress,
+    )
+    _print(outcome, as_json, missing, out)
+
+
+def _db(db: Path | None, out: Path | None) -> Path:
+    if db is None and out is None:
+        raise click.UsageError("give the gradebook with --db, or the grading folder with --out")
+    return db if db is not None else out / "gradebook.sqlite"
+
+
+@click.command("regrade")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), help="Rewrite the reports in this folder."
+)
+@click.option("--exam", help="Exam key, when the gradebook holds several.")
+@click.option(
+    "--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="A corrected manifest."
+)
+@click.option(
+    "--responses",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="More or corrected responses.",
+)
+@bank_option
+@_with(grading_options)
+@click.option(
+    "--override", "overrides", multiple=True, metavar="STUDENT:qN.PART=POINTS", help="Set points by hand."
+)
+@click.option(
+    "--clear-override", "clears", multiple=True, metavar="STUDENT:qN.PART", help="Remove a manual override."
+)
+@click.option("--reason", default="", help="Why (required with --override).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def regrade_command(
+    db, out, exam, manifest, responses, bank_dirs, all_or_nothing, carry_forward_credit, tolerances,
+    overrides, clears, reason, as_json,
+):  # fmt: skip
+    """Recompute every grade from the stored responses and list what changed for whom.
+
+    Settings not given keep the last run's; --tolerance adds to them."""
+    from .graders.gradebook import Gradebook
+
+    db_path = _db(db, out)
+    settings = None
+    if all_or_nothing is not None or carry_forward_credit is not None or tolerances:
+        if not db_path.exists():
+            raise QuizgenError(
+                "no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path)
+            )
+        with Gradebook(db_path) as book:
+            last = book.last_settings(book.resolve_exam(exam))
+        settings = GradeSettings(
+            partial=last.partial if all_or_nothing is None else not all_or_nothing,
+            carry_forward_credit=last.carry_forward_credit
+            if carry_forward_credit is None
+            else carry_forward_credit,
+            tolerances={**last.tolerances, **dict(parse_tolerance(t) for t in tolerances)},
+        )
+    missing: set[str] = set()
+    outcome = regrade_class(
+        db_path,
+        out_dir=out,
+        exam=exam,
+        manifest_path=manifest,
+        responses_path=responses,
+        settings=settings,
+        recompute_factory=bank_recompute_factory(bank_dirs, missing=missing),
+        overrides=overrides,
+        clear_overrides=clears,
+        reason=reason,
+    )
+    _print(outcome, as_json, missing, out)
+
+
+@click.command("report")
+@click.option(
+    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--exam", help="Exam key, when the gradebook holds several.")
+def report_command(db, out, exam):
+    """Write grades.csv, item analysis, collusion flags and feedback reports from the gradebook."""
+    files = report(_db(db, out), out, exam=exam)
+    click.echo(f"{len(files)} files in {out}")
+
+
+#: The commands, for a group that prefers to add them itself.
+grade_commands = [grade_command, regrade_command, report_command]
+
+
+def register(cli_group: click.Group) -> None:
+    """Add ``grade``, ``regrade`` and ``report`` to ``cli_group``."""
+    for command in grade_commands:
+        cli_group.add_command(command)

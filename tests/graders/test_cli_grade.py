@@ -1,0 +1,140 @@
+"""The grade, regrade and report commands end to end, on real bank templates and the engine's
+recompute for error carried forward."""
+
+import csv
+import io
+import json
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from quizgen import bank, engine
+from quizgen.cli import QuizgenGroup
+from quizgen.cli_grade import grade_commands, parse_tolerance, register
+from quizgen.manifest import Manifest, Question, StudentPaper
+from quizgen.models import Tolerance
+
+
+@pytest.fixture(scope="module")
+def cli():
+    group = QuizgenGroup("quizgen")
+    register(group)
+    assert [c.name for c in grade_commands] == ["grade", "regrade", "report"]
+    return group
+
+
+@pytest.fixture(scope="module")
+def instances():
+    b = bank.load_bank()
+    neuron = b.get("mlp.neuron_forward")  # (a) z = w.x + b, (b) sigmoid(z), b depends on a
+    return {
+        sid: engine.build_instance(neuron, seed) for sid, seed in (("s1", 1), ("s2", 2), ("s3", 3))
+    }, neuron
+
+
+@pytest.fixture
+def course(tmp_path, instances):
+    insts, neuron = instances
+    papers = tuple(
+        StudentPaper(sid, f"Student {sid}", f"{sid}@example.edu", (Question(1, 1, "Neurons", inst),))
+        for sid, inst in insts.items()
+    )
+    Manifest({"title": "Quiz", "course": "DL", "seed": 7}, papers).save(tmp_path / "manifest.json")
+    s2 = insts["s2"]
+    wrong_z = s2.part("a").expected + 0.75
+    carried = engine.recompute(neuron, s2.params, {"a": wrong_z})["b"]  # sigmoid of the wrong z
+    s1 = insts["s1"]
+    rows = [
+        ["student_id", "name", "q1.a", "q1.b"],
+        ["s1", "Student s1", repr(s1.part("a").expected), repr(s1.part("b").expected)],
+        ["s2", "Student s2", repr(wrong_z), f"{carried:.6f}"],
+        ["s3", "Student s3", "0.3.1", ""],
+    ]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    (tmp_path / "responses.csv").write_text(buf.getvalue())
+    return tmp_path
+
+
+def _run(cli, args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_grade_command_grades_with_error_carried_forward_and_writes_reports(cli, course):
+    result = _run(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "out"])
+    assert result.exit_code == 0, result.output
+    assert "graded 3 students in run 1" in result.output
+    grades = (course / "out" / "grades.csv").read_text().splitlines()
+    assert grades == [
+        "student_id,name,total,slot1",
+        "s1,Student s1,2,2",
+        "s2,Student s2,1,1",
+        "s3,Student s3,0,0",
+    ]
+    s2 = (course / "out" / "feedback" / "s2.md").read_text()
+    assert "carried forward: this part is right given it" in s2
+    s3 = (course / "out" / "feedback" / "s3.md").read_text()
+    assert "could not be read" in s3 and "expected a single number" in s3
+
+
+def test_grade_command_json_summary_and_options(cli, course):
+    result = _run(
+        cli,
+        [
+            "grade", course / "manifest.json", course / "responses.csv", "--out", course / "out",
+            "--carry-forward-credit", "0.5", "--tolerance", "mlp.neuron_forward:a=rtol:0.5", "--json",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["graded"] == 3 and summary["warnings"] == [] and len(summary["files"]) == 10
+
+
+def test_regrade_and_report_commands(cli, course):
+    _run(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "out"])
+    result = _run(cli, ["regrade", "--out", course / "out", "--carry-forward-credit", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "changed: s2 (Student s2) q1.b: 1 -> 0.5 of 1 (correct -> partial; regraded)" in result.output
+    result = _run(cli, ["regrade", "--out", course / "out", "--override", "s3:q1.a=1", "--reason", "typo"])
+    assert (
+        "changed: s3 (Student s3) q1.a: 0 -> 1 of 1 (format_error -> correct; set by hand: typo)"
+        in result.output
+    )
+    result = _run(cli, ["report", "--db", course / "out" / "gradebook.sqlite", "--out", course / "again"])
+    assert result.exit_code == 0 and "10 files in" in result.output
+    assert "s3,Student s3,1,1" in (course / "again" / "grades.csv").read_text()
+
+
+def test_user_errors_are_one_line_with_exit_status_2(cli, course, tmp_path):
+    bad = tmp_path / "responses.csv"
+    bad.write_text("name,q1.a\nx,1\n")
+    result = CliRunner().invoke(
+        cli, ["grade", str(course / "manifest.json"), str(bad), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}:1: no student_id column")
+    result = CliRunner().invoke(cli, ["regrade", "--out", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and "no such gradebook" in result.output
+    result = CliRunner().invoke(cli, ["regrade"])
+    assert result.exit_code == 2 and "give the gradebook with --db" in result.output
+
+
+@pytest.mark.parametrize(
+    "text, key, tol",
+    [
+        ("conv.size=rtol:0.05", "conv.size", Tolerance(rtol=0.05)),
+        ("adam:m=sigfigs:3", "adam:m", Tolerance(sigfigs=3)),
+        ("t=rtol:0,atol:0.001", "t", Tolerance(rtol=0.0, atol=0.001)),
+        ("t=exact", "t", Tolerance(exact=True)),
+    ],
+)
+def test_tolerance_options_parse(text, key, tol):
+    assert parse_tolerance(text) == (key, tol)
+
+
+@pytest.mark.parametrize("text", ["conv.size", "t=speed:3", "t=rtol:x", "t=sigfigs:0", "t=exact,sigfigs:2"])
+def test_bad_tolerance_options_say_how_to_write_them(text):
+    with pytest.raises(click.BadParameter):
+        parse_tolerance(text)
