@@ -167,13 +167,15 @@ class Call:
     Arguments are None, bools, numbers, str, NumPy arrays, tuples, lists, str-keyed dicts, or a
     :class:`Ref` to an earlier call's result (which stays in the child, e.g. a layer's cache).
     ``select`` lists the parts of the result to send back, as paths (``((0,),)`` for the first
-    element of a returned tuple); None sends the whole result.
+    element of a returned tuple); None sends the whole result. ``seconds`` overrides
+    ``Limits.call_seconds`` for this call.
     """
 
     function: str
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     select: tuple[tuple, ...] | None = None
+    seconds: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.function, str) or not self.function.isidentifier():
@@ -533,10 +535,11 @@ class _Child:
                 started = True
         except TimeoutError:
             self.kill()
+            limit = self.limits.call_seconds if call.seconds is None else call.seconds
             why = (
                 "not finished when the submission's total time limit ran out"
                 if deadline >= total_deadline
-                else f"took longer than the limit of {self.limits.call_seconds:g} s"
+                else f"took longer than the limit of {limit:g} s"
             )
             return CallOutcome("timeout", error=why, seconds=time.monotonic() - start)
         except WireError as exc:
@@ -685,8 +688,9 @@ class _RunState:
             self.child.close()
             self.child = None
 
-    def _deadline(self) -> float:
-        return min(time.monotonic() + self.limits.call_seconds, self.total_deadline)
+    def _deadline(self, call: Call) -> float:
+        seconds = self.limits.call_seconds if call.seconds is None else call.seconds
+        return min(time.monotonic() + seconds, self.total_deadline)
 
     def run_call(self, calls: Sequence[Call], i: int) -> CallOutcome | None:
         """Call i, after replaying the earlier calls it uses that ran in an earlier child."""
@@ -694,14 +698,14 @@ class _RunState:
         for j in _closure(calls, i):
             if j in child.done:
                 continue
-            replay = child.call(j, calls[j], self._deadline(), self.total_deadline)
+            replay = child.call(j, calls[j], self._deadline(calls[j]), self.total_deadline)
             if replay is None:
                 return None
             if replay.status != "ok":
                 return CallOutcome(
                     "skipped", error=f"not run: re-running call {j}, whose result it uses, failed"
                 )
-        return child.call(i, calls[i], self._deadline(), self.total_deadline)
+        return child.call(i, calls[i], self._deadline(calls[i]), self.total_deadline)
 
 
 def run(

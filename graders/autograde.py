@@ -1,0 +1,327 @@
+"""Grade a student's code file against an assignment: run it in the sandbox, judge every check.
+
+Each check climbs the ladder and stops at the first step that fails, with that step's message:
+
+1. the call itself: an exception (with the traceback trimmed to the student's own code), a
+   timeout, running out of memory, a crash, a missing function ("did you mean ...?"), output that
+   is not data;
+2. None ("a missing return statement?"), or a part of the result that is not there ("expected a
+   tuple, got ndarray");
+3. type: an array where an array is expected, a number where a number is;
+4. dtype: floating point, float64;
+5. shape, then values under the tolerance (:func:`quizgen.graders.compare.compare_arrays`: how
+   many elements are off, where, the largest error), then which known mistake the values match
+   (kernel flipped, gradient transposed, bias correction missing, ...).
+
+A hidden case says that it failed and how, never its inputs: no input values, no expected or
+given element values, no exception message (it may quote inputs), no printed output.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from quizgen.models import Status
+
+from . import sandbox
+from .assignment import Assignment, Case, CheckPlan, build_cases
+from .compare import compare_arrays, match_mistake
+from .sandbox import Call, CallOutcome, Isolation, Missing, Opaque, Options, Ref
+
+__all__ = [
+    "CaseGrade",
+    "CheckGrade",
+    "SubmissionGrade",
+    "grade_submission",
+    "judge",
+    "run_cases",
+]
+
+
+@dataclass(frozen=True)
+class CheckGrade:
+    """One check of one case: score in [0, 1], a status, the message, the matched mistake."""
+
+    name: str
+    score: float
+    status: Status
+    message: str
+    mistake: str | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.status is Status.CORRECT
+
+
+@dataclass(frozen=True)
+class CaseGrade:
+    """One case: its points, its checks and the text a student sees."""
+
+    name: str
+    test: str
+    label: str
+    hidden: bool
+    points: float
+    max_points: float
+    checks: tuple[CheckGrade, ...]
+    output: str
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return all(c.correct for c in self.checks)
+
+
+@dataclass(frozen=True)
+class SubmissionGrade:
+    """A whole submission. ``error`` is set when grading itself failed (then ``cases`` may be
+    empty and the score is 0); writers still produce valid output from it."""
+
+    assignment: str
+    title: str
+    submission: str
+    cases: tuple[CaseGrade, ...]
+    seconds: float = 0.0
+    isolation: Isolation = field(default_factory=Isolation)
+    error: str = ""
+    student: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(sum(c.points for c in self.cases))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.max_points for c in self.cases))
+
+    @property
+    def passed(self) -> bool:
+        return not self.error and all(c.passed for c in self.cases)
+
+
+# ---------------------------------------------------------------------------------------------
+# the ladder
+
+
+def _fail(name: str, message: str, status: Status = Status.INCORRECT) -> CheckGrade:
+    return CheckGrade(name, 0.0, status, message)
+
+
+def _kind(value) -> str:
+    """A value's kind as a student would say it."""
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    if isinstance(value, np.ndarray):
+        return f"a NumPy array of shape {value.shape}"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}" if np.isfinite(value) else f"{value!r}"
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _call_message(outcome: CallOutcome, hidden: bool, functions: Sequence[str]) -> str:
+    if outcome.status == "exception":
+        head = f"raised {outcome.exc_type}" + (
+            "" if hidden or not outcome.exc_message else f": {outcome.exc_message}"
+        )
+        if outcome.exc_type == "NotImplementedError":
+            head += " (not written yet?)"
+        trace = outcome.trace(show_message=not hidden)
+        return head + ("\n" + trace if outcome.frames else "")
+    if outcome.status == "missing_function":
+        close = difflib.get_close_matches(outcome.error.rsplit(" ", 1)[-1], functions, n=1)
+        return outcome.error + (f"; did you mean {close[0]}?" if close else "")
+    if outcome.status == "syntax_error":
+        return outcome.error + ("\n" + outcome.trace() if outcome.frames else "")
+    if outcome.status == "skipped":
+        return "not run: it uses the result of an earlier call in this case, which failed"
+    return outcome.error or outcome.status
+
+
+def judge(
+    outcome: CallOutcome, check: CheckPlan, *, hidden: bool = False, functions: Sequence[str] = ()
+) -> CheckGrade:
+    """Climb the ladder for one check (see the module docstring)."""
+    name = check.name
+    if outcome.status != "ok":
+        status = (
+            Status.FORMAT_ERROR
+            if outcome.status in ("syntax_error", "missing_function")
+            else Status.INCORRECT
+        )
+        return _fail(name, _call_message(outcome, hidden, functions), status)
+    parts = outcome.value
+    if not isinstance(parts, tuple) or check.pick >= len(parts):
+        return _fail(name, "the result could not be read", Status.FORMAT_ERROR)
+    value = parts[check.pick]
+    if isinstance(value, Missing):
+        return _fail(name, f"{value.reason}", Status.FORMAT_ERROR)
+    if value is None:
+        return _fail(name, "returned None (a missing return statement?)", Status.FORMAT_ERROR)
+    expected = np.asarray(check.expected, dtype=np.float64)
+    if expected.ndim == 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
+            return _fail(name, f"expected a number, got {_kind(value)}", Status.FORMAT_ERROR)
+    elif not isinstance(value, np.ndarray):
+        hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
+        return _fail(
+            name,
+            f"expected a NumPy array of shape {expected.shape}, got {_kind(value)}{hint}",
+            Status.FORMAT_ERROR,
+        )
+    if isinstance(value, np.ndarray) and value.dtype != np.float64:
+        why = "floating-point numbers" if value.dtype.kind != "f" else "float64 (double precision)"
+        return _fail(name, f"expected {why}, got an array of dtype {value.dtype}", Status.FORMAT_ERROR)
+    comparison = compare_arrays(expected, value, check.tolerance, partial=False, show_values=not hidden)
+    if comparison.correct:
+        return CheckGrade(name, 1.0, Status.CORRECT, "correct")
+    mistake = match_mistake(value, check.mistakes, check.tolerance)
+    message = comparison.message + (f"\n  known mistake: {mistake.feedback}" if mistake else "")
+    return CheckGrade(name, 0.0, comparison.status, message, mistake.id if mistake else None)
+
+
+# ---------------------------------------------------------------------------------------------
+# running and grading
+
+
+def _shift(value, offset: int):
+    return Ref(value.call + offset, value.path) if isinstance(value, Ref) else value
+
+
+def _flatten(cases: Sequence[Case]) -> tuple[list[Call], list[int]]:
+    """All cases' calls in one list (refs shifted to their place in it) and each case's offset."""
+    calls: list[Call] = []
+    offsets = []
+    for case in cases:
+        offsets.append(len(calls))
+        for c in case.calls:
+            args = tuple(_shift(a, offsets[-1]) for a in c.args)
+            kwargs = {k: _shift(v, offsets[-1]) for k, v in c.kwargs.items()}
+            calls.append(Call(c.function, args, kwargs, c.select, c.seconds))
+    return calls, offsets
+
+
+def _inputs_line(case: Case) -> str:
+    shown = []
+    for k, v in case.params.items():
+        if isinstance(v, list):
+            shape = np.shape(v)
+            shown.append(f"{k}: array {shape}" if np.size(v) > 8 else f"{k}={v}")
+        else:
+            shown.append(f"{k}={v}")
+    return "inputs: " + ", ".join(shown)
+
+
+def _case_output(case: Case, checks: Sequence[CheckGrade], outcomes: Sequence[CallOutcome]) -> str:
+    n_ok = sum(c.correct for c in checks)
+    lines = [f"{case.name}: {n_ok}/{len(checks)} checks passed"]
+    if not case.hidden:
+        lines.append("  " + _inputs_line(case) + f" (seed {case.seed})")
+    for c in checks:
+        lines.append(f"  {c.name}: " + c.message.replace("\n", "\n    "))
+    if n_ok < len(checks) and case.hint and not any(c.mistake for c in checks):
+        lines.append(f"  hint: {case.hint}")
+    if not case.hidden:
+        printed = "".join(o.stdout for o in outcomes).strip()
+        if printed:
+            lines.append("  your printed output:\n    " + printed.replace("\n", "\n    "))
+    return "\n".join(lines)
+
+
+def run_cases(
+    assignment: Assignment,
+    cases: Sequence[Case],
+    submission: str | os.PathLike,
+    *,
+    options: Options | None = None,
+    server: sandbox.ForkServer | None = None,
+) -> SubmissionGrade:
+    """Run every case's calls in one sandboxed run of the submission and grade the results."""
+    calls, offsets = _flatten(cases)
+    run = sandbox.run(submission, calls, assignment.limits, options=options or Options(), server=server)
+    graded = []
+    for case, offset in zip(cases, offsets, strict=True):
+        outcomes = run.outcomes[offset : offset + len(case.calls)]
+        checks = []
+        for plan in case.checks:
+            checks.append(judge(outcomes[plan.call], plan, hidden=case.hidden, functions=run.functions))
+        if not case.checks:  # a case that only has to run
+            checks = [
+                CheckGrade("runs", 1.0, Status.CORRECT, "correct")
+                if all(o.status == "ok" for o in outcomes)
+                else _fail(
+                    "runs",
+                    _call_message(next(o for o in outcomes if o.status != "ok"), case.hidden, run.functions),
+                )
+            ]
+        fraction = sum(c.score for c in checks) / len(checks)
+        graded.append(
+            CaseGrade(
+                name=case.name,
+                test=case.test,
+                label=case.label,
+                hidden=case.hidden,
+                points=case.points * fraction,
+                max_points=case.points,
+                checks=tuple(checks),
+                output=_case_output(case, checks, outcomes),
+                seconds=sum(o.seconds for o in outcomes),
+            )
+        )
+    return SubmissionGrade(
+        assignment=assignment.id,
+        title=assignment.title,
+        submission=str(submission),
+        cases=tuple(graded),
+        seconds=run.seconds,
+        isolation=run.isolation,
+    )
+
+
+def grade_submission(
+    assignment: Assignment,
+    submission: str | os.PathLike,
+    *,
+    variant: str = "",
+    hidden: bool = True,
+    student: str = "",
+    options: Options | None = None,
+    server: sandbox.ForkServer | None = None,
+) -> SubmissionGrade:
+    """Grade one file: visible and edge cases, plus (``hidden``) the hidden cases of ``variant``.
+
+    Never raises for anything the submission does; if grading itself fails (the sandbox cannot
+    start, a reference call fails), the grade carries ``error`` and a score of 0.
+    """
+    path = Path(submission)
+    try:
+        cases = build_cases(assignment, variant=variant, hidden=hidden)
+        grade = run_cases(assignment, cases, path, options=options, server=server)
+    except Exception as exc:  # the grader's own failure must still produce a result to write
+        return SubmissionGrade(
+            assignment.id,
+            assignment.title,
+            str(path),
+            (),
+            error=f"{type(exc).__name__}: {exc}",
+            student=student,
+        )
+    return SubmissionGrade(
+        grade.assignment,
+        grade.title,
+        grade.submission,
+        grade.cases,
+        grade.seconds,
+        grade.isolation,
+        "",
+        student,
+    )
