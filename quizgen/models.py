@@ -98,31 +98,56 @@ class Tolerance:
             return "decimals"
         return "relative"
 
+    def _margin_scalar(self, e: float) -> float:
+        e = abs(e)
+        if self.exact:
+            return 0.0
+        if self.sigfigs is not None:
+            exponent = math.floor(math.log10(e)) if e > 0 else 0
+            return 0.5 * 10.0 ** (exponent - self.sigfigs + 1) * _SLACK
+        if self.decimals is not None:
+            return 0.5 * 10.0 ** (-self.decimals) * _SLACK
+        return self.atol + self.rtol * e
+
     def margin(self, expected) -> np.ndarray:
         """The half-width of the accepted interval around each expected value (0 for exact)."""
         e = np.abs(np.asarray(expected, dtype=np.float64))
+        if e.ndim == 0:
+            return np.float64(self._margin_scalar(float(e)))
         if self.exact:
             return np.zeros_like(e)
         if self.sigfigs is not None:
-            with np.errstate(divide="ignore"):
-                exponent = np.where(e > 0, np.floor(np.log10(np.where(e > 0, e, 1.0))), 0.0)
+            positive = e > 0
+            exponent = np.floor(np.log10(np.where(positive, e, 1.0)))
             return 0.5 * 10.0 ** (exponent - self.sigfigs + 1) * _SLACK
         if self.decimals is not None:
             return np.full_like(e, 0.5 * 10.0 ** (-self.decimals) * _SLACK)
         return self.atol + self.rtol * e
 
+    def close_scalar(self, expected: float, given: float) -> bool:
+        """:meth:`close` for two plain numbers, without NumPy (the grading hot path)."""
+        if not (math.isfinite(expected) and math.isfinite(given)):
+            return False
+        if self.exact:
+            return given == expected
+        return abs(given - expected) <= self._margin_scalar(expected)
+
     def close(self, expected, given) -> np.ndarray:
         """Elementwise: is each given value accepted for the expected one? (Broadcasts.)"""
         e = np.asarray(expected, dtype=np.float64)
         g = np.asarray(given, dtype=np.float64)
+        if e.ndim == 0 and g.ndim == 0:
+            return np.bool_(self.close_scalar(float(e), float(g)))
         ok = np.isfinite(g) & np.isfinite(e)
         if self.exact:
             return ok & (g == e)
-        with np.errstate(invalid="ignore"):
-            return ok & (np.abs(g - e) <= self.margin(e))
+        diff = np.abs(np.subtract(g, e, out=np.full(np.broadcast(e, g).shape, np.inf), where=ok))
+        return ok & (diff <= self.margin(e))
 
     def accepts(self, expected, given) -> bool:
         """True when shapes agree and every element is close."""
+        if isinstance(expected, (int, float)) and isinstance(given, (int, float)):
+            return self.close_scalar(float(expected), float(given))
         e = np.asarray(expected, dtype=np.float64)
         g = np.asarray(given, dtype=np.float64)
         return e.shape == g.shape and bool(np.all(self.close(e, g)))

@@ -1,0 +1,68 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from quizgen.models import GradeResult, Status, Tolerance
+
+finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False)
+tolerances = st.sampled_from(
+    [
+        Tolerance(),
+        Tolerance(rtol=1e-3, atol=1e-6),
+        Tolerance(sigfigs=3),
+        Tolerance(decimals=2),
+        Tolerance(exact=True),
+    ]
+)
+
+
+@given(tolerances, finite, finite)
+def test_scalar_fast_path_agrees_with_the_array_rule(tol, e, g):
+    assert tol.close_scalar(e, g) == bool(tol.close(np.array([e]), np.array([g]))[0])
+    assert tol.accepts(e, g) == tol.close_scalar(e, g)
+
+
+def test_relative_tolerance_is_anchored_on_the_expected_value():
+    tol = Tolerance(rtol=0.01, atol=0.0)
+    assert tol.accepts(100.0, 101.0) and not tol.accepts(100.0, 101.5)
+    assert tol.margin(-200.0) == pytest.approx(2.0)
+
+
+def test_sigfigs_accept_what_rounds_to_the_same_figures():
+    tol = Tolerance(sigfigs=3)
+    assert tol.accepts(0.012345, 0.0123) and tol.accepts(0.012345, 0.01235)
+    assert not tol.accepts(0.012345, 0.0124)
+    assert tol.accepts(0.0, 0.004) and not tol.accepts(0.0, 0.006)  # exponent 0 when expected is 0
+
+
+def test_decimals_accept_half_a_unit_in_the_last_place():
+    tol = Tolerance(decimals=2)
+    assert tol.accepts(1.234, 1.23) and tol.accepts(1.0, 1.005) and not tol.accepts(1.0, 1.0051)
+
+
+def test_non_finite_answers_are_never_accepted():
+    for tol in (Tolerance(), Tolerance(exact=True), Tolerance(sigfigs=2)):
+        assert not tol.accepts(1.0, math.nan)
+        assert not tol.accepts(1.0, math.inf)
+        assert not tol.close(np.array([1.0, 2.0]), np.array([np.nan, 2.0]))[0]
+
+
+def test_array_shapes_must_agree():
+    assert not Tolerance().accepts([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert Tolerance().accepts([[1.0, 2.0]], [[1.001, 2.001]])
+
+
+def test_invalid_tolerances_are_rejected():
+    with pytest.raises(ValueError, match="choose one"):
+        Tolerance(sigfigs=2, exact=True)
+    with pytest.raises(ValueError, match="rtol and atol"):
+        Tolerance(rtol=-1)
+
+
+def test_grade_result_score_must_be_a_fraction():
+    with pytest.raises(ValueError, match="score must be in"):
+        GradeResult("a", 1.5, 1.0, Status.CORRECT, "")
+    assert GradeResult("a", 0.5, 4.0, Status.PARTIAL, "").points == 2.0
