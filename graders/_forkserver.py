@@ -116,8 +116,10 @@ def encode(value, blobs: list, depth: int = 0) -> dict:
     kind = type(value)
     if value is None:
         return {"t": "none"}
-    if isinstance(value, Ref):
+    if kind is Ref:
         return {"t": "ref", "call": int(value.call), "path": list(value.path)}
+    if kind is Missing:
+        return {"t": "missing", "reason": str(value.reason)[:300]}
     if kind is bool or kind is np.bool_:
         return {"t": "bool", "v": bool(value)}
     if issubclass(kind, (int, float, np.integer, np.floating)):
@@ -279,6 +281,8 @@ def pick(value, path):
     """``value[path[0]][path[1]]...`` over tuples, lists, dicts and named tuples, or a
     :class:`Missing` saying where the path broke ("expected a tuple, got ndarray")."""
     for key in path:
+        if value is None:
+            return Missing("returned None (a missing return statement?)")
         kind = type(value)
         if type(key) is int and issubclass(kind, (tuple, list)):
             n = len(value)
