@@ -1,0 +1,329 @@
+"""Moodle XML: a category per exam slot (bank export: per template) holding its variants, so a
+Moodle quiz can draw a random variant per student ("Add a random question" from the category).
+
+Each variant is one question:
+
+- one number: ``numerical``; the correct answer with the accepted half-width
+  (``Tolerance.margin``) as its tolerance, then each distinguishable known mistake as an answer
+  of grade 0 with its own tolerance and feedback;
+- one multiple-choice part: ``multichoice`` (single answer, options in the instance's order,
+  lettered A, B, ... as on the paper), the known mistakes' feedback on their options;
+- anything else (several parts, vectors, matrices, tensors, shapes): ``cloze`` (embedded
+  answers), one ``{w:NUMERICAL:=value:margin#...}`` blank per element in C order, laid out as a
+  row or a table, plus ``{w:MULTICHOICE:...}`` for choice parts; a part's points are split
+  evenly over its elements and the weights scaled to the smallest integers.
+
+Numbers are written so that they read back exactly (:func:`~.common.number_text`), and every
+answer and margin is checked against Moodle's acceptance rule before it is written. Worked
+solutions are the general feedback. Math is LaTeX in ``\\(...\\)`` and ``$$...$$``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from ..fsutil import atomic_write_text
+from ..models import Instance, InstancePart
+from .common import (
+    Blank,
+    ExportResult,
+    ExportSource,
+    VariantGroup,
+    blanks,
+    interval_problem,
+    layout,
+    moodle_accepts,
+    number_text,
+    where,
+)
+from .text import to_lms_html, to_lms_inline
+
+__all__ = [
+    "ALLOWED_FRACTIONS",
+    "category_path",
+    "cloze_escape",
+    "export_moodle",
+    "fraction_text",
+    "moodle_xml",
+    "snap_fraction",
+]
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+#: Moodle's grade options for an answer (question_bank::fraction_options_full), as fractions.
+_POSITIVE = (
+    1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333,
+    0.3, 0.25, 0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05,
+)  # fmt: skip
+ALLOWED_FRACTIONS: tuple[float, ...] = (*_POSITIVE, 0.0, *(-f for f in reversed(_POSITIVE)))
+
+#: The largest integer cloze weight we write before approximating a question's weights.
+MAX_WEIGHT = 1000
+
+
+def snap_fraction(fraction: float) -> float:
+    """The nearest grade Moodle allows (its importer rejects any other)."""
+    return min(ALLOWED_FRACTIONS, key=lambda f: abs(f - fraction))
+
+
+def fraction_text(fraction: float) -> str:
+    """A fraction as Moodle XML's percentage: 1 -> '100', 1/3 -> '33.33333'."""
+    percent = round(100 * snap_fraction(fraction), 5)
+    return format(percent, "f").rstrip("0").rstrip(".") if percent != 0 else "0"
+
+
+def category_path(title: str, key: str) -> str:
+    """``$course$/top/<title>/<key>``; a '/' inside a name is doubled, as Moodle expects."""
+    return "$course$/top/" + "/".join(name.replace("/", "//") for name in (title, key))
+
+
+def _text_el(parent: ET.Element, tag: str, text: str, *, fmt: str | None = "html") -> ET.Element:
+    el = ET.SubElement(parent, tag, {"format": fmt} if fmt else {})
+    ET.SubElement(el, "text").text = text
+    return el
+
+
+def _simple(parent: ET.Element, tag: str, text: str) -> None:
+    ET.SubElement(parent, tag).text = text
+
+
+def _grade_text(points: float) -> str:
+    return format(round(points, 7), "f").rstrip("0").rstrip(".") or "0"
+
+
+def _header(q: ET.Element, instance: Instance, questiontext: str, points: float) -> None:
+    name = f"{instance.title or instance.template_id} [{instance.template_id} seed {instance.seed}]"
+    _text_el(q, "name", name[:255], fmt=None)
+    _text_el(q, "questiontext", questiontext)
+    _text_el(q, "generalfeedback", to_lms_html(instance.solution) if instance.solution.strip() else "")
+    _simple(q, "defaultgrade", _grade_text(points))
+    _simple(q, "penalty", "0")
+    _simple(q, "hidden", "0")
+    _simple(q, "idnumber", f"{instance.template_id}:{instance.seed}"[:100])
+
+
+def _prompt_html(part: InstancePart, label: bool) -> str:
+    prompt = to_lms_html(part.prompt) if part.prompt.strip() else ""
+    if not label:
+        return prompt
+    head = f"<strong>({html.escape(part.id)})</strong> "
+    return prompt.replace("<p>", "<p>" + head, 1) if prompt.startswith("<p>") else f"<p>{head}</p>{prompt}"
+
+
+def _checked(blank: Blank, value: float, instance: Instance, part: InstancePart, warnings: list[str]):
+    """(answer text, margin text) for ``value``, with Moodle's rule checked against ours."""
+    answer, margin = number_text(value), number_text(float(blank.tolerance.margin(value)))
+    problem = interval_problem(value, blank.tolerance, answer, margin, moodle_accepts)
+    if problem:
+        warnings.append(f"{where(instance, part, blank.index)}: Moodle would grade differently: {problem}")
+    return answer, margin
+
+
+# ------------------------------------------------------------------------------- numerical
+
+
+def _numerical(instance: Instance, warnings: list[str]) -> ET.Element:
+    part = instance.parts[0]
+    (blank,) = blanks(part)
+    q = ET.Element("question", {"type": "numerical"})
+    _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    for value, fraction, feedback in [(blank.expected, 1.0, ""), *((v, 0.0, f) for v, f in blank.mistakes)]:
+        answer, margin = _checked(blank, value, instance, part, warnings)
+        a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "moodle_auto_format"})
+        _simple(a, "text", answer)
+        _simple(a, "tolerance", margin)
+        _text_el(a, "feedback", to_lms_html(feedback) if feedback else "")
+    _simple(q, "unitgradingtype", "0")
+    _simple(q, "unitpenalty", "0.1000000")
+    _simple(q, "showunits", "3")
+    _simple(q, "unitsleft", "0")
+    return q
+
+
+# ------------------------------------------------------------------------------- multichoice
+
+
+def _option_feedback(part: InstancePart) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for m in part.mistakes:
+        if m.distinguishable and isinstance(m.value, str):
+            out.setdefault(m.value, m.feedback)
+    return out
+
+
+def _multichoice(instance: Instance) -> ET.Element:
+    part = instance.parts[0]
+    q = ET.Element("question", {"type": "multichoice"})
+    _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    _simple(q, "single", "true")
+    _simple(q, "shuffleanswers", "false")  # the paper's order: the letters stay meaningful
+    _simple(q, "answernumbering", "ABCD")
+    _simple(q, "showstandardinstruction", "0")
+    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
+        _text_el(q, tag, "")
+    feedback = _option_feedback(part)
+    for letter, option in zip(LETTERS, part.options, strict=False):
+        fraction = 1.0 if letter == part.expected else 0.0
+        a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "html"})
+        _simple(a, "text", html.escape(option, quote=False))
+        _text_el(a, "feedback", to_lms_html(feedback[letter]) if letter in feedback else "")
+    return q
+
+
+# ------------------------------------------------------------------------------- cloze
+
+
+def cloze_escape(fragment: str) -> str:
+    """An HTML fragment as an answer or feedback inside an embedded answer. Moodle's parser ends
+    them at ``~``, ``#`` and ``}``, then HTML-entity-decodes them and unescapes ``\\}`` and
+    ``\\#``. So: HTML-escape once (the decode gives the fragment back), escape ``}`` and ``#``
+    with a backslash, and write ``~`` as ``&#126;`` (decoded to ``~``)."""
+    out = html.escape(fragment, quote=False)
+    out = out.replace("}", "\\}").replace("#", "\\#")
+    return out.replace("~", "&#126;")
+
+
+def _integer_weights(weights: list[float]) -> tuple[list[int], bool]:
+    """The smallest integers in the same proportions (exact: True), or proportional integers up
+    to :data:`MAX_WEIGHT` (exact: False)."""
+    fracs = [Fraction(w).limit_denominator(10**6) for w in weights]
+    exact = all(abs(float(f) - w) <= 1e-12 * max(abs(w), 1.0) for f, w in zip(fracs, weights, strict=True))
+    if exact and all(f > 0 for f in fracs):
+        lcm = math.lcm(*(f.denominator for f in fracs))
+        ints = [int(f * lcm) for f in fracs]
+        g = math.gcd(*ints)
+        ints = [i // g for i in ints]
+        if max(ints) <= MAX_WEIGHT:
+            return ints, True
+    top = max(weights)
+    return [max(1, round(w / top * MAX_WEIGHT)) for w in weights], False
+
+
+def _numerical_blank(weight: int, blank: Blank, instance: Instance, part: InstancePart, warnings) -> str:
+    alternatives = []
+    for value, fraction, feedback in [(blank.expected, 1.0, ""), *((v, 0.0, f) for v, f in blank.mistakes)]:
+        answer, margin = _checked(blank, value, instance, part, warnings)
+        mark = "=" if fraction == 1.0 else f"%{fraction_text(fraction)}%"
+        alternatives.append(
+            f"{mark}{answer}:{margin}" + (f"#{cloze_escape(to_lms_inline(feedback))}" if feedback else "")
+        )
+    return "{" + f"{weight}:NUMERICAL:" + "~".join(alternatives) + "}"
+
+
+def _choice_blank(weight: int, part: InstancePart) -> str:
+    feedback = _option_feedback(part)
+    alternatives = []
+    for letter, option in zip(LETTERS, part.options, strict=False):
+        mark = "=" if letter == part.expected else "%0%"
+        text = cloze_escape(html.escape(f"{letter}. {option}", quote=False))
+        fb = f"#{cloze_escape(to_lms_inline(feedback[letter]))}" if letter in feedback else ""
+        alternatives.append(f"{mark}{text}{fb}")
+    return "{" + f"{weight}:MULTICHOICE:" + "~".join(alternatives) + "}"
+
+
+def _grid(shape: tuple[int, ...], cells: list[str]) -> str:
+    """Blanks laid out like the answer: a single number inline, a vector as one row, a matrix
+    as a table, higher dimensions as one table per leading index."""
+    if shape == ():
+        return f"<p>{cells[0]}</p>"
+    arr = np.array(cells, dtype=object).reshape(shape)
+    if arr.ndim == 1:
+        arr = arr[None, :]
+    if arr.ndim == 2:
+        rows = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in arr)
+        return f'<table class="quizgen-answer">{rows}</table>'
+    out = []
+    for lead in np.ndindex(arr.shape[:-2]):
+        label = "[" + ", ".join(str(i) for i in lead) + ", :, :]"
+        out.append(f"<p>{label}</p>" + _grid(arr.shape[-2:], list(arr[lead].reshape(-1))))
+    return "".join(out)
+
+
+def _cloze(instance: Instance, warnings: list[str]) -> ET.Element:
+    per_part = [blanks(p) if not p.options else None for p in instance.parts]
+    weights: list[float] = []
+    for part, bl in zip(instance.parts, per_part, strict=True):
+        weights.extend([part.points] if bl is None else [part.points / len(bl)] * len(bl))
+    if not weights or min(weights) <= 0:
+        raise ValueError("every part needs positive points for a cloze question")
+    ints, exact = _integer_weights(weights)
+    if not exact:
+        warnings.append(
+            f"{where(instance)}: the parts' points could not be written as small integer weights; "
+            f"Moodle gets weights rounded to 1/{MAX_WEIGHT} of the largest"
+        )
+    body = [to_lms_html(instance.text)]
+    k = 0
+    for part, bl in zip(instance.parts, per_part, strict=True):
+        body.append(_prompt_html(part, True))
+        if bl is None:
+            body.append(f"<p>{_choice_blank(ints[k], part)}</p>")
+            k += 1
+            continue
+        cells = [_numerical_blank(ints[k + i], b, instance, part, warnings) for i, b in enumerate(bl)]
+        k += len(bl)
+        body.append(_grid(np.shape(part.expected), cells))
+    q = ET.Element("question", {"type": "cloze"})
+    _header(q, instance, "\n".join(body), float(sum(ints)))
+    return q
+
+
+# ------------------------------------------------------------------------------- document
+
+_BUILDERS = {
+    "numerical": lambda instance, warnings: _numerical(instance, warnings),
+    "multichoice": lambda instance, warnings: _multichoice(instance),
+    "multi": lambda instance, warnings: _cloze(instance, warnings),
+}
+
+
+def _representable(instance: Instance) -> str | None:
+    for part in instance.parts:
+        if part.options and len(part.options) < 2:
+            return f"part {part.id} is multiple choice with a single option (Moodle needs at least two)"
+        if part.points <= 0:
+            return f"part {part.id} is worth {part.points} points"
+    return None
+
+
+def _category(root: ET.Element, title: str, group: VariantGroup) -> None:
+    q = ET.SubElement(root, "question", {"type": "category"})
+    _text_el(q, "category", category_path(title, group.key), fmt=None)
+    info = f"<p>{html.escape(group.title)}: {len(group.instances)} variants of {html.escape(group.template_id)}</p>"
+    _text_el(q, "info", info)
+
+
+def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
+    """The Moodle XML text, the number of questions in it, and the warnings."""
+    root = ET.Element("quiz")
+    warnings: list[str] = []
+    count = 0
+    for group in source.groups:
+        _category(root, source.title, group)
+        for instance in group.instances:
+            problem = _representable(instance)
+            if problem:
+                warnings.append(f"{where(instance)}: not exported to Moodle: {problem}")
+                continue
+            root.append(_BUILDERS[layout(instance)](instance, warnings))
+            count += 1
+    ET.indent(root, space=" ")
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return text, count, warnings
+
+
+def export_moodle(source: ExportSource, out: str | Path) -> ExportResult:
+    """Write ``out`` (a .xml file; a folder gets ``moodle.xml`` inside it)."""
+    path = Path(out)
+    if path.is_dir() or path.suffix.lower() != ".xml":
+        path = path / "moodle.xml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text, count, warnings = moodle_xml(source)
+    atomic_write_text(path, text)
+    return ExportResult([path], count, warnings)

@@ -1,0 +1,415 @@
+"""Canvas QTI 1.2 zip (Classic Quizzes import), in the dialect Canvas itself exports.
+
+    imsmanifest.xml                      one resource of type imsqti_xmlv1p2
+    <assessment id>/<assessment id>.xml  the assessment: a section (question group) per slot
+
+- A variant with one number is one ``numerical_question`` item: an exact answer with the
+  accepted half-width as its margin, written as Canvas writes it,
+  ``<or><varequal>x</varequal><and><vargte>x-m</vargte><varlte>x+m</varlte></and></or>``, where
+  ``x`` and ``m`` read back exactly as our floats and the bounds are their exact decimal
+  difference and sum (Canvas recovers the margin as ``upper - exact`` in BigDecimal).
+- A variant with one multiple-choice part is one ``multiple_choice_question`` item, the known
+  mistakes' feedback on their options.
+- The variants of a slot form a question group that picks one (``selection_number`` 1) with the
+  slot's points per item, so every student gets one random variant.
+- A variant with several answers (several parts, or a vector, matrix or tensor) cannot be one
+  Canvas item, and a group cannot draw several items of the same variant together. Such a
+  variant becomes one item per number (and per choice part), in its own section that picks all
+  of them, and the export warns, naming the template: delete all but one variant section, or
+  use the Moodle export, whose cloze questions keep a variant together.
+- Canvas numerical answers all score 100%: a known mistake cannot get its own feedback there
+  (multiple-choice options can).
+
+Identifiers are hashes of the content's names (template id, seed, part, element), so rebuilding
+gives the same zip byte for byte (entries are written with a fixed date).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+import zipfile
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+from ..models import Instance, InstancePart
+from .common import (
+    Blank,
+    ExportResult,
+    ExportSource,
+    VariantGroup,
+    blanks,
+    canvas_accepts,
+    interval_problem,
+    layout,
+    number_text,
+    stable_id,
+    where,
+)
+from .text import to_lms_html
+
+__all__ = ["QTI_NS", "decimal_text", "export_qti", "item_ident", "margin_bounds", "qti_files"]
+
+QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def item_ident(scope: str, instance: Instance, part: InstancePart | None = None, index: tuple = ()) -> str:
+    """The stable identifier of the item asking ``instance`` (or one part / element of it) in
+    ``scope`` ('pool', or 'version<k>' when the zip holds versions)."""
+    return stable_id("item", scope, instance.template_id, instance.seed, part.id if part else "", index)
+
+
+def decimal_text(d: Decimal) -> str:
+    """A decimal written exactly, positional where that is short, else with an exponent."""
+    return format(d, "f") if -7 <= d.adjusted() <= 15 else format(d, "e")
+
+
+def margin_bounds(answer_text: str, margin_text: str) -> tuple[str, str]:
+    """The exact decimal ``answer - margin`` and ``answer + margin``."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        a, m = Decimal(answer_text), Decimal(margin_text)
+        return decimal_text(a - m), decimal_text(a + m)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: str(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _meta(item: ET.Element, fields: dict[str, str]) -> None:
+    qm = _sub(_sub(item, "itemmetadata"), "qtimetadata")
+    for label, entry in fields.items():
+        f = _sub(qm, "qtimetadatafield")
+        _sub(f, "fieldlabel", label)
+        _sub(f, "fieldentry", entry)
+
+
+def _mattext(parent: ET.Element, html_text: str) -> None:
+    _sub(_sub(parent, "material"), "mattext", f"<div>{html_text}</div>", texttype="text/html")
+
+
+def _feedback(item: ET.Element, ident: str, html_text: str) -> None:
+    fb = _sub(item, "itemfeedback", ident=ident)
+    _mattext(_sub(fb, "flow_mat"), html_text)
+
+
+def _points_text(points: float) -> str:
+    return repr(float(points))
+
+
+def _start_item(ident: str, title: str, qtype: str, points: float, answer_ids: list[str]) -> ET.Element:
+    item = ET.Element("item", {"ident": ident, "title": title[:255]})
+    _meta(
+        item,
+        {
+            "question_type": qtype,
+            "points_possible": _points_text(points),
+            "original_answer_ids": ",".join(answer_ids),
+        },
+    )
+    return item
+
+
+def _general_feedback(resprocessing: ET.Element) -> None:
+    cond = _sub(resprocessing, "respcondition", **{"continue": "Yes"})
+    _sub(_sub(cond, "conditionvar"), "other")
+    _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+
+
+def _resprocessing(item: ET.Element, with_general: bool) -> ET.Element:
+    rp = _sub(item, "resprocessing")
+    _sub(_sub(rp, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
+    if with_general:
+        _general_feedback(rp)
+    return rp
+
+
+def _numerical_item(
+    ident: str,
+    instance: Instance,
+    part: InstancePart,
+    blank: Blank,
+    text_html: str,
+    points: float,
+    title: str,
+    warnings,
+) -> ET.Element:
+    answer_id = stable_id("answer", ident, prefix="a")
+    item = _start_item(ident, title, "numerical_question", points, [answer_id])
+    pres = _sub(item, "presentation")
+    _mattext(pres, text_html)
+    rs = _sub(pres, "response_str", ident="response1", rcardinality="Single")
+    _sub(_sub(rs, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
+    solution = instance.solution.strip()
+    rp = _resprocessing(item, bool(solution))
+    exact, margin = number_text(blank.expected), number_text(blank.margin)
+    problem = interval_problem(blank.expected, blank.tolerance, exact, margin, canvas_accepts)
+    if problem:
+        warnings.append(f"{where(instance, part, blank.index)}: Canvas would grade differently: {problem}")
+    cond = _sub(rp, "respcondition", **{"continue": "No"})
+    either = _sub(_sub(cond, "conditionvar"), "or")
+    _sub(either, "varequal", exact, respident="response1")
+    if blank.margin > 0:
+        low, high = margin_bounds(exact, margin)
+        both = _sub(either, "and")
+        _sub(both, "vargte", low, respident="response1")
+        _sub(both, "varlte", high, respident="response1")
+    _sub(cond, "setvar", "100", action="Set", varname="SCORE")
+    if solution:
+        _feedback(item, "general_fb", to_lms_html(instance.solution))
+    return item
+
+
+def _choice_item(
+    ident: str, instance: Instance, part: InstancePart, text_html: str, points: float, title: str
+) -> ET.Element:
+    answer_ids = [stable_id("option", ident, i, prefix="a") for i in range(len(part.options))]
+    item = _start_item(ident, title, "multiple_choice_question", points, answer_ids)
+    pres = _sub(item, "presentation")
+    _mattext(pres, text_html)
+    lid = _sub(pres, "response_lid", ident="response1", rcardinality="Single")
+    rc = _sub(lid, "render_choice")
+    for letter, option, aid in zip(LETTERS, part.options, answer_ids, strict=False):
+        label = _sub(rc, "response_label", ident=aid)
+        _sub(_sub(label, "material"), "mattext", f"{letter}. {option}", texttype="text/plain")
+    solution = instance.solution.strip()
+    rp = _resprocessing(item, bool(solution))
+    feedback: dict[str, str] = {}
+    for m in part.mistakes:
+        if m.distinguishable and isinstance(m.value, str) and m.value in LETTERS[: len(part.options)]:
+            feedback.setdefault(m.value, m.feedback)
+    for letter, aid in zip(LETTERS, answer_ids, strict=False):
+        if letter in feedback:
+            cond = _sub(rp, "respcondition", **{"continue": "Yes"})
+            _sub(_sub(cond, "conditionvar"), "varequal", aid, respident="response1")
+            _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
+    correct = answer_ids[LETTERS.index(part.expected)]
+    cond = _sub(rp, "respcondition", **{"continue": "No"})
+    _sub(_sub(cond, "conditionvar"), "varequal", correct, respident="response1")
+    _sub(cond, "setvar", "100", action="Set", varname="SCORE")
+    if solution:
+        _feedback(item, "general_fb", to_lms_html(instance.solution))
+    for letter, aid in zip(LETTERS, answer_ids, strict=False):
+        if letter in feedback:
+            _feedback(item, f"{aid}_fb", to_lms_html(feedback[letter]))
+    return item
+
+
+def _prompt(part: InstancePart, label: str) -> str:
+    prompt = to_lms_html(part.prompt) if part.prompt.strip() else ""
+    return f"<p><strong>{label}</strong></p>{prompt}" if label else prompt
+
+
+def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[ET.Element]:
+    """The items asking one variant (one item unless it has several answers)."""
+    text = to_lms_html(instance.text)
+    title = f"{instance.title or instance.template_id} [{instance.template_id} seed {instance.seed}]"
+    if layout(instance) != "multi":
+        part = instance.parts[0]
+        body = text + _prompt(part, "")
+        if part.options:
+            return [_choice_item(item_ident(scope, instance, part), instance, part, body, part.points, title)]
+        (blank,) = blanks(part)
+        ident = item_ident(scope, instance, part, blank.index)
+        return [_numerical_item(ident, instance, part, blank, body, part.points, title, warnings)]
+    items = []
+    for part in instance.parts:
+        if part.options:
+            body = text + _prompt(part, f"({part.id})")
+            ident = item_ident(scope, instance, part)
+            items.append(_choice_item(ident, instance, part, body, part.points, f"{title} ({part.id})"))
+            continue
+        part_blanks = blanks(part)
+        for blank in part_blanks:
+            label = f"({part.id})"
+            if blank.index:
+                label += " element [" + ", ".join(str(i) for i in blank.index) + "] (0-based, row-major)"
+            body = text + _prompt(part, label)
+            points = part.points / len(part_blanks)
+            ident = item_ident(scope, instance, part, blank.index)
+            items.append(
+                _numerical_item(ident, instance, part, blank, body, points, f"{title} {label}", warnings)
+            )
+    return items
+
+
+def _representable(instance: Instance) -> str | None:
+    for part in instance.parts:
+        if part.options and len(part.options) < 2:
+            return f"part {part.id} is multiple choice with a single option"
+    return None
+
+
+def _section(
+    parent: ET.Element, ident: str, title: str, pick: int | None, points: float | None
+) -> ET.Element:
+    section = _sub(parent, "section", ident=ident, title=title[:255])
+    if pick is not None:
+        sel = _sub(_sub(section, "selection_ordering"), "selection")
+        _sub(sel, "selection_number", str(pick))
+        if points is not None:
+            _sub(_sub(sel, "selection_extension"), "points_per_item", _points_text(points))
+    return section
+
+
+def _assessment(title: str, ident: str) -> tuple[ET.Element, ET.Element]:
+    """A questestinterop with one assessment; returns (root, its root section)."""
+    root = ET.Element(
+        "questestinterop",
+        {
+            "xmlns": QTI_NS,
+            "xmlns:xsi": XSI,
+            "xsi:schemaLocation": f"{QTI_NS} http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd",
+        },
+    )
+    assessment = _sub(root, "assessment", ident=ident, title=title[:255])
+    f = _sub(_sub(assessment, "qtimetadata"), "qtimetadatafield")
+    _sub(f, "fieldlabel", "cc_maxattempts")
+    _sub(f, "fieldentry", "1")
+    return root, _sub(assessment, "section", ident="root_section")
+
+
+def _pooled(source: ExportSource, groups: list[tuple[VariantGroup, list[Instance]]], warnings) -> ET.Element:
+    """One assessment: a question group per slot that picks one of its variants."""
+    ident = stable_id(
+        "assessment",
+        source.title,
+        [(g.key, [(i.template_id, i.seed) for i in v]) for g, v in groups],
+        prefix="a",
+    )
+    root, top = _assessment(source.title, ident)
+    for group, instances in groups:
+        points = {i.points for i in instances}
+        if len(points) > 1:
+            warnings.append(
+                f"{group.key}: the variants are worth different points {sorted(points)}; each item keeps its own"
+            )
+        section = _section(
+            top,
+            stable_id("group", ident, group.key, prefix="g"),
+            group.title or group.key,
+            1,
+            instances[0].points if len(points) == 1 else None,
+        )
+        for instance in instances:
+            section.extend(_variant_items(instance, "pool", warnings))
+    return root
+
+
+def _versions(
+    source: ExportSource, groups: list[tuple[VariantGroup, list[Instance]]], warnings
+) -> list[ET.Element]:
+    """One assessment per variant number k, holding variant k of every slot (cycling through a
+    slot's variants when it has fewer)."""
+    count = max(len(v) for _, v in groups)
+    roots = []
+    for k in range(count):
+        chosen = [(g, v[k % len(v)]) for g, v in groups]
+        title = f"{source.title} (version {k + 1} of {count})"
+        ident = stable_id(
+            "version", source.title, k, [(g.key, i.template_id, i.seed) for g, i in chosen], prefix="a"
+        )
+        root, top = _assessment(title, ident)
+        for group, instance in chosen:
+            section = _section(
+                top, stable_id("slot", ident, group.key, prefix="g"), group.title or group.key, None, None
+            )
+            section.extend(_variant_items(instance, f"version{k}", warnings))
+        roots.append(root)
+    return roots
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root, space=" ")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n'
+        + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+        + b"\n"
+    )
+
+
+def _manifest(resources: list[tuple[str, str]]) -> ET.Element:
+    manifest = ET.Element(
+        "manifest",
+        {
+            "identifier": stable_id("manifest", *(r for r, _ in resources), prefix="m"),
+            "xmlns": CP_NS,
+            "xmlns:xsi": XSI,
+            "xsi:schemaLocation": f"{CP_NS} http://www.imsglobal.org/xsd/imscp_v1p1.xsd",
+        },
+    )
+    meta = _sub(manifest, "metadata")
+    _sub(meta, "schema", "IMS Content")
+    _sub(meta, "schemaversion", "1.1.3")
+    _sub(manifest, "organizations")
+    node = _sub(manifest, "resources")
+    for ident, href in resources:
+        _sub(_sub(node, "resource", identifier=ident, type="imsqti_xmlv1p2"), "file", href=href)
+    return manifest
+
+
+def qti_files(source: ExportSource) -> tuple[dict[str, bytes], int, list[str]]:
+    """The zip's files by name, the number of variants exported, and the warnings.
+
+    When every variant is one item, one assessment with a pick-one group per slot; when some
+    variant needs several items, one assessment per variant number ("versions"), since a
+    Canvas question group cannot draw a variant's several items together."""
+    warnings: list[str] = []
+    groups = []
+    for group in source.groups:
+        kept = []
+        for instance in group.instances:
+            problem = _representable(instance)
+            if problem:
+                warnings.append(f"{where(instance)}: not exported to Canvas: {problem}")
+            else:
+                kept.append(instance)
+        if kept:
+            groups.append((group, kept))
+    multi = [g.key for g, v in groups if any(layout(i) == "multi" for i in v)]
+    if not groups:
+        roots = []
+    elif multi:
+        roots = _versions(source, groups, warnings)
+        warnings.append(
+            f"{len(multi)} of {len(groups)} questions need several answers per variant "
+            f"({', '.join(multi[:5])}{', ...' if len(multi) > 5 else ''}): Canvas gets one item per number, "
+            "and as a Canvas question group cannot draw one variant's items together, the zip holds "
+            f"{len(roots)} versions of the quiz (version k asks variant k of every question); assign each "
+            "version to a group of students. Moodle's cloze questions keep a variant in one random question."
+        )
+    else:
+        roots = [_pooled(source, groups, warnings)]
+    files: dict[str, bytes] = {}
+    resources = []
+    for root in roots:
+        ident = next(iter(root)).get("ident", "")
+        href = f"{ident}/{ident}.xml"
+        files[href] = _xml(root)
+        resources.append((ident, href))
+    files["imsmanifest.xml"] = _xml(_manifest(resources))
+    return files, sum(len(v) for _, v in groups), warnings
+
+
+def export_qti(source: ExportSource, out: str | Path) -> ExportResult:
+    """Write the zip to ``out`` (a .zip file; a folder gets ``canvas_qti.zip`` inside it)."""
+    path = Path(out)
+    if path.is_dir() or path.suffix.lower() != ".zip":
+        path = path / "canvas_qti.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files, count, warnings = qti_files(source)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files, key=lambda n: (n != "imsmanifest.xml", n)):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, files[name])
+    tmp.replace(path)
+    return ExportResult([path], count, warnings)
