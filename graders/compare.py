@@ -83,6 +83,8 @@ def _as_numbers(value) -> np.ndarray | str:
         arr = np.asarray(value)
         if arr.dtype.kind == "c":
             return "got complex numbers"
+        if arr.dtype.kind in "USV":
+            return "got text, not numbers"
         if arr.dtype.kind not in "biuf":
             arr = np.asarray(value, dtype=np.float64)
         return arr.astype(np.float64)

@@ -108,7 +108,9 @@ def exam_key(exam: Mapping) -> str:
 @dataclass(frozen=True)
 class GradeSettings:
     """How to grade: per-element partial credit, the credit for error carried forward, and
-    tolerance overrides keyed by ``template_id`` (all its parts) or ``template_id:part_id``."""
+    tolerance overrides keyed by ``template_id:part_id``, ``template_id`` (all its parts) or
+    ``*`` (every part of the exam), the most specific first. Integer, shape and choice parts
+    stay exact whatever the override."""
 
     partial: bool = True
     carry_forward_credit: float = 1.0
@@ -145,9 +147,8 @@ class GradeSettings:
             return instance
         parts = []
         for p in instance.parts:
-            tol = self.tolerances.get(
-                f"{instance.template_id}:{p.id}", self.tolerances.get(instance.template_id)
-            )
+            keys = (f"{instance.template_id}:{p.id}", instance.template_id, "*")
+            tol = next((self.tolerances[k] for k in keys if k in self.tolerances), None)
             parts.append(p if tol is None else replace(p, tolerance=tol))
         return replace(instance, parts=tuple(parts))
 
@@ -317,13 +318,11 @@ class Gradebook:
         return row["title"] if row else exam
 
     def store_responses(self, exam: str, responses: ResponseSet) -> None:
-        """Replace the stored responses of every student in ``responses`` (others keep theirs)."""
+        """Store every answer in ``responses``, replacing the stored answer to the same part;
+        answers the file does not mention are kept (a blank cell stores a blank)."""
         now = _now()
         with self.transaction() as db:
             known = {r["id"] for r in db.execute("SELECT id FROM students WHERE exam=?", (exam,))}
-            for sid in responses.students:
-                if sid in known:
-                    db.execute("DELETE FROM responses WHERE exam=? AND student=?", (exam, sid))
             db.executemany(
                 "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -857,8 +856,8 @@ def regrade_class(
     reason: str = "",
     progress: Callable[[str], None] | None = None,
 ) -> GradingOutcome:
-    """Recompute every grade from the stored responses (after a corrected manifest, new
-    settings or tolerances) and apply manual overrides; returns what changed for whom and
+    """Recompute every grade from the stored responses (after a corrected manifest, late or
+    corrected responses, new settings or tolerances) and apply manual overrides; returns what changed for whom and
     rewrites the reports when ``out_dir`` is given. ``settings=None`` keeps the last run's."""
     db_path = Path(db_path)
     if not db_path.exists():
@@ -870,7 +869,7 @@ def regrade_class(
             manifest = read_manifest(manifest_path)
             book.import_manifest(manifest, key=key)
         if responses_path is not None:
-            rs = read_responses(responses_path, book.manifest(key))
+            rs = read_responses(responses_path, book.manifest(key), missing_students=False)
             book.store_responses(key, rs)
             warnings = rs.warnings
         settings = settings if settings is not None else book.last_settings(key)

@@ -69,17 +69,23 @@ def _is_blank(response) -> bool:
     return response is None or (isinstance(response, str) and not response.strip())
 
 
+def _format_error(part: InstancePart, message: str) -> GradedPart:
+    """Not graded as wrong: the parser's message kept apart in ``format_error``."""
+    feedback = f"Could not read the answer: {message}."
+    return GradedPart(
+        GradeResult(part.id, 0.0, part.points, Status.FORMAT_ERROR, feedback, format_error=message),
+        None,
+        False,
+    )
+
+
 def _grade_choice(part: InstancePart, letter: str) -> GradedPart:
     n = len(part.options)
     if n and LETTERS.index(letter) >= n:
         message = (
             f"expected an option letter from A to {LETTERS[n - 1]}; got {letter!r}, which is not an option"
         )
-        return GradedPart(
-            GradeResult(part.id, 0.0, part.points, Status.FORMAT_ERROR, message, format_error=message),
-            None,
-            False,
-        )
+        return _format_error(part, message)
     if letter == str(part.expected).strip().upper():
         return GradedPart(GradeResult(part.id, 1.0, part.points, Status.CORRECT, "Correct."), letter, True)
     mistake = match_mistake(letter, part.mistakes, EXACT)
@@ -123,13 +129,7 @@ def grade_part_detail(
     try:
         value = parse_answer(response, part.kind)
     except FormatError as exc:
-        return GradedPart(
-            GradeResult(
-                part.id, 0.0, part.points, Status.FORMAT_ERROR, exc.message, format_error=exc.message
-            ),
-            None,
-            False,
-        )
+        return _format_error(part, exc.message)
     if ANSWER_KINDS[part.kind].choice:
         return _grade_choice(part, value)
     expected = part.expected if expected_override is None else expected_override

@@ -203,7 +203,8 @@ def _as_text(value) -> str | None:
 class _Collector:
     """Checks raw (student, question key, part, text, where) against the papers."""
 
-    def __init__(self, manifest: GradingManifest | None, source: str) -> None:
+    def __init__(self, manifest: GradingManifest | None, source: str, missing_students: bool = True) -> None:
+        self.missing_students = missing_students
         self.manifest = manifest
         self.source = source
         self.answers: dict[tuple[str, int, str], Answer] = {}
@@ -251,7 +252,7 @@ class _Collector:
             self.warnings.append(
                 f"{where}: student {sid!r} is not in the manifest; their answers are not graded"
             )
-        if self.manifest is not None:
+        if self.manifest is not None and self.missing_students:
             answered = {a.student_id for a in self.answers.values() if a.text is not None}
             for p in self.manifest.papers:
                 if p.id not in answered:
@@ -404,10 +405,13 @@ _READERS = {
 }
 
 
-def read_responses(path: str | Path, manifest: GradingManifest | None = None) -> ResponseSet:
+def read_responses(
+    path: str | Path, manifest: GradingManifest | None = None, *, missing_students: bool = True
+) -> ResponseSet:
     """Read a responses file (CSV wide or long, JSON, YAML; chosen by the extension) and match
     it against ``manifest``'s papers (without a manifest, questions must be numbers and nothing
-    is checked). Unmatched answers and silent students are in ``warnings``."""
+    is checked). Unmatched answers are in ``warnings``, and so are students with no answer
+    unless ``missing_students`` is False (a file of late or corrected answers)."""
     path = Path(path)
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
@@ -424,6 +428,6 @@ def read_responses(path: str | Path, manifest: GradingManifest | None = None) ->
             f"not UTF-8 text (byte {exc.start}); save the sheet as CSV UTF-8", source=str(path)
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    collector = _Collector(manifest, str(path))
+    collector = _Collector(manifest, str(path), missing_students)
     reader(path, text, collector)
     return collector.result()

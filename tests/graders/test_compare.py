@@ -107,6 +107,7 @@ def test_not_numbers_or_none_score_zero_with_a_reason():
     assert "not an array of numbers" in compare_arrays([1.0, 2.0], [[1.0], [1.0, 2.0]], TOL).message
     assert "text" in compare_arrays(1.0, "abc", TOL).message
     assert compare_arrays(1.0, 1 + 2j, TOL).score == 0.0
+    assert compare_arrays([1.0, 2.0], ["1", "2"], TOL).message == "expected shape (2,); got text, not numbers"
 
 
 def test_empty_arrays_of_the_same_shape_are_correct():

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from grading_fixtures import WIDE_CSV, manifest_dict, recompute_chain, write_manifest
+from grading_fixtures import WIDE_CSV, chain, manifest_dict, recompute_chain, write_manifest
 
 from quizgen.errors import SpecError
 from quizgen.graders.gradebook import (
@@ -128,6 +128,26 @@ def test_regrade_with_a_new_tolerance_lists_what_changed_for_whom(course):
     ]
     assert outcome.run.kind == "regrade"
     assert "s3,Grace <Hopper>,4,4,0" in (course / "out" / "grades.csv").read_text()
+
+
+def test_an_exam_wide_tolerance_applies_where_no_template_override_does():
+    settings = GradeSettings(tolerances={"*": Tolerance(rtol=0.5), "chain:b": Tolerance(sigfigs=2)})
+    inst = settings.apply(chain(3.0))
+    assert [p.tolerance for p in inst.parts] == [Tolerance(rtol=0.5), Tolerance(sigfigs=2)]
+
+
+def test_regrade_with_more_responses_reads_them_against_the_stored_papers(course):
+    _grade(course)
+    fix = course / "late.csv"
+    fix.write_text("student_id,question,part,answer\ns3,1,a,10\ns3,chain,b,11\n")
+    outcome = regrade_class(
+        course / "out" / "gradebook.sqlite", responses_path=fix, recompute_factory=recompute_chain
+    )
+    assert [(c.student_id, c.number, c.part_id, c.new_points) for c in outcome.changes] == [
+        ("s3", 1, "a", 2.0),
+        ("s3", 1, "b", 2.0),
+    ]
+    assert outcome.warnings == ()
 
 
 def test_regrade_without_settings_keeps_the_last_runs_and_changes_nothing(course):

@@ -47,7 +47,7 @@ def test_unreadable_answer_is_a_format_error_with_the_parser_message_kept_apart(
     r = grade_part(ADAM, "0.5.1")
     assert r.status is Status.FORMAT_ERROR and r.score == 0.0
     assert r.format_error.startswith("expected a single number such as 0.25")
-    assert r.feedback == r.format_error and r.mistake is None
+    assert r.feedback == f"Could not read the answer: {r.format_error}." and r.mistake is None
 
 
 def test_known_mistake_is_named_in_the_feedback():
