@@ -25,8 +25,19 @@ def cli():
 
 
 @pytest.fixture(scope="module")
-def instances():
-    b = bank.load_bank()
+def builtin_bank():
+    return bank.load_bank()
+
+
+@pytest.fixture(autouse=True)
+def _bank_loaded_once(monkeypatch, builtin_bank):
+    """Each command loads the bank (about a second); load it once for the module."""
+    monkeypatch.setattr("quizgen.cli_grade.bank_mod.load_bank", lambda dirs=(): builtin_bank)
+
+
+@pytest.fixture(scope="module")
+def instances(builtin_bank):
+    b = builtin_bank
     neuron = b.get("mlp.neuron_forward")  # (a) z = w.x + b, (b) sigmoid(z), b depends on a
     return {
         sid: engine.build_instance(neuron, seed) for sid, seed in (("s1", 1), ("s2", 2), ("s3", 3))
