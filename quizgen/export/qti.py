@@ -327,11 +327,8 @@ def _versions(
 
 def _xml(root: ET.Element) -> bytes:
     ET.indent(root, space=" ")
-    return (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n'
-        + ET.tostring(root, encoding="utf-8", xml_declaration=False)
-        + b"\n"
-    )
+    text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    return text.encode("utf-8")
 
 
 def _manifest(resources: list[tuple[str, str]]) -> ET.Element:

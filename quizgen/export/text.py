@@ -20,6 +20,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 from typing import NamedTuple
 
 from ..markup import _MATH  # the one definition of where math starts and ends
@@ -147,6 +148,7 @@ def to_lms_inline(text: str) -> str:
     return " ".join(_html_inline(line) for line in text.strip().split("\n") if line.strip())
 
 
+@lru_cache(maxsize=4096)
 def to_lms_html(text: str) -> str:
     """HTML for an LMS: math stays LaTeX between ``\\(...\\)`` and ``$$...$$``."""
     parts = []

@@ -1,0 +1,239 @@
+"""Moodle XML: valid for Moodle's importer (mirrored in validate_moodle) for every template of the
+bank, and every written answer and tolerance accepting exactly what our grader accepts."""
+
+import math
+
+import numpy as np
+import pytest
+from export_helpers import awkward, hand_source, lr_update, make_instance
+
+from quizgen.export import common, moodle
+from quizgen.export.validate_moodle import parse_cloze, validate_moodle
+from quizgen.models import InstancePart, Tolerance
+
+
+def _answers_by_blank(question):
+    """[(answer alternatives)] per blank, whatever the question type."""
+    if question.type == "numerical":
+        return [question.answers]
+    return [answers for kind, _w, answers in question.subquestions if kind == "NUMERICAL"]
+
+
+def check_numbers(source, report):
+    """Each variant's question holds its numbers in C order, each answer and known mistake written
+    so that Moodle's rule decides like Tolerance.close; returns the number of numbers checked."""
+    by_id = {q.idnumber: q for q in report.questions}
+    checked = 0
+    for group in source.groups:
+        for inst in group.instances:
+            q = by_id[f"{inst.template_id}:{inst.seed}"]
+            assert q.category == moodle.category_path(source.title, group.key)
+            numeric = [b for p in inst.parts if not p.options for b in common.blanks(p)]
+            written = _answers_by_blank(q)
+            assert len(written) == len(numeric), common.where(inst)
+            for blank, answers in zip(numeric, written, strict=True):
+                correct, *mistakes = answers
+                assert correct.fraction == 1.0
+                problem = common.interval_problem(
+                    blank.expected, blank.tolerance, correct.text, correct.tolerance, common.moodle_accepts
+                )
+                assert problem is None, f"{common.where(inst)}: {problem}"
+                assert [float(a.text) for a in mistakes] == [v for v, _ in blank.mistakes]
+                for a, (value, _feedback) in zip(mistakes, blank.mistakes, strict=True):
+                    assert a.fraction == 0.0 and a.feedback
+                    assert (
+                        common.interval_problem(
+                            value, blank.tolerance, a.text, a.tolerance, common.moodle_accepts
+                        )
+                        is None
+                    )
+                checked += 1
+            if q.type == "multichoice" or any(p.options for p in inst.parts):
+                choices = [a for a in q.answers] or next(
+                    a for k, _w, a in q.subquestions if k == "MULTICHOICE"
+                )
+                part = next(p for p in inst.parts if p.options)
+                assert [a.fraction for a in choices] == [
+                    1.0 if part.expected == L else 0.0 for L in "ABCDEFGH"[: len(part.options)]
+                ]
+    return checked
+
+
+def test_every_builtin_template_exports_to_valid_moodle_xml(builtin_source):
+    text, count, warnings = moodle.moodle_xml(builtin_source)
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert warnings == []
+    assert count == sum(len(g.instances) for g in builtin_source.groups)
+    assert check_numbers(builtin_source, report) > 0
+
+
+def test_the_fixture_bank_exports_to_valid_moodle_xml(fixture_source):
+    text, _count, warnings = moodle.moodle_xml(fixture_source)
+    report = validate_moodle(text)
+    assert report.problems == [] and warnings == []
+    assert {q.type for q in report.questions} == {"cloze"}
+    assert check_numbers(fixture_source, report) == 3 * 7  # 3 variants x (1 + 3 + 3 numbers)
+
+
+def test_a_category_per_template_holds_its_variants(fixture_source):
+    text, _, _ = moodle.moodle_xml(fixture_source)
+    report = validate_moodle(text)
+    categories = {q.category for q in report.questions}
+    assert categories == {"$course$/top/fixture bank/fixture.l2_chain"}
+    assert sorted(q.idnumber for q in report.questions) == [f"fixture.l2_chain:{s}" for s in range(3)]
+    assert text.count('<question type="category">') == 1
+
+
+def test_a_tiny_learning_rate_update_keeps_its_precision_and_tolerance():
+    source = hand_source([lr_update()])
+    text, _, warnings = moodle.moodle_xml(source)
+    assert warnings == []
+    (q,) = validate_moodle(text).questions
+    assert q.type == "numerical"
+    correct, mistake = q.answers
+    # 3e-05 with rtol 1e-2, atol 1e-8: half-width 1e-8 + 3e-07 = 3.1e-07 (to the last float bit)
+    assert correct.text == "3e-05" and float(correct.tolerance) == 1e-8 + 1e-2 * 3e-05
+    assert mistake.text == "-3e-05" and mistake.fraction == 0.0 and r"\(-\eta g\)" in mistake.feedback
+    probes = (3.0e-5, 3.03e-5, 2.97e-5, 3.032e-5, 2.968e-5)
+    assert [common.moodle_accepts(correct.text, correct.tolerance, g) for g in probes] == [True] * 3 + [
+        False
+    ] * 2
+
+
+def test_awkward_numbers_go_into_one_cloze_in_c_order():
+    source = hand_source([awkward()])
+    text, _, warnings = moodle.moodle_xml(source)
+    report = validate_moodle(text)
+    assert report.problems == [] and warnings == []
+    (q,) = report.questions
+    kinds = [k for k, _w, _a in q.subquestions]
+    assert kinds == ["NUMERICAL"] * (1 + 4 + 4 + 2) + ["MULTICHOICE"]
+    values = [a[0].text for k, _w, a in q.subquestions if k == "NUMERICAL"]
+    assert values == ["0.30000000000000004", "1.5e-07", "-2.25", "1000000", "0", "1", "2", "3", "4", "2", "3"]
+    assert check_numbers(source, report) == 11
+    # weights: each part 1 point, split over its numbers -> smallest integers 4, 1x4, 1x4, 2x2, 4
+    assert [w for _k, w, _a in q.subquestions] == [4, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 4]
+    # the mistake's feedback with ~ # { } survives the cloze syntax
+    mc = q.subquestions[-1][2]
+    assert mc[0].text == "A. 0.15" and mc[0].feedback == "Half of it ~ #1 {x}."
+    assert "[0, :, :]" in text and "[1, :, :]" in text  # the tensor laid out per leading index
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "plain",
+        "brace } and \\} hash # and \\# tilde ~",
+        "<b>bold</b> &amp; \\(x_{1}\\)",
+        "ends with a tilde~",
+    ],
+)
+def test_cloze_escape_round_trips_through_moodles_parser(fragment):
+    text = "{1:NUMERICAL:=1:0~%0%2:0#" + moodle.cloze_escape(fragment) + "}"
+    (sub,), problems = parse_cloze(text)
+    assert problems == []
+    assert sub[2][1].feedback == fragment
+
+
+def test_fractions_are_snapped_to_moodles_list():
+    assert moodle.fraction_text(1) == "100" and moodle.fraction_text(0) == "0"
+    assert moodle.fraction_text(1 / 3) == "33.33333" and moodle.fraction_text(0.34) == "33.33333"
+    assert moodle.fraction_text(-1 / 7) == "-14.28571"
+    for f in moodle.ALLOWED_FRACTIONS:
+        assert moodle.snap_fraction(f) == f
+
+
+@pytest.mark.parametrize("x", [3e-05, 0.1 + 0.2, 1e-300, -2.5e17, 123456789.123, 1 / 3, 5.0, -0.0, 1e15])
+def test_number_text_reads_back_as_the_same_float(x):
+    text = common.number_text(x)
+    assert float(text) == x
+    if x == int(x) and abs(x) < 1e15:
+        assert "." not in text and "e" not in text
+
+
+def test_number_text_refuses_infinity():
+    with pytest.raises(ValueError, match="not finite"):
+        common.number_text(math.inf)
+
+
+def test_random_floats_round_trip_and_pass_the_interval_check():
+    rng = np.random.default_rng(6)
+    values = rng.standard_normal(300) * 10.0 ** rng.integers(-12, 12, 300)
+    for tol in (Tolerance(), Tolerance(sigfigs=4), Tolerance(decimals=2), Tolerance(exact=True)):
+        for x in values:
+            if tol.exact:
+                x = float(round(x))
+            if tol.decimals is not None and abs(x) > 1e5:
+                continue  # Moodle's own widening, 1e-14 x |answer|, would show (next test)
+            margin = common.number_text(float(tol.margin(x)))
+            assert (
+                common.interval_problem(x, tol, common.number_text(x), margin, common.moodle_accepts) is None
+            )
+
+
+def test_the_interval_check_catches_a_rounded_margin_and_moodles_own_slack():
+    tol = Tolerance(rtol=1e-2, atol=1e-8)
+    problem = common.interval_problem(3e-05, tol, "3e-05", "3.1e-07", common.moodle_accepts)
+    assert problem is not None and "reads back" in problem
+    # a half-width below Moodle's 1e-14 x |answer| widening cannot be represented
+    tight = Tolerance(rtol=0.0, atol=1e-9)
+    problem = common.interval_problem(1e6, tight, "1000000", common.number_text(1e-9), common.moodle_accepts)
+    assert problem is not None and "our grader rejects but the LMS accepts" in problem
+    # nor 2 decimal places on a number of 14 million (widening 1.4e-7 vs 1e-6 of the margin 0.005)
+    two = Tolerance(decimals=2)
+    x = -13796506.137840807
+    problem = common.interval_problem(x, two, repr(x), repr(float(two.margin(x))), common.moodle_accepts)
+    assert problem is not None
+
+
+def test_the_exporter_warns_when_moodle_would_grade_differently():
+    part = InstancePart("a", "real", "", 1e6, Tolerance(rtol=0.0, atol=1e-9), 1.0)
+    text, _, warnings = moodle.moodle_xml(hand_source([make_instance("hand.tight", 1, [part])]))
+    assert len(warnings) == 1 and "hand.tight seed 1, part a: Moodle would grade differently" in warnings[0]
+    assert validate_moodle(text).problems == []
+
+
+def test_a_choice_with_a_single_option_is_reported_not_dropped_silently():
+    part = InstancePart("a", "choice", "", "A", Tolerance(), 1.0, options=("4.2",))
+    _text, count, warnings = moodle.moodle_xml(hand_source([make_instance("hand.one_option", 3, [part])]))
+    assert count == 0
+    assert warnings == [
+        "hand.one_option seed 3: not exported to Moodle: part a is multiple choice with a single option (Moodle needs at least two)"
+    ]
+
+
+def test_exports_are_byte_identical_across_rebuilds(fixture_source, tmp_path):
+    a = moodle.export_moodle(fixture_source, tmp_path / "a.xml").files[0].read_bytes()
+    b = moodle.export_moodle(fixture_source, tmp_path / "b").files[0].read_bytes()
+    assert a == b and (tmp_path / "b" / "moodle.xml").exists()
+
+
+BAD = {
+    "grade not on Moodle's list": ('fraction="100"', 'fraction="37"', "is not one Moodle offers"),
+    "malformed cloze": ("{1:NUMERICAL:=", "{1:NUMERICAL:=abc", "is not a number Moodle reads"),
+    "unknown type": ('type="cloze"', 'type="clozy"', "unknown type"),
+    "empty category": ("$course$/top/hand/", "$course$/top/ /", "bad category path"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_the_validator_rejects_what_moodle_would(name):
+    old, new, message = BAD[name]
+    text, _, _ = moodle.moodle_xml(hand_source([awkward(), lr_update()]))
+    assert validate_moodle(text).problems == []
+    broken = text.replace(old, new, 1)
+    assert broken != text
+    assert any(message in p for p in validate_moodle(broken).problems)
+
+
+def test_the_validator_rejects_a_multichoice_with_one_answer_and_an_unclosed_blank():
+    mc = (
+        '<quiz><question type="multichoice"><name><text>q</text></name><questiontext format="html"><text>t</text>'
+        '</questiontext><single>true</single><answer fraction="100"><text>a</text></answer></question>'
+        '<question type="cloze"><name><text>c</text></name><questiontext format="html">'
+        "<text>x {1:NUMERICAL:=1:0 y</text></questiontext></question></quiz>"
+    )
+    problems = validate_moodle(mc).problems
+    assert any("at least two answers" in p for p in problems)
+    assert any("malformed embedded answer" in p for p in problems)

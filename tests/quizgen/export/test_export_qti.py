@@ -1,0 +1,182 @@
+"""Canvas QTI 1.2 zip: valid for Canvas's importer (mirrored in validate_qti) for every template,
+numbers written so that Canvas's margin rule decides like our grader, stable identifiers."""
+
+import io
+import zipfile
+
+import pytest
+from export_helpers import awkward, hand_source, lr_update, make_instance
+
+from quizgen.export import common, qti
+from quizgen.export.validate_qti import validate_qti
+from quizgen.models import InstancePart, KnownMistake, Tolerance
+
+
+def build(source, tmp_path, name="quiz.zip"):
+    result = qti.export_qti(source, tmp_path / name)
+    return result, validate_qti(result.files[0])
+
+
+def check_numbers(report, instances, scope):
+    """Every number of every instance is one numerical item whose exact answer and margin Canvas
+    reads back so that it decides like Tolerance.close; returns how many were checked."""
+    items = {i.ident: i for i in report.items}
+    checked = 0
+    for inst in instances:
+        for part in inst.parts:
+            if part.options:
+                item = items[qti.item_ident(scope, inst, part)]
+                assert item.type == "multiple_choice_question"
+                assert item.options.index(item.correct_option) == "ABCDEFGH".index(part.expected)
+                continue
+            for blank in common.blanks(part):
+                item = items[qti.item_ident(scope, inst, part, blank.index)]
+                assert item.type == "numerical_question"
+                ((exact, margin),) = item.exact
+                problem = common.interval_problem(
+                    blank.expected, blank.tolerance, exact, margin, common.canvas_accepts
+                )
+                assert problem is None, f"{common.where(inst, part, blank.index)}: {problem}"
+                checked += 1
+    return checked
+
+
+def test_every_builtin_template_exports_to_a_valid_zip(builtin_source, tmp_path):
+    result, report = build(builtin_source, tmp_path)
+    assert report.problems == []
+    multi = [g for g in builtin_source.groups if any(common.layout(i) == "multi" for i in g.instances)]
+    if multi:  # versions: version k holds variant k of every question
+        assert len(result.warnings) == 1 and multi[0].key in result.warnings[0]
+        for k in range(2):
+            chosen = [g.instances[k % len(g.instances)] for g in builtin_source.groups]
+            assert check_numbers(report, chosen, f"version{k}") > 0
+    else:
+        assert check_numbers(report, [i for g in builtin_source.groups for i in g.instances], "pool") > 0
+
+
+def test_single_answer_templates_form_pick_one_groups_of_their_variants(builtin_source, tmp_path):
+    single = [g for g in builtin_source.groups if all(common.layout(i) != "multi" for i in g.instances)]
+    if not single:
+        pytest.skip("no built-in template asks for a single number or choice")
+    source = common.ExportSource("singles", builtin_source.manifest, tuple(single))
+    result, report = build(source, tmp_path)
+    assert report.problems == [] and result.warnings == []
+    assert sorted(report.sections.values()) == [(1, len(g.instances)) for g in single]
+    assert check_numbers(report, [i for g in single for i in g.instances], "pool") == sum(
+        1 for g in single for i in g.instances if not i.parts[0].options
+    )
+
+
+def test_a_tiny_update_keeps_its_precision_in_exact_decimal_bounds(tmp_path):
+    result, report = build(hand_source([lr_update(0), lr_update(1)]), tmp_path)
+    assert report.problems == [] and result.warnings == []
+    assert report.sections and list(report.sections.values()) == [(1, 2)]
+    item = report.items[0]
+    assert item.points == 2.0
+    # 3e-05 +- (1e-8 + 1e-2 * 3e-05 = 3.1000000000000005e-07 in floats), exact in decimal
+    assert item.exact == [("3e-05", "3.1000000000000005E-7")]
+    zf = zipfile.ZipFile(result.files[0])
+    xml = zf.read(next(n for n in zf.namelist() if n != "imsmanifest.xml")).decode()
+    assert ">0.00002968999999999999995<" in xml and ">0.00003031000000000000005<" in xml
+    assert common.canvas_accepts("3e-05", "3.1000000000000005E-7", 3.031e-5)
+    assert not common.canvas_accepts("3e-05", "3.1000000000000005E-7", 3.0311e-5)
+
+
+def test_awkward_variants_become_versions_with_one_item_per_number(tmp_path):
+    inst = awkward()
+    result, report = build(hand_source([inst]), tmp_path)
+    assert report.problems == []
+    assert "hand.awkward" in result.warnings[0] and "versions" in result.warnings[0]
+    assert check_numbers(report, [inst], "version0") == 11
+    assert len(report.items) == 12
+    # the choice item carries the known mistake's feedback on its option
+    (choice,) = [i for i in report.items if i.type == "multiple_choice_question"]
+    assert len(choice.options) == 3
+
+
+def test_rebuilding_gives_the_same_zip_and_identifiers(fixture_source, tmp_path):
+    a, report_a = build(fixture_source, tmp_path, "a.zip")
+    b, _report_b = build(fixture_source, tmp_path, "b.zip")
+    assert a.files[0].read_bytes() == b.files[0].read_bytes()
+    idents = [i.ident for i in report_a.items]
+    assert len(set(idents)) == len(idents)
+    assert qti.item_ident("pool", lr_update(0)) != qti.item_ident("pool", lr_update(1))
+
+
+def test_exact_answers_have_no_margin_and_integers_no_decimal_point(tmp_path):
+    part = InstancePart("a", "integer", "", 12, Tolerance(exact=True), 1.0)
+    _result, report = build(hand_source([make_instance("hand.int", 0, [part])]), tmp_path)
+    assert report.problems == []
+    assert report.items[0].exact == [("12", "0")]
+
+
+def test_a_choice_with_one_option_is_reported(tmp_path):
+    bad = InstancePart(
+        "a", "choice", "", "A", Tolerance(), 1.0, (KnownMistake("m", "f", "A", False),), ("1",)
+    )
+    result, report = build(hand_source([make_instance("hand.one", 2, [bad]), lr_update()]), tmp_path)
+    assert result.warnings == [
+        "hand.one seed 2: not exported to Canvas: part a is multiple choice with a single option"
+    ]
+    assert len(report.items) == 1
+
+
+def _rewrite(zip_path, name_filter, old, new):
+    src = zipfile.ZipFile(zip_path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for name in src.namelist():
+            data = src.read(name)
+            if name_filter(name):
+                assert old.encode() in data
+                data = data.replace(old.encode(), new.encode(), 1)
+            if data is not None:
+                out.writestr(name, data)
+    return buf.getvalue()
+
+
+BAD = {
+    "missing file": (lambda n: n == "imsmanifest.xml", '.xml" />', '.xmlx" />', "which is not in the zip"),
+    "asymmetric margin": (
+        lambda n: n != "imsmanifest.xml",
+        ">0.00003031000000000000005<",
+        ">0.00003032<",
+        "not symmetric",
+    ),
+    "not a number": (lambda n: n != "imsmanifest.xml", ">3e-05<", ">3e-05 m/s<", "not a number Canvas reads"),
+    "unknown type": (
+        lambda n: n != "imsmanifest.xml",
+        "numerical_question",
+        "numeric_question",
+        "not one Canvas knows",
+    ),
+    "pick too many": (
+        lambda n: n != "imsmanifest.xml",
+        "<selection_number>1<",
+        "<selection_number>3<",
+        "selection_number must be",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_the_validator_rejects_what_canvas_would(name, tmp_path):
+    which, old, new, message = BAD[name]
+    result, report = build(hand_source([lr_update(0), lr_update(1)]), tmp_path)
+    assert report.problems == []
+    problems = validate_qti(_rewrite(result.files[0], which, old, new)).problems
+    assert any(message in p for p in problems), problems
+
+
+def test_the_validator_rejects_a_choice_whose_answer_is_not_an_option(tmp_path):
+    part = InstancePart("a", "choice", "", "B", Tolerance(), 1.0, options=("1", "2"))
+    result, report = build(hand_source([make_instance("hand.mc", 0, [part])]), tmp_path)
+    assert report.problems == []
+    correct = report.items[0].correct_option
+    broken = _rewrite(
+        result.files[0],
+        lambda n: n != "imsmanifest.xml",
+        f'respident="response1">{correct}<',
+        'respident="response1">zzz<',
+    )
+    assert any("is not an option" in p for p in validate_qti(broken).problems)
