@@ -40,6 +40,7 @@ __all__ = [
     "SubmissionGrade",
     "grade_submission",
     "judge",
+    "rejected_grade",
     "run_cases",
 ]
 
@@ -80,8 +81,9 @@ class CaseGrade:
 
 @dataclass(frozen=True)
 class SubmissionGrade:
-    """A whole submission. ``error`` is set when grading itself failed (then ``cases`` may be
-    empty and the score is 0); writers still produce valid output from it."""
+    """A whole submission. ``error`` is set when grading itself failed, ``rejected`` when the
+    submission could not be graded (no single Python file); either way ``cases`` may be empty and
+    the score is 0, and writers still produce valid output from it."""
 
     assignment: str
     title: str
@@ -91,6 +93,7 @@ class SubmissionGrade:
     isolation: Isolation = field(default_factory=Isolation)
     error: str = ""
     student: str = ""
+    rejected: str = ""
 
     @property
     def score(self) -> float:
@@ -102,7 +105,7 @@ class SubmissionGrade:
 
     @property
     def passed(self) -> bool:
-        return not self.error and all(c.passed for c in self.cases)
+        return not self.error and not self.rejected and all(c.passed for c in self.cases)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,8 +229,14 @@ def _case_output(case: Case, checks: Sequence[CheckGrade], outcomes: Sequence[Ca
     lines = [f"{case.name}: {n_ok}/{len(checks)} checks passed"]
     if not case.hidden:
         lines.append("  " + _inputs_line(case) + f" (seed {case.seed})")
+    groups: list[tuple[list[str], str]] = []  # checks failing the same way are listed once
     for c in checks:
-        lines.append(f"  {c.name}: " + c.message.replace("\n", "\n    "))
+        if groups and groups[-1][1] == c.message and not c.correct:
+            groups[-1][0].append(c.name)
+        else:
+            groups.append(([c.name], c.message))
+    for names, message in groups:
+        lines.append(f"  {', '.join(names)}: " + message.replace("\n", "\n    "))
     if n_ok < len(checks) and case.hint and not any(c.mistake for c in checks):
         lines.append(f"  hint: {case.hint}")
     if not case.hidden:
@@ -324,4 +333,35 @@ def grade_submission(
         grade.isolation,
         "",
         student,
+    )
+
+
+def rejected_grade(
+    assignment: Assignment,
+    submission: str | os.PathLike,
+    reason: str,
+    *,
+    variant: str = "",
+    hidden: bool = True,
+    student: str = "",
+) -> SubmissionGrade:
+    """The grade of a submission that cannot be run at all (e.g. no single Python file): every
+    case fails with ``reason``, so the maximum score stays that of the assignment."""
+    cases = []
+    for case in build_cases(assignment, variant=variant, hidden=hidden):
+        check = CheckGrade("submission", 0.0, Status.FORMAT_ERROR, reason)
+        cases.append(
+            CaseGrade(
+                case.name,
+                case.test,
+                case.label,
+                case.hidden,
+                0.0,
+                case.points,
+                (check,),
+                f"{case.name}: {reason}",
+            )
+        )
+    return SubmissionGrade(
+        assignment.id, assignment.title, str(submission), tuple(cases), student=student, rejected=reason
     )

@@ -1,0 +1,499 @@
+"""Autograding commands: each parses its options and calls one plain function below.
+
+- ``quizgen assignment starter SPEC [-o FILE]``: the student's starter file.
+- ``quizgen assignment validate SPEC...``: load specs and draw every case (reference included).
+- ``quizgen check SPEC SOLUTION``: for students, the visible cases with full feedback, fast.
+- ``quizgen autograde SPEC SUBMISSIONS_DIR --out DIR -j N``: a class, in parallel, into
+  grades.csv, results.json, junit.xml and one feedback file per student.
+- ``quizgen export gradescope SPEC -o autograder.zip``: setup.sh and run_autograder that install
+  quizgen and grade /autograder/submission, hidden cases seeded by the submitter's Gradescope id.
+- ``quizgen assignment gradescope-run SPEC``: what run_autograder calls inside Gradescope.
+
+Exit codes: 0 all passed, 1 some case failed, 2 bad usage or a malformed spec, 3 grading itself
+failed (see :mod:`quizgen.graders.results`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import zipfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
+from pathlib import Path
+
+import click
+
+from .errors import SpecError
+from .fsutil import atomic_write_text
+from .graders import results
+from .graders.assignment import Assignment, build_cases, load_assignment, starter
+from .graders.autograde import SubmissionGrade, grade_submission, rejected_grade
+from .graders.sandbox import Options
+
+__all__ = [
+    "autograde_class",
+    "check_solution",
+    "export_gradescope",
+    "find_submissions",
+    "gradescope_run",
+    "register",
+    "validate_specs",
+    "write_starter",
+]
+
+GRADESCOPE_ROOT = "/autograder"
+
+
+# ---------------------------------------------------------------------------------------------
+# plain functions
+
+
+def write_starter(spec: str | Path, out: str | Path | None = None) -> str:
+    """The starter file's text; also written to ``out`` when given."""
+    text = starter(load_assignment(spec))
+    if out is not None:
+        atomic_write_text(out, text)
+    return text
+
+
+def validate_specs(specs: Sequence[str | Path], *, variants: Sequence[str] = ("", "a", "b")) -> list[str]:
+    """Load each spec and draw all of its cases for a few variants; one line per spec."""
+    lines = []
+    for path in specs:
+        assignment = load_assignment(path)
+        counts = [len(build_cases(assignment, variant=v)) for v in variants]
+        points = sum(c.points for c in build_cases(assignment))
+        lines.append(
+            f"{path}: {assignment.id}, {len(assignment.tests)} tests, {counts[0]} cases, {points:g} points"
+        )
+    return lines
+
+
+def check_solution(
+    spec: str | Path,
+    solution: str | Path,
+    *,
+    hidden: bool = False,
+    variant: str = "",
+    options: Options | None = None,
+) -> SubmissionGrade:
+    """Grade one file: the visible and edge cases (plus hidden ones of ``variant`` if asked)."""
+    assignment = load_assignment(spec)
+    return grade_submission(assignment, solution, variant=variant, hidden=hidden, options=options)
+
+
+def _pick_file(folder: Path, assignment: Assignment) -> Path | None:
+    files = sorted(p for p in folder.rglob("*.py") if p.is_file() and not p.name.startswith("."))
+    if len(files) == 1:
+        return files[0]
+    named = [p for p in files if p.name == f"{assignment.id}.py"]
+    return named[0] if len(named) == 1 else None
+
+
+def find_submissions(folder: str | Path, assignment: Assignment) -> list[tuple[str, Path | None]]:
+    """(student id, file) pairs: ``folder/<student>.py`` files, and ``folder/<student>/`` folders
+    holding one Python file (or one named ``<assignment id>.py``); None when it is ambiguous."""
+    folder = Path(folder)
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix == ".py":
+            found.append((entry.stem, entry))
+        elif entry.is_dir():
+            found.append((entry.name, _pick_file(entry, assignment)))
+    return found
+
+
+def _rejected(assignment: Assignment, student: str, where: Path, *, hidden: bool = True) -> SubmissionGrade:
+    why = f"no single Python file to grade in {where.name or where}: submit one .py file (or one named {assignment.id}.py)"
+    return rejected_grade(assignment, where, why, variant=student, hidden=hidden, student=student)
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name) or "_"
+
+
+def autograde_class(
+    spec: str | Path,
+    submissions: str | Path,
+    out: str | Path,
+    *,
+    jobs: int = 1,
+    hidden: bool = True,
+    progress: Callable[[SubmissionGrade], None] | None = None,
+) -> list[SubmissionGrade]:
+    """Grade every submission in a folder, ``jobs`` at a time, and write OUT/grades.csv,
+    OUT/results.json, OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are seeded by
+    each student's id, so each student gets their own."""
+    assignment = load_assignment(spec)
+    folder, out = Path(submissions), Path(out)
+    pairs = find_submissions(folder, assignment)
+    options = Options(hide=(str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())))
+
+    def one(pair: tuple[str, Path | None]) -> SubmissionGrade:
+        student, path = pair
+        if path is None:
+            grade = _rejected(assignment, student, folder / student, hidden=hidden)
+        else:
+            grade = grade_submission(
+                assignment, path, variant=student, hidden=hidden, student=student, options=options
+            )
+        if progress is not None:
+            progress(grade)
+        return grade
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        grades = list(pool.map(one, pairs))
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "grades.csv", results.grades_csv(grades))
+    atomic_write_text(out / "results.json", json.dumps(results.json_results(grades), indent=1) + "\n")
+    atomic_write_text(out / "junit.xml", results.junit_xml(grades))
+    for grade in grades:
+        atomic_write_text(out / "feedback" / f"{_safe(grade.student)}.txt", results.summary(grade) + "\n")
+    return grades
+
+
+def _variant_from_metadata(path: Path) -> str:
+    """The submitters' Gradescope user ids ("1234" or "1234+5678" for a group), or ""."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ids = sorted(str(u["id"]) for u in data.get("users", []))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return ""
+    return "+".join(ids)
+
+
+def gradescope_run(
+    spec: str | Path,
+    *,
+    submission: str | Path = f"{GRADESCOPE_ROOT}/submission",
+    metadata_path: str | Path = f"{GRADESCOPE_ROOT}/submission_metadata.json",
+    results_path: str | Path = f"{GRADESCOPE_ROOT}/results/results.json",
+    hidden_visibility: str = "after_due_date",
+) -> SubmissionGrade:
+    """Grade the Gradescope submission and write results.json; it is written even when the
+    spec or the submission cannot be read (score 0 and the reason)."""
+    submission, results_path = Path(submission), Path(results_path)
+    variant = _variant_from_metadata(Path(metadata_path))
+    try:
+        assignment = load_assignment(spec)
+    except SpecError as exc:
+        grade = SubmissionGrade("?", "?", str(submission), (), error=f"the assignment spec is broken: {exc}")
+    else:
+        path = _pick_file(submission, assignment) if submission.is_dir() else submission
+        hide = tuple(str(Path(p).resolve()) for p in (spec, results_path.parent, metadata_path))
+        if path is None:
+            grade = _rejected(assignment, variant, submission)
+        else:
+            grade = grade_submission(
+                assignment,
+                path,
+                variant=variant,
+                student=variant,
+                options=Options(hide=tuple(dict.fromkeys(hide))),
+            )
+    payload = results.gradescope_results(grade, hidden_visibility=hidden_visibility)
+    atomic_write_text(results_path, json.dumps(payload, indent=1) + "\n")
+    return grade
+
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, as root, when it builds the autograder image.
+# NumPy goes system-wide (the sandboxed student process imports it); quizgen goes into a venv
+# that only root can read, so a student's code, running as another user, cannot read the
+# reference implementation or this folder.
+set -euo pipefail
+if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq python3 python3-pip python3-venv >/dev/null
+fi
+python3 -m pip install --quiet numpy || python3 -m pip install --quiet --break-system-packages numpy
+python3 -m venv --system-site-packages /opt/quizgen
+/opt/quizgen/bin/pip install --quiet /autograder/source/quizgen_src
+chmod 700 /opt/quizgen /autograder/source
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission, as root. It always leaves a valid results.json.
+ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
+QUIZGEN="${{QUIZGEN:-/opt/quizgen/bin/quizgen}}"
+mkdir -p "$ROOT/results"
+$QUIZGEN assignment gradescope-run "$ROOT/source/assignment.yaml" \\
+  --submission "$ROOT/submission" \\
+  --metadata "$ROOT/submission_metadata.json" \\
+  --results "$ROOT/results/results.json" \\
+  --hidden-visibility {visibility}
+if [ ! -s "$ROOT/results/results.json" ]; then
+  printf '%s\\n' '{{"score": 0, "output": "The autograder failed before it could grade this submission; this is not a problem with your code. Please tell your instructor.", "tests": []}}' > "$ROOT/results/results.json"
+fi
+exit 0
+"""
+
+_GENERATED_PYPROJECT = """[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "quizgen"
+version = "{version}"
+requires-python = ">=3.10"
+dependencies = ["numpy>=1.24", "pyyaml>=6.0", "jinja2>=3.1", "click>=8.1"]
+
+[project.scripts]
+quizgen = "quizgen.cli:main"
+
+[tool.setuptools.packages.find]
+include = ["quizgen*"]
+
+[tool.setuptools.package-data]
+"*" = ["*.yaml", "*.j2", "*.json", "*.css", "*.tex"]
+"""
+
+
+def _package_dirs() -> dict[str, Path]:
+    import importlib
+
+    out = {}
+    for name in ("quizgen", "quizgen.reference", "quizgen.graders", "quizgen.question_bank"):
+        module = importlib.import_module(name)
+        out[name] = Path(next(iter(module.__path__))).resolve()
+    return out
+
+
+def _add_text(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool = False) -> None:
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    zf.writestr(info, text)
+
+
+def export_gradescope(
+    spec: str | Path, out: str | Path, *, hidden_visibility: str = "after_due_date"
+) -> Path:
+    """Write Gradescope's autograder.zip: setup.sh, run_autograder, assignment.yaml and
+    quizgen_src/ (this quizgen's source, installed by setup.sh)."""
+    load_assignment(spec)  # fail here, not on Gradescope, if the spec is broken
+    if hidden_visibility not in results.VISIBILITIES:
+        raise SpecError(f"--hidden-visibility: expected one of {', '.join(results.VISIBILITIES)}")
+    dirs = _package_dirs()
+    mapping = {
+        "quizgen": "quizgen",
+        "quizgen.reference": "quizgen/reference",
+        "quizgen.graders": "quizgen/graders",
+        "quizgen.question_bank": "quizgen/question_bank",
+    }
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        _add_text(zf, "setup.sh", SETUP_SH, executable=True)
+        _add_text(zf, "run_autograder", RUN_AUTOGRADER.format(visibility=hidden_visibility), executable=True)
+        _add_text(zf, "assignment.yaml", Path(spec).read_text(encoding="utf-8"))
+        try:
+            version = metadata.version("quizgen")
+        except metadata.PackageNotFoundError:
+            version = "0"
+        _add_text(zf, "quizgen_src/pyproject.toml", _GENERATED_PYPROJECT.format(version=version))
+        for name, folder in dirs.items():
+            skip_nested = [d for n, d in dirs.items() if n != name and folder in d.parents]
+            for path in sorted(folder.rglob("*")):
+                rel = path.relative_to(folder)
+                if (
+                    not path.is_file()
+                    or "__pycache__" in rel.parts
+                    or path.suffix in (".pyc", ".pyo")
+                    or any(d in path.parents for d in skip_nested)
+                ):
+                    continue
+                zf.write(path, f"quizgen_src/{mapping[name]}/{rel.as_posix()}")
+    os.replace(tmp, out)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# click commands
+
+
+def _emit_reports(grades: Sequence[SubmissionGrade], json_out, junit_out, classroom_out) -> None:
+    if json_out:
+        atomic_write_text(json_out, json.dumps(results.json_results(grades), indent=1) + "\n")
+    if junit_out:
+        atomic_write_text(junit_out, results.junit_xml(grades))
+    if classroom_out:
+        # GitHub Actions step outputs: append name=value lines to the file in $GITHUB_OUTPUT
+        with open(classroom_out, "a", encoding="utf-8") as f:
+            f.write(f"result={results.classroom_output(grades[0])}\n")
+
+
+def _assignment_group() -> click.Group:
+    @click.group("assignment")
+    def group() -> None:
+        """Code assignments: starter files, spec validation, the Gradescope entry point."""
+
+    @group.command("starter")
+    @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option(
+        "-o", "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write here, not to stdout."
+    )
+    def starter_cmd(spec: Path, out: Path | None) -> None:
+        """Write the student's starter file for SPEC: signatures, docstrings, NotImplementedError."""
+        text = write_starter(spec, out)
+        if out is None:
+            click.echo(text, nl=False)
+        else:
+            click.echo(f"wrote {out}", err=True)
+
+    @group.command("validate")
+    @click.argument(
+        "specs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    )
+    def validate_cmd(specs: tuple[Path, ...]) -> None:
+        """Load each SPEC and draw every case, calling the reference; errors name file and line."""
+        for line in validate_specs(specs):
+            click.echo(line)
+
+    @group.command("gradescope-run")
+    @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--submission", default=f"{GRADESCOPE_ROOT}/submission", type=click.Path(path_type=Path))
+    @click.option(
+        "--metadata",
+        "metadata_path",
+        default=f"{GRADESCOPE_ROOT}/submission_metadata.json",
+        type=click.Path(path_type=Path),
+    )
+    @click.option(
+        "--results",
+        "results_path",
+        default=f"{GRADESCOPE_ROOT}/results/results.json",
+        type=click.Path(path_type=Path),
+    )
+    @click.option(
+        "--hidden-visibility",
+        type=click.Choice(results.VISIBILITIES),
+        default="after_due_date",
+        show_default=True,
+    )
+    def gradescope_cmd(spec, submission, metadata_path, results_path, hidden_visibility) -> None:
+        """Grade a Gradescope submission into results.json (run_autograder calls this)."""
+        grade = gradescope_run(
+            spec,
+            submission=submission,
+            metadata_path=metadata_path,
+            results_path=results_path,
+            hidden_visibility=hidden_visibility,
+        )
+        click.echo(results.summary(grade))
+
+    return group
+
+
+@click.command("check")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("solution", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--hidden", is_flag=True, help="Also run hidden cases (seeded by --variant).")
+@click.option("--variant", default="", help="Whose hidden cases (e.g. a student or repository id).")
+@click.option("--quiet", is_flag=True, help="Only the failing cases' feedback and the total.")
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write JSON results."
+)
+@click.option(
+    "--junit", "junit_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write JUnit XML."
+)
+@click.option(
+    "--classroom",
+    "classroom_out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append GitHub Classroom's result=<base64> line to this file (pass $GITHUB_OUTPUT).",
+)
+def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, classroom_out) -> None:
+    """Run SPEC's visible tests on SOLUTION and show the feedback (exit 0 only if all pass)."""
+    grade = check_solution(spec, solution, hidden=hidden, variant=variant)
+    text = results.summary(grade)
+    if quiet:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("  PASS"))
+    click.echo(text)
+    _emit_reports([grade], json_out, junit_out, classroom_out)
+    raise SystemExit(results.exit_code([grade]))
+
+
+@click.command("autograde")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option(
+    "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Submissions at once."
+)
+@click.option("--visible-only", is_flag=True, help="Skip the hidden cases.")
+def autograde_cmd(spec, submissions, out, jobs, visible_only) -> None:
+    """Grade every submission in SUBMISSIONS (student.py files or student/ folders) into OUT:
+    grades.csv, results.json, junit.xml and feedback/<student>.txt."""
+
+    def progress(grade: SubmissionGrade) -> None:
+        status = f"{grade.score:g}/{grade.max_score:g}"
+        if grade.error or grade.rejected:
+            status = "error: " + grade.error if grade.error else "not graded: " + grade.rejected
+        click.echo(f"{grade.student}: {status}", err=True)
+
+    grades = autograde_class(spec, submissions, out, jobs=jobs, hidden=not visible_only, progress=progress)
+    total = len(grades)
+    errors = sum(bool(g.error) for g in grades)
+    click.echo(
+        f"graded {total - errors} of {total} submissions into {out}"
+        + (f"; {errors} could not be graded" if errors else "")
+    )
+    raise SystemExit(results.EXIT_ERROR if errors else results.EXIT_OK)
+
+
+@click.command("gradescope")
+@click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--out",
+    default="autograder.zip",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--hidden-visibility",
+    type=click.Choice(results.VISIBILITIES),
+    default="after_due_date",
+    show_default=True,
+)
+def export_gradescope_cmd(spec, out, hidden_visibility) -> None:
+    """Build Gradescope's autograder.zip for SPEC (setup.sh, run_autograder, quizgen's source)."""
+    click.echo(f"wrote {export_gradescope(spec, out, hidden_visibility=hidden_visibility)}")
+
+
+def _attach_export(cli_group: click.Group) -> None:
+    """Put ``gradescope`` under ``export``, whichever module creates that group and whenever:
+    an existing group gets it now; a group added later (replacing ours) gets it when added."""
+    existing = cli_group.commands.get("export")
+    if isinstance(existing, click.Group):
+        existing.add_command(export_gradescope_cmd)
+        return
+
+    @cli_group.group("export")
+    def export_group() -> None:
+        """Export assignments and exams to other systems."""
+
+    export_group.add_command(export_gradescope_cmd)
+    original = cli_group.add_command
+
+    def add_command(cmd: click.Command, name: str | None = None) -> None:
+        original(cmd, name)
+        if (name or cmd.name) == "export" and isinstance(cmd, click.Group) and cmd is not export_group:
+            cmd.add_command(export_gradescope_cmd)
+
+    cli_group.add_command = add_command  # type: ignore[method-assign]
+
+
+def register(cli_group: click.Group) -> None:
+    """Add ``assignment``, ``check``, ``autograde`` and ``export gradescope`` to ``cli_group``."""
+    cli_group.add_command(_assignment_group())
+    cli_group.add_command(check_cmd)
+    cli_group.add_command(autograde_cmd)
+    _attach_export(cli_group)

@@ -1,0 +1,195 @@
+"""The autograding commands end to end: starter, check (with its reports and exit codes), a class
+graded in parallel, and a Gradescope autograder.zip whose run_autograder is actually run."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from quizgen.cli import main
+from quizgen.cli_autograde import _variant_from_metadata, gradescope_run, register
+from quizgen.graders.assignment import build_cases, load_assignment
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = ROOT / "examples/assignments/lstm.yaml"
+SOLUTION = ROOT / "examples/assignments/solutions/lstm.py"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_starter_command_prints_a_file_that_compiles():
+    result = invoke("assignment", "starter", SPEC)
+    assert result.exit_code == 0
+    compile(result.output, "starter.py", "exec")
+    assert "def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):" in result.output
+
+
+def test_validate_command_draws_every_case_of_every_example():
+    specs = sorted((ROOT / "examples/assignments").glob("*.yaml"))
+    result = invoke("assignment", "validate", *specs)
+    assert result.exit_code == 0
+    assert len(result.output.splitlines()) == len(specs)
+
+
+def test_a_malformed_spec_is_a_one_line_error_with_exit_status_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: y\nfunctions: []\ntests: []\n")
+    result = invoke("check", bad, SOLUTION)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "bad.yaml" in result.output
+
+
+def test_check_passes_the_solution_and_writes_every_report(tmp_path):
+    out = tmp_path / "gh_output"
+    out.write_text("other=1\n")
+    result = invoke(
+        "check", SPEC, SOLUTION, "--hidden", "--variant", "me/repo",
+        "--junit", tmp_path / "j.xml", "--json", tmp_path / "r.json", "--classroom", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "total 10.00 / 10 (100%)" in result.output
+    line = out.read_text().splitlines()[-1]
+    assert line.startswith("result=")
+    assert json.loads(base64.b64decode(line[len("result=") :]))["status"] == "pass"
+    assert json.loads((tmp_path / "r.json").read_text())["submissions"][0]["passed"] is True
+    assert "<testsuites" in (tmp_path / "j.xml").read_text()
+
+
+def test_check_fails_the_starter_with_exit_status_1(tmp_path):
+    starter = tmp_path / "starter.py"
+    invoke("assignment", "starter", SPEC, "-o", starter)
+    result = invoke("check", SPEC, starter, "--quiet")
+    assert result.exit_code == 1
+    assert "PASS" not in result.output and "NotImplementedError" in result.output
+    assert "hidden" not in result.output  # visible cases only, unless --hidden
+
+
+def test_autograde_grades_a_class_in_parallel(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "alice.py").write_text(SOLUTION.read_text())
+    (subs / "bob" / "lstm.py").write_text(SOLUTION.read_text().replace("_sigmoid(o) *", "_sigmoid(f) *"))
+    (subs / "bob" / "helper.py").write_text("x = 1\n")
+    (subs / "carol").mkdir()
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out", "-j", "3")
+    assert result.exit_code == 0, result.output
+    rows = {r["student"]: r for r in csv.DictReader((tmp_path / "out/grades.csv").open())}
+    assert rows["alice"]["score"] == rows["alice"]["max_score"] == "10"
+    assert rows["bob"]["submission"].endswith("bob/lstm.py") and float(rows["bob"]["score"]) < 10
+    assert rows["carol"]["score"] == "0" and "no single Python file" in rows["carol"]["error"]
+    assert (tmp_path / "out/feedback/bob.txt").read_text().count("FAIL") >= 1
+    assert json.loads((tmp_path / "out/results.json").read_text())["submissions"][0]["student"] == "alice"
+
+
+def test_students_get_different_hidden_cases():
+    assignment = load_assignment(SPEC)
+    hidden = {v: [c.seed for c in build_cases(assignment, variant=v) if c.hidden] for v in ("alice", "bob")}
+    assert hidden["alice"] != hidden["bob"]
+
+
+def test_variant_comes_from_gradescope_metadata(tmp_path):
+    meta = tmp_path / "m.json"
+    meta.write_text(json.dumps({"users": [{"id": 77, "email": "b@x"}, {"id": 5, "email": "a@x"}]}))
+    assert _variant_from_metadata(meta) == "5+77"
+    meta.write_text("not json")
+    assert _variant_from_metadata(meta) == ""
+    assert _variant_from_metadata(tmp_path / "missing.json") == ""
+
+
+def test_gradescope_run_always_writes_results(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [")
+    res = tmp_path / "results" / "results.json"
+    gradescope_run(broken, submission=tmp_path, metadata_path=tmp_path / "none.json", results_path=res)
+    data = json.loads(res.read_text())
+    assert data["score"] == 0 and "not a problem with your code" in data["output"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    gradescope_run(SPEC, submission=empty, metadata_path=tmp_path / "none.json", results_path=res)
+    assert "submit one .py file" in json.loads(res.read_text())["output"]
+
+
+def test_export_gradescope_builds_a_zip_whose_run_autograder_grades(tmp_path):
+    zip_path = tmp_path / "autograder.zip"
+    result = invoke("export", "gradescope", SPEC, "-o", zip_path)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as zf:
+        names = zf.namelist()
+        for script in ("setup.sh", "run_autograder"):
+            assert stat.S_IMODE(zf.getinfo(script).external_attr >> 16) == 0o755
+        zf.extractall(root / "source")
+    assert "assignment.yaml" in names and "quizgen_src/pyproject.toml" in names
+    assert (
+        "quizgen_src/quizgen/reference/conv.py" in names
+        and "quizgen_src/quizgen/graders/_forkserver.py" in names
+    )
+    assert not any("__pycache__" in n for n in names)
+    setup = (root / "source/setup.sh").read_text()
+    assert "chmod 700 /opt/quizgen /autograder/source" in setup
+
+    (root / "submission").mkdir()
+    (root / "submission" / "my_lstm.py").write_text(SOLUTION.read_text())
+    (root / "submission_metadata.json").write_text(json.dumps({"users": [{"id": 4242}]}))
+    wrapper = tmp_path / "quizgen"
+    wrapper.write_text(f"#!/bin/sh\nexec {sys.executable} -c 'from quizgen.cli import main; main()' \"$@\"\n")
+    wrapper.chmod(0o755)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), QUIZGEN=str(wrapper))
+    subprocess.run(
+        ["bash", str(root / "source/run_autograder")], env=env, check=True, capture_output=True, timeout=120
+    )
+    data = json.loads((root / "results/results.json").read_text())
+    assert data["score"] == 10.0
+    assert {t["visibility"] for t in data["tests"]} == {"visible", "after_due_date"}
+
+
+def test_run_autograder_writes_a_fallback_when_quizgen_is_missing(tmp_path):
+    invoke("export", "gradescope", SPEC, "-o", tmp_path / "a.zip")
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        zf.extract("run_autograder", tmp_path / "source")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(tmp_path), QUIZGEN=str(tmp_path / "no-such-program"))
+    done = subprocess.run(
+        ["bash", str(tmp_path / "source/run_autograder")], env=env, capture_output=True, timeout=30
+    )
+    assert done.returncode == 0
+    data = json.loads((tmp_path / "results/results.json").read_text())
+    assert data["score"] == 0 and "please tell your instructor" in data["output"].lower()
+
+
+@pytest.mark.parametrize("export_first", [True, False])
+def test_register_puts_gradescope_under_export_whoever_makes_the_group(export_first):
+    @click.group()
+    def cli() -> None:
+        pass
+
+    def add_lms_export() -> None:
+        @cli.group("export")
+        def export() -> None:
+            pass
+
+        @export.command("moodle")
+        def moodle() -> None:
+            pass
+
+    if export_first:
+        add_lms_export()
+        register(cli)
+    else:
+        register(cli)
+        add_lms_export()
+    export = cli.commands["export"]
+    assert {"gradescope", "moodle"} <= set(export.commands)
+    assert {"assignment", "check", "autograde"} <= set(cli.commands)
