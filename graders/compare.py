@@ -154,14 +154,22 @@ def _array_message(
 
 
 def compare_arrays(
-    expected, given, tolerance: Tolerance, *, partial: bool = True, show_values: bool = False
+    expected,
+    given,
+    tolerance: Tolerance,
+    *,
+    partial: bool = True,
+    show_values: bool = False,
+    describe: bool = True,
 ) -> Comparison:
     """Judge ``given`` against ``expected`` (numbers or arrays of any shape) under ``tolerance``.
 
     score = (number of elements with |given - expected| within the tolerance) / size when
     ``partial``, else 1 if all are and 0 otherwise; different shapes or something that is not
     numbers score 0. ``show_values`` adds the expected and given value of the worst element to
-    an array's message (a single number's message never states the expected value).
+    an array's message (a single number's message never states the expected value). With
+    ``describe=False`` a wrong answer's message is left empty: the grader first checks whether
+    the answer is a known mistake, whose feedback replaces the message anyway.
     """
     e = np.asarray(expected, dtype=np.float64)
     g = _as_numbers(given)
@@ -196,6 +204,9 @@ def compare_arrays(
     fraction = 1.0 - n_bad / e.size
     score = fraction if partial else 0.0
     status = Status.PARTIAL if score > 0 else Status.INCORRECT
+    if not describe:
+        wrong = tuple(tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]) if e.ndim else ()
+        return Comparison(score, status, "", wrong, n_bad, max_error)
     if e.ndim == 0:
         return Comparison(score, status, _scalar_message(float(e), float(g), tolerance), (), 1, max_error)
     wrong = tuple(tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED])

@@ -103,16 +103,17 @@ def _grade_value(part: InstancePart, value: np.ndarray, expected, partial: bool)
     tol = _tolerance(part)
     spec = ANSWER_KINDS[part.kind]
     elementwise = partial and spec.ndim != 0 and part.kind != "shape"
-    cmp = compare_arrays(expected, value, tol, partial=elementwise)
+    cmp = compare_arrays(expected, value, tol, partial=elementwise, describe=False)
     if cmp.correct:
         return GradedPart(GradeResult(part.id, 1.0, part.points, cmp.status, "Correct."), value, True)
-    if part.kind == "shape" and not cmp.shape_ok:
-        want, got = np.asarray(expected).size, value.size
-        message = f"expected a shape with {want} dimension{'s' if want != 1 else ''}, got {got}"
-    else:
-        message = cmp.message
     mistake = match_mistake(value, part.mistakes, tol)
-    feedback = mistake.feedback if mistake else _capital(message) + "."
+    if mistake:
+        feedback = mistake.feedback
+    elif part.kind == "shape" and not cmp.shape_ok:
+        want, got = np.asarray(expected).size, value.size
+        feedback = f"Expected a shape with {want} dimension{'s' if want != 1 else ''}, got {got}."
+    else:
+        feedback = _capital(compare_arrays(expected, value, tol, partial=elementwise).message) + "."
     result = GradeResult(
         part.id, cmp.score, part.points, cmp.status, feedback, mistake=mistake.id if mistake else None
     )

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from quizgen.graders import parse as parse_mod
 from quizgen.graders.parse import MAX_CHARS, FormatError, parse_answer
 
 
@@ -299,3 +300,58 @@ def test_a_tensor_printed_by_numpy_parses_back(a):
 def test_a_shape_written_any_way_parses_back(dims):
     for text in ("x".join(map(str, dims)), str(tuple(dims)), str(dims)):
         np.testing.assert_array_equal(parse_answer(text, "shape"), dims)
+
+
+# ---- the fast path must agree with the full parser on everything it accepts -----------------
+
+
+_numbers = st.one_of(
+    st.integers(-(10**20), 10**20).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.floats(-1e6, 1e6).map(lambda x: f"{x:.6g}"),
+    st.from_regex(r"\s*[-+]?(\d{1,4}\.?\d{0,4}|\.\d{1,3})([eE][-+]?\d{1,3})?\s*", fullmatch=True),
+)
+
+
+def _nested(depth):
+    return (
+        st.lists(_numbers, min_size=1, max_size=4)
+        if depth == 1
+        else st.lists(_nested(depth - 1), min_size=1, max_size=3)
+    )
+
+
+_lists = st.one_of(_nested(1), _nested(2), _nested(3)).map(lambda v: str(v).replace("'", ""))
+
+
+def _same(kind, text):
+    fast = parse_mod._fast(text, kind)
+    if fast is None:
+        return
+    slow = parse_mod._KIND_PARSERS[kind](text)
+    assert fast.dtype == slow.dtype and fast.shape == slow.shape, (text, fast, slow)
+    assert np.array_equal(fast, slow), (text, fast, slow)
+
+
+@given(_numbers, st.sampled_from(["real", "integer"]))
+def test_fast_path_reads_numbers_exactly_as_the_full_parser(text, kind):
+    _same(kind, text)
+
+
+@given(_lists, st.sampled_from(["vector", "matrix", "tensor"]))
+def test_fast_path_reads_lists_exactly_as_the_full_parser(text, kind):
+    _same(kind, text)
+
+
+def test_fast_path_leaves_everything_else_to_the_full_parser():
+    for text, kind in [
+        ("1/2", "real"),
+        ("nan", "real"),
+        ("1e999", "real"),
+        ("[1 2; 3 4]", "matrix"),
+        ("[[1, 2], [3]]", "matrix"),
+        ("[1., 2]", "vector"),
+        ("2.5", "integer"),
+        ("[]", "vector"),
+    ]:
+        assert parse_mod._fast(text, kind) is None
