@@ -284,6 +284,8 @@ _BUILDERS = {
 
 
 def _representable(instance: Instance) -> str | None:
+    if not instance.parts:
+        return "it has no parts to answer"
     for part in instance.parts:
         if part.options and len(part.options) < 2:
             return f"part {part.id} is multiple choice with a single option (Moodle needs at least two)"
@@ -295,7 +297,8 @@ def _representable(instance: Instance) -> str | None:
 def _category(root: ET.Element, title: str, group: VariantGroup) -> None:
     q = ET.SubElement(root, "question", {"type": "category"})
     _text_el(q, "category", category_path(title, group.key), fmt=None)
-    info = f"<p>{html.escape(group.title)}: {len(group.instances)} variants of {html.escape(group.template_id)}</p>"
+    n = len(group.instances)
+    info = f"<p>{html.escape(group.title)}: {n} variant{'s' if n != 1 else ''} of {html.escape(group.template_id)}</p>"
     _text_el(q, "info", info)
 
 

@@ -240,6 +240,8 @@ def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[
 
 
 def _representable(instance: Instance) -> str | None:
+    if not instance.parts:
+        return "it has no parts to answer"
     for part in instance.parts:
         if part.options and len(part.options) < 2:
             return f"part {part.id} is multiple choice with a single option"
