@@ -25,10 +25,17 @@ _INLINE = [
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # a leading minus converts to <mo>−</mo> before the <mn>
 _MINUS = "<mo>&#x02212;</mo>"
 _SLOT = "<mn>7</mn>"
-# A number of two or more characters right after ^, _ or a command (x^23, \frac12) is split by
-# TeX into single-character arguments, so the skeleton would change the structure.
-# So is a negative number raised to a power (-0.9^2: the power binds to the number alone).
-_SPLIT_BY_TEX = re.compile(r"(?:[\^_]|\\[A-Za-z]+)\s*(?:\d[\d.]|-)|-\d[\d.]*\s*[\^_]")
+# TeX splits a number of two or more characters right after ^, _ or a command that takes an
+# argument (x^23, \frac12, \sqrt 25) into single-character arguments, and a power binds to a
+# negative number's digits alone (-0.9^2); the skeleton would change the structure there.
+_ARG_COMMANDS = (
+    "frac|tfrac|dfrac|cfrac|binom|sqrt|hat|widehat|bar|overline|underline|vec|tilde|widetilde|dot|ddot|"
+    "mathrm|mathbf|mathit|mathbb|mathcal|mathsf|text|textbf|textit|operatorname|boldsymbol|pmb|overset|underset"
+)
+_SPLIT_BY_TEX = re.compile(
+    rf"(?:[\^_]|\\(?:{_ARG_COMMANDS})(?![A-Za-z]))\s*(?:\d(?:\d|\.\d)|-)|-\d[\d.]*\s*[\^_]"
+)
+_SEVEN_IN_TEXT = re.compile(r"<(?:mtext|mi|mo)\b[^>]*>[^<]*7[^<]*<")
 
 
 @lru_cache(maxsize=8192)
@@ -51,7 +58,7 @@ def math_to_mathml(latex: str, display: bool = False) -> str:
     if not numbers or _SPLIT_BY_TEX.search(latex):
         return _convert(latex, display)
     pieces = _convert(_NUMBER.sub("7", latex), display).split(_SLOT)
-    if len(pieces) != len(numbers) + 1 or "7" in "".join(p for p in pieces if "<mtext>" in p or "<mi>" in p):
+    if len(pieces) != len(numbers) + 1 or any(_SEVEN_IN_TEXT.search(p) for p in pieces):
         return _convert(latex, display)
     out = [pieces[0]]
     for number, piece in zip(numbers, pieces[1:], strict=True):

@@ -20,6 +20,7 @@ def _direct(latex: str, display: bool) -> str:
         r"\lfloor (28 + 2 \cdot 1 - 5)/2 \rfloor + 1 = 13",
         r"7 7 7",
         r"1 - -0.9051^2 = 0.1807",
+        r"(27 + 1) \cdot 10 = 280, \lfloor 13/3 \rfloor, b_2. \sqrt 25 \eta_7",
         r"x^23 + y_0.5 + \sqrt2 + z^-3 + 4 - -2",
         r"\begin{bmatrix} -1 & 2 \\ -0.5 & -3 \end{bmatrix} - 10^{-4}",
     ],
