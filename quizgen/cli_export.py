@@ -92,37 +92,46 @@ def _common(func):
     return func
 
 
+@click.command("moodle")
+@_common
+def moodle_cmd(manifest, template_ids, variants, bank_dirs, title, out, as_json, strict) -> None:
+    """Moodle XML: a category per question holding its variants (numerical, multichoice, cloze)."""
+    source = _source(manifest, template_ids, variants, bank_dirs, title)
+    _report("moodle", export_moodle(source, out), as_json, strict)
+
+
+@click.command("qti")
+@_common
+def qti_cmd(manifest, template_ids, variants, bank_dirs, title, out, as_json, strict) -> None:
+    """Canvas QTI 1.2 zip: numerical and multiple-choice items, pick-one groups of variants."""
+    source = _source(manifest, template_ids, variants, bank_dirs, title)
+    _report("qti", export_qti(source, out), as_json, strict)
+
+
+@click.command("pdf")
+@_common
+@click.option("--tex-only", is_flag=True, help="Write the .tex files without compiling them.")
+@click.option("--no-keys", is_flag=True, help="Papers only, no answer keys.")
+@click.option("--jobs", type=click.IntRange(min=1), help="pdflatex processes at once (default: up to 8).")
+def pdf_cmd(
+    manifest, template_ids, variants, bank_dirs, title, out, as_json, strict, tex_only, no_keys, jobs
+) -> None:
+    """LaTeX and PDF: OUT/papers/<student>.pdf and OUT/keys/<student>.pdf (from the bank: a
+    paper per variant)."""
+    source = _source(manifest, template_ids, variants, bank_dirs, title)
+    result = export_pdf(source, out, compile=not tex_only, jobs=jobs, keys=not no_keys)
+    _report("pdf", result, as_json, strict)
+
+
 def register(main: click.Group) -> None:
-    """Add the ``export`` command group to the ``quizgen`` command."""
+    """Add ``moodle``, ``qti`` and ``pdf`` to the ``export`` group of the ``quizgen`` command
+    (creating the group unless another module already has)."""
+    group = main.commands.get("export")
+    if not isinstance(group, click.Group):
 
-    @main.group("export")
-    def export_group() -> None:
-        """Export to Moodle XML, a Canvas QTI zip, or printable PDF papers and keys."""
+        @main.group("export")
+        def group() -> None:
+            """Export exams to Moodle XML, a Canvas QTI zip, printable PDF, and other systems."""
 
-    @export_group.command("moodle")
-    @_common
-    def moodle(manifest, template_ids, variants, bank_dirs, title, out, as_json, strict) -> None:
-        """Moodle XML: a category per question holding its variants (numerical, multichoice, cloze)."""
-        source = _source(manifest, template_ids, variants, bank_dirs, title)
-        _report("moodle", export_moodle(source, out), as_json, strict)
-
-    @export_group.command("qti")
-    @_common
-    def qti(manifest, template_ids, variants, bank_dirs, title, out, as_json, strict) -> None:
-        """Canvas QTI 1.2 zip: numerical and multiple-choice items, pick-one groups of variants."""
-        source = _source(manifest, template_ids, variants, bank_dirs, title)
-        _report("qti", export_qti(source, out), as_json, strict)
-
-    @export_group.command("pdf")
-    @_common
-    @click.option("--tex-only", is_flag=True, help="Write the .tex files without compiling them.")
-    @click.option("--no-keys", is_flag=True, help="Papers only, no answer keys.")
-    @click.option("--jobs", type=click.IntRange(min=1), help="pdflatex processes at once (default: up to 8).")
-    def pdf(
-        manifest, template_ids, variants, bank_dirs, title, out, as_json, strict, tex_only, no_keys, jobs
-    ) -> None:
-        """LaTeX and PDF: OUT/papers/<student>.pdf and OUT/keys/<student>.pdf (from the bank: a
-        paper per variant)."""
-        source = _source(manifest, template_ids, variants, bank_dirs, title)
-        result = export_pdf(source, out, compile=not tex_only, jobs=jobs, keys=not no_keys)
-        _report("pdf", result, as_json, strict)
+    for command in (moodle_cmd, qti_cmd, pdf_cmd):
+        group.add_command(command)
