@@ -291,7 +291,7 @@ def _parse_tolerance(node, kind: str, line, tid, where, probs) -> Tolerance:
         return Tolerance()
 
 
-def _parse_mistakes(node, tid, pwhere, probs, steps_by_name) -> tuple[MistakeSpec, ...]:
+def _parse_mistakes(node, tid, pwhere, probs, steps_by_name, scope) -> tuple[MistakeSpec, ...]:
     out = []
     seen = set()
     for i, m in enumerate(node):
@@ -320,9 +320,27 @@ def _parse_mistakes(node, tid, pwhere, probs, steps_by_name) -> tuple[MistakeSpe
                 _check_call(change["call"], _line(change, "call"), tid, f"{cwhere}.call", probs)
             if steps_by_name[step_name].call is None:
                 probs.add(cline, tid, cwhere, "only a step with a call can be changed")
+            before = set(scope.params) | set(scope.steps[: scope.steps.index(step_name)])
+            for arg, src in (change.get("args") or {}).items():
+                aline = _line(change.get("args"), arg)
+                _check_names(
+                    _expr_names(src, aline, tid, f"{cwhere}.args.{arg}", probs),
+                    before,
+                    aline,
+                    tid,
+                    f"{cwhere}.args.{arg}",
+                    probs,
+                )
             changes[step_name] = StepChange(call=change.get("call"), args=dict(change.get("args") or {}))
         if not changes and "change" in m:
             probs.add(_line(m), tid, where, "a mistake must change at least one step")
+        if "{{" in m.get("feedback", "") or "{%" in m.get("feedback", ""):
+            probs.add(
+                _line(m, "feedback"),
+                tid,
+                f"{where}.feedback",
+                "feedback is shown as written, not rendered: write it without {{ }} (the key shows the numbers)",
+            )
         out.append(MistakeSpec(id=mid, feedback=m.get("feedback", ""), changes=changes))
     return tuple(out)
 
@@ -385,7 +403,7 @@ def _parse_parts(node, tid, probs, scope, steps) -> tuple[Part, ...]:
                     p.get("tolerance"), kind, _line(p, "tolerance"), tid, f"{where}.tolerance", probs
                 ),
                 prompt=p.get("prompt", ""),
-                mistakes=_parse_mistakes(p.get("mistakes") or [], tid, where, probs, steps_by_name),
+                mistakes=_parse_mistakes(p.get("mistakes") or [], tid, where, probs, steps_by_name, scope),
                 choices=choices,
             )
         )

@@ -24,6 +24,11 @@ from .reference import registry
 
 #: How many draws to try before declaring a template's constraints unsatisfiable.
 MAX_DRAWS = 200
+#: What a reference call raises when it rejects its arguments (a draw that is not well posed).
+REJECTED = (ValueError, ZeroDivisionError, FloatingPointError)
+#: What a changed pipeline may raise when a mistake or a student's carried-forward value does not
+#: apply to this instance (other shapes, so a later pick has no such index or field).
+NOT_APPLICABLE = (*REJECTED, TypeError, IndexError, KeyError, AttributeError)
 
 
 class Rejected(Exception):
@@ -102,7 +107,7 @@ def sample(template: Template, seed: int) -> Draw:
         params = draw_params(template, rng)
         try:
             values = run_steps(template, params)
-        except (ValueError, ZeroDivisionError, FloatingPointError) as exc:
+        except REJECTED as exc:
             last = f"; the last draw failed in a step: {exc}"
             continue
         if _constraints_hold(template, values):
@@ -189,7 +194,7 @@ def _mistake_values(template: Template, part: Part, draw: Draw, kind: str):
         try:
             env = run_steps(template, draw.params, changes=m.changes, base=draw.values)
             out.append((m, to_answer(kind, env[part.answer])))
-        except (ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+        except NOT_APPLICABLE:
             out.append((m, None))
     return out
 
@@ -328,7 +333,7 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
     step_overrides = {by_id[pid].answer: _as_step_value(by_id[pid].kind, v) for pid, v in overrides.items()}
     try:
         env = run_steps(template, params, overrides=step_overrides)
-    except (ValueError, ZeroDivisionError, FloatingPointError, TypeError):
+    except NOT_APPLICABLE:
         return {}
     out = {}
     for p in template.parts:

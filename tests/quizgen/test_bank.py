@@ -86,6 +86,14 @@ templates:
             "no step 'zz'",
         ),
         ("{id: a, kind: real, answer: s, points: -1}", "points must be > 0"),
+        (
+            "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: 'w = {{ a }}', change: {s: {args: {lam: 2}}}}]}",
+            "feedback is shown as written",
+        ),
+        (
+            "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: f, change: {s: {args: {lam: t}}}}]}",
+            "uses 't', which is not defined before it",
+        ),
     ],
 )
 def test_part_problems_are_reported(tmp_path, part, message):
@@ -96,7 +104,7 @@ templates:
     topic: x
     difficulty: 1
     params: {{a: {{int: [1, 3]}}}}
-    steps: {{s: {{call: regularization.l1_penalty, args: {{w: a, lam: 1}}}}}}
+    steps: {{s: {{call: regularization.l1_penalty, args: {{w: a, lam: 1}}}}, t: {{pick: s.penalty}}}}
     text: "{{{{ a }}}}"
     parts: [{part}]
     solution: "x"
