@@ -1,0 +1,88 @@
+import jinja2
+import numpy as np
+import pytest
+from jinja2.exceptions import SecurityError
+
+from quizgen import bank, engine, expressions
+
+
+def _jinja(source, context):
+    return expressions.compile_expression(source)(**context)
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    if isinstance(a, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and a == b
+
+
+def _sources(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for v in value:
+            yield from _sources(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _sources(v)
+
+
+def test_compiled_expressions_equal_jinja_on_every_expression_of_the_bank():
+    checked = 0
+    for t in bank.load_bank().select():
+        for seed in (1, 2):
+            draw = engine.sample(t, seed)
+            sources = list(t.constraints)
+            for step in t.steps:
+                sources.extend(_sources(dict(step.args)))
+            for part in t.parts:
+                for m in part.mistakes:
+                    for change in m.changes.values():
+                        sources.extend(_sources(dict(change.args)))
+            for src in sources:
+                try:
+                    want = _jinja(src, draw.values)
+                except jinja2.UndefinedError:  # a mistake's argument may name a later step
+                    continue
+                assert _same(expressions.evaluate(src, draw.values), want), (t.id, src)
+                checked += 1
+    assert checked > 500
+
+
+@pytest.mark.parametrize(
+    "source, context, expected",
+    [
+        ("a + 2 * b - c / 4", {"a": 1, "b": 3, "c": 2}, 6.5),
+        ("a // 2 + a % 2 + a ** 2", {"a": 5}, 2 + 1 + 25),
+        ("1 < a <= 3 and not b", {"a": 2, "b": False}, True),
+        ("[H, W][-1]", {"H": 4, "W": 7}, 7),
+        ("x[1:3]", {"x": [1, 2, 3, 4]}, [2, 3]),
+        ("'yes' if a in [1, 2] else 'no'", {"a": 2}, "yes"),
+        ("max(a, 3) + abs(-2)", {"a": 1}, 5),
+        ("x | num", {"x": 0.25}, "0.25"),
+    ],
+)
+def test_compiled_expressions_compute_like_jinja(source, context, expected):
+    assert expressions.evaluate(source, context) == expected == _jinja(source, context)
+
+
+def test_undefined_names_raise():
+    with pytest.raises(jinja2.UndefinedError, match="'nope' is undefined"):
+        expressions.evaluate("nope + 1", {})
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["x.__class__", "x.__class__.__mro__", "f.__globals__", "lst.append(1)", "(1).__add__(2)"],
+)
+def test_the_sandbox_still_holds(source):
+    context = {"x": np.zeros(2), "f": test_the_sandbox_still_holds, "lst": [1, 2]}
+    with pytest.raises((SecurityError, jinja2.UndefinedError)):
+        expressions.evaluate(source, context)
+
+
+def test_range_is_the_sandboxs_bounded_range():
+    with pytest.raises(OverflowError):
+        expressions.evaluate("range(10 ** 9)", {})
