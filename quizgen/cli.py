@@ -208,18 +208,12 @@ def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=1, show_pro
     }
 
 
-def _register_optional() -> None:
-    """Subcommands that live beside this module (grading, autograding, exports)."""
-    import importlib
+def _register_subcommands() -> None:
+    """Subcommands that live beside this module: grading, code autograding, exports."""
+    from . import cli_autograde, cli_export, cli_grade
 
-    for module_name in ("cli_grade", "cli_autograde", "cli_export"):
-        try:
-            module = importlib.import_module(f"{__package__}.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.{module_name}":
-                raise
-            continue
+    for module in (cli_grade, cli_autograde, cli_export):
         module.register(main)
 
 
-_register_optional()
+_register_subcommands()
