@@ -97,8 +97,125 @@ def exam(quick: bool, students: int | None = None, jobs: int = 1) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         files, dt = _timed(exam_mod.generate, spec, _roster(n), Path(tmp) / "out", jobs=jobs)
         size = sum(f.stat().st_size for f in files)
-    return {"students": n, "questions": 20, "jobs": jobs, "seconds": round(dt, 3), "files": len(files),
-            "megabytes": round(size / 1e6, 1), "per_student_ms": round(1000 * dt / n, 3)}
+    return {
+        "students": n,
+        "questions": 20,
+        "jobs": jobs,
+        "seconds": round(dt, 3),
+        "files": len(files),
+        "megabytes": round(size / 1e6, 1),
+        "per_student_ms": round(1000 * dt / n, 3),
+    }
+
+
+_PYTEST_BASELINE = """
+# One pytest process per submission running the same calls and checks (GitHub Classroom's way).
+import importlib.util, os, pickle
+import numpy as np
+import pytest
+from quizgen.graders._forkserver import pick
+from quizgen.graders.sandbox import Ref
+
+with open(os.environ["BENCH_CASES"], "rb") as fh:
+    CASES = pickle.load(fh)
+spec = importlib.util.spec_from_file_location("student", os.environ["BENCH_STUDENT"])
+student = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(student)
+
+
+def _resolve(value, results):
+    if isinstance(value, Ref):
+        return pick(results[value.call], value.path)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_resolve(v, results) for v in value)
+    if isinstance(value, dict):
+        return {k: _resolve(v, results) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_case(case):
+    results, selected = [], []
+    for fn, args, kwargs, select in case["calls"]:
+        out = getattr(student, fn)(*_resolve(args, results), **_resolve(kwargs, results))
+        results.append(out)
+        selected.append([pick(out, p) for p in select] if select is not None else [out])
+    for call, index, expected, rtol, atol in case["checks"]:
+        np.testing.assert_allclose(np.asarray(selected[call][index], dtype=float), expected, rtol=rtol, atol=atol)
+"""
+
+
+@scenario
+def code_grading(quick: bool) -> dict:
+    """Per-submission cost of grading a 10-test assignment: quizgen's sandbox (a fork server
+    with NumPy imported, one isolated child per submission) against one ``python -m pytest``
+    process per submission running the same calls and checks, measured in the same run."""
+    import pickle
+    import shutil
+
+    from quizgen.graders import sandbox
+    from quizgen.graders.assignment import build_cases, load_assignment
+    from quizgen.graders.autograde import run_cases
+
+    examples = HERE.parent / "examples" / "assignments"
+    assignment = load_assignment(examples / "softmax_cross_entropy.yaml")
+    cases = build_cases(assignment, variant="bench")[:10]
+    n = 8 if quick else 30
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        subs = []
+        for i in range(n):
+            sub = tmp / f"student{i:03d}.py"
+            shutil.copy(examples / "solutions" / "softmax_cross_entropy.py", sub)
+            subs.append(sub)
+        server = sandbox.default_server()
+        run_cases(assignment, cases, subs[0], server=server)  # start the fork server once
+        grades, ours = _timed(lambda: [run_cases(assignment, cases, s, server=server) for s in subs])
+        passed = all(c.points == c.max_points for g in grades for c in g.cases)
+
+        plain = [
+            {
+                "name": c.name,
+                "calls": [(k.function, k.args, dict(k.kwargs), k.select) for k in c.calls],
+                "checks": [
+                    (p.call, p.pick, p.expected, p.tolerance.rtol, p.tolerance.atol) for p in c.checks
+                ],
+            }
+            for c in cases
+        ]
+        (tmp / "cases.pkl").write_bytes(pickle.dumps(plain))
+        (tmp / "test_baseline.py").write_text(_PYTEST_BASELINE)
+        env = {**os.environ, "BENCH_CASES": str(tmp / "cases.pkl")}
+
+        def pytest_run(sub):
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    str(tmp / "test_baseline.py"),
+                ],
+                env={**env, "BENCH_STUDENT": str(sub)},
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+            )
+            return proc.returncode
+
+        codes, baseline = _timed(lambda: [pytest_run(s) for s in subs])
+    return {
+        "assignment": assignment.id,
+        "tests": len(cases),
+        "submissions": n,
+        "all_passed": passed and set(codes) == {0},
+        "quizgen_ms_per_submission": round(1000 * ours / n, 1),
+        "pytest_ms_per_submission": round(1000 * baseline / n, 1),
+        "speedup": round(baseline / ours, 1),
+        "submissions_per_second": round(n / ours, 1),
+    }
 
 
 def _child(name: str, quick: bool, **kwargs) -> dict:
@@ -124,6 +241,7 @@ def scaling(quick: bool) -> dict:
 
 GROUPS = {
     "generation": lambda q: _child("generation", q),
+    "code_grading": lambda q: _child("code_grading", q),
     "exam": lambda q: {"1 process": _child("exam", q), "2 processes": _child("exam", q, jobs=2)},
     "scaling": scaling,
 }
