@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import io
 import json
 import os
@@ -367,6 +368,14 @@ def libc():
     return _libc
 
 
+def _function(name: str):
+    """A libc function, or OSError(ENOSYS) where the system has none (macOS has no unshare)."""
+    try:
+        return getattr(libc(), name)
+    except AttributeError:
+        raise OSError(errno.ENOSYS, f"{name}: not available on this system") from None
+
+
 def _check(result: int, what: str) -> None:
     if result != 0:
         err = ctypes.get_errno()
@@ -374,16 +383,16 @@ def _check(result: int, what: str) -> None:
 
 
 def unshare(flags: int) -> None:
-    _check(libc().unshare(ctypes.c_int(flags)), "unshare")
+    _check(_function("unshare")(ctypes.c_int(flags)), "unshare")
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     enc = [None if s is None else s.encode() for s in (source, target, fstype, data)]
-    _check(libc().mount(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
+    _check(_function("mount")(enc[0], enc[1], enc[2], ctypes.c_ulong(flags), enc[3]), f"mount {target}")
 
 
 def prctl(option: int, arg: int) -> None:
-    _check(libc().prctl(ctypes.c_int(option), ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+    _check(_function("prctl")(ctypes.c_int(option), ctypes.c_ulong(arg), 0, 0, 0), "prctl")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,10 +466,14 @@ def _count_tasks(uid: int) -> int:
 
 
 def _vm_size() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
+    """This process's mapped size in bytes (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 
@@ -516,14 +529,16 @@ def _setup(req: dict) -> tuple[str, dict]:
             except OSError as exc:
                 unavailable[f"hide {path}"] = str(exc)
         applied.append(f"hidden grader files ({hidden})")
-        for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-            if os.path.isdir(tmp):
-                mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
-        applied.append("private /tmp")
-        workdir = "/tmp/submission"
-        os.mkdir(workdir, 0o700)
-    else:
-        workdir = req["workdir"]
+        try:
+            for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+                if os.path.isdir(tmp):
+                    mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
+            os.mkdir("/tmp/submission", 0o700)
+            applied.append("private /tmp")
+        except OSError as exc:
+            unavailable["private /tmp"] = str(exc)
+            private_fs = False
+    workdir = "/tmp/submission" if private_fs else req["workdir"]
 
     name = req["name"]
     with open(os.path.join(workdir, name), "wb") as f:
@@ -534,27 +549,39 @@ def _setup(req: dict) -> tuple[str, dict]:
     os.chdir(workdir)
 
     # limits (the address-space limit counts what is already mapped: NumPy, the interpreter)
-    nproc = int(limits["processes"])
-    if uid is None and not root:
-        nproc += _count_tasks(os.getuid()) - 1
-    rl = [
-        (resource.RLIMIT_CPU, int(limits["submission_seconds"]) + 1, int(limits["submission_seconds"]) + 2),
-        (resource.RLIMIT_FSIZE, int(limits["file_size_mb"] * 2**20), int(limits["file_size_mb"] * 2**20)),
-        (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_AS, _vm_size() + int(limits["memory_mb"] * 2**20), _vm_size() + int(limits["memory_mb"] * 2**20)),
-    ]  # fmt: skip
-    if uid is not None or not root:
-        rl.append((resource.RLIMIT_NPROC, nproc, nproc))
+    seconds, file_bytes = int(limits["submission_seconds"]), int(limits["file_size_mb"] * 2**20)
+    rl = {
+        "CPU time": (resource.RLIMIT_CPU, seconds + 1, seconds + 2),
+        "file size": (resource.RLIMIT_FSIZE, file_bytes, file_bytes),
+        "open files": (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
+        "core dumps": (resource.RLIMIT_CORE, 0, 0),
+    }
+    mapped = _vm_size()
+    if mapped:
+        memory = mapped + int(limits["memory_mb"] * 2**20)
+        rl["memory"] = (resource.RLIMIT_AS, memory, memory)
     else:
+        unavailable["memory limit"] = "cannot read this process's size (no /proc)"
+    if uid is not None:
+        rl["processes"] = (resource.RLIMIT_NPROC, int(limits["processes"]), int(limits["processes"]))
+    elif root:
         unavailable["process limit"] = "the submission runs as root (drop_user is off)"
-    for which, soft, hard in rl:
-        if not root:  # an unprivileged process cannot raise a hard limit
-            _, current = resource.getrlimit(which)
-            if current != resource.RLIM_INFINITY:
-                soft, hard = min(soft, current), min(hard, current)
-        resource.setrlimit(which, (soft, hard))
-    applied.append("resource limits")
+    else:
+        try:  # the count is per user: allow what the user already runs, plus the submission's
+            nproc = int(limits["processes"]) + _count_tasks(os.getuid()) - 1
+            rl["processes"] = (resource.RLIMIT_NPROC, nproc, nproc)
+        except OSError as exc:
+            unavailable["process limit"] = str(exc)
+    for name, (which, soft, hard) in rl.items():
+        try:
+            if not root:  # an unprivileged process cannot raise a hard limit
+                _, current = resource.getrlimit(which)
+                if current != resource.RLIM_INFINITY:
+                    soft, hard = min(soft, current), min(hard, current)
+            resource.setrlimit(which, (soft, hard))
+            applied.append(f"{name} limit")
+        except (OSError, ValueError) as exc:
+            unavailable[f"{name} limit"] = str(exc)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not a kill
 
     if uid is not None:

@@ -75,9 +75,20 @@ def test_passes_all_gets_every_value_back_as_plain_arrays():
 @pytest.mark.skipif(not ROOT, reason="namespaces and uid changes need root")
 def test_passes_all_runs_with_every_isolation_layer_as_root():
     isolation = run("passes_all.py", [DOUBLE]).isolation
-    for layer in ("own process group", "no network", "private /tmp", "resource limits", "unprivileged uid"):
+    layers = ("own process group", "no network", "private /tmp", "hidden grader files", "unprivileged uid")
+    limits = ("CPU time", "memory", "processes", "file size", "open files", "core dumps")
+    for layer in (*layers, *(f"{name} limit" for name in limits)):
         assert isolation.has(layer), (layer, isolation)
     assert isolation.unavailable == ()
+
+
+def test_with_every_optional_layer_turned_off_the_reasons_are_recorded():
+    options = Options(drop_user=False, private_network=False, private_tmp=False)
+    result = run("passes_all.py", [DOUBLE], options=options)
+    assert_doubles(result.outcomes[0])
+    unavailable = dict(result.isolation.unavailable)
+    assert unavailable["no network"] == unavailable["private /tmp"] == "turned off"
+    assert result.isolation.has("memory limit") and result.isolation.has("own process group")
 
 
 def test_results_stay_in_the_child_and_are_used_through_refs():
