@@ -690,7 +690,8 @@ def starter(assignment: Assignment) -> str:
     parts = ["\n".join(head)]
     for f in assignment.functions:
         doc = (f.doc.replace('"""', "'''") or f.name).splitlines()
-        lines = [f"def {f.name}({f.params}):", '    """' + doc[0]]
+        quote = 'r"""' if "\\" in f.doc else '"""'  # keep backslashes (e.g. LaTeX) as written
+        lines = [f"def {f.name}({f.params}):", "    " + quote + doc[0]]
         lines += [("    " + line) if line.strip() else "" for line in doc[1:]]
         lines += ["", f"    Returns: {f.returns}", '    """', f'    raise NotImplementedError("{f.name}")']
         parts.append("\n".join(lines))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,13 @@ def test_specs_are_loaded_safely(tmp_path):
     with pytest.raises(SpecError):
         load_assignment(path)
     assert yaml  # the loader is quizgen.yamlio's safe loader, not yaml.load
+
+
+def test_starter_keeps_backslashes_in_docstrings_without_warnings(tmp_path):
+    text = BASE.replace('returns: "y"}', 'returns: "y", doc: "y = \\\\sigma(x)"}')
+    assignment = _parse(tmp_path, text)
+    source = starter(assignment)
+    assert 'r"""y = \\sigma(x)' in source
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compile(source, "starter.py", "exec")
