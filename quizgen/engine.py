@@ -173,6 +173,10 @@ def depends_on(template: Template, part: Part) -> tuple[str, ...]:
 def to_answer(kind: str, value):
     """A step value as the JSON-ready answer of a part of this kind (checks the shape)."""
     spec = ANSWER_KINDS[kind]
+    if spec.ndim == 0 and type(value) in (int, float):  # the common plain-number case, no NumPy
+        if spec.integral and value != round(value):
+            raise ValueError(f"a {kind} answer must be whole numbers, the step gave {value}")
+        return int(value) if spec.integral else float(value)
     arr = np.asarray(value, dtype=np.float64)
     if kind == "shape":
         arr = arr.reshape(-1)
