@@ -276,6 +276,8 @@ def build_part(template: Template, part: Part, draw: Draw, *, points_scale: floa
 
 
 def render_text(source: str, values: Mapping) -> str:
+    if "{" not in source:  # no jinja syntax: the text renders to itself (skips a ~30 µs context)
+        return source
     return expressions.compile_template(source).render(**values)
 
 
