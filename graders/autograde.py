@@ -253,10 +253,14 @@ def run_cases(
     *,
     options: Options | None = None,
     server: sandbox.ForkServer | None = None,
+    source: bytes | None = None,
 ) -> SubmissionGrade:
-    """Run every case's calls in one sandboxed run of the submission and grade the results."""
+    """Run every case's calls in one sandboxed run of the submission and grade the results
+    (``source``: the file's content when it was read elsewhere, see :func:`sandbox.run`)."""
     calls, offsets = _flatten(cases)
-    run = sandbox.run(submission, calls, assignment.limits, options=options or Options(), server=server)
+    run = sandbox.run(
+        submission, calls, assignment.limits, options=options or Options(), server=server, source=source
+    )
     graded = []
     for case, offset in zip(cases, offsets, strict=True):
         outcomes = run.outcomes[offset : offset + len(case.calls)]
@@ -305,8 +309,11 @@ def grade_submission(
     student: str = "",
     options: Options | None = None,
     server: sandbox.ForkServer | None = None,
+    source: bytes | None = None,
 ) -> SubmissionGrade:
     """Grade one file: visible and edge cases, plus (``hidden``) the hidden cases of ``variant``.
+    ``source`` is the file's content when it was read elsewhere (``submission`` then only names
+    it, in the results).
 
     Never raises for anything the submission does; if grading itself fails (the sandbox cannot
     start, a reference call fails), the grade carries ``error`` and a score of 0.
@@ -314,7 +321,7 @@ def grade_submission(
     path = Path(submission)
     try:
         cases = build_cases(assignment, variant=variant, hidden=hidden)
-        grade = run_cases(assignment, cases, path, options=options, server=server)
+        grade = run_cases(assignment, cases, path, options=options, server=server, source=source)
     except Exception as exc:  # the grader's own failure must still produce a result to write
         return SubmissionGrade(
             assignment.id,

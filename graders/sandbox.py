@@ -715,8 +715,13 @@ def run(
     *,
     options: Options = Options(),
     server: ForkServer | None = None,
+    source: bytes | None = None,
 ) -> SubmissionRun:
-    """Run ``calls`` against the student's file in the sandbox; see the module docstring."""
+    """Run ``calls`` against the student's file in the sandbox; see the module docstring.
+
+    ``source``, when given, is the file's content, read elsewhere (e.g. on the machine that sent
+    this work to a cluster): ``source_path`` then only names the file and need not exist here.
+    """
     server = server or default_server()
     begin = time.monotonic()
     total_deadline = begin + limits.submission_seconds
@@ -726,11 +731,13 @@ def run(
             raise ValueError(f"run: call {i} refers to a call that does not come before it")
     outcomes: list[CallOutcome | None] = [None] * len(calls)
     path = Path(source_path)
-    try:
-        source = path.read_bytes()
-    except OSError as exc:
-        _fill(outcomes, 0, CallOutcome("syntax_error", error=f"your file could not be read ({exc.strerror})"))
-        return SubmissionRun(tuple(outcomes), Isolation())
+    if source is None:
+        try:
+            source = path.read_bytes()
+        except OSError as exc:
+            why = f"your file could not be read ({exc.strerror})"
+            _fill(outcomes, 0, CallOutcome("syntax_error", error=why))
+            return SubmissionRun(tuple(outcomes), Isolation())
     if len(source) > MAX_SOURCE_BYTES:
         _fill(
             outcomes,

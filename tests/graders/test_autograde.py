@@ -145,3 +145,15 @@ def test_grading_that_fails_itself_still_returns_a_grade(tmp_path):
     path = ROOT / "examples/assignments/solutions/lstm.py"
     g = grade_submission(broken, path, options="not options")  # the sandbox cannot even start
     assert g.error and g.cases == () and g.score == 0 and not g.passed
+
+
+def test_bytes_read_elsewhere_grade_like_the_file_and_keep_its_name(tmp_path):
+    # a cluster worker gets the file's bytes, not the file: the path it names need not exist there
+    solution = ROOT / "examples/assignments/solutions/softmax_cross_entropy.py"
+    elsewhere = tmp_path / "not-here" / "alice.py"
+    from_file = grade("softmax_cross_entropy", solution)
+    from_bytes = grade("softmax_cross_entropy", elsewhere, source=solution.read_bytes())
+    assert from_bytes.submission == str(elsewhere) and not elsewhere.exists()
+    assert from_bytes.passed and from_bytes.score == from_file.score == from_file.max_score
+    broken = grade("softmax_cross_entropy", solution, source=b"def softmax_cross_entropy(:\n")
+    assert broken.score == 0 and "syntax error" in broken.cases[0].output
