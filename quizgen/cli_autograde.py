@@ -468,27 +468,16 @@ def export_gradescope_cmd(spec, out, hidden_visibility) -> None:
     click.echo(f"wrote {export_gradescope(spec, out, hidden_visibility=hidden_visibility)}")
 
 
-def _attach_export(cli_group: click.Group) -> None:
-    """Put ``gradescope`` under ``export``, whichever module creates that group and whenever:
-    an existing group gets it now; a group added later (replacing ours) gets it when added."""
-    existing = cli_group.commands.get("export")
-    if isinstance(existing, click.Group):
-        existing.add_command(export_gradescope_cmd)
-        return
+def _add_to_export_group(cli_group: click.Group) -> None:
+    """Put ``gradescope`` under ``export``: the group another module made, or a new one."""
+    group = cli_group.commands.get("export")
+    if not isinstance(group, click.Group):
 
-    @cli_group.group("export")
-    def export_group() -> None:
-        """Export assignments and exams to other systems."""
+        @cli_group.group("export")
+        def group() -> None:
+            """Export exams and assignments to Moodle, Canvas, PDF, Gradescope and other systems."""
 
-    export_group.add_command(export_gradescope_cmd)
-    original = cli_group.add_command
-
-    def add_command(cmd: click.Command, name: str | None = None) -> None:
-        original(cmd, name)
-        if (name or cmd.name) == "export" and isinstance(cmd, click.Group) and cmd is not export_group:
-            cmd.add_command(export_gradescope_cmd)
-
-    cli_group.add_command = add_command  # type: ignore[method-assign]
+    group.add_command(export_gradescope_cmd)
 
 
 def register(cli_group: click.Group) -> None:
@@ -496,4 +485,4 @@ def register(cli_group: click.Group) -> None:
     cli_group.add_command(_assignment_group())
     cli_group.add_command(check_cmd)
     cli_group.add_command(autograde_cmd)
-    _attach_export(cli_group)
+    _add_to_export_group(cli_group)

@@ -17,6 +17,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from quizgen import cli_export
 from quizgen.cli import main
 from quizgen.cli_autograde import _variant_from_metadata, gradescope_run, register
 from quizgen.graders.assignment import build_cases, load_assignment
@@ -169,27 +170,21 @@ def test_run_autograder_writes_a_fallback_when_quizgen_is_missing(tmp_path):
     assert data["score"] == 0 and "please tell your instructor" in data["output"].lower()
 
 
-@pytest.mark.parametrize("export_first", [True, False])
-def test_register_puts_gradescope_under_export_whoever_makes_the_group(export_first):
+def test_export_help_lists_gradescope_beside_the_lms_and_pdf_exports():
+    result = invoke("export", "--help")
+    assert result.exit_code == 0
+    listed = {line.split()[0] for line in result.output.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"gradescope", "moodle", "qti", "pdf"} <= listed
+
+
+@pytest.mark.parametrize("autograde_first", [True, False])
+def test_both_modules_share_one_export_group_whichever_registers_first(autograde_first):
     @click.group()
     def cli() -> None:
         pass
 
-    def add_lms_export() -> None:
-        @cli.group("export")
-        def export() -> None:
-            pass
-
-        @export.command("moodle")
-        def moodle() -> None:
-            pass
-
-    if export_first:
-        add_lms_export()
-        register(cli)
-    else:
-        register(cli)
-        add_lms_export()
-    export = cli.commands["export"]
-    assert {"gradescope", "moodle"} <= set(export.commands)
+    modules = [register, cli_export.register]
+    for add in modules if autograde_first else modules[::-1]:
+        add(cli)
+    assert {"gradescope", "moodle", "qti", "pdf"} <= set(cli.commands["export"].commands)
     assert {"assignment", "check", "autograde"} <= set(cli.commands)
