@@ -84,7 +84,7 @@ def _inline(paragraph: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=4096)  # a paper and its key render the same question text
+@lru_cache(maxsize=512)  # a paper and its key render the same texts; small, so memory stays flat
 def to_html(text: str) -> Markup:
     """HTML for question text; display math may span lines inside a paragraph."""
     blocks = []
