@@ -4,7 +4,8 @@
 - ``quizgen assignment validate SPEC...``: load specs and draw every case (reference included).
 - ``quizgen check SPEC SOLUTION``: for students, the visible cases with full feedback, fast.
 - ``quizgen autograde SPEC SUBMISSIONS_DIR --out DIR -j N``: a class, in parallel, into
-  grades.csv, results.json, junit.xml and one feedback file per student.
+  grades.csv, results.json, junit.xml and one feedback file per student; ``--executor dask
+  --scheduler ADDRESS`` grades on a Dask cluster instead (:mod:`quizgen.graders.executors`).
 - ``quizgen export gradescope SPEC -o autograder.zip``: setup.sh and run_autograder that install
   quizgen and grade /autograder/submission, hidden cases seeded by the submitter's Gradescope id.
 - ``quizgen assignment gradescope-run SPEC``: what run_autograder calls inside Gradescope.
@@ -20,7 +21,6 @@ import os
 import stat
 import zipfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from .fsutil import atomic_write_text
 from .graders import results
 from .graders.assignment import Assignment, build_cases, load_assignment, starter
 from .graders.autograde import SubmissionGrade, grade_submission, rejected_grade
+from .graders.executors import EXECUTORS, Job, run_jobs
 from .graders.sandbox import Options
 
 __all__ = [
@@ -108,8 +109,12 @@ def find_submissions(folder: str | Path, assignment: Assignment) -> list[tuple[s
     return found
 
 
+def _why_rejected(assignment: Assignment, where: Path) -> str:
+    return f"no single Python file to grade in {where.name or where}: submit one .py file (or one named {assignment.id}.py)"
+
+
 def _rejected(assignment: Assignment, student: str, where: Path, *, hidden: bool = True) -> SubmissionGrade:
-    why = f"no single Python file to grade in {where.name or where}: submit one .py file (or one named {assignment.id}.py)"
+    why = _why_rejected(assignment, where)
     return rejected_grade(assignment, where, why, variant=student, hidden=hidden, student=student)
 
 
@@ -125,29 +130,33 @@ def autograde_class(
     jobs: int = 1,
     hidden: bool = True,
     progress: Callable[[SubmissionGrade], None] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> list[SubmissionGrade]:
-    """Grade every submission in a folder, ``jobs`` at a time, and write OUT/grades.csv,
-    OUT/results.json, OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are seeded by
-    each student's id, so each student gets their own."""
+    """Grade every submission in a folder and write OUT/grades.csv, OUT/results.json,
+    OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are seeded by each student's id,
+    so each student gets their own. ``executor`` (see :mod:`quizgen.graders.executors`):
+    "local", ``jobs`` threads here; "dask", the cluster at ``scheduler`` (without one, a local
+    cluster of ``jobs`` processes). Every executor gives the same grades."""
     assignment = load_assignment(spec)
     folder, out = Path(submissions), Path(out)
-    pairs = find_submissions(folder, assignment)
+    work = [
+        Job(student, str(path))
+        if path is not None
+        else Job(student, str(folder / student), rejected=_why_rejected(assignment, folder / student))
+        for student, path in find_submissions(folder, assignment)
+    ]
     options = Options(hide=(str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())))
-
-    def one(pair: tuple[str, Path | None]) -> SubmissionGrade:
-        student, path = pair
-        if path is None:
-            grade = _rejected(assignment, student, folder / student, hidden=hidden)
-        else:
-            grade = grade_submission(
-                assignment, path, variant=student, hidden=hidden, student=student, options=options
-            )
-        if progress is not None:
-            progress(grade)
-        return grade
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        grades = list(pool.map(one, pairs))
+    grades = run_jobs(
+        executor,
+        assignment,
+        work,
+        hidden=hidden,
+        options=options,
+        workers=jobs,
+        scheduler=scheduler,
+        progress=progress,
+    )
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "grades.csv", results.grades_csv(grades))
     atomic_write_text(out / "results.json", json.dumps(results.json_results(grades), indent=1) + "\n")
@@ -428,7 +437,19 @@ def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, class
     "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Submissions at once."
 )
 @click.option("--visible-only", is_flag=True, help="Skip the hidden cases.")
-def autograde_cmd(spec, submissions, out, jobs, visible_only) -> None:
+@click.option(
+    "--executor",
+    type=click.Choice(list(EXECUTORS)),
+    default="local",
+    show_default=True,
+    help="local: -j threads here; dask: a Dask cluster (pip install 'quizgen[dask]').",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (without it: a local cluster of -j processes).",
+)
+def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, scheduler) -> None:
     """Grade every submission in SUBMISSIONS (student.py files or student/ folders) into OUT:
     grades.csv, results.json, junit.xml and feedback/<student>.txt."""
 
@@ -438,7 +459,16 @@ def autograde_cmd(spec, submissions, out, jobs, visible_only) -> None:
             status = "error: " + grade.error if grade.error else "not graded: " + grade.rejected
         click.echo(f"{grade.student}: {status}", err=True)
 
-    grades = autograde_class(spec, submissions, out, jobs=jobs, hidden=not visible_only, progress=progress)
+    grades = autograde_class(
+        spec,
+        submissions,
+        out,
+        jobs=jobs,
+        hidden=not visible_only,
+        progress=progress,
+        executor=executor,
+        scheduler=scheduler,
+    )
     total = len(grades)
     errors = sum(bool(g.error) for g in grades)
     click.echo(
