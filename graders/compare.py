@@ -26,7 +26,17 @@ import numpy as np
 
 from quizgen.models import KnownMistake, Status, Tolerance
 
-__all__ = ["MAX_LISTED", "Comparison", "compare_arrays", "format_index", "match_mistake"]
+__all__ = [
+    "HINT_POWERS",
+    "MAX_LISTED",
+    "Comparison",
+    "array_message",
+    "compare_arrays",
+    "format_index",
+    "hint_text",
+    "match_mistake",
+    "scalar_message",
+]
 
 #: How many wrong indices a comparison lists.
 MAX_LISTED = 5
@@ -98,15 +108,29 @@ def _allowed(tolerance: Tolerance, expected: float) -> str:
     return f"within ±{_g(float(tolerance.margin(expected)))} ({tolerance.describe()})"
 
 
+#: The powers of ten a wrong answer is tried against, in order, for the units hint.
+HINT_POWERS = (1, -1, 2, -2, 3, -3, 6, -6)
+
+
+def hint_text(flipped: bool, power: int | None) -> str:
+    """The hint that ends a wrong answer's message: the sign flipped, else off by ``10^power``
+    (None: not), else ''."""
+    if flipped:
+        return "; the sign is flipped"
+    if power is not None:
+        return f"; it is off by a factor of 10^{power} (check the units or the decimal point)"
+    return ""
+
+
 def _hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> str:
     """A likely cause when the whole answer is off in a recognisable way, else ''."""
     if not np.any(expected != 0) or not np.all(np.isfinite(given)):
         return ""
     if tolerance.accepts(-expected, given):
-        return "; the sign is flipped"
-    for k in (1, -1, 2, -2, 3, -3, 6, -6):
+        return hint_text(True, None)
+    for k in HINT_POWERS:
         if tolerance.accepts(expected * 10.0**k, given):
-            return f"; it is off by a factor of 10^{k} (check the units or the decimal point)"
+            return hint_text(False, k)
     return ""
 
 
@@ -121,36 +145,68 @@ def _shape_hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -
     return ""
 
 
-def _scalar_message(e: float, g: float, tolerance: Tolerance) -> str:
+def scalar_message(e: float, g: float, tolerance: Tolerance, hint: str = "") -> str:
+    """How a wrong single number ``g`` is off from ``e`` (``hint`` from :func:`hint_text`)."""
     if not math.isfinite(g):
         return f"the answer is {g}, not a finite number"
     err = g - e
     direction = "too high" if err > 0 else "too low"
     rel = f" ({abs(err) / abs(e):.3g} relative)" if e != 0 else ""
-    hint = _hint(np.asarray(e), np.asarray(g), tolerance)
     return f"{direction} by {_g(abs(err))}{rel}; accepted {_allowed(tolerance, e)}{hint}"
+
+
+def _scalar_message(e: float, g: float, tolerance: Tolerance) -> str:
+    hint = _hint(np.asarray(e), np.asarray(g), tolerance) if math.isfinite(g) else ""
+    return scalar_message(e, g, tolerance, hint)
+
+
+def array_message(
+    n_bad: int,
+    n: int,
+    listed: Sequence[tuple[int, ...]],
+    nonfinite: tuple[int, tuple[int, ...]] | None,
+    worst: tuple[tuple[int, ...], float, float, float] | None,
+    hint: str = "",
+    *,
+    show_values: bool = False,
+) -> str:
+    """How a wrong array is off: ``n_bad`` of ``n`` elements, the first :data:`MAX_LISTED` wrong
+    indices ``listed``, ``nonfinite`` = (how many, first index) or None, ``worst`` = (index,
+    error, expected, given) of the largest finite error among the wrong ones or None."""
+    more = ", ..." if n_bad > MAX_LISTED else ""
+    noun = "element is" if n_bad == 1 else "elements are"
+    parts = [
+        f"{n_bad} of {n} {noun} off (at {', '.join(format_index(ix) for ix in listed)}{more}; indices from 0)"
+    ]
+    if nonfinite is not None:
+        parts.append(f"{nonfinite[0]} not a finite number (first at {format_index(nonfinite[1])})")
+    if worst is not None:
+        index, err, e, g = worst
+        text = f"the largest error is {_g(err)} at {format_index(index)}"
+        if show_values:
+            text += f" (expected {_g(e)}, got {_g(g)})"
+        parts.append(text)
+    return "; ".join(parts) + hint
 
 
 def _array_message(
     e: np.ndarray, g: np.ndarray, bad: np.ndarray, err: np.ndarray, tolerance: Tolerance, show_values: bool
 ) -> str:
-    n_bad, n = int(bad.sum()), e.size
-    idx = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]]
-    listed = ", ".join(format_index(ix) for ix in idx) + (", ..." if n_bad > MAX_LISTED else "")
-    noun = "element is" if n_bad == 1 else "elements are"
-    parts = [f"{n_bad} of {n} {noun} off (at {listed}; indices from 0)"]
+    n_bad = int(bad.sum())
+    listed = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]]
     nonfinite = ~np.isfinite(g)
+    first_nonfinite = None
     if nonfinite.any():
         first = tuple(int(i) for i in np.argwhere(nonfinite)[0])
-        parts.append(f"{int(nonfinite.sum())} not a finite number (first at {format_index(first)})")
+        first_nonfinite = (int(nonfinite.sum()), first)
     finite_err = np.where(bad & np.isfinite(err), err, -1.0)
+    worst = None
     if finite_err.max() >= 0:
-        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(finite_err)), e.shape))
-        text = f"the largest error is {_g(float(err[worst]))} at {format_index(worst)}"
-        if show_values:
-            text += f" (expected {_g(float(e[worst]))}, got {_g(float(g[worst]))})"
-        parts.append(text)
-    return "; ".join(parts) + _hint(e, g, tolerance)
+        at = tuple(int(i) for i in np.unravel_index(int(np.argmax(finite_err)), e.shape))
+        worst = (at, float(err[at]), float(e[at]), float(g[at]))
+    return array_message(
+        n_bad, e.size, listed, first_nonfinite, worst, _hint(e, g, tolerance), show_values=show_values
+    )
 
 
 def compare_arrays(
