@@ -165,6 +165,19 @@ def _carry_forward(
 ) -> GradedPart | None:
     """The grade against the key recomputed from the student's wrong earlier answers, when
     that is better than ``graded``; else None."""
+    carried = _carried_key(part, earlier, recompute)
+    if carried is None:
+        return None
+    overrides, expected = carried
+    again = grade_part_detail(part, response, partial=partial, expected_override=expected)
+    return _carried_grade(graded, again, overrides, credit)
+
+
+def _carried_key(
+    part: InstancePart, earlier: Mapping[str, GradedPart], recompute: Recompute
+) -> tuple[dict[str, Any], Any] | None:
+    """(the student's wrong earlier answers that ``part`` depends on, the key recomputed from
+    them), or None when there is nothing to carry or the reference rejects those values."""
     overrides = {
         pid: earlier[pid].value
         for pid in part.depends_on
@@ -178,7 +191,14 @@ def _carry_forward(
         return None  # the reference rejects the student's earlier values: nothing to carry
     if expected is None:
         return None
-    again = grade_part_detail(part, response, partial=partial, expected_override=expected)
+    return overrides, expected
+
+
+def _carried_grade(
+    graded: GradedPart, again: GradedPart, overrides: Mapping[str, Any], credit: float
+) -> GradedPart | None:
+    """``again`` (the answer graded against the recomputed key) with ``credit``, when that beats
+    ``graded``; else None."""
     score = again.result.score * credit
     if score <= graded.result.score:
         return None
