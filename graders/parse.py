@@ -634,8 +634,8 @@ def _fast(text: str, kind: str) -> np.ndarray | None:
     if kind in ("vector", "matrix", "tensor") and _PLAIN_LIST.match(text):
         try:
             arr = np.array(json.loads(text), dtype=np.float64)
-        except (ValueError, TypeError, RecursionError):
-            return None
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            return None  # OverflowError: a whole number beyond 1e308, which the full parser refuses
         if arr.size == 0 or arr.ndim > MAX_NESTING or not np.all(np.isfinite(arr)):
             return None
         if kind == "vector":
