@@ -1,0 +1,664 @@
+"""Grade a whole class column by column: the per-answer ladder's results, at array speed.
+
+Every student's answer to one part of one template (a column) has the same kind and tolerance
+and usually the same shape, so a column is graded with a few array operations instead of the
+ladder's NumPy calls per answer (:mod:`quizgen.graders.numeric`):
+
+1. read: blanks; plain numbers, JSON-style lists and MATLAB-style rows of plain numbers
+   (``[1 -2; 3 4]``) are read in bulk; anything else goes through
+   :func:`~quizgen.graders.parse.parse_answer`, remembered per (text, kind) because a class
+   repeats the same malformed answers;
+2. decide: expected values, given values and each known mistake's values are stacked into
+   arrays of one shape and :meth:`Tolerance.close <quizgen.models.Tolerance.close>` judges the
+   whole column (elements at a significant-figure edge are judged again the ladder's way);
+3. explain: the facts of a wrong answer's message (wrong indices, the largest error, the sign
+   or power-of-ten hint) are computed for the column, and the text is written by
+   :func:`~quizgen.graders.compare.scalar_message` and
+   :func:`~quizgen.graders.compare.array_message`, as for one answer;
+4. anything unusual (a shape other than the key's, values that do not stack, a choice letter
+   that is not the answer, a response that is not text) is graded by
+   :func:`~quizgen.graders.numeric.grade_part_detail` itself.
+
+Error carried forward follows, only for the wrong parts whose earlier parts were wrong: the
+keys are recomputed (each distinct set of carried values once per question, so ``recompute``
+must be pure, as the bank's is) and the answers graded against them as one more batch.
+
+:func:`grade_questions` returns exactly what
+:func:`~quizgen.graders.numeric.grade_instance_detail` returns for each question; a test
+checks it over the whole bank.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from json import JSONDecoder
+from json.decoder import WHITESPACE
+
+import numpy as np
+
+from quizgen.models import (
+    ANSWER_KINDS,
+    EXACT,
+    GradeResult,
+    Instance,
+    InstancePart,
+    KnownMistake,
+    Status,
+    Tolerance,
+)
+
+from .compare import HINT_POWERS, MAX_LISTED, array_message, hint_text, match_mistake, scalar_message
+from .numeric import (
+    LETTERS,
+    GradedPart,
+    Recompute,
+    _capital,
+    _carried_grade,
+    _carried_key,
+    grade_part_detail,
+)
+from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
+
+__all__ = ["grade_parts", "grade_questions"]
+
+_WRONG = (Status.INCORRECT, Status.PARTIAL)
+#: Kinds whose plain lists are read in bulk (the parser's fast path reads these too).
+_LISTS = ("vector", "matrix", "tensor")
+
+# A MATLAB-style matrix of plain numbers: "[1 -2 3]", "[1 2; 3 4]", "[1; 2; 3]", "[1 2 3;]".
+# Inside a row a space separates numbers and a sign stuck to a number starts one, as in the
+# full parser; anything else (commas, spaced operators, new lines, names) is the parser's.
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_ROW = rf"{_NUM}(?: +{_NUM})*"
+_MATLAB = re.compile(rf" *\[ *({_ROW}(?: *; *{_ROW})*) *(;?) *\] *\Z", re.ASCII)
+#: Longest number the bulk reader takes (the full parser refuses beyond 400 characters).
+_LONGEST_NUMBER = 100
+
+_SCAN = JSONDecoder().scan_once
+_JSON_SPACE = WHITESPACE.match
+
+#: (text, kind) -> what parse_answer made of it: (value, None) or (None, the format error).
+_READ: dict[tuple[str, str], tuple[np.ndarray | str | None, str | None]] = {}
+_READ_LIMIT = 100_000
+_READ_LONGEST = 400
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Grading a class makes many small containers; with a large manifest in memory, each full
+    garbage collection they trigger walks all of it (that made grading 2-3 times slower)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_slow(text: str, kind: str) -> tuple[np.ndarray | str | None, str | None]:
+    key = (text, kind)
+    hit = _READ.get(key)
+    if hit is not None:
+        return hit
+    try:
+        hit = (parse_answer(text, kind), None)
+    except FormatError as exc:
+        hit = (None, exc.message)
+    if len(text) <= _READ_LONGEST:
+        if len(_READ) >= _READ_LIMIT:
+            _READ.clear()
+        _READ[key] = hit
+    return hit
+
+
+def _json(text: str):
+    """``json.loads(text)`` (what the parser's fast path reads), or None where it fails."""
+    try:
+        start = 0 if text[0] == "[" else _JSON_SPACE(text, 0).end()
+        value, end = _SCAN(text, start)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    if end != len(text) and _JSON_SPACE(text, end).end() != len(text):
+        return None
+    return value
+
+
+def _matlab(text: str) -> list | None:
+    """``[1 2; 3 4]`` as nested lists, as the full parser reads it; None when unsure."""
+    m = _MATLAB.match(text)
+    if m is None:
+        return None
+    body, trailing = m.group(1), m.group(2)
+    tokens = [row.split() for row in body.split(";")]
+    if any(len(x) > _LONGEST_NUMBER for row in tokens for x in row):
+        return None
+    rows = [[float(x) for x in row] for row in tokens]
+    if any(not math.isfinite(x) for row in rows for x in row):
+        return None
+    if len(rows) == 1 and not trailing:
+        return rows[0]
+    if len({len(r) for r in rows}) != 1:
+        return None  # ragged: the parser says where
+    return rows
+
+
+def _probe(value) -> tuple[int, ...]:
+    """The shape of nested lists, following first elements (checked when stacked)."""
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
+
+
+def _all_rows(ok: np.ndarray) -> np.ndarray:
+    return ok.reshape(len(ok), -1).all(axis=1)
+
+
+def _close(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``tol.close`` for stacked rows (row r: one answer), equal to the ladder's verdict per row.
+
+    Only significant figures need care: their margin takes a log10 and a power, which NumPy
+    may round differently from ``math`` (the ladder's, for single numbers) in the last bit, so
+    elements at such an edge (log10 of the expected value next to a whole number, or the error
+    next to the margin) are judged again as the ladder judges them."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ok = tol.close(e, g)
+        if tol.sigfigs is None:
+            return ok
+        a = np.abs(e)
+        lg = np.log10(np.where(a > 0, a, 1.0))
+        margin = tol.margin(e)
+        diff = np.abs(g - e)
+        edge = ((a > 0) & (np.abs(lg - np.round(lg)) < 1e-9)) | (np.abs(diff - margin) <= 1e-9 * margin)
+        edge &= np.isfinite(e) & np.isfinite(g)
+    if edge.any():
+        if e.ndim == 1:
+            for k in np.flatnonzero(edge):
+                ok[k] = tol.close_scalar(float(e[k]), float(g[k]))
+        else:
+            for r in np.unique(np.nonzero(edge)[0]):
+                ok[r] = tol.close(e[r], g[r])
+    return ok
+
+
+class _Column:
+    """The answers to one part (one kind and tolerance): the rows to grade, where results go."""
+
+    def __init__(
+        self, kind: str, tol: Tolerance, partial: bool, parts, texts, expecteds, overridden: bool, out: list
+    ) -> None:
+        spec = ANSWER_KINDS[kind]
+        self.kind = kind
+        self.tol = EXACT if spec.integral else tol
+        self.scalar = spec.ndim == 0
+        self.elementwise = partial and spec.ndim != 0 and kind != "shape"
+        self.partial = partial
+        self.parts, self.texts, self.expecteds, self.out = parts, texts, expecteds, out
+        self.overridden = overridden
+        self.shared: dict[tuple, GradeResult] = {}
+        self.right: dict[float, GradeResult] = {}  # points -> the right answer's result
+
+    def result(
+        self, part: InstancePart, score: float, status: Status, feedback: str, mistake=None, error=None
+    ):
+        """Results are immutable: equal ones (every right answer to a part) are one object."""
+        key = (part.id, part.points, score, status.value, feedback, mistake, error)
+        r = self.shared.get(key)
+        if r is None:
+            r = self.shared[key] = GradeResult(part.id, score, part.points, status, feedback, mistake, error)
+        return r
+
+    def ladder(self, i: int) -> None:
+        self.out[i] = grade_part_detail(
+            self.parts[i], self.texts[i], partial=self.partial, expected_override=self.expecteds[i]
+        )
+
+    # -- 1. read
+    def grade(self, rows: list[int]) -> None:
+        texts, parts, out = self.texts, self.parts, self.out
+        pending = []
+        for i in rows:
+            t = texts[i]
+            if isinstance(t, str) and t.strip():
+                pending.append(i)
+            elif t is None or isinstance(t, str):
+                out[i] = GradedPart(self.result(parts[i], 0.0, Status.BLANK, "No answer."), None, False)
+            else:
+                self.ladder(i)
+        if self.kind == "choice":
+            self.choices(pending)
+            return
+        slow: list[int] = []
+        if self.scalar:
+            self.read_numbers(pending, slow)
+        elif self.kind in _LISTS:
+            self.read_lists(pending, slow)
+        else:
+            slow = pending  # shapes: "4x4x10", "(4, 4, 10)", ... read as whole numbers by the parser
+        self.read_slowly(slow)
+
+    def read_numbers(self, pending: list[int], slow: list[int]) -> None:
+        texts = self.texts
+        integer = self.kind == "integer"
+        match = _PLAIN_NUMBER.match
+        idx: list[int] = []
+        numbers: list = []
+        for i in pending:
+            t = texts[i]
+            if len(t) <= MAX_CHARS and match(t):
+                x = float(t)
+                if math.isfinite(x):
+                    if not integer:
+                        idx.append(i)
+                        numbers.append(x)
+                        continue
+                    if x == round(x) and abs(x) <= 2**53:
+                        idx.append(i)
+                        numbers.append(round(x))
+                        continue
+            slow.append(i)
+        if idx:
+            dtype = np.int64 if integer else np.float64
+            values = [np.asarray(x, dtype=dtype) for x in numbers]
+            self.decide(idx, values, np.array(numbers, dtype=np.float64))
+
+    def read_lists(self, pending: list[int], slow: list[int]) -> None:
+        texts = self.texts
+        match = _PLAIN_LIST.match
+        idx: list[int] = []
+        nested: list = []
+        for i in pending:
+            t = texts[i]
+            v = None
+            if len(t) <= MAX_CHARS:
+                if match(t):
+                    v = _json(t)
+                if v is None:
+                    v = _matlab(t)
+            if v is None:
+                slow.append(i)
+            else:
+                idx.append(i)
+                nested.append(v)
+        if not idx:
+            return
+        try:
+            g = np.array(nested, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            g = None
+        if g is not None and g.ndim >= 2:
+            self.stack(idx, g, slow)
+            return
+        by_shape: dict[tuple[int, ...], tuple[list[int], list]] = defaultdict(lambda: ([], []))
+        for i, v in zip(idx, nested, strict=True):
+            rows, values = by_shape[_probe(v)]
+            rows.append(i)
+            values.append(v)
+        for shape, (rows, values) in by_shape.items():
+            try:
+                g = np.array(values, dtype=np.float64)
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                g = None
+            if g is None or g.shape != (len(rows), *shape):
+                slow.extend(rows)  # ragged or mixed: the parser reads each
+            else:
+                self.stack(rows, g, slow)
+
+    def stack(self, idx: list[int], g: np.ndarray, slow: list[int]) -> None:
+        """Lists read in bulk, stacked in ``g``: kept where the parser's fast path keeps them."""
+        n, shape = len(idx), g.shape[1:]
+        if not shape or 0 in shape or len(shape) > MAX_NESTING:
+            slow.extend(idx)
+            return
+        if self.kind == "vector" and len(shape) == 2 and 1 in shape:
+            g = g.reshape(n, -1)  # a row or a column
+        elif (self.kind == "vector" and len(shape) != 1) or (self.kind == "matrix" and len(shape) != 2):
+            slow.extend(idx)  # the parser says what is wrong
+            return
+        finite = _all_rows(np.isfinite(g))
+        if not finite.all():
+            slow.extend(i for i, f in zip(idx, finite, strict=True) if not f)
+            keep = np.flatnonzero(finite)
+            idx = [idx[k] for k in keep]
+            g = g[keep]
+        if idx:
+            self.decide(idx, list(g), g)
+
+    def read_slowly(self, slow: list[int]) -> None:
+        by_shape: dict[tuple[int, ...], tuple[list[int], list]] = defaultdict(lambda: ([], []))
+        for i in slow:
+            value, error = _read_slow(self.texts[i], self.kind)
+            if error is not None:
+                feedback = f"Could not read the answer: {error}."
+                result = self.result(self.parts[i], 0.0, Status.FORMAT_ERROR, feedback, error=error)
+                self.out[i] = GradedPart(result, None, False)
+            else:
+                rows, values = by_shape[value.shape]
+                rows.append(i)
+                values.append(value)
+        for rows, values in by_shape.values():
+            self.decide(rows, values, np.array(values, dtype=np.float64))
+
+    def choices(self, pending: list[int]) -> None:
+        """Right letters here; everything else (other letters, letters past the last option)
+        by the ladder. A choice part's key is never overridden (the ladder ignores that)."""
+        for i in pending:
+            letter, error = _read_slow(self.texts[i], "choice")
+            p = self.parts[i]
+            n = len(p.options)
+            if (
+                error is None
+                and (not n or LETTERS.index(letter) < n)
+                and letter == str(p.expected).strip().upper()
+            ):
+                self.out[i] = GradedPart(self.result(p, 1.0, Status.CORRECT, "Correct."), letter, True)
+            else:
+                self.ladder(i)
+
+    # -- 2. decide
+    def decide(self, idx: list[int], values: list, g: np.ndarray) -> None:
+        """Grade rows ``idx``, whose given values (``values``, stacked in ``g``) share a shape."""
+        parts, out = self.parts, self.out
+        if self.overridden:
+            exp = [parts[i].expected if self.expecteds[i] is None else self.expecteds[i] for i in idx]
+        else:
+            exp = [parts[i].expected for i in idx]
+        try:
+            e = np.array(exp, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError):
+            e = None
+        if e is None or e.shape != g.shape:
+            idx, values, g, e = self.same_shape(idx, values, g, exp)
+            if not idx:
+                return
+        n = len(idx)
+        ok = _close(self.tol, e, g)
+        n_bad = (~ok).reshape(n, -1).sum(axis=1).tolist()
+        right = self.right
+        wrong = []
+        for k, i in enumerate(idx):
+            if n_bad[k]:
+                wrong.append(k)
+            else:
+                p = parts[i]
+                r = right.get(p.points)
+                if r is None or r.part_id != p.id:
+                    r = right[p.points] = self.result(p, 1.0, Status.CORRECT, "Correct.")
+                out[i] = GradedPart(r, values[k], True)
+        if not wrong:
+            return
+        size = ok[0].size
+        scores = [1.0 - n_bad[k] / size if self.elementwise else 0.0 for k in wrong]
+        w = np.asarray(wrong)
+        matched = self.mistakes([idx[k] for k in wrong], g[w], [values[k] for k in wrong])
+        explain = []
+        for j, k in enumerate(wrong):
+            m = matched[j]
+            if m is None:
+                explain.append(j)
+                continue
+            score = scores[j]
+            status = Status.PARTIAL if score > 0 else Status.INCORRECT
+            out[idx[k]] = GradedPart(
+                self.result(parts[idx[k]], score, status, m.feedback, m.id), values[k], False
+            )
+        if explain:
+            sub = w[explain]
+            self.explain(
+                [idx[k] for k in sub],
+                [values[k] for k in sub],
+                e[sub],
+                g[sub],
+                ~ok[sub],
+                [scores[j] for j in explain],
+            )
+
+    def same_shape(self, idx, values, g, exp):
+        """The rows whose key has the given values' shape (the ladder explains the others)."""
+        keep = []
+        for k, i in enumerate(idx):
+            try:
+                same = np.shape(np.asarray(exp[k], dtype=np.float64)) == g.shape[1:]
+            except (ValueError, TypeError, OverflowError):
+                same = False
+            if same:
+                keep.append(k)
+            else:
+                self.ladder(i)
+        e = np.array([exp[k] for k in keep], dtype=np.float64).reshape(len(keep), *g.shape[1:])
+        return [idx[k] for k in keep], [values[k] for k in keep], g[keep], e
+
+    # -- 3. which mistake
+    def mistakes(self, idx: list[int], g: np.ndarray, values: list) -> list[KnownMistake | None]:
+        """The first distinguishable known mistake (in the part's order) each row's answer
+        equals within the tolerance, or None."""
+        found: list[KnownMistake | None] = [None] * len(idx)
+        lists = [self.parts[i].mistakes for i in idx]
+        shape = g.shape[1:]
+        for j in range(max(map(len, lists), default=0)):
+            rows, vals = [], []
+            for r, ms in enumerate(lists):
+                if found[r] is None and j < len(ms):
+                    m = ms[j]
+                    if m.distinguishable and m.value is not None and not isinstance(m.value, str):
+                        rows.append(r)
+                        vals.append(m.value)
+            if not rows:
+                continue
+            try:
+                mv = np.array(vals, dtype=np.float64)
+            except (ValueError, TypeError, OverflowError):
+                mv = None
+            if mv is None or mv.shape != (len(rows), *shape):
+                for r in rows:  # values of other shapes, or that do not stack: one by one
+                    if match_mistake(values[r], (lists[r][j],), self.tol) is not None:
+                        found[r] = lists[r][j]
+                continue
+            hit = _all_rows(_close(self.tol, mv, g[rows]))
+            for r in np.flatnonzero(hit).tolist():
+                found[rows[r]] = lists[rows[r]][j]
+        return found
+
+    # -- 4. how far off
+    def explain(self, idx, values, e: np.ndarray, g: np.ndarray, bad: np.ndarray, scores) -> None:
+        n, tol = len(idx), self.tol
+        with np.errstate(over="ignore", invalid="ignore"):
+            hinted = (e != 0).reshape(n, -1).any(axis=1) & _all_rows(np.isfinite(g))
+            flipped = hinted & _all_rows(_close(tol, -e, g))
+            power: list[int | None] = [None] * n
+            left = hinted & ~flipped
+            for k in HINT_POWERS:
+                if not left.any():
+                    break
+                hit = left & _all_rows(_close(tol, e * 10.0**k, g))
+                for r in np.flatnonzero(hit).tolist():
+                    power[r] = k
+                left &= ~hit
+        hints = [hint_text(f, p) for f, p in zip(flipped.tolist(), power, strict=True)]
+        if self.scalar:
+            messages = [
+                scalar_message(ev, gv, tol, h)
+                for ev, gv, h in zip(e.tolist(), g.tolist(), hints, strict=True)
+            ]
+        else:
+            messages = _array_messages(e, g, bad, hints)
+        for r, i in enumerate(idx):
+            p = self.parts[i]
+            score = scores[r]
+            status = Status.PARTIAL if score > 0 else Status.INCORRECT
+            result = GradeResult(p.id, score, p.points, status, _capital(messages[r]) + ".")
+            self.out[i] = GradedPart(result, values[r], False)
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.unravel_index(flat, shape))
+
+
+def _array_messages(e: np.ndarray, g: np.ndarray, bad: np.ndarray, hints: list[str]) -> list[str]:
+    """:func:`~quizgen.graders.compare.array_message` for each row, its facts found for all."""
+    n, shape = len(e), e.shape[1:]
+    flat_bad = bad.reshape(n, -1)
+    n_bad = flat_bad.sum(axis=1).tolist()
+    first = flat_bad & (np.cumsum(flat_bad, axis=1) <= MAX_LISTED)
+    rows, cols = np.nonzero(first)
+    listed: list[list[tuple[int, ...]]] = [[] for _ in range(n)]
+    coords = zip(*(a.tolist() for a in np.unravel_index(cols, shape)), strict=True)
+    for r, ix in zip(rows.tolist(), coords, strict=True):
+        listed[r].append(ix)
+    nonfinite: list = [None] * n
+    flat_nf = ~np.isfinite(g.reshape(n, -1))
+    if flat_nf.any():
+        counts, at = flat_nf.sum(axis=1), flat_nf.argmax(axis=1)
+        for r in np.flatnonzero(counts).tolist():
+            nonfinite[r] = (int(counts[r]), _index(int(at[r]), shape))
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(np.isfinite(g), np.abs(g - e), math.inf).reshape(n, -1)
+    finite_err = np.where(flat_bad & np.isfinite(err), err, -1.0)
+    worst_at = finite_err.argmax(axis=1).tolist()
+    has = (finite_err.max(axis=1) >= 0).tolist()
+    flat_e, flat_g = e.reshape(n, -1), g.reshape(n, -1)
+    messages = []
+    for r in range(n):
+        worst = None
+        if has[r]:
+            c = worst_at[r]
+            worst = (_index(c, shape), float(err[r, c]), float(flat_e[r, c]), float(flat_g[r, c]))
+        messages.append(array_message(n_bad[r], flat_bad.shape[1], listed[r], nonfinite[r], worst, hints[r]))
+    return messages
+
+
+def grade_parts(
+    items: Sequence[tuple[InstancePart, str | None]],
+    *,
+    partial: bool = True,
+    expected: Sequence | None = None,
+) -> list[GradedPart]:
+    """:func:`~quizgen.graders.numeric.grade_part_detail` for many (part, response) pairs at
+    once, in their order; ``expected`` optionally gives each pair's ``expected_override``
+    (None keeps the part's key)."""
+    expecteds = list(expected) if expected is not None else [None] * len(items)
+    if len(expecteds) != len(items):
+        raise ValueError(f"expected: one value per item ({len(items)}), got {len(expecteds)}")
+    overridden = any(x is not None for x in expecteds)
+    with _collector_paused():
+        parts = [p for p, _ in items]
+        texts = [t for _, t in items]
+        out: list = [None] * len(items)
+        columns: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, p in enumerate(parts):
+            columns[(p.kind, p.id)].append(i)
+        for (kind, _), rows in columns.items():
+            if kind not in ANSWER_KINDS:
+                for i in rows:  # the ladder says what is wrong
+                    out[i] = grade_part_detail(
+                        parts[i], texts[i], partial=partial, expected_override=expecteds[i]
+                    )
+                continue
+            tol = parts[rows[0]].tolerance
+            if (
+                ANSWER_KINDS[kind].integral
+                or ANSWER_KINDS[kind].choice
+                or all(parts[i].tolerance == tol for i in rows)
+            ):
+                by_tol = {tol: rows}
+            else:
+                by_tol = defaultdict(list)
+                for i in rows:
+                    by_tol[parts[i].tolerance].append(i)
+            for tol, same in by_tol.items():
+                _Column(kind, tol, partial, parts, texts, expecteds, overridden, out).grade(same)
+    return out
+
+
+def _memo(recompute: Recompute) -> Recompute:
+    """``recompute`` called once per distinct set of carried values."""
+    seen: dict = {}
+
+    def key(value):
+        if isinstance(value, np.ndarray):
+            return (value.dtype.str, value.shape, value.tobytes())
+        return ("value", repr(value))
+
+    def call(overrides):
+        k = tuple(sorted((pid, key(v)) for pid, v in overrides.items()))
+        if k not in seen:
+            try:
+                seen[k] = (True, recompute(overrides))
+            except Exception as exc:
+                seen[k] = (False, exc)  # raised again to each caller, which decides
+        ok, value = seen[k]
+        if not ok:
+            raise value
+        return value
+
+    return call
+
+
+def grade_questions(
+    questions: Sequence[tuple[Instance, Mapping[str, str | None]]],
+    *,
+    recompute_factory: Callable[[Instance], Recompute | None] | None = None,
+    carry_forward_credit: float = 1.0,
+    partial: bool = True,
+) -> list[list[GradedPart]]:
+    """Grade many questions (any students, any templates) at once: for each (instance,
+    responses), what :func:`~quizgen.graders.numeric.grade_instance_detail` returns with
+    ``recompute = recompute_factory(instance)`` (called for every instance in order, as the
+    gradebook does) and the same credit and partial settings."""
+    if not 0.0 <= carry_forward_credit <= 1.0:
+        raise ValueError(f"carry_forward_credit: expected a number in [0, 1], got {carry_forward_credit}")
+    with _collector_paused():
+        items = [(p, responses.get(p.id)) for instance, responses in questions for p in instance.parts]
+        flat = grade_parts(items, partial=partial)
+        graded: list[list[GradedPart]] = []
+        carry = []  # (question, part index, carried values, recomputed key)
+        k = 0
+        for q, (instance, _) in enumerate(questions):
+            n = len(instance.parts)
+            rows = flat[k : k + n]
+            k += n
+            graded.append(rows)
+            recompute = recompute_factory(instance) if recompute_factory is not None else None
+            if recompute is not None and carry_forward_credit > 0:
+                carry.extend((q, *c) for c in _carried_keys(instance, rows, recompute))
+        if carry:
+            again = grade_parts(
+                [
+                    (questions[q][0].parts[j], questions[q][1].get(questions[q][0].parts[j].id))
+                    for q, j, _, _ in carry
+                ],
+                partial=partial,
+                expected=[expected for _, _, _, expected in carry],
+            )
+            for (q, j, overrides, _), a in zip(carry, again, strict=True):
+                better = _carried_grade(graded[q][j], a, overrides, carry_forward_credit)
+                if better is not None:
+                    graded[q][j] = better
+    return graded
+
+
+def _carried_keys(instance: Instance, graded: list[GradedPart], recompute: Recompute) -> list[tuple]:
+    """(part index, carried values, recomputed key) for each wrong part that depends on wrong
+    earlier parts. A part graded by error carried forward keeps the parsed answer and stays
+    "not the key", so later parts carry the same values whether or not it was: grading the
+    recomputed keys after the first pass is what the ladder's part-by-part loop does."""
+    out = []
+    earlier: dict[str, GradedPart] = {}
+    memo = None
+    for j, (part, g) in enumerate(zip(instance.parts, graded, strict=True)):
+        if part.depends_on and g.result.status in _WRONG:
+            memo = memo or _memo(recompute)
+            carried = _carried_key(part, earlier, memo)
+            if carried is not None:
+                out.append((j, *carried))
+        earlier[part.id] = g
+    return out
