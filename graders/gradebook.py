@@ -1,7 +1,9 @@
 """The SQLite gradebook: exams, students, instances, responses, grades, grading runs, overrides.
 
-Every write is a transaction. A grading run commits one student at a time (their grades, the
-changes against their previous grades and a "done" mark, together), so killing the process
+Every write is a transaction. A grading run grades the class a few hundred students at a time,
+column by column (:mod:`.batch`, the same results as the per-answer ladder), and commits one
+student at a time (their grades, the changes against their previous grades and a "done" mark,
+together), so killing the process
 mid-run loses nothing already committed, and running the same job again (same exam, settings
 and stored inputs) resumes the unfinished run where it stopped; primary keys on (exam, student,
 question number, part) with ``INSERT OR REPLACE`` make a rerun write no duplicates.
@@ -38,7 +40,8 @@ from quizgen.fsutil import atomic_write_text
 from quizgen.models import GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
-from .numeric import Recompute, grade_instance_detail
+from .batch import grade_questions
+from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
 
@@ -57,6 +60,9 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = "1"
+
+#: Students graded together in one batch (memory stays bounded for large classes).
+_CHUNK = 500
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -344,31 +350,44 @@ class Gradebook:
                 h.update(json.dumps(list(row)).encode())
         return h.hexdigest()
 
-    def _grade_student(
+    def _questions(self, exam: str, sids: Sequence[str], settings: GradeSettings):
+        """(student, number, instance with the settings applied, answers by part) for the
+        students ``sids``, in their order and paper order."""
+        marks = ",".join("?" * len(sids))
+        answers: dict[tuple[str, int], dict[str, str | None]] = {}
+        for r in self.db.execute(
+            f"SELECT student, number, part, text FROM responses WHERE exam=? AND student IN ({marks})",
+            (exam, *sids),
+        ):
+            answers.setdefault((r[0], r[1]), {})[r[2]] = r[3]
+        by_student: dict[str, list] = {sid: [] for sid in sids}
+        for r in self.db.execute(
+            f"SELECT student, number, data FROM instances WHERE exam=? AND student IN ({marks}) ORDER BY number",
+            (exam, *sids),
+        ):
+            instance = settings.apply(Instance.from_dict(json.loads(r[2])))
+            by_student[r[0]].append((r[1], instance, answers.get((r[0], r[1]), {})))
+        return [(sid, number, instance, a) for sid in sids for number, instance, a in by_student[sid]]
+
+    def _grade_students(
         self,
         exam: str,
-        sid: str,
+        sids: Sequence[str],
         settings: GradeSettings,
         factory: Callable[[Instance], Recompute | None] | None,
-    ) -> list[tuple[int, GradeResult, str | None]]:
-        rows = []
-        questions = self.db.execute(
-            "SELECT number, data FROM instances WHERE exam=? AND student=? ORDER BY number", (exam, sid)
-        ).fetchall()
-        for q in questions:
-            instance = settings.apply(Instance.from_dict(json.loads(q["data"])))
-            answers = {
-                r["part"]: r["text"]
-                for r in self.db.execute(
-                    "SELECT part, text FROM responses WHERE exam=? AND student=? AND number=?",
-                    (exam, sid, q["number"]),
-                )
-            }
-            recompute = factory(instance) if factory is not None else None
-            for d in grade_instance_detail(
-                instance, answers, recompute, settings.carry_forward_credit, settings.partial
-            ):
-                rows.append((q["number"], d.result, _to_json(d.value)))
+    ) -> dict[str, list[tuple[int, GradeResult, str | None]]]:
+        """Every part of the students ``sids``, graded together (:mod:`.batch`): student ->
+        [(question number, result, the parsed answer as JSON)]."""
+        questions = self._questions(exam, sids, settings)
+        graded = grade_questions(
+            [(instance, answers) for _, _, instance, answers in questions],
+            recompute_factory=factory,
+            carry_forward_credit=settings.carry_forward_credit,
+            partial=settings.partial,
+        )
+        rows: dict[str, list[tuple[int, GradeResult, str | None]]] = {sid: [] for sid in sids}
+        for (sid, number, _, _), parts in zip(questions, graded, strict=True):
+            rows[sid].extend((number, d.result, _to_json(d.value)) for d in parts)
         return rows
 
     def _effective(self, exam: str, sid: str) -> dict[tuple[int, str], tuple[float, str, float]]:
@@ -385,6 +404,40 @@ class Gradebook:
             )
             for r in rows
         }
+
+    def _commit_student(
+        self, exam: str, sid: str, rows: list[tuple[int, GradeResult, str | None]], run_id: int, reason: str
+    ) -> None:
+        """One student's grades, their changes and the run's "done" mark, in one transaction."""
+        now = _now()
+        with self.transaction() as db:
+            before = self._effective(exam, sid)
+            overridden = {
+                (r["number"], r["part"])
+                for r in db.execute(
+                    "SELECT number, part FROM overrides WHERE exam=? AND student=?", (exam, sid)
+                )
+            }
+            db.executemany(
+                "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (exam, sid, number, res.part_id, res.score, res.max_points, res.status.value, res.feedback,
+                     res.mistake, res.format_error, int(res.carried_forward), parsed, run_id)
+                    for number, res, parsed in rows
+                ],
+            )  # fmt: skip
+            changes = []
+            for number, res, _ in rows:
+                old = before.get((number, res.part_id))
+                if old is None or (number, res.part_id) in overridden:
+                    continue
+                if abs(old[0] - res.score) > 1e-12 or old[1] != res.status.value:
+                    changes.append(
+                        (run_id, exam, sid, number, res.part_id, old[0], res.score, res.max_points,
+                         old[1], res.status.value, reason, now)
+                    )  # fmt: skip
+            db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
+            db.execute("INSERT INTO run_students VALUES (?, ?)", (run_id, sid))
 
     def grade(
         self,
@@ -423,52 +476,15 @@ class Gradebook:
         ).fetchall()
         graded = 0
         reason = "regraded" if kind == "regrade" else "graded again"
-        for s in students:
-            sid = s["id"]
-            if sid in done:
-                continue
-            rows = self._grade_student(exam, sid, settings, recompute_factory)
-            now = _now()
-            with self.transaction() as db:
-                before = self._effective(exam, sid)
-                overridden = {
-                    (r["number"], r["part"])
-                    for r in db.execute(
-                        "SELECT number, part FROM overrides WHERE exam=? AND student=?", (exam, sid)
-                    )
-                }
-                for number, res, parsed in rows:
-                    db.execute(
-                        "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            exam,
-                            sid,
-                            number,
-                            res.part_id,
-                            res.score,
-                            res.max_points,
-                            res.status.value,
-                            res.feedback,
-                            res.mistake,
-                            res.format_error,
-                            int(res.carried_forward),
-                            parsed,
-                            run_id,
-                        ),
-                    )
-                    old = before.get((number, res.part_id))
-                    if old is None or (number, res.part_id) in overridden:
-                        continue
-                    if abs(old[0] - res.score) > 1e-12 or old[1] != res.status.value:
-                        db.execute(
-                            "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (run_id, exam, sid, number, res.part_id, old[0], res.score, res.max_points,
-                             old[1], res.status.value, reason, now),
-                        )  # fmt: skip
-                db.execute("INSERT INTO run_students VALUES (?, ?)", (run_id, sid))
-            graded += 1
-            if progress is not None:
-                progress(sid)
+        todo = [s["id"] for s in students if s["id"] not in done]
+        for start in range(0, len(todo), _CHUNK):
+            sids = todo[start : start + _CHUNK]
+            graded_rows = self._grade_students(exam, sids, settings, recompute_factory)
+            for sid in sids:
+                self._commit_student(exam, sid, graded_rows.pop(sid), run_id, reason)
+                graded += 1
+                if progress is not None:
+                    progress(sid)
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at=? WHERE id=?", (_now(), run_id))
         return RunResult(run_id, exam, kind, graded, len(done), tuple(self.changes(exam, run_id=run_id)))

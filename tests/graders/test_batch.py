@@ -1,6 +1,7 @@
 """Batch grading gives exactly the per-answer ladder's results: every field of every GradeResult,
 the parsed value and whether it matches the key, for whole generated exams and answer mixes."""
 
+import csv
 import importlib.util
 import json
 import math
@@ -12,8 +13,8 @@ import pytest
 from quizgen import bank, exam
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
-from quizgen.graders import batch
-from quizgen.graders.gradebook import GradeSettings
+from quizgen.graders import batch, gradebook
+from quizgen.graders.gradebook import GradeSettings, grade_class
 from quizgen.graders.numeric import grade_instance_detail, grade_part_detail
 from quizgen.graders.parse import FormatError, parse_answer
 from quizgen.graders.responses import manifest_from_dict
@@ -187,6 +188,50 @@ def test_every_template_with_perturbed_answers_gets_the_ladders_results(bank_exa
     assert {Status.CORRECT, Status.INCORRECT, Status.FORMAT_ERROR, Status.BLANK} <= {
         r.status for r in results
     }
+
+
+def test_the_gradebook_stores_the_ladders_grades_and_parsed_answers(midterm, the_bank, tmp_path, monkeypatch):
+    manifest, papers = midterm
+    make = _load_make_responses()
+    rows = [make.answers_for(paper, the_bank, i) for i, paper in enumerate(manifest.students)]
+    columns = sorted({c for r in rows for c in r}, key=lambda c: (int(c[1:].split(".")[0]), c))
+    with open(tmp_path / "responses.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["student_id", *columns])
+        writer.writerows(
+            [p.id, *(r.get(c, "") for c in columns)] for p, r in zip(manifest.students, rows, strict=True)
+        )
+    (tmp_path / "manifest.json").write_text(manifest.to_json())
+    monkeypatch.setattr(gradebook, "_CHUNK", 9)  # several batches
+    settings = GradeSettings(carry_forward_credit=0.5)
+    factory = bank_recompute_factory()
+    outcome = grade_class(
+        tmp_path / "manifest.json",
+        tmp_path / "responses.csv",
+        tmp_path / "out",
+        settings=settings,
+        recompute_factory=factory,
+    )
+    assert outcome.run.graded == 64
+    with gradebook.Gradebook(outcome.db_path) as book:
+        stored = {
+            (r.student_id, r.number, r.part.id): (r.result, r.parsed) for r in book.records(outcome.exam)
+        }
+        answers = {
+            (sid, n, p): t
+            for sid, n, p, t in book.db.execute("SELECT student, number, part, text FROM responses")
+        }
+    assert len(stored) == 64 * 25
+    for paper in papers.papers:
+        for q in paper.questions:
+            responses = {p.id: answers.get((paper.id, q.number, p.id)) for p in q.instance.parts}
+            want = grade_instance_detail(q.instance, responses, factory(q.instance), 0.5, True)
+            for w in want:
+                result, parsed = stored[(paper.id, q.number, w.result.part_id)]
+                assert result == w.result
+                assert parsed == (
+                    None if w.value is None else json.loads(json.dumps(np.asarray(w.value).tolist()))
+                )
 
 
 def test_an_all_correct_class_is_all_correct(midterm):
