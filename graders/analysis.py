@@ -30,6 +30,8 @@ import numpy as np
 from quizgen.formatting import plain
 from quizgen.models import ANSWER_KINDS, EXACT, GradeResult, InstancePart, Status, Tolerance
 
+from .batch import close_rows
+
 __all__ = [
     "CollusionFlag",
     "ItemStats",
@@ -240,7 +242,11 @@ def _as_array(value) -> np.ndarray | None:
 
 
 def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
-    """Pairs of students where one's wrong answers match the other's variant (rules above)."""
+    """Pairs of students where one's wrong answers match the other's variant (rules above).
+
+    Each wrong answer is compared with every other variant's expected answer of its shape at
+    once (the variants stacked), so a class of n students costs n array comparisons, not n^2
+    Python ones."""
     groups: dict[tuple[str, str], list[tuple[PartRecord, np.ndarray]]] = defaultdict(list)
     for r in records:
         if ANSWER_KINDS[r.part.kind].choice:
@@ -250,6 +256,12 @@ def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
             groups[(r.template_id, r.part.id)].append((r, expected))
     pairs: dict[tuple[str, str], list[CollusionFlag]] = defaultdict(list)
     for (tid, pid), group in groups.items():
+        ids = np.array([r.student_id for r, _ in group], dtype=object)
+        per_student = Counter(ids.tolist())
+        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for k, (_, e) in enumerate(group):
+            by_shape[e.shape].append(k)
+        variants = {shape: (ks, np.stack([group[k][1] for k in ks])) for shape, ks in by_shape.items()}
         for r, own in group:
             if (
                 r.parsed is None
@@ -260,16 +272,18 @@ def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
             ):
                 continue
             given = _as_array(r.parsed)
-            if given is None:
+            if given is None or given.shape not in variants:
                 continue
             tol = _tolerance(r.part)
-            others = [(o, e) for o, e in group if o.student_id != r.student_id]
-            matches = [
-                (o, e)
-                for o, e in others
-                if e.shape == given.shape and not tol.accepts(own, e) and tol.accepts(e, given)
-            ]
-            if not matches or len(matches) > max(1, len(others) // 3):
+            ks, stacked = variants[given.shape]
+            hit = (ids[ks] != r.student_id) & _all(
+                close_rows(tol, stacked, np.broadcast_to(given, stacked.shape))
+            )
+            if own.shape == given.shape:
+                hit &= ~_all(close_rows(tol, np.broadcast_to(own, stacked.shape), stacked))
+            matches = [group[ks[j]] for j in np.flatnonzero(hit)]
+            n_others = len(group) - per_student[r.student_id]
+            if not matches or len(matches) > max(1, n_others // 3):
                 continue
             for o, _ in matches:
                 same = (
@@ -288,3 +302,7 @@ def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
     out = [PairFlags(a, b, tuple(flags)) for (a, b), flags in pairs.items()]
     out.sort(key=lambda p: (-len(p.flags), p.student_id, p.other_id))
     return out
+
+
+def _all(ok: np.ndarray) -> np.ndarray:
+    return ok.reshape(len(ok), -1).all(axis=1)

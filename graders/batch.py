@@ -64,7 +64,7 @@ from .numeric import (
 )
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
 
-__all__ = ["grade_parts", "grade_questions"]
+__all__ = ["close_rows", "grade_parts", "grade_questions"]
 
 _WRONG = (Status.INCORRECT, Status.PARTIAL)
 #: Kinds whose plain lists are read in bulk (the parser's fast path reads these too).
@@ -163,8 +163,9 @@ def _all_rows(ok: np.ndarray) -> np.ndarray:
     return ok.reshape(len(ok), -1).all(axis=1)
 
 
-def _close(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``tol.close`` for stacked rows (row r: one answer), equal to the ladder's verdict per row.
+def close_rows(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``tol.close(e, g)`` for stacked rows (row r: one answer), equal to
+    ``tol.close(e[r], g[r])`` for each row (``close_scalar`` for single numbers).
 
     Only significant figures need care: their margin takes a log10 and a power, which NumPy
     may round differently from ``math`` (the ladder's, for single numbers) in the last bit, so
@@ -381,7 +382,7 @@ class _Column:
             if not idx:
                 return
         n = len(idx)
-        ok = _close(self.tol, e, g)
+        ok = close_rows(self.tol, e, g)
         n_bad = (~ok).reshape(n, -1).sum(axis=1).tolist()
         right = self.right
         wrong = []
@@ -463,7 +464,7 @@ class _Column:
                     if match_mistake(values[r], (lists[r][j],), self.tol) is not None:
                         found[r] = lists[r][j]
                 continue
-            hit = _all_rows(_close(self.tol, mv, g[rows]))
+            hit = _all_rows(close_rows(self.tol, mv, g[rows]))
             for r in np.flatnonzero(hit).tolist():
                 found[rows[r]] = lists[rows[r]][j]
         return found
@@ -473,13 +474,13 @@ class _Column:
         n, tol = len(idx), self.tol
         with np.errstate(over="ignore", invalid="ignore"):
             hinted = (e != 0).reshape(n, -1).any(axis=1) & _all_rows(np.isfinite(g))
-            flipped = hinted & _all_rows(_close(tol, -e, g))
+            flipped = hinted & _all_rows(close_rows(tol, -e, g))
             power: list[int | None] = [None] * n
             left = hinted & ~flipped
             for k in HINT_POWERS:
                 if not left.any():
                     break
-                hit = left & _all_rows(_close(tol, e * 10.0**k, g))
+                hit = left & _all_rows(close_rows(tol, e * 10.0**k, g))
                 for r in np.flatnonzero(hit).tolist():
                     power[r] = k
                 left &= ~hit
