@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizgen.errors import SpecError
+from quizgen.manifest import read_manifest_json
 from quizgen.models import Instance
 from quizgen.yamlio import LineDict, load_yaml
 
@@ -124,16 +125,7 @@ def manifest_from_dict(data: Mapping, source: str = "") -> GradingManifest:
 
 def read_manifest(path: str | Path) -> GradingManifest:
     """Read manifest.json; a missing or malformed file is a one-line :class:`SpecError`."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"cannot read the manifest ({exc.strerror})", source=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(
-            f"not valid JSON ({exc.msg}); regenerate it with 'quizgen generate'",
-            source=f"{path}:{exc.lineno}",
-        ) from None
+    data = read_manifest_json(path)
     try:
         return manifest_from_dict(data, str(path))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

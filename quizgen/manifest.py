@@ -134,8 +134,9 @@ def json_chunks(exam: Mapping, students: Iterable[Mapping]) -> Iterator[str]:
     yield MANIFEST_TAIL
 
 
-def load_manifest(path: str | Path) -> Manifest:
-    """Read a manifest; a missing, malformed or foreign file is a one-line :class:`SpecError`."""
+def read_manifest_json(path: str | Path) -> dict:
+    """manifest.json's data; a missing, malformed or foreign file is a one-line
+    :class:`SpecError` (shared by :func:`load_manifest` and the graders' reader)."""
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -147,7 +148,16 @@ def load_manifest(path: str | Path) -> Manifest:
             source=f"{path}:{exc.lineno}",
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SpecError(f"not a quizgen manifest (expected format {FORMAT!r})", source=str(path))
+        raise SpecError(
+            f"not a quizgen manifest (expected format {FORMAT!r}); pass the manifest.json 'quizgen generate' wrote",
+            source=str(path),
+        )
+    return data
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read a manifest; a missing, malformed or foreign file is a one-line :class:`SpecError`."""
+    data = read_manifest_json(path)
     try:
         return Manifest.from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:

@@ -36,8 +36,11 @@ def test_manifest_without_printed_numbers_uses_slots():
 
 def test_bad_manifest_is_one_line_naming_the_file(tmp_path):
     path = tmp_path / "manifest.json"
-    path.write_text('{"exam": {}, "students": [{"id": "s1"}]}')
+    path.write_text('{"format": "quizgen-manifest/1", "exam": {}, "students": [{"id": "s1"}]}')
     with pytest.raises(SpecError, match=r"manifest.json: not a quizgen manifest \(KeyError: 'questions'\)"):
+        read_manifest(path)
+    path.write_text('{"exam": {}, "students": []}')  # some other JSON file
+    with pytest.raises(SpecError, match=r"manifest.json: not a quizgen manifest \(expected format"):
         read_manifest(path)
     path.write_text("{oops")
     with pytest.raises(SpecError, match=r"manifest.json:1: not valid JSON"):
