@@ -244,9 +244,8 @@ def _as_array(value) -> np.ndarray | None:
 def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
     """Pairs of students where one's wrong answers match the other's variant (rules above).
 
-    Each wrong answer is compared with every other variant's expected answer of its shape at
-    once (the variants stacked), so a class of n students costs n array comparisons, not n^2
-    Python ones."""
+    The wrong answers to a part are compared with all variants of their shape in a few array
+    operations (:func:`~quizgen.graders.batch.close_rows`), not pair by pair."""
     groups: dict[tuple[str, str], list[tuple[PartRecord, np.ndarray]]] = defaultdict(list)
     for r in records:
         if ANSWER_KINDS[r.part.kind].choice:
@@ -256,45 +255,18 @@ def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
             groups[(r.template_id, r.part.id)].append((r, expected))
     pairs: dict[tuple[str, str], list[CollusionFlag]] = defaultdict(list)
     for (tid, pid), group in groups.items():
-        ids = np.array([r.student_id for r, _ in group], dtype=object)
-        per_student = Counter(ids.tolist())
-        by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-        for k, (_, e) in enumerate(group):
-            by_shape[e.shape].append(k)
-        variants = {shape: (ks, np.stack([group[k][1] for k in ks])) for shape, ks in by_shape.items()}
-        for r, own in group:
-            if (
-                r.parsed is None
-                or r.result.status is Status.CORRECT
-                or r.result.mistake
-                or r.result.carried_forward
-                or r.override_reason
-            ):
-                continue
-            given = _as_array(r.parsed)
-            if given is None or given.shape not in variants:
-                continue
-            tol = _tolerance(r.part)
-            ks, stacked = variants[given.shape]
-            hit = (ids[ks] != r.student_id) & _all(
-                close_rows(tol, stacked, np.broadcast_to(given, stacked.shape))
-            )
-            if own.shape == given.shape:
-                hit &= ~_all(close_rows(tol, np.broadcast_to(own, stacked.shape), stacked))
-            matches = [group[ks[j]] for j in np.flatnonzero(hit)]
-            n_others = len(group) - per_student[r.student_id]
-            if not matches or len(matches) > max(1, n_others // 3):
-                continue
-            for o, _ in matches:
-                same = (
-                    o.parsed is not None
-                    and _as_array(o.parsed) is not None
-                    and tol.accepts(given, _as_array(o.parsed))
-                )
+        keys: dict[int, str] = {}  # a record's expected answer as written in evidence
+        for r, given, tol, matches in _matches(group):
+            answered = _answered_the_same(given, tol, [o for o, _ in matches])
+            said, own = answer_key(r.parsed), answer_key(r.part.expected)
+            for (o, _), same in zip(matches, answered, strict=True):
+                theirs = keys.get(id(o))
+                if theirs is None:
+                    theirs = keys[id(o)] = answer_key(o.part.expected)
                 evidence = (
-                    f"{r.student_id}'s answer {answer_key(r.parsed)} to q{r.number}.{pid} ({tid}) equals "
-                    f"{o.student_id}'s expected answer {answer_key(o.part.expected)}, not their own "
-                    f"{answer_key(r.part.expected)}" + (f"; {o.student_id} answered the same" if same else "")
+                    f"{r.student_id}'s answer {said} to q{r.number}.{pid} ({tid}) equals "
+                    f"{o.student_id}'s expected answer {theirs}, not their own "
+                    f"{own}" + (f"; {o.student_id} answered the same" if same else "")
                 )
                 pairs[(r.student_id, o.student_id)].append(
                     CollusionFlag(r.student_id, o.student_id, tid, pid, r.number, o.number, evidence)
@@ -302,6 +274,92 @@ def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
     out = [PairFlags(a, b, tuple(flags)) for (a, b), flags in pairs.items()]
     out.sort(key=lambda p: (-len(p.flags), p.student_id, p.other_id))
     return out
+
+
+#: Elements compared at once when matching wrong answers against variants (bounds memory).
+_BLOCK = 1 << 21
+
+
+def _matches(group: list[tuple[PartRecord, np.ndarray]]):
+    """(record, its answer, tolerance, [(other record, its expected)]) for each wrong answer in
+    ``group`` (one part) that equals other students' variants and not its own, in group order,
+    when few enough other variants match to be distinctive."""
+    ids = np.array([r.student_id for r, _ in group], dtype=object)
+    per_student = Counter(ids.tolist())
+    by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    for k, (_, e) in enumerate(group):
+        by_shape[e.shape].append(k)
+    variants = {
+        shape: (np.asarray(ks), np.stack([group[k][1] for k in ks])) for shape, ks in by_shape.items()
+    }
+    asked: dict[tuple, list[int]] = defaultdict(list)  # (shape, tolerance) -> wrong answers
+    given: dict[int, np.ndarray] = {}
+    for k, (r, _) in enumerate(group):
+        if (
+            r.parsed is None
+            or r.result.status is Status.CORRECT
+            or r.result.mistake
+            or r.result.carried_forward
+            or r.override_reason
+        ):
+            continue
+        g = _as_array(r.parsed)
+        if g is not None and g.shape in variants:
+            given[k] = g
+            asked[(g.shape, _tolerance(r.part))].append(k)
+    hits: dict[int, np.ndarray] = {}
+    for (shape, tol), ks in asked.items():
+        rows, stacked = variants[shape]
+        flat = stacked.reshape(len(rows), -1)
+        if flat.shape[1] == 0:  # empty arrays: every variant of the shape equals
+            first = np.zeros(len(rows))
+            near_enough = np.full(len(rows), np.inf)
+        else:
+            # A variant can only match when its first element does: a loose bound on that (ten
+            # times the margin, as sigfigs margins may differ by a power of ten at an edge) picks
+            # the few candidates, which are then judged exactly.
+            first = flat[:, 0]
+            with np.errstate(over="ignore", invalid="ignore"):
+                near_enough = 10.0 * np.asarray(tol.margin(first)) * (1 + 1e-6)
+        step = max(1, _BLOCK // len(rows))
+        for start in range(0, len(ks), step):
+            chunk = np.asarray(ks[start : start + step])
+            g_first = np.array([given[k].reshape(-1)[0] if given[k].size else 0.0 for k in chunk])
+            with np.errstate(invalid="ignore", over="ignore"):
+                near = np.abs(g_first[:, None] - first[None, :]) <= near_enough[None, :]
+            near &= ids[rows][None, :] != ids[chunk][:, None]
+            ci, cj = np.nonzero(near)
+            found = np.zeros(len(ci), dtype=bool)
+            if len(ci):
+                e = stacked[cj]
+                g = np.stack([given[k] for k in chunk[ci]])
+                found = _all(close_rows(tol, e, g))
+                own = np.stack(
+                    [group[k][1] if group[k][1].shape == shape else np.full(shape, np.nan) for k in chunk[ci]]
+                )
+                found &= ~_all(close_rows(tol, own, e))
+            bounds = np.searchsorted(ci, np.arange(len(chunk) + 1))  # ci is sorted
+            for i, k in enumerate(chunk.tolist()):
+                at = slice(bounds[i], bounds[i + 1])
+                hits[k] = rows[cj[at][found[at]]]
+    for k in sorted(hits):
+        r, _ = group[k]
+        n_others = len(group) - per_student[r.student_id]
+        if 0 < len(hits[k]) <= max(1, n_others // 3):
+            yield r, given[k], _tolerance(r.part), [group[j] for j in hits[k]]
+
+
+def _answered_the_same(given: np.ndarray, tol: Tolerance, others: list[PartRecord]) -> list[bool]:
+    """Whether each other student's own answer equals ``given`` within ``tol``."""
+    same = [False] * len(others)
+    theirs = [(j, a) for j, o in enumerate(others) if o.parsed is not None for a in [_as_array(o.parsed)]]
+    alike = [(j, a) for j, a in theirs if a is not None and a.shape == given.shape]
+    if alike:
+        stacked = np.stack([a for _, a in alike])
+        ok = _all(close_rows(tol, np.broadcast_to(given, stacked.shape), stacked))
+        for (j, _), v in zip(alike, ok.tolist(), strict=True):
+            same[j] = v
+    return same
 
 
 def _all(ok: np.ndarray) -> np.ndarray:

@@ -510,8 +510,14 @@ def _pairwise_flags(records):
     return sorted(out, key=lambda p: (-len(p.flags), p.student_id, p.other_id))
 
 
-def test_collusion_flags_compare_each_wrong_answer_with_all_variants_at_once_as_one_by_one():
+@pytest.mark.parametrize("block", [1 << 21, 100], ids=["one-block", "many-blocks"])
+def test_collusion_flags_compare_each_wrong_answer_with_all_variants_at_once_as_one_by_one(
+    block, monkeypatch
+):
+    from quizgen.graders import analysis
     from quizgen.graders.analysis import PartRecord, collusion_flags
+
+    monkeypatch.setattr(analysis, "_BLOCK", block)
 
     rng = np.random.default_rng(3)
     kinds = {
