@@ -93,12 +93,14 @@ class GradingManifest:
     exam: Mapping
     papers: tuple[Paper, ...]
     source: str = ""
+    _index: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for p in self.papers:
+            self._index.setdefault(p.id, p)  # the first paper of an id, as a scan would find
 
     def paper(self, student_id: str) -> Paper | None:
-        for p in self.papers:
-            if p.id == student_id:
-                return p
-        return None
+        return self._index.get(student_id)
 
 
 def manifest_from_dict(data: Mapping, source: str = "") -> GradingManifest:
