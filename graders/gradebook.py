@@ -40,7 +40,7 @@ from quizgen.fsutil import atomic_write_text
 from quizgen.models import GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
-from .batch import grade_questions
+from .batch import _collector_paused, grade_questions
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
@@ -439,6 +439,7 @@ class Gradebook:
             db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
             db.execute("INSERT INTO run_students VALUES (?, ?)", (run_id, sid))
 
+    @_collector_paused()
     def grade(
         self,
         exam: str,
@@ -613,6 +614,7 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ reading
 
+    @_collector_paused()
     def records(self, exam: str) -> list[PartRecord]:
         """Every graded part with its effective grade, in student and paper order."""
         grades = {
@@ -756,6 +758,7 @@ def _safe_name(student_id: str, taken: set[str]) -> str:
     return name
 
 
+@_collector_paused()
 def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
     """Write the grades CSV, item analysis, collusion flags, class report and every student's
     feedback (HTML and Markdown) from the gradebook into ``out_dir``; returns the files."""
@@ -811,6 +814,7 @@ class GradingOutcome:
         return (self.run.changes if self.run else ()) + self.overrides
 
 
+@_collector_paused()
 def grade_class(
     manifest_path: str | Path,
     responses_path: str | Path,
@@ -858,6 +862,7 @@ def parse_override(text: str, *, points: bool = True) -> tuple[str, int, str, fl
     return m.group(1), int(m.group(2)), m.group(3), value
 
 
+@_collector_paused()
 def regrade_class(
     db_path: str | Path,
     *,
