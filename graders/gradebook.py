@@ -614,9 +614,14 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ reading
 
-    @_collector_paused()
     def records(self, exam: str) -> list[PartRecord]:
         """Every graded part with its effective grade, in student and paper order."""
+        return self._records(exam)[0]
+
+    @_collector_paused()
+    def _records(self, exam: str) -> tuple[list[PartRecord], dict[str, dict[int, str]]]:
+        """:meth:`records` and :meth:`question_texts`, from one reading of the instances."""
+        texts: dict[str, dict[int, str]] = {}
         grades = {
             (r["student"], r["number"], r["part"]): r
             for r in self.db.execute(
@@ -639,6 +644,7 @@ class Gradebook:
         )
         for row in rows:
             instance = Instance.from_dict(json.loads(row["data"]))
+            texts.setdefault(row["student"], {})[row["number"]] = instance.text
             for part in instance.parts:
                 g = grades.get((row["student"], row["number"], part.id))
                 if g is None:
@@ -671,7 +677,7 @@ class Gradebook:
                         override_reason=g["o_reason"],
                     )
                 )
-        return out
+        return out, texts
 
     def question_texts(self, exam: str) -> dict[str, dict[int, str]]:
         out: dict[str, dict[int, str]] = {}
@@ -766,9 +772,8 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
     with Gradebook(db_path) as book:
         key = book.resolve_exam(exam)
         title = book.exam_title(key)
-        records = book.records(key)
+        records, texts = book._records(key)
         students = book.students(key)
-        texts = book.question_texts(key)
         warnings = book.last_warnings(key)
     files: dict[Path, str] = {}
     files[out / "grades.csv"] = grades_csv(records, students)
