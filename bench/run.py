@@ -218,6 +218,168 @@ def code_grading(quick: bool) -> dict:
     }
 
 
+def _example_class(n: int, answers: str, folder: Path) -> tuple[Path, Path]:
+    """manifest.json and responses.csv of ``n`` students sitting the example midterm: the
+    example course's answer mix (examples/make_responses.py) or every answer right."""
+    import csv
+    import importlib.util
+
+    from quizgen import bank, exam
+    from quizgen.formatting import plain
+
+    spec_file = HERE.parent / "examples" / "make_responses.py"
+    loader = importlib.util.spec_from_file_location("make_responses", spec_file)
+    make = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(make)
+    the_bank = bank.load_bank()
+    manifest = exam.build_exam(
+        exam.load_spec(HERE.parent / "examples" / "midterm.yaml", the_bank), _roster(n)
+    )
+    rows = []
+    for i, paper in enumerate(manifest.students):
+        if answers == "mix":
+            rows.append(make.answers_for(paper, the_bank, i))
+        else:
+            rows.append(
+                {
+                    f"q{q.number}.{p.id}": p.expected if p.kind == "choice" else plain(p.expected, sig=10)
+                    for q in paper.questions
+                    for p in q.instance.parts
+                }
+            )
+    columns = sorted({c for r in rows for c in r}, key=lambda c: (int(c[1:].split(".")[0]), c))
+    (folder / "manifest.json").write_text(manifest.to_json())
+    with open(folder / "responses.csv", "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["student_id", "name", *columns])
+        for paper, row in zip(manifest.students, rows, strict=True):
+            writer.writerow([paper.id, paper.name, *(row.get(c, "") for c in columns)])
+    return folder / "manifest.json", folder / "responses.csv"
+
+
+@scenario
+def grading(quick: bool, answers: str = "mix") -> dict:
+    """Numeric answers graded per second for a class of the example midterm: the per-answer
+    ladder (baseline), the batch grader in memory (same results, checked), grade_class end to
+    end (reading, SQLite, reports) and a regrade, with where the end-to-end time goes."""
+    import gc
+
+    from quizgen.cli_grade import bank_recompute_factory
+    from quizgen.graders import gradebook as gb
+    from quizgen.graders.batch import _collector_paused, grade_questions
+    from quizgen.graders.numeric import grade_instance_detail
+    from quizgen.graders.responses import read_manifest, read_responses
+
+    n = 200 if quick else 1000
+    factory = bank_recompute_factory()
+    recomputing = [0, 0.0]
+
+    def timed_factory(instance):  # counts the reference recomputations error carried forward needs
+        recompute = factory(instance)
+        if recompute is None:
+            return None
+
+        def timed(overrides):
+            t0 = time.perf_counter()
+            try:
+                return recompute(overrides)
+            finally:
+                recomputing[0] += 1
+                recomputing[1] += time.perf_counter() - t0
+
+        return timed
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        manifest_path, responses_path = _example_class(n, answers, folder)
+        manifest = read_manifest(manifest_path)
+        responses = read_responses(responses_path, manifest)
+        questions = [
+            (q.instance, responses.for_question(paper.id, q.number))
+            for paper in manifest.papers
+            for q in paper.questions
+        ]
+        count = sum(len(instance.parts) for instance, _ in questions)
+        for instance, _ in questions[:20]:
+            factory(instance)  # the bank loads on first use: not part of grading
+
+        ladder_s = batch_s = float("inf")
+        for _ in range(2):
+            gc.collect()
+            want, dt = _timed(
+                lambda: [grade_instance_detail(i, a, factory(i), 1.0, True) for i, a in questions]
+            )
+            ladder_s = min(ladder_s, dt)
+        for _ in range(3):
+            gc.collect()
+            recomputing[:] = [0, 0.0]
+            got, dt = _timed(grade_questions, questions, recompute_factory=timed_factory)
+            batch_s = min(batch_s, dt)
+        identical = all(
+            g.result == w.result and g.matches_key == w.matches_key
+            for gs, ws in zip(got, want, strict=True)
+            for g, w in zip(gs, ws, strict=True)
+        )
+        del got, want
+
+        gc.collect()
+        outcome, e2e_s = _timed(
+            gb.grade_class, manifest_path, responses_path, folder / "graded", recompute_factory=factory
+        )
+        db = outcome.db_path
+        _, regrade_s = _timed(
+            gb.regrade_class, db, settings=gb.GradeSettings(partial=False), recompute_factory=factory
+        )
+        _, regrade_reports_s = _timed(
+            gb.regrade_class,
+            db,
+            out_dir=folder / "graded",
+            settings=gb.GradeSettings(),
+            recompute_factory=factory,
+        )
+
+        # the same job again, phase by phase, into a fresh gradebook (the collector paused, as
+        # grade_class pauses it)
+        phases = {}
+        with _collector_paused(), gb.Gradebook(folder / "phases.sqlite") as book:
+            m, phases["read manifest"] = _timed(read_manifest, manifest_path)
+            r, phases["read responses"] = _timed(read_responses, responses_path, m)
+
+            def store():
+                key = book.import_manifest(m)
+                book.store_responses(key, r)
+                return key
+
+            key, phases["store papers and answers"] = _timed(store)
+            _, phases["grade (batch, SQLite)"] = _timed(book.grade, key, gb.GradeSettings(), factory)
+            _, phases["reports (2 files per student)"] = _timed(
+                gb.write_reports, folder / "phases.sqlite", folder / "p"
+            )
+
+    def rate(seconds: float) -> int:
+        return round(count / seconds)
+
+    return {
+        "students": n,
+        "answers": count,
+        "identical_results": identical,
+        "ladder_per_s": rate(ladder_s),
+        "batch_per_s": rate(batch_s),
+        "batch_vs_ladder": round(ladder_s / batch_s, 1),
+        "batch_s": round(batch_s, 3),
+        "batch_recompute_s": round(recomputing[1], 3),
+        "batch_recompute_calls": recomputing[0],
+        "end_to_end_s": round(e2e_s, 3),
+        "end_to_end_per_s": rate(e2e_s),
+        "end_to_end_vs_ladder": round(ladder_s / e2e_s, 2),
+        "end_to_end_phases_s": {k: round(v, 3) for k, v in phases.items()},
+        "regrade_s": round(regrade_s, 3),
+        "regrade_per_s": rate(regrade_s),
+        "regrade_vs_ladder": round(ladder_s / regrade_s, 2),
+        "regrade_with_reports_s": round(regrade_reports_s, 3),
+    }
+
+
 def _child(name: str, quick: bool, **kwargs) -> dict:
     """Run one scenario in a fresh interpreter; returns its result and its peak memory."""
     code = (
@@ -244,6 +406,10 @@ GROUPS = {
     "code_grading": lambda q: _child("code_grading", q),
     "exam": lambda q: {"1 process": _child("exam", q), "2 processes": _child("exam", q, jobs=2)},
     "scaling": scaling,
+    "grading": lambda q: {
+        "example mix": _child("grading", q),
+        "all correct": _child("grading", q, answers="correct"),
+    },
 }
 
 
