@@ -84,7 +84,7 @@ _JSON_SPACE = WHITESPACE.match
 
 #: (text, kind) -> what parse_answer made of it: (value, None) or (None, the format error).
 _READ: dict[tuple[str, str], tuple[np.ndarray | str | None, str | None]] = {}
-_READ_LIMIT = 100_000
+_READ_LIMIT = 20_000
 _READ_LONGEST = 400
 
 
@@ -102,19 +102,20 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _read_slow(text: str, kind: str) -> tuple[np.ndarray | str | None, str | None]:
+    """parse_answer's value or format error; each caller gets its own array, as from the parser."""
     key = (text, kind)
     hit = _READ.get(key)
-    if hit is not None:
-        return hit
-    try:
-        hit = (parse_answer(text, kind), None)
-    except FormatError as exc:
-        hit = (None, exc.message)
-    if len(text) <= _READ_LONGEST:
-        if len(_READ) >= _READ_LIMIT:
-            _READ.clear()
-        _READ[key] = hit
-    return hit
+    if hit is None:
+        try:
+            hit = (parse_answer(text, kind), None)
+        except FormatError as exc:
+            hit = (None, exc.message)
+        if len(text) <= _READ_LONGEST:
+            if len(_READ) >= _READ_LIMIT:
+                _READ.clear()
+            _READ[key] = hit
+    value, error = hit
+    return (value.copy() if isinstance(value, np.ndarray) else value), error
 
 
 def _json(text: str):

@@ -551,3 +551,11 @@ def test_collusion_flags_compare_each_wrong_answer_with_all_variants_at_once_as_
     flags = collusion_flags(records)
     assert flags == _pairwise_flags(records)
     assert sum(len(p.flags) for p in flags) > 10
+
+
+def test_answers_read_alike_are_separate_arrays_as_from_the_parser():
+    items = [(_part("vector", [2.0, 1.0]), "[sqrt(4), 1]")] * 3
+    a, b, c = batch.grade_parts(items)
+    a.value[0] = 99.0
+    assert b.value[0] == 2.0 and c.value[0] == 2.0
+    assert batch.grade_parts(items[:1])[0].value[0] == 2.0
