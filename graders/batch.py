@@ -477,14 +477,14 @@ class _Column:
             hinted = (e != 0).reshape(n, -1).any(axis=1) & _all_rows(np.isfinite(g))
             flipped = hinted & _all_rows(close_rows(tol, -e, g))
             power: list[int | None] = [None] * n
-            left = hinted & ~flipped
+            left = np.flatnonzero(hinted & ~flipped)
             for k in HINT_POWERS:
-                if not left.any():
+                if not len(left):
                     break
-                hit = left & _all_rows(close_rows(tol, e * 10.0**k, g))
-                for r in np.flatnonzero(hit).tolist():
+                hit = _all_rows(close_rows(tol, e[left] * 10.0**k, g[left]))
+                for r in left[hit].tolist():
                     power[r] = k
-                left &= ~hit
+                left = left[~hit]
         hints = [hint_text(f, p) for f, p in zip(flipped.tolist(), power, strict=True)]
         if self.scalar:
             messages = [
@@ -525,16 +525,17 @@ def _array_messages(e: np.ndarray, g: np.ndarray, bad: np.ndarray, hints: list[s
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.where(np.isfinite(g), np.abs(g - e), math.inf).reshape(n, -1)
     finite_err = np.where(flat_bad & np.isfinite(err), err, -1.0)
-    worst_at = finite_err.argmax(axis=1).tolist()
+    at = finite_err.argmax(axis=1)
     has = (finite_err.max(axis=1) >= 0).tolist()
-    flat_e, flat_g = e.reshape(n, -1), g.reshape(n, -1)
+    rows_n = np.arange(n)
+    worst_err = err[rows_n, at].tolist()
+    worst_e, worst_g = e.reshape(n, -1)[rows_n, at].tolist(), g.reshape(n, -1)[rows_n, at].tolist()
+    worst_ix = list(zip(*(a.tolist() for a in np.unravel_index(at, shape)), strict=True))
+    size = flat_bad.shape[1]
     messages = []
     for r in range(n):
-        worst = None
-        if has[r]:
-            c = worst_at[r]
-            worst = (_index(c, shape), float(err[r, c]), float(flat_e[r, c]), float(flat_g[r, c]))
-        messages.append(array_message(n_bad[r], flat_bad.shape[1], listed[r], nonfinite[r], worst, hints[r]))
+        worst = (worst_ix[r], worst_err[r], worst_e[r], worst_g[r]) if has[r] else None
+        messages.append(array_message(n_bad[r], size, listed[r], nonfinite[r], worst, hints[r]))
     return messages
 
 

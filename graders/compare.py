@@ -76,7 +76,7 @@ def _g(x: float) -> str:
 
 def format_index(index: tuple[int, ...]) -> str:
     """An element index as written in messages: ``[1, 2]``."""
-    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+    return "[" + ", ".join(map(str, map(int, index))) + "]"
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
