@@ -559,3 +559,24 @@ def test_answers_read_alike_are_separate_arrays_as_from_the_parser():
     a.value[0] = 99.0
     assert b.value[0] == 2.0 and c.value[0] == 2.0
     assert batch.grade_parts(items[:1])[0].value[0] == 2.0
+
+
+def test_the_inputs_digest_changes_with_any_stored_answer_or_paper(tmp_path):
+    from grading_fixtures import WIDE_CSV, write_manifest
+
+    from quizgen.graders.responses import read_manifest, read_responses
+
+    write_manifest(tmp_path / "manifest.json")
+    (tmp_path / "r.csv").write_text(WIDE_CSV)
+    manifest = read_manifest(tmp_path / "manifest.json")
+    with gradebook.Gradebook(tmp_path / "g.sqlite") as book:
+        key = book.import_manifest(manifest)
+        book.store_responses(key, read_responses(tmp_path / "r.csv", manifest))
+        first = book._inputs_hash(key)
+        assert book._inputs_hash(key) == first
+        book.db.execute("UPDATE responses SET text=NULL WHERE student='s1' AND part='b' AND number=1")
+        blank = book._inputs_hash(key)
+        book.db.execute("UPDATE responses SET text='' WHERE student='s1' AND part='b' AND number=1")
+        empty = book._inputs_hash(key)
+        book.db.execute("UPDATE instances SET data=data || ' ' WHERE student='s2' AND number=1")
+        assert len({first, blank, empty, book._inputs_hash(key)}) == 4
