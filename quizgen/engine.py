@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import expressions, sampling
+from . import expressions, plan, sampling
 from .errors import BankError
 from .formatting import plain
-from .models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Part, Step, StepChange, Template
-from .reference import registry
+from .models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Part, StepChange, Template
 
 #: How many draws to try before declaring a template's constraints unsatisfiable.
 MAX_DRAWS = 200
@@ -47,15 +46,6 @@ class Draw:
 # ----------------------------------------------------------------------------------- steps
 
 
-def _call(step: Step, change: StepChange | None, env: dict):
-    name = change.call if change and change.call else step.call
-    args = dict(step.args)
-    if change:
-        args.update(change.args)
-    kwargs = {k: expressions.evaluate(v, env) for k, v in args.items()}
-    return registry.resolve(name)(**kwargs)
-
-
 def run_steps(
     template: Template,
     params: Mapping,
@@ -70,26 +60,24 @@ def run_steps(
     student's earlier answer, for error carried forward). With ``base`` (a previous run of the
     unchanged pipeline), steps before the first changed or overridden one are reused.
     """
+    compiled = plan.plan_for(template)
     changes = changes or {}
     overrides = overrides or {}
     env = dict(params)
     reuse = base is not None
-    for step in template.steps:
-        if reuse and step.name not in changes and step.name not in overrides:
-            env[step.name] = base[step.name]
+    for step, runner in zip(template.steps, compiled.steps, strict=True):
+        name = step.name
+        if reuse and name not in changes and name not in overrides:
+            env[name] = base[name]
             continue
         reuse = False
-        if step.name in overrides:
-            env[step.name] = overrides[step.name]
-        elif step.call is not None:
-            env[step.name] = _call(step, changes.get(step.name), env)
+        if name in overrides:
+            env[name] = overrides[name]
+        elif name in changes:
+            env[name] = compiled.changed(step, changes[name]).run(env)
         else:
-            env[step.name] = expressions.pick(step.pick, env)
+            env[name] = runner.run(env)
     return env
-
-
-def _constraints_hold(template: Template, env: dict) -> bool:
-    return all(bool(expressions.evaluate(c, env)) for c in template.constraints)
 
 
 def draw_params(template: Template, rng: np.random.Generator) -> dict:
@@ -102,15 +90,16 @@ def draw_params(template: Template, rng: np.random.Generator) -> dict:
 def sample(template: Template, seed: int) -> Draw:
     """The first draw from ``seed`` that meets the constraints and that every step accepts."""
     rng = sampling.make_rng(seed)
+    compiled = plan.plan_for(template)
     last = ""
     for _ in range(MAX_DRAWS):
         params = draw_params(template, rng)
         try:
-            values = run_steps(template, params)
+            values = compiled.run_checked(params)  # stops at the first false constraint
         except REJECTED as exc:
             last = f"; the last draw failed in a step: {exc}"
             continue
-        if _constraints_hold(template, values):
+        if values is not None:
             _check_finite(template, values)
             return Draw(seed=seed, params=params, values=values)
         last = "; the constraints were never all true"
@@ -135,32 +124,9 @@ def _check_finite(template: Template, values: dict) -> None:
 # ----------------------------------------------------------------------------------- parts
 
 
-_DEPS: dict[int, tuple[Template, dict[str, frozenset[str]]]] = {}
-
-
-def _step_deps(template: Template) -> dict[str, frozenset[str]]:
-    """For each step, every step it depends on, directly or through others (cached)."""
-    cached = _DEPS.get(id(template))
-    if cached is not None and cached[0] is template:
-        return cached[1]
-    deps: dict[str, frozenset[str]] = {}
-    for step in template.steps:
-        if step.call is not None:
-            direct = expressions.names_in(dict(step.args))
-        else:
-            direct = {expressions.path_root(step.pick)}
-        closure = set()
-        for name in direct:
-            if name in deps:
-                closure |= {name} | deps[name]
-        deps[step.name] = frozenset(closure)
-    _DEPS[id(template)] = (template, deps)
-    return deps
-
-
 def depends_on(template: Template, part: Part) -> tuple[str, ...]:
     """Earlier parts whose answers feed this part's answer (for error carried forward)."""
-    deps = _step_deps(template)[part.answer]
+    deps = plan.plan_for(template).deps[part.answer]
     out = []
     for other in template.parts:
         if other.id == part.id:
@@ -193,10 +159,13 @@ def to_answer(kind: str, value):
 
 def _mistake_values(template: Template, part: Part, draw: Draw, kind: str):
     """(spec, value or None) per mistake; None when the changed pipeline rejects this draw."""
+    reruns = plan.plan_for(template).mistakes
     out = []
     for m in part.mistakes:
+        env = dict(draw.values)
         try:
-            env = run_steps(template, draw.params, changes=m.changes, base=draw.values)
+            for step in reruns[part.id, m.id]:
+                env[step.name] = step.run(env)
             out.append((m, to_answer(kind, env[part.answer])))
         except NOT_APPLICABLE:
             out.append((m, None))
@@ -204,8 +173,7 @@ def _mistake_values(template: Template, part: Part, draw: Draw, kind: str):
 
 
 def _distinct(part: Part, a, b) -> bool:
-    a_arr, b_arr = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return bool(a_arr.shape != b_arr.shape or not part.tolerance.accepts(a_arr, b_arr))
+    return not part.tolerance.accepts(a, b)  # accepts is False when the shapes differ
 
 
 def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> InstancePart:
@@ -249,8 +217,11 @@ def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> Ins
     )
 
 
-def build_part(template: Template, part: Part, draw: Draw, *, points_scale: float = 1.0) -> InstancePart:
-    prompt = render_text(part.prompt, draw.values) if part.prompt else ""
+def build_part(
+    template: Template, part: Part, draw: Draw, context: dict, *, points_scale: float = 1.0
+) -> InstancePart:
+    """One part of an instance; ``context`` is the draw's :func:`expressions.text_context`."""
+    prompt = expressions.render(part.prompt, context)
     if part.kind == "choice":
         return replace(_choice_part(template, part, draw, prompt), points=part.points * points_scale)
     expected = to_answer(part.kind, draw.values[part.answer])
@@ -276,9 +247,9 @@ def build_part(template: Template, part: Part, draw: Draw, *, points_scale: floa
 
 
 def render_text(source: str, values: Mapping) -> str:
-    if "{" not in source:  # no jinja syntax: the text renders to itself (skips a ~30 µs context)
-        return source
-    return expressions.compile_template(source).render(**values)
+    """One text rendered with ``values`` (build_instance renders all of an instance's texts in
+    one shared context instead)."""
+    return expressions.render(source, expressions.text_context(values))
 
 
 def build_instance(template: Template, seed: int, *, points: float | None = None) -> Instance:
@@ -286,9 +257,10 @@ def build_instance(template: Template, seed: int, *, points: float | None = None
     draw = sample(template, seed)
     scale = 1.0 if points is None else points / template.points
     try:
-        text = render_text(template.text, draw.values)
-        solution = render_text(template.solution, draw.values)
-        parts = tuple(build_part(template, p, draw, points_scale=scale) for p in template.parts)
+        context = expressions.text_context(draw.values)
+        text = expressions.render(template.text, context)
+        solution = expressions.render(template.solution, context)
+        parts = tuple(build_part(template, p, draw, context, points_scale=scale) for p in template.parts)
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise BankError(
             f"{type(exc).__name__}: {exc}", source=template.source, where=f"template {template.id}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 
 import jinja2
@@ -17,6 +18,7 @@ import jinja2.meta
 import numpy as np
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
+from jinja2.runtime import new_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import _PassArg
 
@@ -48,6 +50,25 @@ def compile_expression(source: str):
 def compile_template(source: str) -> jinja2.Template:
     """A compiled jinja2 text template (cached)."""
     return ENV.from_string(source)
+
+
+def text_context(values: Mapping) -> dict:
+    """The context texts are rendered in: the sandbox's globals and ``values``. Build it once
+    per instance and :func:`render` every text in it (jinja would copy it for each text)."""
+    return {**ENV.globals, **values}
+
+
+def render(source: str, context: dict) -> str:
+    """Render a text template in a context from :func:`text_context` (what
+    ``compile_template(source).render(**values)`` gives, without its per-render copy)."""
+    if "{" not in source:  # no jinja syntax: the text renders to itself
+        return source
+    template = compile_template(source)
+    ctx = new_context(ENV, template.name, template.blocks, context, shared=True)
+    try:
+        return ENV.concat(template.root_render_func(ctx))
+    except Exception:
+        return ENV.handle_exception()
 
 
 @lru_cache(maxsize=4096)
@@ -278,6 +299,28 @@ def evaluate(source, context: dict):
     return source
 
 
+def compile_arg(source):
+    """:func:`evaluate` compiled: a closure ``f(context)`` for a string, list, dict or literal
+    argument (a syntax error is raised when the closure is called, where evaluate raised it)."""
+    if isinstance(source, str):
+        try:
+            return _evaluator(source)
+        except Exception as exc:  # re-raised when the expression is evaluated
+            error = exc
+
+            def fail(context):
+                raise error
+
+            return fail
+    if isinstance(source, list):
+        items = [compile_arg(s) for s in source]
+        return lambda context: [f(context) for f in items]
+    if isinstance(source, dict):
+        pairs = [(k, compile_arg(v)) for k, v in source.items()]
+        return lambda context: {k: f(context) for k, f in pairs}
+    return lambda context: source
+
+
 def names_in(source) -> frozenset[str]:
     """Every variable an argument (string, list or dict of them) reads."""
     if isinstance(source, str):
@@ -311,6 +354,35 @@ def pick(path: str, context: dict):
         else:
             value = value[int(index)]
     return value
+
+
+def compile_pick(path: str):
+    """:func:`pick` compiled: a closure ``f(context)`` following ``path`` (a malformed path
+    raises ValueError when the closure is called)."""
+    try:
+        root = path_root(path)
+    except ValueError as exc:
+        error = exc
+
+        def fail(context):
+            raise error
+
+        return fail
+    steps = tuple(
+        (attr, int(index) if index else None)
+        for attr, index in _PATH_STEP.findall(_PATH.match(path).group(2))
+    )
+
+    def follow(context):
+        value = context[root]
+        for attr, index in steps:
+            if attr:
+                value = value[attr] if isinstance(value, dict) else getattr(value, attr)
+            else:
+                value = value[index]
+        return value
+
+    return follow
 
 
 def to_plain(value):

@@ -14,10 +14,13 @@ import numpy as np
 
 def num(value, sig: int = 6) -> str:
     """A number, compactly: 3, -0.25, 0.000123457, 1.5e-08 (``sig`` significant figures)."""
-    arr = np.asarray(value)
-    if arr.ndim != 0:
-        raise ValueError(f"num: expected a single number, got an array of shape {arr.shape}")
-    x = float(arr)
+    if isinstance(value, (float, int)):  # Python and NumPy floats, ints and bools: no array
+        x = float(value)
+    else:
+        arr = np.asarray(value)
+        if arr.ndim != 0:
+            raise ValueError(f"num: expected a single number, got an array of shape {arr.shape}")
+        x = float(arr)
     if not math.isfinite(x):
         return str(x)
     if x == int(x) and abs(x) < 1e15:
@@ -54,14 +57,14 @@ def mat(value, sig: int = 6) -> str:
         arr = arr[None, :]
     if arr.ndim != 2:
         raise ValueError(f"mat: expected at most 2 dimensions after dropping size-1 axes, got {arr.shape}")
-    rows = [" & ".join(tex_num(v, sig) for v in row) for row in arr]
+    rows = [" & ".join([tex_num(v, sig) for v in row]) for row in arr.tolist()]
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
 def colvec(value, sig: int = 6) -> str:
     """LaTeX column ``bmatrix`` of a vector."""
     arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    return r"\begin{bmatrix} " + r" \\ ".join(tex_num(v, sig) for v in arr) + r" \end{bmatrix}"
+    return r"\begin{bmatrix} " + r" \\ ".join([tex_num(v, sig) for v in arr.tolist()]) + r" \end{bmatrix}"
 
 
 def shape(value) -> str:
@@ -73,12 +76,20 @@ def shape(value) -> str:
 def plain(value, sig: int = 6) -> str:
     """A number, shape-like list or array written as text a student could type back:
     ``0.25``, ``[1, 2, 3]``, ``[[1, 2], [3, 4]]``."""
+    if isinstance(value, (float, int)):
+        return num(value, sig)
     arr = np.asarray(value)
     if arr.dtype.kind in "US":
         return str(value)
     if arr.ndim == 0:
         return num(arr, sig)
-    return "[" + ", ".join(plain(v, sig) for v in arr) + "]"
+    return _plain_nested(arr.tolist(), sig)
+
+
+def _plain_nested(values: list, sig: int) -> str:
+    if values and isinstance(values[0], list):
+        return "[" + ", ".join([_plain_nested(v, sig) for v in values]) + "]"
+    return "[" + ", ".join([num(v, sig) for v in values]) + "]"
 
 
 FILTERS = {"num": num, "tex": tex_num, "mat": mat, "colvec": colvec, "shape": shape, "plain": plain}

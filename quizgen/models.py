@@ -148,6 +148,12 @@ class Tolerance:
         """True when shapes agree and every element is close."""
         if isinstance(expected, (int, float)) and isinstance(given, (int, float)):
             return self.close_scalar(float(expected), float(given))
+        if type(expected) is list and type(given) is list:  # plain answers: no NumPy round trip
+            flat_e, flat_g = _flat_numbers(expected), _flat_numbers(given)
+            if flat_e is not None and flat_g is not None:
+                if flat_e[0] != flat_g[0]:
+                    return False
+                return all(self.close_scalar(e, g) for e, g in zip(flat_e[1], flat_g[1], strict=True))
         e = np.asarray(expected, dtype=np.float64)
         g = np.asarray(given, dtype=np.float64)
         return e.shape == g.shape and bool(np.all(self.close(e, g)))
@@ -171,6 +177,18 @@ class Tolerance:
 
 
 EXACT = Tolerance(exact=True)
+
+
+def _flat_numbers(value: list) -> tuple[tuple[int, ...], list[float]] | None:
+    """(shape, elements as floats) of a regular nested list of plain numbers; None otherwise."""
+    if not value or type(value[0]) is not list:
+        if all(type(v) in (int, float) for v in value):
+            return (len(value),), [float(v) for v in value]
+        return None
+    rows = [_flat_numbers(v) if type(v) is list else None for v in value]
+    if any(r is None for r in rows) or len({r[0] for r in rows}) != 1:
+        return None
+    return (len(value), *rows[0][0]), [x for r in rows for x in r[1]]
 
 
 # ---------------------------------------------------------------------------------------------

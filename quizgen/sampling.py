@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -62,27 +63,45 @@ def decimals_of(step: float) -> int:
     return max(0, -Decimal(repr(float(step))).normalize().as_tuple().exponent)
 
 
-def _grid(spec, env: dict, what: str) -> np.ndarray:
+def _grid(spec, env: dict, what: str, nonzero: bool = False) -> np.ndarray:
+    """The grid [low, high, step] (without 0 if ``nonzero``)."""
     if not isinstance(spec, list) or len(spec) != 3:
         raise ValueError(f"{what}: expected [low, high, step], got {spec!r}")
     lo, hi, step = (float(_value(s, env)) for s in spec)
     if step <= 0 or hi < lo:
         raise ValueError(f"{what}: expected low <= high and step > 0, got {spec!r}")
+    return _grid_values(lo, hi, step, nonzero)
+
+
+@lru_cache(maxsize=1024)
+def _grid_values(lo: float, hi: float, step: float, nonzero: bool) -> np.ndarray:
+    """low, low+step, ..., high rounded to the step's decimals (cached, read-only)."""
     n = int(np.floor((hi - lo) / step + 1e-9)) + 1
-    return np.round(lo + step * np.arange(n), decimals_of(step))
+    values = np.round(lo + step * np.arange(n), decimals_of(step))
+    return _frozen(values[values != 0] if nonzero else values)
+
+
+@lru_cache(maxsize=1024)
+def _int_values(lo: int, hi: int, nonzero: bool) -> np.ndarray:
+    """lo, lo+1, ..., hi as floats (cached, read-only)."""
+    values = np.arange(lo, hi + 1, dtype=np.float64)
+    return _frozen(values[values != 0] if nonzero else values)
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values.flags.writeable = False
+    return values
 
 
 def _elements(spec: Mapping, env: dict, what: str) -> np.ndarray:
     """The finite set an array's elements are drawn from (int range or real grid)."""
+    nonzero = bool(spec.get("nonzero"))
     if "int" in spec:
-        lo, hi = _range(spec["int"], env, what)
-        values = np.arange(lo, hi + 1, dtype=np.float64)
+        values = _int_values(*_range(spec["int"], env, what), nonzero)
     elif "real" in spec:
-        values = _grid(spec["real"], env, what)
+        values = _grid(spec["real"], env, what, nonzero)
     else:
         raise ValueError(f"{what}: an array needs its elements: int: [low, high] or real: [low, high, step]")
-    if spec.get("nonzero"):
-        values = values[values != 0]
     if values.size == 0:
         raise ValueError(f"{what}: no value to draw from")
     return values
@@ -99,9 +118,7 @@ def _draw_int(rng, spec, env):
 
 
 def _draw_real(rng, spec, env):
-    values = _grid(spec["real"], env, "real")
-    if spec.get("nonzero"):
-        values = values[values != 0]
+    values = _grid(spec["real"], env, "real", bool(spec.get("nonzero")))
     if values.size == 0:
         raise ValueError("real: no value to draw from")
     return float(values[int(rng.integers(values.size))])
@@ -135,7 +152,7 @@ def _draw_array(rng, spec, env):
         if values.size < count:
             raise ValueError(f"array: {count} distinct values wanted from only {values.size}")
         return rng.choice(values, size=count, replace=False).reshape(shape)
-    return rng.choice(values, size=shape)
+    return values[rng.integers(0, values.size, size=shape)]  # rng.choice's draws, at half its cost
 
 
 def _draw_label(rng, spec, env):

@@ -86,3 +86,14 @@ def test_the_sandbox_still_holds(source):
 def test_range_is_the_sandboxs_bounded_range():
     with pytest.raises(OverflowError):
         expressions.evaluate("range(10 ** 9)", {})
+
+
+def test_render_in_a_shared_context_equals_jinjas_render():
+    for t in bank.load_bank().select()[:40]:
+        draw = engine.sample(t, 4)
+        context = expressions.text_context(draw.values)
+        for text in (t.text, t.solution, *(p.prompt for p in t.parts)):
+            assert expressions.render(text, context) == expressions.compile_template(text).render(
+                **draw.values
+            )
+        assert context.keys() >= draw.values.keys()  # rendering adds nothing to the context

@@ -66,3 +66,23 @@ def test_grade_result_score_must_be_a_fraction():
     with pytest.raises(ValueError, match="score must be in"):
         GradeResult("a", 1.5, 1.0, Status.CORRECT, "")
     assert GradeResult("a", 0.5, 4.0, Status.PARTIAL, "").points == 2.0
+
+
+nested = st.integers(1, 3).flatmap(
+    lambda n: st.lists(st.lists(finite, min_size=n, max_size=n), min_size=1, max_size=3)
+)
+
+
+@given(tolerances, nested, nested)
+def test_plain_list_path_agrees_with_the_array_rule(tol, e, g):
+    want = np.shape(e) == np.shape(g) and bool(np.all(tol.close(np.array(e), np.array(g))))
+    assert tol.accepts(e, g) == want
+    assert tol.accepts(e[0], g[0]) == (len(e[0]) == len(g[0]) and bool(np.all(tol.close(e[0], g[0]))))
+
+
+def test_plain_lists_of_other_shapes_or_types_are_not_accepted():
+    tol = Tolerance()
+    assert not tol.accepts([[1.0, 2.0]], [1.0, 2.0])
+    assert not tol.accepts([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert tol.accepts([[1, 2], [3, 4]], [[1.0, 2.0], [3.0, 4.0]])
+    assert not tol.accepts([1.0, float("nan")], [1.0, float("nan")])

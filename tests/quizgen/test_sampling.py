@@ -74,3 +74,22 @@ def test_stable_seed_is_fixed_across_processes():
     assert stable_seed(2026, "s001", 3) != stable_seed(2026, "s001", 4)
     # Pinned: a change here would silently change every student's numbers on regeneration.
     assert stable_seed(1, "a", 1) == 0x5DA0494017278366
+
+
+def test_array_draws_are_the_values_rng_choice_would_give():
+    # the sampler indexes the value set with rng.integers; pinned to rng.choice's stream so
+    # regenerating an exam gives the same numbers as before the change
+    spec = {"array": [2, 3], "real": [-1, 1, 0.1], "nonzero": True}
+    for seed in range(20):
+        values = sampling._elements(spec, {}, "array")
+        want = sampling.make_rng(seed).choice(values, size=(2, 3))
+        assert np.array_equal(draw(spec, seed=seed), want)
+
+
+def test_cached_value_sets_cannot_be_changed_by_a_draw():
+    values = sampling._elements({"array": [2], "int": [-3, 3]}, {}, "array")
+    with pytest.raises(ValueError):
+        values[0] = 99.0
+    x = draw({"array": [4], "int": [-3, 3]})
+    x[0] = 99.0  # a drawn array is the caller's own
+    assert 99.0 not in sampling._elements({"array": [2], "int": [-3, 3]}, {}, "array")

@@ -1,0 +1,150 @@
+"""A template compiled for running: what :mod:`quizgen.engine` executes many times per second.
+
+Interpreting a template's steps costs more than the reference calls on small inputs: looking up
+the function by name, walking argument lists, parsing value paths. A :class:`Plan` does that
+once per template:
+
+- every step becomes a closure ``env -> value`` with its reference function resolved and its
+  arguments compiled (:func:`quizgen.expressions.compile_arg`);
+- every known mistake of every part becomes the short list of steps it has to re-run: the steps
+  the mistake changes and those downstream of them, and of those only the ones the part's answer
+  depends on. Every other value is the unchanged pipeline's, so a mistake costs the calls that
+  can differ, not a re-run of the rest of the pipeline.
+
+Plans are cached per template object; nothing here computes an answer itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from . import expressions
+from .models import MistakeSpec, Part, Step, StepChange, Template
+from .reference import registry
+
+Runner = Callable[[dict], object]
+
+
+@dataclass(frozen=True)
+class CompiledStep:
+    """One step ready to run: ``value = run(env)``."""
+
+    name: str
+    run: Runner
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A template's steps compiled, the dependencies between them, and each mistake's re-run."""
+
+    template: Template
+    steps: tuple[CompiledStep, ...]
+    deps: Mapping[str, frozenset[str]]  # every step a step depends on, directly or not
+    mistakes: Mapping[tuple[str, str], tuple[CompiledStep, ...]]  # (part, mistake) -> re-run
+    #: constraints to test before the first step (checks[0]) and after each step (checks[i + 1]):
+    #: each as soon as every value it reads exists, so a draw that fails one stops there
+    checks: tuple[tuple[Runner, ...], ...]
+
+    def run_checked(self, params: Mapping) -> dict | None:
+        """Params and every step's value, or None as soon as a constraint is false."""
+        env = dict(params)
+        checks = self.checks
+        for check in checks[0]:
+            if not check(env):
+                return None
+        for i, step in enumerate(self.steps, 1):
+            env[step.name] = step.run(env)
+            for check in checks[i]:
+                if not check(env):
+                    return None
+        return env
+
+    def changed(self, step: Step, change: StepChange) -> CompiledStep:
+        """``step`` with ``change`` applied (for changes that are not a listed mistake's)."""
+        return _compile_step(step, change)
+
+
+def _raiser(exc: Exception) -> Runner:
+    def run(env: dict):
+        raise exc
+
+    return run
+
+
+def _compile_step(step: Step, change: StepChange | None = None) -> CompiledStep:
+    if step.call is None:  # a pick; a change to a pick step changes nothing (as before)
+        return CompiledStep(step.name, expressions.compile_pick(step.pick))
+    name = change.call if change and change.call else step.call
+    args = {**step.args, **(change.args if change else {})}
+    try:
+        fn = registry.resolve(name)
+    except ValueError as exc:  # raised when run, where an unknown function used to be found
+        return CompiledStep(step.name, _raiser(exc))
+    items = tuple((k, expressions.compile_arg(v)) for k, v in args.items())
+
+    def run(env: dict):
+        return fn(**{k: f(env) for k, f in items})
+
+    return CompiledStep(step.name, run)
+
+
+def _direct_deps(step: Step, change: StepChange | None, step_names: frozenset[str]) -> frozenset[str]:
+    if step.call is None:
+        return frozenset({expressions.path_root(step.pick)}) & step_names
+    args = {**step.args, **(change.args if change else {})}
+    return expressions.names_in(args) & step_names
+
+
+def _closure(steps: tuple[Step, ...], changes: Mapping[str, StepChange]) -> dict[str, frozenset[str]]:
+    """For each step, every step it depends on (with ``changes`` applied to the arguments)."""
+    names = frozenset(s.name for s in steps)
+    out: dict[str, frozenset[str]] = {}
+    for step in steps:
+        closure: set[str] = set()
+        for dep in _direct_deps(step, changes.get(step.name), names):
+            closure |= {dep} | out.get(dep, frozenset())
+        out[step.name] = frozenset(closure)
+    return out
+
+
+def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[CompiledStep, ...]:
+    """The steps to re-run for ``mistake``: changed or downstream of a change, and needed by the
+    part's answer; in pipeline order."""
+    changes = mistake.changes
+    deps = _closure(template.steps, changes)
+    needed = deps[part.answer] | {part.answer}
+    return tuple(
+        _compile_step(step, changes.get(step.name))
+        for step in template.steps
+        if step.name in needed and (step.name in changes or deps[step.name] & changes.keys())
+    )
+
+
+def _checks(template: Template) -> tuple[tuple[Runner, ...], ...]:
+    position = {s.name: i for i, s in enumerate(template.steps, 1)}
+    slots: list[list[Runner]] = [[] for _ in range(len(template.steps) + 1)]
+    for constraint in template.constraints:
+        after = max((position[n] for n in expressions.names_in(constraint) if n in position), default=0)
+        test = expressions.compile_arg(constraint)
+        slots[after].append(lambda env, test=test: bool(test(env)))
+    return tuple(tuple(s) for s in slots)
+
+
+_PLANS: dict[int, Plan] = {}
+
+
+def plan_for(template: Template) -> Plan:
+    """The compiled plan of ``template`` (built on first use, then cached)."""
+    plan = _PLANS.get(id(template))
+    if plan is not None and plan.template is template:
+        return plan
+    plan = Plan(
+        template=template,
+        steps=tuple(_compile_step(s) for s in template.steps),
+        deps=_closure(template.steps, {}),
+        mistakes={(p.id, m.id): _mistake_run(template, p, m) for p in template.parts for m in p.mistakes},
+        checks=_checks(template),
+    )
+    _PLANS[id(template)] = plan
+    return plan

@@ -1,0 +1,84 @@
+"""The compiled plan runs the same pipeline the template describes, only less of it."""
+
+import numpy as np
+import pytest
+
+from quizgen import bank, engine, expressions, plan
+
+BANK = bank.load_bank()
+TEMPLATES = BANK.select()
+
+
+def _same(a, b) -> bool:
+    return np.array_equal(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.id)
+def test_each_mistake_rerun_equals_rerunning_the_whole_pipeline(template):
+    reruns = plan.plan_for(template).mistakes
+    for seed in (3, 17):
+        draw = engine.sample(template, seed)
+        for part in template.parts:
+            for m in part.mistakes:
+                try:
+                    whole = engine.run_steps(template, draw.params, changes=m.changes)[part.answer]
+                except engine.NOT_APPLICABLE:
+                    whole = None
+                env = dict(draw.values)
+                try:
+                    for step in reruns[part.id, m.id]:
+                        env[step.name] = step.run(env)
+                    pruned = env[part.answer]
+                except engine.NOT_APPLICABLE:
+                    pruned = None
+                if whole is None:
+                    continue  # a rejected step the part does not need may be skipped now
+                assert pruned is not None and _same(pruned, whole), (part.id, m.id, seed)
+
+
+def test_a_mistake_reruns_only_the_changed_steps_the_answer_needs():
+    compiled = plan.plan_for(BANK.get("mlp.relu_network_step"))
+    assert [s.name for s in compiled.mistakes["f", "gradient_ascent"]] == ["upd", "W1_new"]
+    # changing the loss of the backward pass re-runs it and what reads it, up to dW1 and no further
+    assert [s.name for s in compiled.mistakes["e", "half_convention"]] == ["bwd", "dW1"]
+
+
+def _naive_sample(template, seed):
+    """The definition: draw all parameters, run every step, then test every constraint."""
+    rng = engine.sampling.make_rng(seed)
+    for _ in range(engine.MAX_DRAWS):
+        params = engine.draw_params(template, rng)
+        try:
+            values = engine.run_steps(template, params)
+        except engine.REJECTED:
+            continue
+        if all(bool(expressions.evaluate(c, values)) for c in template.constraints):
+            return params, values
+    raise AssertionError("no draw")
+
+
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if t.constraints], ids=lambda t: t.id)
+def test_early_constraint_checks_accept_the_same_draw(template):
+    for seed in (0, 1, 2, 99):
+        draw = engine.sample(template, seed)
+        params, values = _naive_sample(template, seed)
+        assert expressions.to_plain(draw.params) == expressions.to_plain(params)
+        assert draw.values.keys() == values.keys()
+
+
+def test_constraints_run_right_after_the_last_value_they_read():
+    template = BANK.get("mlp.relu_network_step")
+    checks = plan.plan_for(template).checks
+    z1 = [s.name for s in template.steps].index("z1") + 1
+    yhat = [s.name for s in template.steps].index("yhat") + 1
+    assert len(checks[z1]) == 3 and len(checks[yhat]) == 1
+    assert sum(len(c) for c in checks) == len(template.constraints)
+
+
+def test_unknown_function_in_a_change_fails_when_run_not_when_compiled(l2_template):
+    from quizgen.models import StepChange
+
+    step = l2_template.steps[0]
+    broken = plan.plan_for(l2_template).changed(step, StepChange(call="regularization.nope"))
+    with pytest.raises(ValueError, match="unknown reference function"):
+        broken.run({})
