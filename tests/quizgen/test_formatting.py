@@ -16,9 +16,10 @@ def test_num_of_python_and_numpy_numbers_agrees_with_the_array_path(x):
 @given(st.lists(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=2), min_size=1, max_size=3))
 def test_plain_and_mat_write_every_element_like_num(rows):
     arr = np.array(rows)
-    assert formatting.plain(arr) == "[" + ", ".join(
-        "[" + ", ".join(formatting.num(v) for v in r) + "]" for r in rows
-    ) + "]"
+    assert (
+        formatting.plain(arr)
+        == "[" + ", ".join("[" + ", ".join(formatting.num(v) for v in r) + "]" for r in rows) + "]"
+    )
     assert formatting.mat(arr).count("&") == arr.shape[0] * (arr.shape[1] - 1)
     assert formatting.plain(rows[0]) == "[" + ", ".join(formatting.num(v) for v in rows[0]) + "]"
 
