@@ -63,26 +63,50 @@ def _exam_spec(questions: int):
 # ------------------------------------------------------------------------------- scenarios
 
 
+def question_kind(template) -> str:
+    """How the generation scenario groups templates:
+
+    - "shape": sizes in, whole numbers out (output sizes and shapes, parameter counts,
+      receptive fields): no array parameters and every answer, options included, integral;
+    - "array": at least one array parameter (feature maps, weights, batches, logits);
+    - "scalar": the rest (an activation at a point, a schedule at a step, an init scale).
+    """
+    from quizgen import engine
+
+    if any(p.kind in ("array", "onehot", "probs") for p in template.params):
+        return "array"
+    import numpy as np
+
+    draw = engine.sample(template, 1)
+    whole = all(
+        np.all(np.mod(np.asarray(draw.values[part.answer], dtype=float), 1) == 0) for part in template.parts
+    )
+    return "shape" if whole else "scalar"
+
+
 @scenario
 def generation(quick: bool) -> dict:
-    """Instances per second (sample, reference answers and mistakes, render text) per family,
-    and for shape-answer against array-answer templates."""
+    """Instances per second (sample, reference answers and mistakes, render text) per family
+    and per kind of question (see question_kind); each template timed as the best of 3 runs."""
     from quizgen import bank, engine
 
     seeds = 100 if quick else 400
-    per_family, kinds = {}, defaultdict(lambda: [0, 0.0])
+    per_family, kinds = {}, defaultdict(lambda: [0, 0.0, 0])
     for t in bank.load_bank().select():
-        _, dt = _timed(lambda t=t: [engine.build_instance(t, s) for s in range(seeds)])
+        for s in range(5):
+            engine.build_instance(t, s)  # compile the template's plan and warm caches
+        dt = min(_timed(lambda t=t: [engine.build_instance(t, s) for s in range(seeds)])[1] for _ in range(3))
         fam = per_family.setdefault(t.family, [0, 0.0])
         fam[0] += seeds
         fam[1] += dt
-        is_shape = all(p.kind in ("integer", "shape") for p in t.parts)
-        kind = kinds["shape questions"] if is_shape else kinds["array/real questions"]
+        kind = kinds[question_kind(t)]
         kind[0] += seeds
         kind[1] += dt
+        kind[2] += 1
     return {
         "per_family": {f: round(n / dt) for f, (n, dt) in sorted(per_family.items())},
-        "per_kind": {k: round(n / dt) for k, (n, dt) in kinds.items()},
+        "per_kind": {k: round(n / dt) for k, (n, dt, _) in sorted(kinds.items())},
+        "templates_per_kind": {k: count for k, (_, _, count) in sorted(kinds.items())},
     }
 
 

@@ -81,10 +81,8 @@ def run_steps(
 
 
 def draw_params(template: Template, rng: np.random.Generator) -> dict:
-    env: dict = {}
-    for p in template.params:
-        env[p.name] = sampling.draw(p.kind, rng, p.spec, env)
-    return env
+    """One draw of the template's parameters, in the order written."""
+    return plan.plan_for(template).draw_params(rng)
 
 
 def sample(template: Template, seed: int) -> Draw:
@@ -93,7 +91,7 @@ def sample(template: Template, seed: int) -> Draw:
     compiled = plan.plan_for(template)
     last = ""
     for _ in range(MAX_DRAWS):
-        params = draw_params(template, rng)
+        params = compiled.draw_params(rng)
         try:
             values = compiled.run_checked(params)  # stops at the first false constraint
         except REJECTED as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from . import expressions
+from . import expressions, sampling
 from .models import MistakeSpec, Part, Step, StepChange, Template
 from .reference import registry
 
@@ -39,12 +39,20 @@ class Plan:
     """A template's steps compiled, the dependencies between them, and each mistake's re-run."""
 
     template: Template
+    params: tuple[tuple[str, Callable], ...]  # (name, draw(rng, env)) in the order written
     steps: tuple[CompiledStep, ...]
     deps: Mapping[str, frozenset[str]]  # every step a step depends on, directly or not
     mistakes: Mapping[tuple[str, str], tuple[CompiledStep, ...]]  # (part, mistake) -> re-run
     #: constraints to test before the first step (checks[0]) and after each step (checks[i + 1]):
     #: each as soon as every value it reads exists, so a draw that fails one stops there
     checks: tuple[tuple[Runner, ...], ...]
+
+    def draw_params(self, rng) -> dict:
+        """One draw of every parameter, in order, from ``rng``."""
+        env: dict = {}
+        for name, draw in self.params:
+            env[name] = draw(rng, env)
+        return env
 
     def run_checked(self, params: Mapping) -> dict | None:
         """Params and every step's value, or None as soon as a constraint is false."""
@@ -141,6 +149,7 @@ def plan_for(template: Template) -> Plan:
         return plan
     plan = Plan(
         template=template,
+        params=tuple((p.name, sampling.compile_draw(p.kind, p.spec)) for p in template.params),
         steps=tuple(_compile_step(s) for s in template.steps),
         deps=_closure(template.steps, {}),
         mistakes={(p.id, m.id): _mistake_run(template, p, m) for p in template.parts for m in p.mistakes},

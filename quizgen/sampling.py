@@ -212,6 +212,36 @@ def draw(kind: str, rng: np.random.Generator, spec: Mapping, env: dict):
     return SAMPLERS[kind].draw(rng, spec, env)
 
 
+def _literal_int(value) -> bool:
+    return type(value) is int
+
+
+def compile_draw(kind: str, spec: Mapping) -> Callable[[np.random.Generator, dict], Any]:
+    """``draw(kind, ...)`` specialised to one parameter: ``f(rng, env)``. Settings written as
+    literals are checked and turned into value sets once; the random draws are the same."""
+    if kind == "int" and isinstance(spec["int"], list) and len(spec["int"]) == 2:
+        lo, hi = spec["int"]
+        if _literal_int(lo) and _literal_int(hi) and lo <= hi:
+            skip_zero = bool(spec.get("nonzero")) and lo <= 0 <= hi
+            count = hi - lo + 1 - skip_zero
+            if count >= 1 and skip_zero:
+
+                def draw_skipping_zero(rng, env):
+                    value = lo + int(rng.integers(count))
+                    return value + 1 if value >= 0 else value
+
+                return draw_skipping_zero
+            if count >= 1:
+                return lambda rng, env: lo + int(rng.integers(count))
+    if kind == "choice" and isinstance(spec["choice"], list) and spec["choice"]:
+        options = [expressions.to_plain(o) for o in spec["choice"]]
+        if all(type(o) in (int, float, str, bool) for o in options):  # immutable: safe to share
+            n = len(options)
+            return lambda rng, env: options[int(rng.integers(n))]
+    draw = SAMPLERS[kind].draw
+    return lambda rng, env: draw(rng, spec, env)
+
+
 def make_rng(seed: int) -> np.random.Generator:
     """The generator for one instance: PCG64 seeded with the instance seed."""
     return np.random.Generator(np.random.PCG64(seed))

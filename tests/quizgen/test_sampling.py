@@ -93,3 +93,25 @@ def test_cached_value_sets_cannot_be_changed_by_a_draw():
     x = draw({"array": [4], "int": [-3, 3]})
     x[0] = 99.0  # a drawn array is the caller's own
     assert 99.0 not in sampling._elements({"array": [2], "int": [-3, 3]}, {}, "array")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"int": [2, 9]},
+        {"int": [-3, 3], "nonzero": True},
+        {"int": [0, 4], "nonzero": True},
+        {"choice": [1, 3, 5, 7]},
+        {"choice": ["relu", "tanh"]},
+        {"int": ["H", 9]},
+        {"real": [0.1, 0.9, 0.1]},
+        {"array": [2, 2], "int": [-2, 2]},
+    ],
+)
+def test_compiled_draws_equal_the_generic_sampler(spec):
+    kind = sampling.sampler_kind(spec)
+    fast = sampling.compile_draw(kind, spec)
+    for seed in range(50):
+        want = sampling.draw(kind, sampling.make_rng(seed), spec, {"H": 3})
+        got = fast(sampling.make_rng(seed), {"H": 3})
+        assert np.array_equal(got, want) and type(got) is type(want)
