@@ -11,6 +11,7 @@ The engine never computes an answer itself: every number comes from a reference 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -108,10 +109,17 @@ def sample(template: Template, seed: int) -> Draw:
     )
 
 
+def _finite(value) -> bool:
+    """Is every number in ``value`` (a number, nested lists or an array) finite?"""
+    if isinstance(value, (int, float)):  # Python and NumPy scalars: no array round trip
+        return math.isfinite(value)
+    return bool(np.all(np.isfinite(np.asarray(value, dtype=np.float64))))
+
+
 def _check_finite(template: Template, values: dict) -> None:
     for part in template.parts:
-        arr = np.asarray(values[part.answer], dtype=np.float64)
-        if not np.all(np.isfinite(arr)):
+        if not _finite(values[part.answer]):
+            arr = np.asarray(values[part.answer], dtype=np.float64)
             raise BankError(
                 f"part {part.id}: the answer is not finite ({arr})",
                 source=template.source,
@@ -141,6 +149,8 @@ def to_answer(kind: str, value):
         if spec.integral and value != round(value):
             raise ValueError(f"a {kind} answer must be whole numbers, the step gave {value}")
         return int(value) if spec.integral else float(value)
+    if kind == "shape" and type(value) in (tuple, list) and all(type(v) is int for v in value):
+        return list(value)  # a shape from a reference call: already whole numbers
     arr = np.asarray(value, dtype=np.float64)
     if kind == "shape":
         arr = arr.reshape(-1)
@@ -176,13 +186,14 @@ def _distinct(part: Part, a, b) -> bool:
 
 def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> InstancePart:
     """A multiple-choice part: the answer and distinct mistakes as options, shuffled per instance."""
-    value_kind = "real" if np.asarray(draw.values[part.answer]).ndim == 0 else "tensor"
-    answer = to_answer(value_kind, draw.values[part.answer])
+    value = draw.values[part.answer]
+    value_kind = "real" if isinstance(value, (int, float)) or np.ndim(value) == 0 else "tensor"
+    answer = to_answer(value_kind, value)
     options = [answer]
     owners: list[list[str]] = [[]]
     feedback = {}
     for m, value in _mistake_values(template, part, draw, value_kind):
-        if value is None or not np.all(np.isfinite(value)):
+        if value is None or not _finite(value):
             continue
         feedback[m.id] = m.feedback
         for i, existing in enumerate(options):
@@ -197,7 +208,8 @@ def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> Ins
     order = rng.permutation(len(options))
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     texts = tuple(plain(options[i], sig=4) for i in order)
-    expected = letters[int(np.flatnonzero(order == 0)[0])]
+    order = order.tolist()
+    expected = letters[order.index(0)]
     mistakes = []
     for pos, i in enumerate(order):
         for mid in owners[i]:

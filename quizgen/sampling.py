@@ -238,8 +238,38 @@ def compile_draw(kind: str, spec: Mapping) -> Callable[[np.random.Generator, dic
         if all(type(o) in (int, float, str, bool) for o in options):  # immutable: safe to share
             n = len(options)
             return lambda rng, env: options[int(rng.integers(n))]
+    if kind == "array" and _literal(spec):
+        return _compile_literal_array(spec)
     draw = SAMPLERS[kind].draw
     return lambda rng, env: draw(rng, spec, env)
+
+
+def _literal(spec: Mapping) -> bool:
+    """No setting is an expression (so the shape and the value set are known in advance)."""
+
+    def plain(v) -> bool:
+        if isinstance(v, list):
+            return all(plain(x) for x in v)
+        return not isinstance(v, str)
+
+    return all(plain(v) for v in spec.values())
+
+
+def _compile_literal_array(spec: Mapping) -> Callable[[np.random.Generator, dict], Any]:
+    try:
+        shape = _shape(spec, {})
+        if "label" in spec:
+            classes = _int(spec["label"], {}, "label")
+            return lambda rng, env: rng.integers(0, classes, size=shape)
+        values = _elements(spec, {}, "array")
+    except ValueError:  # reported when drawn, as by the generic sampler
+        draw = SAMPLERS["array"].draw
+        return lambda rng, env: draw(rng, spec, env)
+    if spec.get("distinct"):
+        draw = SAMPLERS["array"].draw
+        return lambda rng, env: draw(rng, spec, env)
+    size = values.size
+    return lambda rng, env: values[rng.integers(0, size, size=shape)]
 
 
 def make_rng(seed: int) -> np.random.Generator:

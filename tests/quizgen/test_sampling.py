@@ -106,6 +106,10 @@ def test_cached_value_sets_cannot_be_changed_by_a_draw():
         {"int": ["H", 9]},
         {"real": [0.1, 0.9, 0.1]},
         {"array": [2, 2], "int": [-2, 2]},
+        {"array": [3], "real": [-1, 1, 0.25], "nonzero": True},
+        {"array": [2, 3], "label": 4},
+        {"array": [2, 2], "int": [-9, 9], "distinct": True},
+        {"array": [1, "H"], "int": [0, 5]},
     ],
 )
 def test_compiled_draws_equal_the_generic_sampler(spec):
