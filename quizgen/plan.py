@@ -43,9 +43,10 @@ class Plan:
     steps: tuple[CompiledStep, ...]
     deps: Mapping[str, frozenset[str]]  # every step a step depends on, directly or not
     mistakes: Mapping[tuple[str, str], tuple[CompiledStep, ...]]  # (part, mistake) -> re-run
-    #: constraints to test before the first step (checks[0]) and after each step (checks[i + 1]):
-    #: each as soon as every value it reads exists, so a draw that fails one stops there
-    checks: tuple[tuple[Runner, ...], ...]
+    #: how a draw is evaluated: steps (name, run) and constraint tests (None, test) in an order
+    #: where each constraint comes as early as the values it reads allow, the cheapest first,
+    #: so a draw that fails one stops before the steps no constraint needs
+    schedule: tuple[tuple[str | None, Runner], ...]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -55,18 +56,19 @@ class Plan:
         return env
 
     def run_checked(self, params: Mapping) -> dict | None:
-        """Params and every step's value, or None as soon as a constraint is false."""
+        """Params and every step's value (in the template's order), or None as soon as a
+        constraint is false. The steps are pure, so the order they run in changes no value."""
         env = dict(params)
-        checks = self.checks
-        for check in checks[0]:
-            if not check(env):
-                return None
-        for i, step in enumerate(self.steps, 1):
-            env[step.name] = step.run(env)
-            for check in checks[i]:
-                if not check(env):
+        for name, run in self.schedule:
+            if name is None:
+                if not run(env):
                     return None
-        return env
+            else:
+                env[name] = run(env)
+        out = dict(params)
+        for step in self.steps:
+            out[step.name] = env[step.name]
+        return out
 
     def changed(self, step: Step, change: StepChange) -> CompiledStep:
         """``step`` with ``change`` applied (for changes that are not a listed mistake's)."""
@@ -129,14 +131,32 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     )
 
 
-def _checks(template: Template) -> tuple[tuple[Runner, ...], ...]:
-    position = {s.name: i for i, s in enumerate(template.steps, 1)}
-    slots: list[list[Runner]] = [[] for _ in range(len(template.steps) + 1)]
+def _schedule(template: Template, steps: tuple[CompiledStep, ...], deps) -> tuple:
+    """Steps and constraint tests in evaluation order (see :attr:`Plan.schedule`)."""
+    names = [s.name for s in template.steps]
+    pending = []
     for constraint in template.constraints:
-        after = max((position[n] for n in expressions.names_in(constraint) if n in position), default=0)
+        read = {n for n in expressions.names_in(constraint) if n in deps}
+        needed = set().union(read, *(deps[n] for n in read))
         test = expressions.compile_arg(constraint)
-        slots[after].append(lambda env, test=test: bool(test(env)))
-    return tuple(tuple(s) for s in slots)
+        pending.append((needed, lambda env, test=test: bool(test(env))))
+    runners = dict(zip(names, steps, strict=True))
+    done: set[str] = set()
+    out: list[tuple[str | None, Runner]] = []
+
+    def run(needed) -> None:
+        for name in names:
+            if name in needed and name not in done:
+                out.append((name, runners[name].run))
+                done.add(name)
+
+    while pending:  # the constraint needing the fewest steps not yet run goes next
+        needed, test = min(pending, key=lambda p: len(p[0] - done))
+        pending.remove((needed, test))
+        run(needed)
+        out.append((None, test))
+    run(set(names))
+    return tuple(out)
 
 
 _PLANS: dict[int, Plan] = {}
@@ -147,13 +167,15 @@ def plan_for(template: Template) -> Plan:
     plan = _PLANS.get(id(template))
     if plan is not None and plan.template is template:
         return plan
+    steps = tuple(_compile_step(s) for s in template.steps)
+    deps = _closure(template.steps, {})
     plan = Plan(
         template=template,
         params=tuple((p.name, sampling.compile_draw(p.kind, p.spec)) for p in template.params),
-        steps=tuple(_compile_step(s) for s in template.steps),
-        deps=_closure(template.steps, {}),
+        steps=steps,
+        deps=deps,
         mistakes={(p.id, m.id): _mistake_run(template, p, m) for p in template.parts for m in p.mistakes},
-        checks=_checks(template),
+        schedule=_schedule(template, steps, deps),
     )
     _PLANS[id(template)] = plan
     return plan

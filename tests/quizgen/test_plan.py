@@ -66,13 +66,20 @@ def test_early_constraint_checks_accept_the_same_draw(template):
         assert draw.values.keys() == values.keys()
 
 
-def test_constraints_run_right_after_the_last_value_they_read():
-    template = BANK.get("mlp.relu_network_step")
-    checks = plan.plan_for(template).checks
-    z1 = [s.name for s in template.steps].index("z1") + 1
-    yhat = [s.name for s in template.steps].index("yhat") + 1
-    assert len(checks[z1]) == 3 and len(checks[yhat]) == 1
-    assert sum(len(c) for c in checks) == len(template.constraints)
+def test_constraints_run_as_soon_as_their_values_exist_cheapest_first():
+    template = BANK.get("metrics.macro_micro")
+    order = [name or "check" for name, _ in plan.plan_for(template).schedule]
+    # the two label checks need no step; micro_f1 >= 0.4 needs only cm, mic and micro_f1, so a
+    # draw failing it never computes the per-class, macro or weighted scores
+    assert order[:6] == ["check", "check", "cm", "mic", "micro_f1", "check"]
+    assert order.count("check") == len(template.constraints)
+    assert sorted(n for n in order if n != "check") == sorted(s.name for s in template.steps)
+
+
+def test_values_come_back_in_the_templates_order():
+    template = BANK.get("metrics.macro_micro")
+    draw = engine.sample(template, 5)
+    assert list(draw.values)[len(template.params) :] == [s.name for s in template.steps]
 
 
 def test_unknown_function_in_a_change_fails_when_run_not_when_compiled(l2_template):
