@@ -153,7 +153,8 @@ class Tolerance:
             if flat_e is not None and flat_g is not None:
                 if flat_e[0] != flat_g[0]:
                     return False
-                return all(self.close_scalar(e, g) for e, g in zip(flat_e[1], flat_g[1], strict=True))
+                close = self.close_scalar
+                return all(close(float(e), float(g)) for e, g in zip(flat_e[1], flat_g[1], strict=True))
         e = np.asarray(expected, dtype=np.float64)
         g = np.asarray(given, dtype=np.float64)
         return e.shape == g.shape and bool(np.all(self.close(e, g)))
@@ -179,16 +180,27 @@ class Tolerance:
 EXACT = Tolerance(exact=True)
 
 
-def _flat_numbers(value: list) -> tuple[tuple[int, ...], list[float]] | None:
-    """(shape, elements as floats) of a regular nested list of plain numbers; None otherwise."""
-    if not value or type(value[0]) is not list:
-        if all(type(v) in (int, float) for v in value):
-            return (len(value),), [float(v) for v in value]
-        return None
-    rows = [_flat_numbers(v) if type(v) is list else None for v in value]
-    if any(r is None for r in rows) or len({r[0] for r in rows}) != 1:
-        return None
-    return (len(value), *rows[0][0]), [x for r in rows for x in r[1]]
+def _flat_numbers(value: list) -> tuple[tuple[int, ...], list] | None:
+    """(shape, elements) of a regular nested list of plain numbers; None otherwise."""
+    shape = []
+    level = value
+    while type(level) is list:
+        shape.append(len(level))
+        if not level:
+            break
+        level = level[0]
+    flat = value
+    for size in shape[1:]:
+        rows = flat
+        flat = []
+        for row in rows:
+            if type(row) is not list or len(row) != size:
+                return None
+            flat.extend(row)
+    for v in flat:
+        if type(v) is not float and type(v) is not int:
+            return None
+    return tuple(shape), flat
 
 
 # ---------------------------------------------------------------------------------------------
