@@ -8,6 +8,7 @@ with status 2; nothing already written is lost.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -162,6 +163,34 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
         click.echo(f"\nWorked solution:\n{instance.solution.strip()}")
 
 
+#: Below this many students, worker processes cost more to start than they save.
+AUTO_JOBS_MIN_STUDENTS = 20
+
+
+def _parse_jobs(value) -> int | None:
+    """``--jobs``: a positive number, or None for auto."""
+    if value is None or str(value).strip().lower() == "auto":
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise click.BadParameter(f"expected a number of processes >= 1 or 'auto', got {value!r}")
+    return jobs
+
+
+def auto_jobs(students: int) -> int:
+    """One worker process per usable CPU for a large class, else one process."""
+    if students < AUTO_JOBS_MIN_STUDENTS:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus)
+
+
 @main.command()
 @bank_option
 @click.argument("spec_path", metavar="EXAM.yaml", type=click.Path(exists=True, path_type=Path))
@@ -172,7 +201,15 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
     help="Roster CSV (id,name,email).",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
-@click.option("-j", "--jobs", default=1, show_default=True, help="Worker processes.")
+@click.option(
+    "-j",
+    "--jobs",
+    default="auto",
+    show_default=True,
+    callback=lambda ctx, param, value: _parse_jobs(value),
+    help="Worker processes: a number, or auto (one per CPU for classes of "
+    f"{AUTO_JOBS_MIN_STUDENTS}+ students; the output is the same either way).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def generate(bank_dirs, spec_path, roster, out, jobs, quiet, as_json) -> None:
@@ -189,10 +226,12 @@ def generate(bank_dirs, spec_path, roster, out, jobs, quiet, as_json) -> None:
         )
 
 
-def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=1, show_progress=False) -> dict:
-    """Load the bank, spec and roster; build and write the exam. Returns a summary."""
+def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=None, show_progress=False) -> dict:
+    """Load the bank, spec and roster; build and write the exam (``jobs`` None: auto). Returns
+    a summary."""
     spec = exam.load_spec(spec_path, bank_mod.load_bank(bank_dirs))
     students = exam.load_roster(roster_path)
+    jobs = auto_jobs(len(students)) if jobs is None else jobs
     if show_progress:
         with click.progressbar(length=len(students), label="generating", file=sys.stderr) as bar:
             files = exam.generate(spec, students, out, jobs=jobs, progress=lambda _p: bar.update(1))
@@ -204,6 +243,7 @@ def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=1, show_pro
         "questions": sum(len(s.templates) for s in spec.sections),
         "points": exam.exam_info(spec)["points"],
         "files": len(files),
+        "jobs": jobs,
         "manifest": str(Path(out) / "manifest.json"),
     }
 

@@ -43,6 +43,24 @@ def test_generate_writes_the_exam_and_reports_json(tmp_path):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["students"] == 3 and (out / "manifest.json").exists()
+    assert summary["jobs"] == 1  # auto: a class of 3 is built in one process
+
+
+def test_auto_jobs_uses_every_cpu_only_for_a_large_class(monkeypatch):
+    from quizgen import cli
+
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert cli.auto_jobs(cli.AUTO_JOBS_MIN_STUDENTS - 1) == 1
+    assert cli.auto_jobs(cli.AUTO_JOBS_MIN_STUDENTS) == 3
+
+
+def test_jobs_must_be_a_positive_number_or_auto(tmp_path):
+    args = ["generate", str(FIXTURES / "exams" / "small.yaml"), "--bank", VALID]
+    args += ["--roster", str(FIXTURES / "exams" / "roster.csv"), "--out", str(tmp_path / "o")]
+    result = CliRunner().invoke(main, [*args, "-j", "0"])
+    assert result.exit_code == 2 and "expected a number of processes >= 1 or 'auto'" in result.output
+    assert not (tmp_path / "o").exists()
+    assert run(*args, "-j", "2", "--quiet").exit_code == 0
 
 
 def test_user_errors_are_one_line_with_exit_status_2(tmp_path):
