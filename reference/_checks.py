@@ -13,13 +13,18 @@ import numpy as np
 
 T = TypeVar("T")
 
+_FLOAT64 = np.dtype(np.float64)
+
 
 def as_float_array(value, name: str, *, ndim: int | None = None) -> np.ndarray:
     """``value`` as a float64 array, checking its number of dimensions if ``ndim`` is given."""
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: expected an array of numbers, got {type(value).__name__}") from exc
+    if type(value) is np.ndarray and value.dtype is _FLOAT64:
+        arr = value  # what np.asarray would return, without its call
+    else:
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}: expected an array of numbers, got {type(value).__name__}") from exc
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name}: expected {ndim} dimensions, got shape {arr.shape}")
     return arr
@@ -27,6 +32,8 @@ def as_float_array(value, name: str, *, ndim: int | None = None) -> np.ndarray:
 
 def check_shape(arr: np.ndarray, name: str, expected: tuple) -> None:
     """Check ``arr.shape`` against ``expected``; ``None`` in ``expected`` matches any size."""
+    if arr.shape == expected:
+        return
     if len(arr.shape) != len(expected) or any(
         e is not None and e != s for s, e in zip(arr.shape, expected, strict=False)
     ):
@@ -45,6 +52,8 @@ def nonnegative_int(value, name: str) -> int:
 
 
 def _int_at_least(value, name: str, low: int) -> int:
+    if type(value) is int and value >= low:  # the common case; bool is not int by type
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     if value < low:
