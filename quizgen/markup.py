@@ -35,7 +35,13 @@ _ARG_COMMANDS = (
 _SPLIT_BY_TEX = re.compile(
     rf"(?:[\^_]|\\(?:{_ARG_COMMANDS})(?![A-Za-z]))\s*(?:\d(?:\d|\.\d)|-)|-\d[\d.]*\s*[\^_]"
 )
-_SEVEN_IN_TEXT = re.compile(r"<(?:mtext|mi|mo)\b[^>]*>[^<]*7[^<]*<")
+# A 7 in the text of an <mtext>, <mi> or <mo> (say from \text{7}) is a placeholder the skeleton
+# cannot put back; a 7 inside a character reference (&#x000D7; is the times sign) is not one.
+_SEVEN_IN_TEXT = re.compile(
+    r"<(?:mtext|mi|mo)\b[^>]*>"
+    r"(?:[^<&7]|&#x(?!0*37;)[0-9A-Fa-f]+;|&#(?!0*55;)[0-9]+;|&[A-Za-z]+;)*"
+    r"(?:7|&#x0*37;|&#0*55;)"
+)
 
 
 @lru_cache(maxsize=8192)
@@ -44,6 +50,16 @@ def _convert(latex: str, display: bool) -> str:
         return convert(latex.strip(), display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises many types; say which formula failed
         raise ValueError(f"cannot render the formula ${latex}$: {exc}") from exc
+
+
+@lru_cache(maxsize=8192)
+def _skeleton(skeleton: str, display: bool) -> tuple[str, ...] | None:
+    """The skeleton's MathML cut at its ``<mn>7</mn>`` slots, or None where a placeholder
+    landed in text (the slots would not be the numbers)."""
+    pieces = _convert(skeleton, display).split(_SLOT)
+    if any(_SEVEN_IN_TEXT.search(p) for p in pieces):
+        return None
+    return tuple(pieces)
 
 
 def math_to_mathml(latex: str, display: bool = False) -> str:
@@ -57,8 +73,8 @@ def math_to_mathml(latex: str, display: bool = False) -> str:
     numbers = _NUMBER.findall(latex)
     if not numbers or _SPLIT_BY_TEX.search(latex):
         return _convert(latex, display)
-    pieces = _convert(_NUMBER.sub("7", latex), display).split(_SLOT)
-    if len(pieces) != len(numbers) + 1 or any(_SEVEN_IN_TEXT.search(p) for p in pieces):
+    pieces = _skeleton(_NUMBER.sub("7", latex), display)
+    if pieces is None or len(pieces) != len(numbers) + 1:
         return _convert(latex, display)
     out = [pieces[0]]
     for number, piece in zip(numbers, pieces[1:], strict=True):

@@ -23,6 +23,12 @@ def _direct(latex: str, display: bool) -> str:
         r"(27 + 1) \cdot 10 = 280, \lfloor 13/3 \rfloor, b_2. \sqrt 25 \eta_7",
         r"x^23 + y_0.5 + \sqrt2 + z^-3 + 4 - -2",
         r"\begin{bmatrix} -1 & 2 \\ -0.5 & -3 \end{bmatrix} - 10^{-4}",
+        # character references with a 7 in them (&#x000D7; is the times sign) are not placeholders
+        r"3 \times 3",
+        r"\{-1, 0\}, \{1, 2\}",
+        r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}",
+        r"\text{7} \times 2",
+        r"\text{x7} \cdot 2 \times 3",
     ],
 )
 def test_fast_conversion_equals_direct_conversion(latex):
@@ -50,3 +56,13 @@ def test_text_outside_math_is_escaped():
 def test_bad_formula_names_the_formula():
     with pytest.raises(ValueError, match=r"cannot render the formula \$\\begin\{bmatrix"):
         to_html(r"$\begin{bmatrix} 1 & 2$")
+
+
+def test_formulas_that_differ_only_in_numbers_share_one_conversion():
+    from quizgen import markup
+
+    markup._convert.cache_clear()
+    markup._skeleton.cache_clear()
+    for latex in (r"3 \times 3", r"5 \times 5", r"\{-1, 0\}, \{1, 2\}", r"\{-2, 4\}, \{1, 9\}"):
+        assert math_to_mathml(latex) == _direct(latex, False)
+    assert markup._convert.cache_info().misses == 2
