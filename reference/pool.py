@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._checks import as_float_array, check_shape, nonnegative_int, pair, positive_int
-from .conv import _scatter_windows, _window_count, _windows
+from .conv import _padded, _scatter_windows, _window_count, _windows
 
 __all__ = [
     "PoolCache",
@@ -50,7 +50,7 @@ class _Geometry(NamedTuple):
     dilation: tuple[int, int]
     out_hw: tuple[int, int]
     padded_shape: tuple[int, int, int, int]  # padded and, for ceil_mode overhangs, extended
-    pad_width: tuple  # np.pad widths that make padded_shape from the input
+    pad_width: tuple  # np.pad widths ((0, 0), (0, 0), (top, bottom), (left, right)) of padded_shape
 
 
 class PoolCache(NamedTuple):
@@ -147,8 +147,8 @@ def maxpool2d_forward(x, kernel, *, stride=None, padding=0, dilation=1, ceil_mod
     geo = _geometry(x.shape, kernel, stride, padding, dilation, ceil_mode)
     n, c = x.shape[:2]
     (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
-    xp = np.pad(x, geo.pad_width, constant_values=-np.inf)
-    real = np.pad(np.ones((1, 1, *x.shape[2:]), dtype=bool), geo.pad_width, constant_values=False)
+    xp = _padded(x, geo.pad_width, -np.inf)
+    real = _padded(np.ones((1, 1, *x.shape[2:]), dtype=bool), geo.pad_width, False)
     values = _windows(xp, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(n, c, ho, wo, kh * kw)
     inside = _windows(real, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(1, 1, ho, wo, kh * kw)
     out = values.max(axis=-1)  # NaN propagates; an all-padding window (dilation) gives -inf
@@ -208,7 +208,7 @@ def avgpool2d_forward(
         if divisor_override == 0:
             raise ValueError("divisor_override: expected a non-zero integer or None, got 0")
         divisor = np.full(geo.out_hw, float(divisor_override))
-    xp = np.pad(x, geo.pad_width)
+    xp = _padded(x, geo.pad_width)
     sums = _windows(xp, geo.kernel, geo.stride, geo.dilation, geo.out_hw).sum(axis=(-2, -1))
     return PoolForward(sums / divisor, PoolCache(geo, x.shape, None, divisor))
 

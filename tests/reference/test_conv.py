@@ -2,6 +2,7 @@ import itertools
 
 import numpy as np
 import pytest
+from numpy.lib.stride_tricks import sliding_window_view
 
 from quizgen.reference import conv
 from quizgen.reference.gradcheck import numerical_gradient_array, relative_error
@@ -45,6 +46,42 @@ def random_case(rng, cfg):
     w = rng.normal(size=(c_out, c_in // groups, kh, kw))
     b = rng.normal(size=c_out)
     return x, w, b
+
+
+# --- the cheap padding and window view against NumPy's general functions ------------------
+
+
+def test_padded_equals_np_pad_for_every_fill_and_width():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        shape = tuple(int(v) for v in rng.integers(1, 5, size=4))
+        widths = ((0, 0), (0, 0), *(tuple(int(v) for v in rng.integers(0, 3, size=2)) for _ in range(2)))
+        for x, fill in (
+            (rng.normal(size=shape), 0),
+            (rng.normal(size=shape), -np.inf),
+            (rng.normal(size=shape)[:, :, ::-1], 0),  # a non-contiguous input
+            (rng.random(shape) < 0.5, False),
+        ):
+            got = conv._padded(x, widths, fill)
+            want = np.pad(x, widths, constant_values=fill)
+            assert got.dtype == want.dtype and got.flags.c_contiguous
+            assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+def test_windows_view_has_the_strides_and_values_of_sliding_window_view():
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        kh, kw, sh, sw, dh, dw = (int(v) for v in rng.integers(1, 4, size=6))
+        n, c = (int(v) for v in rng.integers(1, 3, size=2))
+        h = dh * (kh - 1) + 1 + int(rng.integers(0, 6))
+        w = dw * (kw - 1) + 1 + int(rng.integers(0, 6))
+        ho, wo = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        xp = rng.normal(size=(n, c, h, w))
+        view = sliding_window_view(xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+        want = view[:, :, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, ::dh, ::dw]
+        got = conv._windows(xp, (kh, kw), (sh, sw), (dh, dw), (ho, wo))
+        assert got.shape == want.shape and got.strides == want.strides
+        assert np.array_equal(got, want)
 
 
 # --- course-note worked examples ------------------------------------------------------------
