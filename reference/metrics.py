@@ -79,9 +79,10 @@ def _labels(y, name: str) -> np.ndarray:
         arr = arr.astype(np.int64)
     if arr.dtype.kind not in "biu":
         raise ValueError(f"{name}: expected integer class labels, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    if arr.min() < 0:
-        raise ValueError(f"{name}: expected class labels >= 0, got {arr.min()}")
+    arr = arr.astype(np.int64, copy=False)
+    low = arr.min()
+    if low < 0:
+        raise ValueError(f"{name}: expected class labels >= 0, got {low}")
     return arr
 
 
@@ -94,7 +95,7 @@ def confusion_matrix(
     t, p = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if t.shape != p.shape:
         raise ValueError(f"y_pred: expected {t.size} labels like y_true, got {p.size}")
-    top = int(max(t.max(), p.max()))
+    top = max(int(t.max()), int(p.max()))
     if num_classes is None:
         k = max(top + 1, 2)
     else:
@@ -110,7 +111,8 @@ def _confusion(cm, layout: str) -> np.ndarray:
     m = np.asarray(cm)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 1:
         raise ValueError(f"cm: expected a square (K, K) matrix of counts, got shape {m.shape}")
-    if m.dtype.kind not in "biuf" or not np.all(np.isfinite(m)) or np.any(m < 0):
+    kind = m.dtype.kind
+    if kind not in "biuf" or (kind == "f" and not np.isfinite(m).all()) or (m < 0).any():
         raise ValueError("cm: expected non-negative counts")
     if m.sum() == 0:
         raise ValueError("cm: expected at least one sample, got all zeros")
@@ -120,23 +122,27 @@ def _confusion(cm, layout: str) -> np.ndarray:
 def class_counts(cm, *, layout: str = "true_rows") -> ClassCounts:
     """TP, FP, FN and support per class from a confusion matrix (K, K)."""
     m = _confusion(cm, layout)
-    tp = np.diag(m).copy()
-    return ClassCounts(tp, m.sum(axis=0) - tp, m.sum(axis=1) - tp, m.sum(axis=1))
+    tp = m.diagonal().copy()
+    support = m.sum(axis=1)
+    return ClassCounts(tp, m.sum(axis=0) - tp, support - tp, support)
 
 
 def _ratio(num, den):
-    """num / den, and 0.0 where den == 0 (sklearn's zero_division default value)."""
+    """num / den, and 0.0 where den == 0 (sklearn's zero_division default value); num and den
+    of one shape."""
     num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
-    out = np.zeros(np.broadcast(num, den).shape)
+    out = np.zeros(den.shape)
     np.divide(num, den, out=out, where=den != 0)
     return out
 
 
-def _per_class(c: ClassCounts, beta2: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    p = _ratio(c.tp, c.tp + c.fp)
-    r = _ratio(c.tp, c.tp + c.fn)
-    f = _ratio((1.0 + beta2) * c.tp, (1.0 + beta2) * c.tp + beta2 * c.fn + c.fp)
-    return p, r, f
+def _per_class(c: ClassCounts, beta2: float) -> np.ndarray:
+    """Rows precision, recall, F_β: (3, K) from per-class counts, (3,) from summed counts."""
+    f_num = (1.0 + beta2) * c.tp
+    # one division for the three ratios (each element is divided on its own)
+    num = np.array([c.tp, c.tp, f_num], dtype=np.float64)
+    den = np.array([c.tp + c.fp, c.tp + c.fn, f_num + beta2 * c.fn + c.fp], dtype=np.float64)
+    return _ratio(num, den)
 
 
 def _no_average(c, beta2, pos_label):
@@ -155,7 +161,7 @@ def _binary(c, beta2, pos_label):
 
 
 def _micro(c, beta2, pos_label):
-    total = ClassCounts(*(np.sum(v) for v in c))
+    total = ClassCounts(*(v.sum() for v in c))
     p, r, f = _per_class(total, beta2)
     return Scores(float(p), float(r), float(f), int(total.support))
 
@@ -163,7 +169,8 @@ def _micro(c, beta2, pos_label):
 def _weighted_mean(c, beta2, weights):
     present = (c.tp + c.fp + c.fn) > 0  # the class occurs in y_true or y_pred
     w = np.where(present, weights, 0.0)
-    return tuple(float(_ratio(np.sum(v * w), np.sum(w))) for v in _per_class(c, beta2))
+    weighted = np.array([(v * w).sum() for v in _per_class(c, beta2)])
+    return tuple(_ratio(weighted, np.full(3, w.sum())).tolist())
 
 
 def _macro(c, beta2, pos_label):

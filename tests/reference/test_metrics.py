@@ -162,3 +162,32 @@ def test_labels_may_be_bools_or_integral_floats():
 def test_metrics_reject_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_per_class_and_micro_scores_equal_the_scalar_formulas_bit_for_bit():
+    """The three ratios are computed as one array division; each must be the scalar ratio."""
+
+    def scalar_scores(tp, fp, fn, b2):
+        def ratio(num, den):
+            return num / den if den else 0.0
+
+        f_num = (1.0 + b2) * tp
+        return ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(f_num, f_num + b2 * fn + fp)
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        k = int(rng.integers(2, 6))
+        cm = rng.integers(0, 4, size=(k, k)) * (rng.random((k, k)) < 0.7)
+        if cm.sum() == 0:
+            continue
+        beta = float(rng.choice([0.0, 0.3, 0.5, 1.0, 2.0]))
+        tp = [int(cm[i, i]) for i in range(k)]
+        fp = [int(cm[:, i].sum()) - tp[i] for i in range(k)]
+        fn = [int(cm[i, :].sum()) - tp[i] for i in range(k)]
+        per_class = scores_from_confusion(cm, beta=beta, average=None)
+        for i in range(k):
+            got = (per_class.precision[i], per_class.recall[i], per_class.fbeta[i])
+            assert got == scalar_scores(tp[i], fp[i], fn[i], beta * beta)
+        micro = scores_from_confusion(cm, beta=beta, average="micro")
+        want = scalar_scores(sum(tp), sum(fp), sum(fn), beta * beta)
+        assert (micro.precision, micro.recall, micro.fbeta) == want
