@@ -148,15 +148,23 @@ def maxpool2d_forward(x, kernel, *, stride=None, padding=0, dilation=1, ceil_mod
     n, c = x.shape[:2]
     (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
     xp = _padded(x, geo.pad_width, -np.inf)
-    real = _padded(np.ones((1, 1, *x.shape[2:]), dtype=bool), geo.pad_width, False)
     values = _windows(xp, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(n, c, ho, wo, kh * kw)
-    inside = _windows(real, geo.kernel, geo.stride, geo.dilation, geo.out_hw).reshape(1, 1, ho, wo, kh * kw)
     out = values.max(axis=-1)  # NaN propagates; an all-padding window (dilation) gives -inf
+    is_max = values == out[..., None]
+    # Which window entries are input elements (not padding); without padding, all of them.
+    padded = geo.padded_shape[2:] != x.shape[2:]
+    if padded:
+        real = _padded(np.ones((1, 1, *x.shape[2:]), dtype=bool), geo.pad_width, False)
+        inside = _windows(real, geo.kernel, geo.stride, geo.dilation, geo.out_hw)
+        inside = inside.reshape(1, 1, ho, wo, kh * kw)
+        is_max &= inside
+    argmax = np.argmax(is_max, axis=-1)  # the first maximum
     is_nan = np.isnan(values)
-    first_max = np.argmax(inside & (values == out[..., None]), axis=-1)
-    last_nan = kh * kw - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
-    argmax = np.where(is_nan.any(axis=-1), last_nan, first_max)
-    argmax = np.where(inside.any(axis=-1), argmax, -1)  # no input element: no gradient
+    if is_nan.any():
+        last_nan = kh * kw - 1 - np.argmax(is_nan[..., ::-1], axis=-1)
+        argmax = np.where(is_nan.any(axis=-1), last_nan, argmax)
+    if padded:
+        argmax = np.where(inside.any(axis=-1), argmax, -1)  # no input element: no gradient
     return PoolForward(out, PoolCache(geo, x.shape, argmax, None))
 
 
@@ -173,14 +181,15 @@ def maxpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
     return _crop(_scatter_windows(cols, geo.padded_shape, geo.stride, geo.dilation), geo, cache.x_shape)
 
 
-def _divisors(size: int, out: int, k: int, s: int, p: int, count_include_pad: bool) -> np.ndarray:
+def _divisors(size: int, out: int, k: int, s: int, p: int, count_include_pad: bool) -> list[int]:
     """Per-axis divisor of each window [h0, h0 + k), h0 = i·s - p: its length clipped to the padded
-    input [-p, size + p), or (count_include_pad=False) to the input [0, size)."""
-    start = np.arange(out) * s - p
-    end = np.minimum(start + k, size + p)
-    if count_include_pad:
-        return end - start
-    return np.minimum(end, size) - np.maximum(start, 0)
+    input [-p, size + p), or (count_include_pad=False) to the input [0, size). Plain ints: a few
+    windows cost less in Python than in NumPy calls."""
+    divisors = []
+    for start in range(-p, out * s - p, s):
+        end = min(start + k, size + p)
+        divisors.append(end - start if count_include_pad else min(end, size) - max(start, 0))
+    return divisors
 
 
 def avgpool2d_forward(
@@ -199,7 +208,7 @@ def avgpool2d_forward(
         (h, w), (ho, wo) = x.shape[2:], geo.out_hw
         div_h = _divisors(h, ho, geo.kernel[0], geo.stride[0], geo.padding[0], include_pad)
         div_w = _divisors(w, wo, geo.kernel[1], geo.stride[1], geo.padding[1], include_pad)
-        divisor = np.outer(div_h, div_w).astype(np.float64)
+        divisor = np.array([[dh * dw for dw in div_w] for dh in div_h], dtype=np.float64)
     else:
         if isinstance(divisor_override, bool) or not isinstance(divisor_override, (int, np.integer)):
             raise ValueError(

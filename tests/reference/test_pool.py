@@ -204,6 +204,32 @@ def test_max_pool_equals_pytorchs_loop_with_ties_and_dilation(ceil_mode):
         )
 
 
+def test_max_pool_with_nans_infinities_and_ties_equals_pytorchs_loop_on_random_geometries():
+    """The forward skips its NaN and padding steps when a call has neither; every mix of the two
+    must still choose the element PyTorch's loop chooses."""
+    rng = np.random.default_rng(12)
+    for _ in range(300):
+        k, s, d = (int(v) for v in rng.integers(1, 4, size=3))
+        p, ceil_mode = int(rng.integers(0, k // 2 + 1)), bool(rng.random() < 0.5)
+        h, w = (int(v) for v in rng.integers(d * (k - 1) + 1, d * (k - 1) + 6, size=2))
+        if min(naive_output_size(h, k, s, p, d, ceil_mode), naive_output_size(w, k, s, p, d, ceil_mode)) < 1:
+            continue
+        x = rng.integers(-2, 3, size=(1, 2, h, w)).astype(float)
+        special = rng.random(x.shape)
+        x[special < 0.1] = np.nan if rng.random() < 0.5 else x[special < 0.1]
+        x[special > 0.9] = -np.inf
+        out, cache = pool.maxpool2d_forward(x, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+        ref_out, ref_idx = naive_max_pool(x, k, s, p, d, ceil_mode)
+        np.testing.assert_array_equal(out, ref_out)
+        dout = rng.normal(size=out.shape)
+        expected = np.zeros((1, 2, h * w))
+        for ch in range(2):
+            np.add.at(expected[0, ch], ref_idx[0, ch].ravel(), dout[0, ch].ravel())
+        np.testing.assert_allclose(
+            pool.maxpool2d_backward(dout, cache), expected.reshape(x.shape), rtol=1e-13, atol=1e-13
+        )
+
+
 MAX_CONFIGS = [
     # shape, kernel, stride, padding, dilation, ceil_mode
     ((2, 3, 6, 6), 2, None, 0, 1, False),
