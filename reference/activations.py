@@ -285,16 +285,16 @@ def softmax(x, axis: int = -1) -> np.ndarray:
     """y_i = e^(x_i - m) / Σ_j e^(x_j - m) along ``axis``, m = max_j x_j; shape of ``x``."""
     x = _x(x)
     axis = _axis(x, axis)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 def log_softmax(x, axis: int = -1) -> np.ndarray:
     """log y_i = (x_i - m) - log Σ_j e^(x_j - m) along ``axis``; shape of ``x``."""
     x = _x(x)
     axis = _axis(x, axis)
-    z = x - np.max(x, axis=axis, keepdims=True)
-    return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    z = x - x.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
 
 def _same_shape(dout, y, y_name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -311,7 +311,7 @@ def softmax_backward(dout, y, axis: int = -1) -> np.ndarray:
     """
     dout, y = _same_shape(dout, y, "y")
     axis = _axis(y, axis)
-    return y * (dout - np.sum(dout * y, axis=axis, keepdims=True))
+    return y * (dout - (dout * y).sum(axis=axis, keepdims=True))
 
 
 def softmax_jacobian(z) -> np.ndarray:
@@ -328,7 +328,7 @@ def log_softmax_backward(dout, y_log, axis: int = -1) -> np.ndarray:
     """
     dout, y_log = _same_shape(dout, y_log, "y_log")
     axis = _axis(y_log, axis)
-    return dout - np.exp(y_log) * np.sum(dout, axis=axis, keepdims=True)
+    return dout - np.exp(y_log) * dout.sum(axis=axis, keepdims=True)
 
 
 # --- the registry the MLP module uses ---------------------------------------------------------

@@ -37,6 +37,7 @@ __all__ = [
     "softmax_cross_entropy",
 ]
 
+_ONE = np.float64(1.0)
 _LOG_CLAMP = -100.0  # PyTorch's BCELoss clamps each log at -100
 _BCE_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(p(1 - p), 1e-12)
 
@@ -53,11 +54,11 @@ class LossResult(NamedTuple):
 
 def _reduce_mean(values: np.ndarray, denominator: float) -> tuple[float, float]:
     with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 is NaN, as PyTorch's empty mean
-        return float(np.sum(values) / np.float64(denominator)), float(1.0 / np.float64(denominator))
+        return float(values.sum() / np.float64(denominator)), float(1.0 / np.float64(denominator))
 
 
 def _reduce_sum(values: np.ndarray, denominator: float) -> tuple[float, float]:
-    return float(np.sum(values)), 1.0
+    return float(values.sum()), 1.0
 
 
 def _reduce_none(values: np.ndarray, denominator: float) -> tuple[np.ndarray, float]:
@@ -89,7 +90,9 @@ def _input_and_target(inp, target, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def _broadcast(value, shape: tuple, name: str) -> np.ndarray:
     """``value`` (default 1) broadcast to ``shape``, or ValueError naming ``name``."""
-    arr = np.float64(1.0) if value is None else as_float_array(value, name)
+    if value is None:
+        return _ONE  # broadcasts like np.broadcast_to(1.0, shape), without that call's cost
+    arr = as_float_array(value, name)
     try:
         return np.broadcast_to(arr, shape)
     except ValueError:
@@ -99,7 +102,7 @@ def _broadcast(value, shape: tuple, name: str) -> np.ndarray:
 
 
 def _in_unit_interval(arr: np.ndarray, name: str) -> None:
-    if not np.all((arr >= 0.0) & (arr <= 1.0)):
+    if not ((arr >= 0.0) & (arr <= 1.0)).all():
         raise ValueError(f"{name}: expected every entry in [0, 1]")
 
 
@@ -227,14 +230,14 @@ def _class_indices(target, shape: tuple, axis: int, ignore_index) -> tuple[np.nd
             f"target: expected class indices of shape {expected} or class probabilities of shape "
             f"{shape}, got shape {t.shape}"
         )
-    if t.dtype.kind == "f" and np.all(np.isfinite(t)) and np.all(t == np.round(t)):
+    if t.dtype.kind == "f" and np.isfinite(t).all() and (t == np.round(t)).all():
         t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
         raise ValueError(f"target: expected integer class indices, got {t.dtype} values")
     keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
     n_classes = shape[axis]
     bad = keep & ((t < 0) | (t >= n_classes))
-    if np.any(bad):
+    if bad.any():
         ignored = "" if ignore_index is None else f" (or ignore_index={ignore_index})"
         raise ValueError(f"target: expected class indices in [0, {n_classes}){ignored}, got {t[bad][0]}")
     return np.where(keep, t, 0), keep
@@ -244,11 +247,13 @@ def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -
     """Indices y: q = w ⊙ ((1 - ε) onehot(y) + ε/C), zero for ignored entries; mean over Σ w_{y_i}."""
     idx, keep = _class_indices(target, shape, axis, ignore_index)
     n_classes = shape[axis]
-    onehot = np.moveaxis(np.eye(n_classes)[idx], -1, axis)
+    onehot = np.eye(n_classes)[idx]  # classes last; moved to the class axis if that is not last
+    if axis != onehot.ndim - 1:
+        onehot = np.moveaxis(onehot, -1, axis)
     w = _class_weight(weight, shape, axis)
-    kept = np.expand_dims(keep, axis)
+    kept = keep.reshape((*shape[:axis], 1, *shape[axis + 1 :]))  # keep with a size-1 class axis
     q = w * _smoothed(onehot, label_smoothing, n_classes) * kept
-    denominator = float(np.sum(w * onehot * kept))
+    denominator = float((w * onehot * kept).sum())
     return _Targets(q, denominator)
 
 
@@ -271,7 +276,7 @@ def _nll(log_probs: np.ndarray, targets: _Targets, axis: int, reduction: str) ->
     """loss_i = -Σ_c q_ic log p_ic (a zero q_ic contributes 0 even where log p = -inf); grad -q."""
     q = targets.q
     terms = np.multiply(q, log_probs, out=np.zeros_like(log_probs), where=q != 0)
-    return _reduced(-np.sum(terms, axis=axis), -q, reduction, targets.denominator)
+    return _reduced(-terms.sum(axis=axis), -q, reduction, targets.denominator)
 
 
 def nll_loss(
