@@ -109,7 +109,8 @@ def sigmoid(x) -> np.ndarray:
     """σ(x) = 1 / (1 + e^(-x)), computed from e^(-|x|) so that no exponent is positive."""
     x = _x(x)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    d = 1.0 + e
+    return np.where(x >= 0, 1.0 / d, e / d)
 
 
 def sigmoid_grad(x) -> np.ndarray:

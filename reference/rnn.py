@@ -92,6 +92,13 @@ def _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, gates: int) -> _Cell:
     return _Cell(x, h, w_ih, w_hh, *biases, batched)
 
 
+def _blocks(a: np.ndarray, count: int) -> list[np.ndarray]:
+    """The ``count`` gate blocks of a (N, count·H) as views: np.split(a, count, axis=1) without
+    its per-call cost."""
+    size = a.shape[1] // count
+    return [a[:, k * size : (k + 1) * size] for k in range(count)]
+
+
 def _affine(v: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     """v Wᵀ + b; v (N, k), W (m, k), b (m,) or None -> (N, m)."""
     out = v @ w.T
@@ -224,8 +231,10 @@ class LSTMCellGrads(NamedTuple):
 
 
 def _lstm_gates(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    a_i, a_f, a_g, a_o = np.split(pre, 4, axis=1)
-    return sigmoid(a_i), sigmoid(a_f), tanh(a_g), sigmoid(a_o)
+    """i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o) from pre (N, 4H); σ is elementwise, so one
+    call over all of pre gives the three σ blocks (its g block goes unused)."""
+    s_i, s_f, _, s_o = (np.ascontiguousarray(v) for v in _blocks(sigmoid(pre), 4))
+    return s_i, s_f, tanh(_blocks(pre, 4)[2]), s_o
 
 
 def lstm_cell_step(x, h, c, w_ih, w_hh, b_ih, b_hh) -> LSTMStep:
@@ -257,7 +266,7 @@ def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads:
     cell = cache.cell
     dh_next = _upstream(dh_next, "dh_next", cell)
     dc_next = _upstream(dc_next, "dc_next", cell)
-    a_i, a_f, a_g, a_o = np.split(cache.pre, 4, axis=1)
+    a_i, a_f, a_g, a_o = _blocks(cache.pre, 4)
     i, f, g, o = _lstm_gates(cache.pre)
     dc_total = dc_next + dh_next * o * tanh_grad(cache.c_next)
     da = np.concatenate(
@@ -331,10 +340,10 @@ def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch")
     cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 3)
     gi = _affine(cell.x, cell.w_ih, cell.b_ih)
     gh = _affine(cell.h, cell.w_hh, cell.b_hh)
-    (i_r, i_z, i_n), (h_r, h_z, h_n) = np.split(gi, 3, axis=1), np.split(gh, 3, axis=1)
-    r = sigmoid(i_r + h_r)
-    z = sigmoid(i_z + h_z)
-    n = tanh(i_n + r * h_n)
+    hidden = cell.h.shape[1]
+    # r and z in one σ call over both blocks (elementwise, so each is σ of its own block's sum)
+    r, z = (np.ascontiguousarray(v) for v in _blocks(sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden]), 2))
+    n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
     w = mix.weight(z)
     h_next = w * n + (1.0 - w) * cell.h
     out = (_unbatch(v, cell.batched) for v in (h_next, r, z, n))
@@ -351,7 +360,7 @@ def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
     cell = cache.cell
     mix = _GRU_UPDATE_FORMS[cache.update_form]
     dh_next = _upstream(dh_next, "dh_next", cell)
-    (i_r, i_z, i_n), (h_r, h_z, h_n) = np.split(cache.gi, 3, axis=1), np.split(cache.gh, 3, axis=1)
+    (i_r, i_z, i_n), (h_r, h_z, h_n) = _blocks(cache.gi, 3), _blocks(cache.gh, 3)
     w = mix.weight(cache.z)
     da_n = dh_next * w * tanh_grad(i_n + cache.r * h_n)
     da_r = da_n * h_n * sigmoid_grad(i_r + h_r)
