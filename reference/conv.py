@@ -137,6 +137,11 @@ def conv_output_shape(
 ) -> tuple[int, int, int, int]:
     """(N, C_out, H_out, W_out) for input (N, C_in, H, W) and weight (C_out, C_in/groups, kH, kW);
     each spatial size is ``conv_output_size``. stride, padding, dilation: int or (h, w)."""
+    return _output_shape(input_shape, weight_shape, stride, padding, dilation, groups)[0]
+
+
+def _output_shape(input_shape, weight_shape, stride, padding, dilation, groups):
+    """``conv_output_shape``, and the checked (stride, padding, dilation) pairs it used."""
     n, c_in, h, w = _dims4(input_shape, "input_shape")
     c_out, c_group, kh, kw = _dims4(weight_shape, "weight_shape")
     groups = positive_int(groups, "groups")
@@ -149,10 +154,11 @@ def conv_output_shape(
             f"input_shape: expected {groups * c_group} input channels (groups {groups} × "
             f"weight_shape[1] {c_group}), got {c_in}"
         )
-    (sh, sw), (ph, pw), (dh, dw) = _geometry(stride, padding, dilation)
+    geometry = _geometry(stride, padding, dilation)
+    (sh, sw), (ph, pw), (dh, dw) = geometry
     ho = _checked_size(h, kh, sh, ph, dh, "floor", " (height)")
     wo = _checked_size(w, kw, sw, pw, dw, "floor", " (width)")
-    return (n, c_out, int(ho), int(wo))
+    return (n, c_out, int(ho), int(wo)), geometry
 
 
 def _geometry(stride, padding, dilation) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
@@ -214,13 +220,12 @@ def conv2d_forward(
     x = as_float_array(x, "x", ndim=4)
     w = as_float_array(w, "w", ndim=4)
     w_applied = choose(convention, "convention", _CONVENTIONS)(w)
-    n, c_out, ho, wo = conv_output_shape(
-        x.shape, w.shape, stride=stride, padding=padding, dilation=dilation, groups=groups
+    (n, c_out, ho, wo), (stride, (ph, pw), dilation) = _output_shape(
+        x.shape, w.shape, stride, padding, dilation, groups
     )
     if b is not None:
         b = as_float_array(b, "b", ndim=1)
         check_shape(b, "b", (c_out,))
-    stride, (ph, pw), dilation = _geometry(stride, padding, dilation)
     _, c_group, kh, kw = w.shape
     xp = _padded(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     win = _windows(xp, (kh, kw), stride, dilation, (ho, wo))  # (N, C_in, H_out, W_out, kH, kW)

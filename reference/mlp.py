@@ -97,7 +97,7 @@ def dense_backward(dout, cache: DenseCache) -> DenseGrads:
     dout = as_float_array(dout, "dout")
     check_shape(dout, "dout", (*x.shape[:-1], w.shape[0]))
     dx = dout @ w
-    dw = np.outer(dout, x) if x.ndim == 1 else dout.T @ x
+    dw = dout[:, None] * x if x.ndim == 1 else dout.T @ x  # outer product: np.outer's one multiply
     db = None if b is None else (dout if dout.ndim == 1 else dout.sum(axis=0))
     return DenseGrads(dx, dw, db)
 

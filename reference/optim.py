@@ -398,7 +398,11 @@ BIAS_CORRECTIONS: dict[str, Callable[[float, int], float]] = {
 
 
 def _betas(betas) -> tuple[float, float]:
-    if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
+    # a tuple or a list skips the (slow) Sequence ABC check
+    sequence = type(betas) in (tuple, list) or (
+        isinstance(betas, Sequence) and not isinstance(betas, (str, bytes))
+    )
+    if not sequence or len(betas) != 2:
         raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
     return probability(betas[0], "betas[0]"), probability(betas[1], "betas[1]")
 
