@@ -96,12 +96,8 @@ def _window_count(size: int, kernel: int, stride: int, padding: int, dilation: i
     return choose(rounding, "rounding", _ROUNDINGS)(span, stride)
 
 
-def _checked_size(size, kernel, stride, padding, dilation, rounding, axis: str = "") -> float:
-    size = positive_int(size, f"size{axis}")
-    kernel = positive_int(kernel, f"kernel{axis}")
-    stride = positive_int(stride, f"stride{axis}")
-    padding = nonnegative_int(padding, f"padding{axis}")
-    dilation = positive_int(dilation, f"dilation{axis}")
+def _fitting_size(size: int, kernel: int, stride: int, padding: int, dilation: int, rounding: str, axis=""):
+    """``_window_count`` of checked ints, once the dilated kernel is known to fit the padded input."""
     extent = dilation * (kernel - 1) + 1
     if extent > size + 2 * padding:
         raise ValueError(
@@ -119,7 +115,12 @@ def conv_output_size(size, kernel, *, stride=1, padding=0, dilation=1, rounding:
     ``rounding="exact"`` returns the unrounded (W - F + 2P)/S + 1 of the course notes (a float);
     ``"ceil"`` rounds up. ValueError if the dilated kernel is larger than the padded input.
     """
-    return _checked_size(size, kernel, stride, padding, dilation, rounding)
+    size = positive_int(size, "size")
+    kernel = positive_int(kernel, "kernel")
+    stride = positive_int(stride, "stride")
+    padding = nonnegative_int(padding, "padding")
+    dilation = positive_int(dilation, "dilation")
+    return _fitting_size(size, kernel, stride, padding, dilation, rounding)
 
 
 def _dims4(shape, name: str) -> tuple[int, int, int, int]:
@@ -129,7 +130,7 @@ def _dims4(shape, name: str) -> tuple[int, int, int, int]:
         raise ValueError(f"{name}: expected 4 sizes, got {shape!r}") from None
     if len(dims) != 4:
         raise ValueError(f"{name}: expected 4 sizes, got {dims}")
-    return tuple(positive_int(d, name) for d in dims)  # type: ignore[return-value]
+    return tuple([positive_int(d, name) for d in dims])  # type: ignore[return-value]
 
 
 def conv_output_shape(
@@ -156,8 +157,9 @@ def _output_shape(input_shape, weight_shape, stride, padding, dilation, groups):
         )
     geometry = _geometry(stride, padding, dilation)
     (sh, sw), (ph, pw), (dh, dw) = geometry
-    ho = _checked_size(h, kh, sh, ph, dh, "floor", " (height)")
-    wo = _checked_size(w, kw, sw, pw, dw, "floor", " (width)")
+    # every size is checked by now (_dims4 and _geometry): only whether the kernel fits is left
+    ho = _fitting_size(h, kh, sh, ph, dh, "floor", " (height)")
+    wo = _fitting_size(w, kw, sw, pw, dw, "floor", " (width)")
     return (n, c_out, int(ho), int(wo)), geometry
 
 
