@@ -23,18 +23,19 @@ _INLINE = [
 
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")  # a leading minus converts to <mo>−</mo> before the <mn>
+_NUMBER_SPLIT = re.compile(r"(-?\d+(?:\.\d+)?)")  # the same with a group: text, number, text, ...
 _MINUS = "<mo>&#x02212;</mo>"
 _SLOT = "<mn>7</mn>"
 # TeX splits a number of two or more characters right after ^, _ or a command that takes an
-# argument (x^23, \frac12, \sqrt 25) into single-character arguments, and a power binds to a
-# negative number's digits alone (-0.9^2); the skeleton would change the structure there.
+# argument (x^23, \frac12) into single-character arguments, and a power binds to a negative
+# number's digits alone (-0.9^2). A skeleton slot there (SHORT: right after such a command;
+# UNSIGNED: before a power) stands only for a one-character number, or a number without a sign.
 _ARG_COMMANDS = (
     "frac|tfrac|dfrac|cfrac|binom|sqrt|hat|widehat|bar|overline|underline|vec|tilde|widetilde|dot|ddot|"
     "mathrm|mathbf|mathit|mathbb|mathcal|mathsf|text|textbf|textit|operatorname|boldsymbol|pmb|overset|underset"
 )
-_SPLIT_BY_TEX = re.compile(
-    rf"(?:[\^_]|\\(?:{_ARG_COMMANDS})(?![A-Za-z]))\s*(?:\d(?:\d|\.\d)|-)|-\d[\d.]*\s*[\^_]"
-)
+_SHORT_SLOT = re.compile(rf"(?:[\^_]|\\(?:{_ARG_COMMANDS})(?![A-Za-z]))\s*7")
+_UNSIGNED_SLOT = re.compile(r"7(?=[\d.]*\s*[\^_])")
 # A 7 in the text of an <mtext>, <mi> or <mo> (say from \text{7}) is a placeholder the skeleton
 # cannot put back; a 7 inside a character reference (&#x000D7; is the times sign) is not one.
 _SEVEN_IN_TEXT = re.compile(
@@ -44,43 +45,104 @@ _SEVEN_IN_TEXT = re.compile(
 )
 
 
-@lru_cache(maxsize=8192)
-def _convert(latex: str, display: bool) -> str:
+def _latex2mathml(latex: str, display: bool) -> str:
     try:
         return convert(latex.strip(), display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises many types; say which formula failed
         raise ValueError(f"cannot render the formula ${latex}$: {exc}") from exc
 
 
+_convert = lru_cache(maxsize=8192)(_latex2mathml)
+
+
 @lru_cache(maxsize=8192)
-def _skeleton(skeleton: str, display: bool) -> tuple[str, ...] | None:
-    """The skeleton's MathML cut at its ``<mn>7</mn>`` slots, or None where a placeholder
-    landed in text (the slots would not be the numbers)."""
+def _skeleton(
+    skeleton: str, display: bool
+) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]] | None:
+    """A skeleton's MathML cut at its slots (every ``7`` of the skeleton is one), the SHORT
+    and the UNSIGNED slots; or None where the slots cannot stand for the numbers.
+
+    The skeleton is checked by converting it once more with a number of another shape in
+    every slot (``-77.7``; ``77.7`` in an UNSIGNED slot; a SHORT slot keeps its ``7``): where
+    a sign or a longer number would change the formula's structure, the two disagree.
+    """
+    slots = [m.start() for m in re.finditer("7", skeleton)]
     pieces = _convert(skeleton, display).split(_SLOT)
-    if any(_SEVEN_IN_TEXT.search(p) for p in pieces):
+    if len(pieces) != len(slots) + 1 or any(_SEVEN_IN_TEXT.search(p) for p in pieces):
         return None
-    return tuple(pieces)
+    short_at = {m.end() - 1 for m in _SHORT_SLOT.finditer(skeleton)}
+    unsigned_at = {m.start() for m in _UNSIGNED_SLOT.finditer(skeleton)}
+    probes = ["7" if at in short_at else "77.7" if at in unsigned_at else "-77.7" for at in slots]
+    expected = [pieces[0]]
+    for probe, piece in zip(probes, pieces[1:], strict=True):
+        expected.append(f"{_MINUS}<mn>{probe[1:]}</mn>" if probe[0] == "-" else f"<mn>{probe}</mn>")
+        expected.append(piece)
+    probe_parts = skeleton.split("7")
+    probed = [probe_parts[0]]
+    for probe, part in zip(probes, probe_parts[1:], strict=True):
+        probed.append(probe)
+        probed.append(part)
+    try:
+        if _latex2mathml("".join(probed), display) != "".join(expected):
+            return None
+    except ValueError:
+        return None
+    short = tuple(i for i, at in enumerate(slots) if at in short_at)
+    unsigned = tuple(i for i, at in enumerate(slots) if at in unsigned_at and at not in short_at)
+    return tuple(pieces), short, unsigned
+
+
+def _fits(numbers: list[str], short: tuple[int, ...], unsigned: tuple[int, ...]) -> bool:
+    return all(len(numbers[i]) == 1 for i in short) and all(numbers[i][0] != "-" for i in unsigned)
+
+
+def _fill(pieces: tuple[str, ...], numbers: list[str]) -> str:
+    out = [pieces[0]]
+    for number, piece in zip(numbers, pieces[1:], strict=True):
+        out.append(f"{_MINUS}<mn>{number[1:]}</mn>" if number[0] == "-" else f"<mn>{number}</mn>")
+        out.append(piece)
+    return "".join(out)
 
 
 def math_to_mathml(latex: str, display: bool = False) -> str:
     """MathML for one LaTeX formula.
 
     Variants of a question differ mostly in their numbers, and converting a formula costs about
-    a millisecond, so the formula is converted once with every number replaced by ``7`` (cached)
-    and the real numbers are put back into the ``<mn>`` slots. Where the slots do not line up
-    one to one (a digit inside ``\\text{}``, ``\\frac12``, ``x^23``), it is converted directly.
+    a millisecond, so the formula is converted once with every number replaced by ``7`` (the
+    skeleton, cached) and the real numbers are put back into its ``<mn>`` slots. A number that
+    does not fit its slot (``\\frac12``, ``x^23``, ``-0.9^2``) stays as it is in the skeleton;
+    where the slots cannot stand for the numbers (a digit inside ``\\text{}``), the formula is
+    converted directly.
     """
-    numbers = _NUMBER.findall(latex)
-    if not numbers or _SPLIT_BY_TEX.search(latex):
+    parts = _NUMBER_SPLIT.split(latex)
+    if len(parts) == 1:
         return _convert(latex, display)
-    pieces = _skeleton(_NUMBER.sub("7", latex), display)
-    if pieces is None or len(pieces) != len(numbers) + 1:
+    numbers = parts[1::2]
+    try:
+        found = _skeleton("7".join(parts[::2]), display)
+    except ValueError:  # the real formula's own error names the formula as written
+        found = None
+    if found is None:
         return _convert(latex, display)
-    out = [pieces[0]]
-    for number, piece in zip(numbers, pieces[1:], strict=True):
-        out.append(f"{_MINUS}<mn>{number[1:]}</mn>" if number[0] == "-" else f"<mn>{number}</mn>")
-        out.append(piece)
-    return "".join(out)
+    pieces, short, unsigned = found
+    if _fits(numbers, short, unsigned):
+        return _fill(pieces, numbers)
+    # keep the numbers that do not fit verbatim (unless they could pass for a slot)
+    keep = {i for i in short if len(numbers[i]) > 1} | {i for i in unsigned if numbers[i][0] == "-"}
+    if any("7" in numbers[i] for i in keep):
+        return _convert(latex, display)
+    skeleton = [parts[0]]
+    for i, number in enumerate(numbers):
+        skeleton.append(number if i in keep else "7")
+        skeleton.append(parts[2 * i + 2])
+    numbers = [n for i, n in enumerate(numbers) if i not in keep]
+    try:
+        found = _skeleton("".join(skeleton), display)
+    except ValueError:
+        found = None
+    if found is None or not _fits(numbers, found[1], found[2]):
+        return _convert(latex, display)
+    return _fill(found[0], numbers)
 
 
 def _text(segment: str) -> str:
@@ -100,15 +162,115 @@ def _inline(paragraph: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=512)  # a paper and its key render the same texts; small, so memory stays flat
-def to_html(text: str) -> Markup:
-    """HTML for question text; display math may span lines inside a paragraph."""
+def _blocks(text: str, inline) -> str:
     blocks = []
     for para in re.split(r"\n\s*\n", text.strip()):
         lines = para.split("\n")
         if all(line.lstrip().startswith("- ") for line in lines if line.strip()):
-            items = "".join(f"<li>{_inline(line.lstrip()[2:])}</li>" for line in lines if line.strip())
+            items = "".join(f"<li>{inline(line.lstrip()[2:])}</li>" for line in lines if line.strip())
             blocks.append(f"<ul>{items}</ul>")
         else:
-            blocks.append(f"<p>{_inline(para)}</p>")
-    return Markup("\n".join(blocks))
+            blocks.append(f"<p>{inline(para)}</p>")
+    return "\n".join(blocks)
+
+
+# ------------------------------------------------------------------ text skeletons
+# A question's texts differ between students mostly in their numbers, so a whole text is also
+# rendered once as a skeleton (every number, sign included, replaced by a ``7``) and the numbers
+# are put back into its slots. Outside math a number is a run of digits, a sign and a dot, which
+# escaping and the Markdown rules pass through unchanged; the one exception is a number's sign
+# right after a ``*`` (it decides whether the ``*`` closes an italic), so such texts take the
+# general path. Inside math a slot is an ``<mn>`` of the formula's skeleton, as in
+# :func:`math_to_mathml`, whose number-dependent checks the skeleton records per slot.
+
+_TEXT_SLOT, _MATH_SLOT, _MATH_SLOT_SHORT, _MATH_SLOT_UNSIGNED = "\x01\x02\x03\x04"
+_MARKS = re.compile("[\x01-\x04]")
+
+
+class _Unplannable(Exception):
+    pass
+
+
+def _math_plan(latex: str, display: bool) -> str:
+    """The MathML of a skeleton formula with a mark for each slot (see _MARKS)."""
+    if "7" not in latex:
+        return _convert(latex, display)
+    found = _skeleton(latex, display)
+    if found is None:
+        raise _Unplannable
+    pieces, short, unsigned = found
+    marks = [_MATH_SLOT] * (len(pieces) - 1)
+    for i in short:
+        marks[i] = _MATH_SLOT_SHORT
+    for i in unsigned:
+        marks[i] = _MATH_SLOT_UNSIGNED
+    out = [pieces[0]]
+    for mark, piece in zip(marks, pieces[1:], strict=True):
+        out.append(mark)
+        out.append(piece)
+    return "".join(out)
+
+
+def _inline_plan(paragraph: str) -> str:
+    out, pos = [], 0
+    for m in _MATH.finditer(paragraph):
+        out.append(_text(paragraph[pos : m.start()]).replace("7", _TEXT_SLOT))
+        out.append(_math_plan(m.group(1), True) if m.group(1) is not None else _math_plan(m.group(2), False))
+        pos = m.end()
+    out.append(_text(paragraph[pos:]).replace("7", _TEXT_SLOT))
+    return "".join(out)
+
+
+@lru_cache(maxsize=2048)
+def _plan(skeleton: str):
+    """(HTML pieces between slots, which slots are math, slots that must be one character,
+    slots that must not be negative), or None where the text needs the general path."""
+    if "*7" in skeleton or _MARKS.search(skeleton):
+        return None
+    try:
+        marked = _blocks(skeleton, _inline_plan)
+    except (_Unplannable, ValueError):
+        return None
+    marks = _MARKS.findall(marked)
+    if len(marks) != skeleton.count("7"):
+        return None
+    is_math = tuple(m != _TEXT_SLOT for m in marks)
+    short = tuple(i for i, m in enumerate(marks) if m == _MATH_SLOT_SHORT)
+    unsigned = tuple(i for i, m in enumerate(marks) if m == _MATH_SLOT_UNSIGNED)
+    return tuple(_MARKS.split(marked)), is_math, short, unsigned
+
+
+def _from_plan(parts: list[str]) -> str | None:
+    plan = _plan("7".join(parts[::2]))
+    if plan is None:
+        return None
+    pieces, is_math, short, unsigned = plan
+    numbers = parts[1::2]
+    if not _fits(numbers, short, unsigned):
+        return None
+    out = [pieces[0]]
+    for number, math, piece in zip(numbers, is_math, pieces[1:], strict=True):
+        if not math:
+            out.append(number)
+        elif number[0] == "-":
+            out.append(f"{_MINUS}<mn>{number[1:]}</mn>")
+        else:
+            out.append(f"<mn>{number}</mn>")
+        out.append(piece)
+    return "".join(out)
+
+
+def to_html_general(text: str) -> Markup:
+    """:func:`to_html` without the text skeletons (the reference the fast path must equal)."""
+    return Markup(_blocks(text, _inline))
+
+
+@lru_cache(maxsize=512)  # a paper and its key render the same texts; small, so memory stays flat
+def to_html(text: str) -> Markup:
+    """HTML for question text; display math may span lines inside a paragraph."""
+    parts = _NUMBER_SPLIT.split(text)
+    if len(parts) > 1:
+        fast = _from_plan(parts)
+        if fast is not None:
+            return Markup(fast)
+    return Markup(_blocks(text, _inline))

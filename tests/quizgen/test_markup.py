@@ -29,6 +29,15 @@ def _direct(latex: str, display: bool) -> str:
         r"\mathrm{ELU}(x) = \begin{cases} x & x > 0 \\ \alpha (e^x - 1) & x \le 0 \end{cases}",
         r"\text{7} \times 2",
         r"\text{x7} \cdot 2 \times 3",
+        # a sign or a long number where TeX takes one token as an argument changes the structure
+        r"\frac1-3 + 2",
+        r"\frac&-0.25 \times 2",
+        r"\tfrac1-0.25 \cdot 4",
+        r"\frac{a}-3 \times 1",
+        r"\frac{a}12 \times 1",
+        r"7\times\times_\frac^12{\tfrac--0.25}",
+        r"\tfrac12 (P - 1) = \begin{bmatrix} 0.5 & -0.25 \\ 3 & 4 \end{bmatrix}",
+        r"x^17 + 3",
     ],
 )
 def test_fast_conversion_equals_direct_conversion(latex):
