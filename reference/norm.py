@@ -119,6 +119,20 @@ def _normalize(x, mean, var, eps, normalization: str) -> tuple[np.ndarray, np.nd
     return rule.centre(x, mean) / denom, denom
 
 
+def _moments(x: np.ndarray, axes: tuple[int, ...], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and BIASED variance of x over ``axes`` (m = ``count`` values), with size-1 axes kept:
+
+        mean = Σ x / m,    var = Σ (x - mean)² / m,
+
+    NumPy's own two-pass algorithm for x.mean(axis) and x.var(axis), without their Python-level
+    wrappers (most of a small batch norm's cost); tests/reference/test_norm.py checks both bit
+    for bit.
+    """
+    mean = x.sum(axis=axes, keepdims=True) / count
+    d = x - mean
+    return mean, (d * d).sum(axis=axes, keepdims=True) / count
+
+
 def _normalized_input_grad(g, x_hat, denom, axes, count) -> np.ndarray:
     """dL/dx for x̂ = (x - mean) / sqrt(var + eps) over ``axes`` (m = ``count`` values), g = dL/dx̂:
 
@@ -186,8 +200,7 @@ def batchnorm_forward(
             factor = 1.0 / positive_int(num_batches_tracked, "num_batches_tracked")
         else:
             factor = probability(momentum, "momentum", closed_right=True)
-        mean = x.mean(axis=axes)
-        var = x.var(axis=axes)
+        mean, var = (v.reshape(channels) for v in _moments(x, axes, count))
         new_running_mean = (1.0 - factor) * running_mean + factor * mean
         new_running_var = (1.0 - factor) * running_var + factor * estimator(var, count)
     else:
@@ -246,8 +259,7 @@ def layernorm_forward(x, gamma, beta, *, eps: float = 1e-5) -> LayerNormForward:
     eps = nonnegative(eps, "eps")
     axes = tuple(range(x.ndim - k, x.ndim))
     count = int(gamma.size)
-    mean = x.mean(axis=axes, keepdims=True)
-    var = x.var(axis=axes, keepdims=True)
+    mean, var = _moments(x, axes, count)
     x_hat, denom = _normalize(x, mean, var, eps, "pytorch")
     out = gamma * x_hat + beta
     cache = LayerNormCache(x_hat, gamma, denom, mean, var, axes, count)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from quizgen.reference import norm
 from quizgen.reference.gradcheck import numerical_gradient_array, relative_error
 from quizgen.reference.norm import (
     batchnorm_backward,
@@ -254,3 +255,22 @@ def test_layernorm_rejects_mismatched_parameters():
     _, cache = layernorm_forward(x, np.ones(3), np.zeros(3))
     with pytest.raises(ValueError, match="dout: expected shape"):
         layernorm_backward(np.zeros((3, 2)), cache)
+
+
+def test_moments_equal_numpys_mean_and_var_bit_for_bit():
+    """_moments replaces x.mean / x.var with their own two-pass algorithm; any drift shows here."""
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        ndim = int(rng.integers(1, 5))
+        shape = tuple(int(v) for v in rng.integers(1, 6, size=ndim))
+        scale = 10.0 ** rng.integers(-3, 4)
+        x = rng.normal(size=shape) * scale + rng.normal() * scale * 10
+        if rng.random() < 0.3:
+            x = np.round(x, 1)  # ties and exact decimals, like bank values
+        for axes in {(0,), tuple(range(ndim)), (0, *range(2, ndim)), tuple(range(ndim - 1, ndim))}:
+            count = int(np.prod([shape[a] for a in axes]))
+            mean, var = norm._moments(x, axes, count)
+            assert mean.tobytes() == x.mean(axis=axes, keepdims=True).tobytes()
+            assert var.tobytes() == x.var(axis=axes, keepdims=True).tobytes()
+            assert mean.reshape(-1).tobytes() == x.mean(axis=axes).reshape(-1).tobytes()
+            assert var.reshape(-1).tobytes() == x.var(axis=axes).reshape(-1).tobytes()
