@@ -233,8 +233,15 @@ def sgd_gradient_point(
     p = as_float_array(p, "p")
     form = choose(momentum_form, "momentum_form", MOMENTUM_FORMS)
     state = _state(state, SGDState, p, "momentum_buffer")
+    point = _gradient_point(p, state, momentum, nesterov, form)
+    return p.copy() if point is p else point
+
+
+def _gradient_point(p: np.ndarray, state: SGDState | None, momentum, nesterov: bool, form: _MomentumForm):
+    """:func:`sgd_gradient_point` of a checked p, state and form: ``p`` itself, not a copy, when
+    there is no look-ahead."""
     if not (form.lookahead and nesterov) or state is None or state.momentum_buffer is None:
-        return p.copy()
+        return p
     return p + nonnegative(momentum, "momentum") * state.momentum_buffer
 
 
@@ -270,7 +277,7 @@ def sgd_step(
         lr, momentum, dampening, weight_decay, nesterov, momentum_form
     )
     state = _state(state, SGDState, p, "momentum_buffer")
-    point = sgd_gradient_point(p, state, momentum=momentum, nesterov=nesterov, momentum_form=momentum_form)
+    point = _gradient_point(p, state, momentum, nesterov, form)
     s = form.into_buffer(_effective_gradient(point, g, weight_decay=weight_decay, maximize=maximize), lr)
     buf = None if state is None else state.momentum_buffer
     if momentum == 0.0:
