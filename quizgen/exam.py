@@ -259,9 +259,9 @@ def _init_worker(spec: ExamSpec, formats: tuple) -> None:
     _WORKER_SPEC, _WORKER_FORMATS = spec, formats
 
 
-def _paper_and_pages(student: Student):
+def _rendered_paper(student: Student) -> output.RenderedPaper:
     paper = build_paper(_WORKER_SPEC, student)
-    return paper, output.render_pages(exam_info(_WORKER_SPEC), paper, _WORKER_FORMATS)
+    return output.render_student(exam_info(_WORKER_SPEC), paper, _WORKER_FORMATS)
 
 
 def generate(
@@ -271,22 +271,24 @@ def generate(
     *,
     jobs: int = 1,
     formats: tuple = ("html", "md"),
-    progress: Callable[[StudentPaper], None] | None = None,
+    progress: Callable[[Student], None] | None = None,
 ) -> list[Path]:
     """Build and write every student's paper and key, streaming (flat memory), optionally in
-    ``jobs`` worker processes; output order and bytes do not depend on ``jobs``."""
+    ``jobs`` worker processes; output order and bytes do not depend on ``jobs``. ``progress``
+    is called with each student once their files are written."""
     with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
         if jobs > 1 and len(students) > 1:
             with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(spec, formats)) as pool:
-                for paper, pages in pool.map(_paper_and_pages, students, chunksize=8):
-                    writer.add(paper, pages)
+                for student, done in zip(
+                    students, pool.map(_rendered_paper, students, chunksize=8), strict=True
+                ):
+                    writer.add(done)
                     if progress:
-                        progress(paper)
+                        progress(student)
         else:
             _init_worker(spec, formats)
             for student in students:
-                paper, pages = _paper_and_pages(student)
-                writer.add(paper, pages)
+                writer.add(_rendered_paper(student))
                 if progress:
-                    progress(paper)
+                    progress(student)
         return writer.commit()

@@ -117,9 +117,14 @@ def manifest_head(exam: Mapping) -> str:
     return '{"format":' + _dump(FORMAT) + ',\n"exam":' + _dump(dict(exam)) + ',\n"students":['
 
 
+def student_json(student: Mapping) -> str:
+    """A student's entry of manifest.json (``StudentPaper.to_dict()``) as JSON."""
+    return _dump(student)
+
+
 def manifest_student(student: Mapping, *, first: bool) -> str:
     """One student's line of manifest.json."""
-    return ("\n" if first else ",\n") + _dump(student)
+    return ("\n" if first else ",\n") + student_json(student)
 
 
 MANIFEST_TAIL = "\n]}\n"

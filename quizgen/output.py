@@ -29,7 +29,7 @@ import jinja2
 import numpy as np
 
 from .formatting import FILTERS, num, plain
-from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, manifest_student
+from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json
 from .markup import to_html
 from .models import InstancePart
 
@@ -87,6 +87,29 @@ def render_pages(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> 
     return pages
 
 
+@dataclass(frozen=True)
+class RenderedPaper:
+    """Everything :class:`ExamWriter` needs of one student's paper, made where the paper was
+    built: in a worker process this is what travels back instead of the paper (unpickling a
+    paper's instances cost the writing process more than the rest of its work)."""
+
+    id: str
+    name: str
+    manifest_entry: str  # the student's manifest.json entry, as JSON
+    overview: tuple  # Overview.record(paper)
+    pages: Mapping[str, str]  # render_pages(...)
+
+
+def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> RenderedPaper:
+    return RenderedPaper(
+        paper.id,
+        paper.name,
+        student_json(paper.to_dict()),
+        Overview.record(paper),
+        render_pages(exam, paper, formats),
+    )
+
+
 # --------------------------------------------------------------------------------- overview
 
 
@@ -100,16 +123,25 @@ class _PartStats:
     known_mistakes: int = 0
     count: int = 0
 
-    def add(self, part: InstancePart) -> None:
-        self.count += 1
-        self.known_mistakes += sum(m.distinguishable for m in part.mistakes)
+    @staticmethod
+    def record(part: InstancePart) -> tuple:
+        """What :meth:`add` needs of a part (small, so it crosses processes cheaply)."""
+        known = sum(m.distinguishable for m in part.mistakes)
         if part.options:
-            self.letters[part.expected] += 1
-            return
+            return known, part.expected, None, 0.0, 0.0
         arr = np.asarray(part.expected, dtype=np.float64)
-        self.shapes.add(arr.shape)
-        self.low = min(self.low, float(arr.min()))
-        self.high = max(self.high, float(arr.max()))
+        return known, None, arr.shape, float(arr.min()), float(arr.max())
+
+    def add(self, record: tuple) -> None:
+        known, letter, shape, low, high = record
+        self.count += 1
+        self.known_mistakes += known
+        if letter is not None:
+            self.letters[letter] += 1
+            return
+        self.shapes.add(shape)
+        self.low = min(self.low, low)
+        self.high = max(self.high, high)
 
     def range_text(self) -> str:
         if self.letters:
@@ -127,21 +159,37 @@ class Overview:
 
     slots: dict = field(default_factory=dict)
 
-    def add(self, paper: StudentPaper) -> None:
-        for q in paper.questions:
-            entry = self.slots.get(q.slot)
+    @staticmethod
+    def record(paper: StudentPaper) -> tuple:
+        """What :meth:`add` needs of a paper: per question its slot, section, template, title,
+        a digest of its parameters and a record per part."""
+        return tuple(
+            (
+                q.slot,
+                q.section,
+                q.instance.template_id,
+                q.instance.title,
+                hashlib.blake2b(repr(sorted(q.instance.params.items())).encode(), digest_size=8).digest(),
+                tuple((p.id, p.kind, _PartStats.record(p)) for p in q.instance.parts),
+            )
+            for q in paper.questions
+        )
+
+    def add(self, record: tuple) -> None:
+        """Count one paper, given as :meth:`record` of it."""
+        for slot, section, template, title, digest, parts in record:
+            entry = self.slots.get(slot)
             if entry is None:
-                entry = self.slots[q.slot] = {
-                    "section": q.section,
-                    "template": q.instance.template_id,
-                    "title": q.instance.title,
+                entry = self.slots[slot] = {
+                    "section": section,
+                    "template": template,
+                    "title": title,
                     "variants": set(),
-                    "parts": {p.id: _PartStats(p.kind) for p in q.instance.parts},
+                    "parts": {pid: _PartStats(kind) for pid, kind, _ in parts},
                 }
-            digest = hashlib.blake2b(repr(sorted(q.instance.params.items())).encode(), digest_size=8).digest()
             entry["variants"].add(digest)
-            for part in q.instance.parts:
-                entry["parts"][part.id].add(part)
+            for pid, _, part in parts:
+                entry["parts"][pid].add(part)
 
     def rows(self) -> list[dict]:
         rows = []
@@ -227,20 +275,21 @@ class ExamWriter:
         (self.staging / rel).write_text(text, encoding="utf-8")
         self.files.append(Path(rel))
 
-    def add(self, paper: StudentPaper, pages: Mapping[str, str] | None = None) -> None:
-        """Write one student's paper and key (``pages`` from :func:`render_pages`, rendered
-        here when not given), and append the student to the manifest and overview."""
-        name = _safe_name(paper.id)
+    def add(self, paper: StudentPaper | RenderedPaper) -> None:
+        """Write one student's paper and key (a :class:`RenderedPaper`, rendered here from a
+        paper), and append the student to the manifest and overview."""
+        done = paper if isinstance(paper, RenderedPaper) else render_student(self.exam, paper, self.formats)
+        name = _safe_name(done.id)
         if name in self._names:
             name = f"{name}-{len(self._names)}"
         self._names.add(name)
-        for rel, text in (pages or render_pages(self.exam, paper, self.formats)).items():
+        for rel, text in done.pages.items():
             folder, fmt = rel.split("/")
             self._put(f"{folder}/{name}.{fmt}", text)
-        self._manifest.write(manifest_student(paper.to_dict(), first=self.count == 0))
+        self._manifest.write(("\n" if self.count == 0 else ",\n") + done.manifest_entry)
         self.count += 1
-        self._responses.write(_csv_row([paper.id, paper.name, *([""] * len(self.columns))]))
-        self.overview.add(paper)
+        self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
+        self.overview.add(done.overview)
 
     def commit(self) -> list[Path]:
         """Finish the manifest and overview and move everything into ``out``."""

@@ -141,3 +141,28 @@ def test_streaming_generate_matches_the_in_memory_build_byte_for_byte(tmp_path, 
         streamed = (tmp_path / "streamed" / rel).read_bytes()
         assert streamed == (tmp_path / "in_memory" / rel).read_bytes(), rel
         assert streamed == (tmp_path / "parallel" / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_generate_reports_each_student_in_roster_order(tmp_path, spec, jobs):
+    students = exam.load_roster(EXAMS / "roster.csv")
+    seen = []
+    exam.generate(spec, students, tmp_path / "out", jobs=jobs, progress=seen.append)
+    assert seen == students
+
+
+def test_a_rendered_paper_writes_what_its_paper_writes(tmp_path, spec):
+    """What a worker sends back instead of the paper gives the same files as the paper."""
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMS / "roster.csv"))
+    columns = exam.response_columns(spec)
+    for sub, items in (
+        ("papers", manifest.students),
+        ("rendered", [output.render_student(manifest.exam, p) for p in manifest.students]),
+    ):
+        with output.ExamWriter(tmp_path / sub, manifest.exam, columns) as writer:
+            for item in items:
+                writer.add(item)
+            writer.commit()
+    for path in sorted((tmp_path / "papers").rglob("*.*")):
+        rel = path.relative_to(tmp_path / "papers")
+        assert path.read_bytes() == (tmp_path / "rendered" / rel).read_bytes(), rel
