@@ -191,7 +191,9 @@ def _windows(xp: np.ndarray, kernel, stride, dilation, out_hw) -> np.ndarray:
     n, c = xp.shape[:2]
     s_n, s_c, s_h, s_w = xp.strides
     strides = (s_n, s_c, sh * s_h, sw * s_w, dh * s_h, dw * s_w)
-    return np.ndarray((n, c, ho, wo, kh, kw), xp.dtype, xp, 0, strides)
+    view = np.ndarray((n, c, ho, wo, kh, kw), xp.dtype, xp, 0, strides)
+    view.flags.writeable = False  # overlapping windows share memory; read-only like sliding_window_view
+    return view
 
 
 def _scatter_windows(cols: np.ndarray, padded_shape, stride, dilation) -> np.ndarray:
