@@ -173,6 +173,8 @@ def _padded(x: np.ndarray, pad_width, fill=0) -> np.ndarray:
     without np.pad's per-call cost (tens of µs, most of a small convolution)."""
     n, c, h, w = x.shape
     (top, bottom), (left, right) = pad_width[2], pad_width[3]
+    if not (top or bottom or left or right):
+        return x.copy()  # C order
     out = np.full((n, c, top + h + bottom, left + w + right), fill, dtype=x.dtype)
     out[:, :, top : top + h, left : left + w] = x
     return out
