@@ -88,6 +88,11 @@ def pool_output_size(size, kernel, *, stride=None, padding=0, dilation=1, ceil_m
     padding = nonnegative_int(padding, "padding")
     dilation = positive_int(dilation, "dilation")
     ceil_mode = _flag(ceil_mode, "ceil_mode")
+    return _output_size(size, kernel, stride, padding, dilation, ceil_mode)
+
+
+def _output_size(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool) -> int:
+    """``pool_output_size`` of checked ints and flag."""
     if padding > kernel // 2:
         raise ValueError(
             f"padding: expected at most kernel // 2 = {kernel // 2} (half the kernel size {kernel}), "
@@ -114,7 +119,7 @@ def _geometry(x_shape, kernel, stride, padding, dilation, ceil_mode) -> _Geometr
     n, c, h, w = x_shape
     out_hw, widths, padded = [], [(0, 0), (0, 0)], [n, c]
     for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation, strict=True):
-        out = pool_output_size(size, k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+        out = _output_size(size, k, s, p, d, ceil_mode)  # every argument is checked by now
         needed = s * (out - 1) + d * (k - 1) + 1  # last window end; beyond size + 2p in ceil_mode
         extra = max(0, needed - (size + 2 * p))
         out_hw.append(out)
