@@ -78,12 +78,35 @@ def plain(value, sig: int = 6) -> str:
     ``0.25``, ``[1, 2, 3]``, ``[[1, 2], [3, 4]]``."""
     if isinstance(value, (float, int)):
         return num(value, sig)
+    if type(value) is list and value:  # the JSON-ready answers of the manifest: no array round trip
+        text = _plain_list(value, sig)
+        if text is not None:
+            return text
     arr = np.asarray(value)
     if arr.dtype.kind in "US":
         return str(value)
     if arr.ndim == 0:
         return num(arr, sig)
     return _plain_nested(arr.tolist(), sig)
+
+
+def _plain_list(values: list, sig: int) -> str | None:
+    """:func:`plain` of a list of numbers or a rectangular list of lists of numbers (ints and
+    floats, not bools); None for anything else, which goes through NumPy."""
+    if type(values[0]) is list:
+        width = len(values[0])
+        rows = []
+        for row in values:
+            if type(row) is not list or len(row) != width or not all(type(v) in _NUMBER_TYPES for v in row):
+                return None
+            rows.append("[" + ", ".join([num(v, sig) for v in row]) + "]")
+        return "[" + ", ".join(rows) + "]"
+    if all(type(v) in _NUMBER_TYPES for v in values):
+        return "[" + ", ".join([num(v, sig) for v in values]) + "]"
+    return None
+
+
+_NUMBER_TYPES = (float, int)
 
 
 def _plain_nested(values: list, sig: int) -> str:

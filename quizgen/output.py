@@ -43,6 +43,11 @@ def answer_text(part: InstancePart) -> str:
     return plain(part.expected, sig=8)
 
 
+def known_mistakes(part: InstancePart) -> list:
+    """The mistakes a key lists: those whose answer tells them apart."""
+    return [m for m in part.mistakes if m.distinguishable]
+
+
 def _page_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("quizgen", "templates"),
@@ -55,6 +60,7 @@ def _page_env() -> jinja2.Environment:
     env.filters.update(FILTERS)
     env.filters["html"] = to_html
     env.filters["answer_text"] = answer_text
+    env.filters["known_mistakes"] = known_mistakes
     return env
 
 
