@@ -14,7 +14,9 @@ import numpy as np
 
 def num(value, sig: int = 6) -> str:
     """A number, compactly: 3, -0.25, 0.000123457, 1.5e-08 (``sig`` significant figures)."""
-    if isinstance(value, (float, int)):  # Python and NumPy floats, ints and bools: no array
+    if type(value) is float:
+        x = value
+    elif isinstance(value, (float, int)):  # NumPy floats, ints and bools: no array
         x = float(value)
     else:
         arr = np.asarray(value)
@@ -23,13 +25,19 @@ def num(value, sig: int = 6) -> str:
         x = float(arr)
     if not math.isfinite(x):
         return str(x)
-    if x == int(x) and abs(x) < 1e15:
+    if -1e15 < x < 1e15 and x.is_integer():
         return str(int(x))
-    text = f"{x:.{sig}g}"
+    spec = _G_SPECS.get(sig)
+    if spec is None:
+        spec = _G_SPECS[sig] = f".{sig}g"
+    text = format(x, spec)
     if "e" in text:
         mantissa, exp = text.split("e")
         return f"{mantissa}e{int(exp)}"
     return text
+
+
+_G_SPECS: dict[int, str] = {}
 
 
 def tex_num(value, sig: int = 6) -> str:

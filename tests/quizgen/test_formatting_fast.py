@@ -1,5 +1,9 @@
-"""plain() writes JSON-ready lists without a NumPy round trip; it must write what NumPy's gives."""
+"""The fast paths of quizgen.formatting write what the general ones write: num() of a Python
+number, plain() of a JSON-ready list without a NumPy round trip."""
 
+import math
+
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -57,3 +61,30 @@ def test_other_lists_take_the_general_path(value):
 def test_a_ragged_list_is_still_an_error():
     with pytest.raises(ValueError):
         plain([[1, 2], [3]])
+
+
+def _num_as_first_written(value, sig: int = 6) -> str:
+    """num() as it was before its fast path (the reference)."""
+    x = float(value) if isinstance(value, (float, int)) else float(np.asarray(value))
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    text = f"{x:.{sig}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa}e{int(exp)}"
+    return text
+
+
+@given(st.one_of(_numbers, st.booleans(), st.floats(-1e16, 1e16)), st.integers(1, 12))
+def test_num_writes_what_it_first_wrote(value, sig):
+    assert formatting.num(value, sig) == _num_as_first_written(value, sig)
+    assert formatting.num(np.float64(value), sig) == _num_as_first_written(np.float64(value), sig)
+
+
+@pytest.mark.parametrize(
+    "value", [1e15, -1e15, 999999999999999.0, 1e15 - 0.5, -0.0, 2**70, np.float32(0.1), np.int64(-3)]
+)
+def test_num_at_the_edges(value):
+    assert formatting.num(value) == _num_as_first_written(value)
