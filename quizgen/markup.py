@@ -127,22 +127,31 @@ def math_to_mathml(latex: str, display: bool = False) -> str:
     pieces, short, unsigned = found
     if _fits(numbers, short, unsigned):
         return _fill(pieces, numbers)
-    # keep the numbers that do not fit verbatim (unless they could pass for a slot)
-    keep = {i for i in short if len(numbers[i]) > 1} | {i for i in unsigned if numbers[i][0] == "-"}
-    if any("7" in numbers[i] for i in keep):
+    kept = _keeping_misfits(parts, short, unsigned)
+    if kept is None:
         return _convert(latex, display)
-    skeleton = [parts[0]]
-    for i, number in enumerate(numbers):
-        skeleton.append(number if i in keep else "7")
-        skeleton.append(parts[2 * i + 2])
-    numbers = [n for i, n in enumerate(numbers) if i not in keep]
+    skeleton, numbers = kept
     try:
-        found = _skeleton("".join(skeleton), display)
+        found = _skeleton(skeleton, display)
     except ValueError:
         found = None
     if found is None or not _fits(numbers, found[1], found[2]):
         return _convert(latex, display)
     return _fill(found[0], numbers)
+
+
+def _keeping_misfits(parts: list[str], short, unsigned) -> tuple[str, list[str]] | None:
+    """The skeleton with the numbers that do not fit their slots written as they are, and the
+    numbers left for the slots; None where a kept number could pass for a slot (has a 7)."""
+    numbers = parts[1::2]
+    keep = {i for i in short if len(numbers[i]) > 1} | {i for i in unsigned if numbers[i][0] == "-"}
+    if any("7" in numbers[i] for i in keep):
+        return None
+    skeleton = [parts[0]]
+    for i, number in enumerate(numbers):
+        skeleton.append(number if i in keep else "7")
+        skeleton.append(parts[2 * i + 2])
+    return "".join(skeleton), [n for i, n in enumerate(numbers) if i not in keep]
 
 
 def _text(segment: str) -> str:
@@ -246,8 +255,17 @@ def _from_plan(parts: list[str]) -> str | None:
         return None
     pieces, is_math, short, unsigned = plan
     numbers = parts[1::2]
-    if not _fits(numbers, short, unsigned):
-        return None
+    if not _fits(numbers, short, unsigned):  # once more with the misfits kept in the skeleton
+        kept = _keeping_misfits(parts, short, unsigned)
+        if kept is None:
+            return None
+        skeleton, numbers = kept
+        plan = _plan(skeleton)
+        if plan is None:
+            return None
+        pieces, is_math, short, unsigned = plan
+        if not _fits(numbers, short, unsigned):
+            return None
     out = [pieces[0]]
     for number, math, piece in zip(numbers, is_math, pieces[1:], strict=True):
         if not math:

@@ -108,3 +108,18 @@ def test_any_formula_converts_as_directly(latex, display):
     except ValueError:
         return
     assert markup.math_to_mathml(latex, display) == want
+
+
+def test_a_number_that_misfits_its_slot_is_kept_in_the_text_skeleton(monkeypatch):
+    """\\tfrac12 cannot take a slot; the text's other numbers still use one plan."""
+    _fresh()
+    text = r"Then $\partial L / \partial Z = \tfrac12 (P - Y) = \begin{{bmatrix}} {} & {} \end{{bmatrix}}$."
+    want = [_reference(text.format(a, b), monkeypatch) for a, b in ((0.25, -0.5), (-0.125, 3))]
+    assert markup.to_html(text.format(0.25, -0.5)) == want[0]
+
+    def general_path(*args):
+        raise AssertionError("took the general path")
+
+    monkeypatch.setattr(markup, "_inline", general_path)
+    monkeypatch.setattr(markup, "_convert", general_path)
+    assert markup.to_html(text.format(-0.125, 3)) == want[1]
