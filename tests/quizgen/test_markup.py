@@ -38,6 +38,10 @@ def _direct(latex: str, display: bool) -> str:
         r"7\times\times_\frac^12{\tfrac--0.25}",
         r"\tfrac12 (P - 1) = \begin{bmatrix} 0.5 & -0.25 \\ 3 & 4 \end{bmatrix}",
         r"x^17 + 3",
+        # MathML puts a subscript before a superscript written first: the slots are reordered
+        r"x^{0.5}_{2} + 1",
+        r"\sum^{3}_{i=1} x_i",
+        r"\hat\sqrt0.5^7_2",
     ],
 )
 def test_fast_conversion_equals_direct_conversion(latex):
