@@ -242,7 +242,7 @@ def _inline_plan(paragraph: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=1024)  # a plan per text shape: a few hundred for a large exam
 def _plan(skeleton: str):
     """(HTML pieces between slots, which slots are math, slots that must be one character,
     slots that must not be negative), or None where the text needs the general path."""
