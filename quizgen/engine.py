@@ -165,15 +165,19 @@ def to_answer(kind: str, value):
     return expressions.to_plain(arr)
 
 
-def _mistake_values(template: Template, part: Part, draw: Draw, kind: str):
-    """(spec, value or None) per mistake; None when the changed pipeline rejects this draw."""
+def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo: dict):
+    """(spec, value or None) per mistake; None when the changed pipeline rejects this draw.
+    ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`."""
     reruns = plan.plan_for(template).mistakes
     out = []
     for m in part.mistakes:
         env = dict(draw.values)
         try:
             for step in reruns[part.id, m.id]:
-                env[step.name] = step.run(env)
+                value = memo.get(step.key, memo)  # the memo itself marks a miss
+                if value is memo:
+                    value = memo[step.key] = step.run(env)
+                env[step.name] = value
             out.append((m, to_answer(kind, env[part.answer])))
         except NOT_APPLICABLE:
             out.append((m, None))
@@ -184,7 +188,7 @@ def _distinct(part: Part, a, b) -> bool:
     return not part.tolerance.accepts(a, b)  # accepts is False when the shapes differ
 
 
-def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> InstancePart:
+def _choice_part(template: Template, part: Part, draw: Draw, prompt: str, memo: dict) -> InstancePart:
     """A multiple-choice part: the answer and distinct mistakes as options, shuffled per instance."""
     value = draw.values[part.answer]
     value_kind = "real" if isinstance(value, (int, float)) or np.ndim(value) == 0 else "tensor"
@@ -192,7 +196,7 @@ def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> Ins
     options = [answer]
     owners: list[list[str]] = [[]]
     feedback = {}
-    for m, value in _mistake_values(template, part, draw, value_kind):
+    for m, value in _mistake_values(template, part, draw, value_kind, memo):
         if value is None or not _finite(value):
             continue
         feedback[m.id] = m.feedback
@@ -228,18 +232,26 @@ def _choice_part(template: Template, part: Part, draw: Draw, prompt: str) -> Ins
 
 
 def build_part(
-    template: Template, part: Part, draw: Draw, context: dict, *, points_scale: float = 1.0
+    template: Template,
+    part: Part,
+    draw: Draw,
+    context: dict,
+    *,
+    points_scale: float = 1.0,
+    memo: dict | None = None,
 ) -> InstancePart:
-    """One part of an instance; ``context`` is the draw's :func:`expressions.text_context`."""
+    """One part of an instance; ``context`` is the draw's :func:`expressions.text_context`,
+    ``memo`` the mistake re-runs shared by the instance's parts."""
+    memo = {} if memo is None else memo
     prompt = expressions.render(part.prompt, context)
     if part.kind == "choice":
-        return replace(_choice_part(template, part, draw, prompt), points=part.points * points_scale)
+        return replace(_choice_part(template, part, draw, prompt, memo), points=part.points * points_scale)
     expected = to_answer(part.kind, draw.values[part.answer])
     mistakes = tuple(
         KnownMistake(
             m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, expected, value)
         )
-        for m, value in _mistake_values(template, part, draw, part.kind)
+        for m, value in _mistake_values(template, part, draw, part.kind, memo)
     )
     return InstancePart(
         id=part.id,
@@ -270,7 +282,10 @@ def build_instance(template: Template, seed: int, *, points: float | None = None
         context = expressions.text_context(draw.values)
         text = expressions.render(template.text, context)
         solution = expressions.render(template.solution, context)
-        parts = tuple(build_part(template, p, draw, context, points_scale=scale) for p in template.parts)
+        memo: dict = {}  # mistakes of different parts often re-run the same changed steps
+        parts = tuple(
+            build_part(template, p, draw, context, points_scale=scale, memo=memo) for p in template.parts
+        )
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise BankError(
             f"{type(exc).__name__}: {exc}", source=template.source, where=f"template {template.id}"

@@ -32,6 +32,9 @@ class CompiledStep:
 
     name: str
     run: Runner
+    #: for a mistake's re-run: the step and the changes its value depends on, so two mistakes
+    #: that change the same steps the same way share the value within an instance
+    key: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -124,11 +127,15 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     changes = mistake.changes
     deps = _closure(template.steps, changes)
     needed = deps[part.answer] | {part.answer}
-    return tuple(
-        _compile_step(step, changes.get(step.name))
-        for step in template.steps
-        if step.name in needed and (step.name in changes or deps[step.name] & changes.keys())
-    )
+    canonical = {name: (c.call or "", repr(sorted(dict(c.args).items()))) for name, c in changes.items()}
+    out = []
+    for step in template.steps:
+        if step.name in needed and (step.name in changes or deps[step.name] & changes.keys()):
+            compiled = _compile_step(step, changes.get(step.name))
+            upstream = sorted((deps[step.name] | {step.name}) & changes.keys())
+            key = (step.name, tuple((name, canonical[name]) for name in upstream))
+            out.append(CompiledStep(step.name, compiled.run, key))
+    return tuple(out)
 
 
 def _schedule(template: Template, steps: tuple[CompiledStep, ...], deps) -> tuple:

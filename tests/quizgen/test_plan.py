@@ -89,3 +89,23 @@ def test_unknown_function_in_a_change_fails_when_run_not_when_compiled(l2_templa
     broken = plan.plan_for(l2_template).changed(step, StepChange(call="regularization.nope"))
     with pytest.raises(ValueError, match="unknown reference function"):
         broken.run({})
+
+
+def test_the_same_change_in_two_parts_shares_its_rerun_within_an_instance():
+    compiled = plan.plan_for(BANK.get("conv.train_step"))
+    in_b = {s.name: s.key for s in compiled.mistakes["b", "half_sum_of_squares"]}
+    in_c = {s.name: s.key for s in compiled.mistakes["c", "half_sum_of_squares"]}
+    other = {s.name: s.key for s in compiled.mistakes["b", "sum_not_mean"]}
+    assert in_b["lossr"] == in_c["lossr"]  # the same call changed the same way: one re-run
+    assert other["lossr"] != in_b["lossr"]  # another change to the same step is another value
+
+
+def test_shared_reruns_give_every_part_its_own_mistake_value():
+    template = BANK.get("conv.train_step")
+    inst = engine.build_instance(template, 11)
+    draw = engine.sample(template, 11)
+    for part in template.parts:
+        for m in part.mistakes:
+            want = engine.run_steps(template, draw.params, changes=m.changes)[part.answer]
+            got = next(k.value for k in inst.part(part.id).mistakes if k.id == m.id)
+            assert _same(got, want), (part.id, m.id)
