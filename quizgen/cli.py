@@ -180,6 +180,17 @@ def _parse_jobs(value) -> int | None:
     return jobs
 
 
+def _parse_formats(value: str) -> tuple[str, ...]:
+    """``--formats``: a comma-separated subset of output.PAGE_FORMATS, in the order given."""
+    chosen = tuple(dict.fromkeys(f.strip().lower() for f in value.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in output.PAGE_FORMATS]
+    if unknown or not chosen:
+        raise click.BadParameter(
+            f"expected a comma-separated list of {', '.join(output.PAGE_FORMATS)}, got {value!r}"
+        )
+    return chosen
+
+
 def auto_jobs(students: int) -> int:
     """One worker process per usable CPU for a large class, else one process."""
     if students < AUTO_JOBS_MIN_STUDENTS:
@@ -210,12 +221,25 @@ def auto_jobs(students: int) -> int:
     help="Worker processes: a number, or auto (one per CPU for classes of "
     f"{AUTO_JOBS_MIN_STUDENTS}+ students; the output is the same either way).",
 )
+@click.option(
+    "--formats",
+    default=",".join(output.PAGE_FORMATS),
+    show_default=True,
+    callback=lambda ctx, param, value: _parse_formats(value),
+    help="Page formats of the papers and keys, comma-separated.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(bank_dirs, spec_path, roster, out, jobs, quiet, as_json) -> None:
+def generate(bank_dirs, spec_path, roster, out, jobs, formats, quiet, as_json) -> None:
     """Generate every student's paper, answer key, the manifest and an overview."""
     summary = generate_exam(
-        spec_path, roster, out, bank_dirs=bank_dirs, jobs=jobs, show_progress=not (quiet or as_json)
+        spec_path,
+        roster,
+        out,
+        bank_dirs=bank_dirs,
+        jobs=jobs,
+        formats=formats,
+        show_progress=not (quiet or as_json),
     )
     if as_json:
         click.echo(json.dumps(summary, indent=1))
@@ -226,7 +250,9 @@ def generate(bank_dirs, spec_path, roster, out, jobs, quiet, as_json) -> None:
         )
 
 
-def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=None, show_progress=False) -> dict:
+def generate_exam(
+    spec_path, roster_path, out, *, bank_dirs=(), jobs=None, formats=output.PAGE_FORMATS, show_progress=False
+) -> dict:
     """Load the bank, spec and roster; build and write the exam (``jobs`` None: auto). Returns
     a summary."""
     spec = exam.load_spec(spec_path, bank_mod.load_bank(bank_dirs))
@@ -234,9 +260,11 @@ def generate_exam(spec_path, roster_path, out, *, bank_dirs=(), jobs=None, show_
     jobs = auto_jobs(len(students)) if jobs is None else jobs
     if show_progress:
         with click.progressbar(length=len(students), label="generating", file=sys.stderr) as bar:
-            files = exam.generate(spec, students, out, jobs=jobs, progress=lambda _p: bar.update(1))
+            files = exam.generate(
+                spec, students, out, jobs=jobs, formats=formats, progress=lambda _p: bar.update(1)
+            )
     else:
-        files = exam.generate(spec, students, out, jobs=jobs)
+        files = exam.generate(spec, students, out, jobs=jobs, formats=formats)
     return {
         "out": str(out),
         "students": len(students),

@@ -76,6 +76,10 @@ def _sections(paper: StudentPaper) -> list[tuple[str, list]]:
     return out
 
 
+#: The page formats a paper and key can be written in (a paper.<fmt>.j2 template each).
+PAGE_FORMATS = ("html", "md")
+
+
 def render_paper(exam: Mapping, paper: StudentPaper, *, key: bool, fmt: str) -> str:
     """A student's paper (``key=False``) or answer key, as ``html`` or ``md``."""
     title = f"{exam['title']} — {paper.name or paper.id}" + (" — answer key" if key else "")

@@ -89,3 +89,13 @@ def test_user_errors_are_one_line_with_exit_status_2(tmp_path):
 def test_unknown_template_is_a_one_line_error():
     result = CliRunner().invoke(main, ["preview", "no.such", "--bank", VALID])
     assert result.exit_code == 2 and "no template 'no.such'" in result.output
+
+
+def test_formats_choose_the_page_files(tmp_path):
+    args = ["generate", str(FIXTURES / "exams" / "small.yaml"), "--bank", VALID]
+    args += ["--roster", str(FIXTURES / "exams" / "roster.csv"), "--quiet"]
+    assert run(*args, "--out", str(tmp_path / "h"), "--formats", "html").exit_code == 0
+    assert {p.suffix for p in (tmp_path / "h" / "keys").iterdir()} == {".html"}
+    bad = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "x"), "--formats", "html,pdf"])
+    assert bad.exit_code == 2 and "expected a comma-separated list of html, md" in bad.output
+    assert not (tmp_path / "x").exists()
