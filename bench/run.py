@@ -111,20 +111,29 @@ def generation(quick: bool) -> dict:
 
 
 @scenario
-def exam(quick: bool, students: int | None = None, jobs: int = 1) -> dict:
-    """Wall time of a whole exam build: N students x 20 questions, HTML+Markdown papers and
-    keys, overview and manifest."""
+def exam(quick: bool, students: int | None = None, jobs: int = 1, formats: str = "html,md") -> dict:
+    """Wall time of a whole exam build: N students x 20 questions, papers and keys in
+    ``formats`` (the issue's build is HTML; Markdown copies are quizgen's default too),
+    overview and manifest."""
     from quizgen import exam as exam_mod
 
     n = students or (100 if quick else 1000)
     spec = _exam_spec(20)
     with tempfile.TemporaryDirectory() as tmp:
-        files, dt = _timed(exam_mod.generate, spec, _roster(n), Path(tmp) / "out", jobs=jobs)
+        files, dt = _timed(
+            exam_mod.generate,
+            spec,
+            _roster(n),
+            Path(tmp) / "out",
+            jobs=jobs,
+            formats=tuple(formats.split(",")),
+        )
         size = sum(f.stat().st_size for f in files)
     return {
         "students": n,
         "questions": 20,
         "jobs": jobs,
+        "formats": formats,
         "seconds": round(dt, 3),
         "files": len(files),
         "megabytes": round(size / 1e6, 1),
@@ -428,7 +437,12 @@ def scaling(quick: bool) -> dict:
 GROUPS = {
     "generation": lambda q: _child("generation", q),
     "code_grading": lambda q: _child("code_grading", q),
-    "exam": lambda q: {"1 process": _child("exam", q), "2 processes": _child("exam", q, jobs=2)},
+    "exam": lambda q: {
+        "HTML, 1 process": _child("exam", q, formats="html"),
+        "HTML, 2 processes": _child("exam", q, jobs=2, formats="html"),
+        "HTML+Markdown, 1 process": _child("exam", q),
+        "HTML+Markdown, 2 processes": _child("exam", q, jobs=2),
+    },
     "scaling": scaling,
     "grading": lambda q: {
         "example mix": _child("grading", q),
