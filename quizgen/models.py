@@ -170,7 +170,8 @@ class Tolerance:
         return f"relative {self.rtol:g}, absolute {self.atol:g}"
 
     def to_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+        """The settings that differ from the defaults (what the manifest stores)."""
+        return dict(_non_default_items(self))
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> Tolerance:
@@ -178,6 +179,23 @@ class Tolerance:
 
 
 EXACT = Tolerance(exact=True)
+
+
+_ITEMS: dict[int, tuple[Tolerance, tuple]] = {}
+
+
+def _non_default_items(tol: Tolerance) -> tuple:
+    """(name, value) of each setting of ``tol`` that is not its default, cached per object (a
+    bank's parts share a few dozen tolerance objects; the manifest writes one per part). Per
+    object, not per equal value: rtol=1 and rtol=1.0 are equal but are written differently."""
+    hit = _ITEMS.get(id(tol))
+    if hit is not None and hit[0] is tol:
+        return hit[1]
+    items = tuple((f.name, getattr(tol, f.name)) for f in fields(tol) if getattr(tol, f.name) != f.default)
+    if len(_ITEMS) >= 1024:
+        _ITEMS.clear()
+    _ITEMS[id(tol)] = (tol, items)
+    return items
 
 
 def _flat_numbers(value: list) -> tuple[tuple[int, ...], list] | None:

@@ -86,3 +86,12 @@ def test_plain_lists_of_other_shapes_or_types_are_not_accepted():
     assert not tol.accepts([1.0, 2.0], [1.0, 2.0, 3.0])
     assert tol.accepts([[1, 2], [3, 4]], [[1.0, 2.0], [3.0, 4.0]])
     assert not tol.accepts([1.0, float("nan")], [1.0, float("nan")])
+
+
+def test_to_dict_keeps_each_tolerances_own_numbers():
+    assert Tolerance(rtol=1).to_dict() == {"rtol": 1} and type(Tolerance(rtol=1).to_dict()["rtol"]) is int
+    assert type(Tolerance(rtol=1.0).to_dict()["rtol"]) is float
+    tol = Tolerance(sigfigs=3)
+    d = tol.to_dict()
+    d["sigfigs"] = 9  # the caller's own dict
+    assert tol.to_dict() == {"sigfigs": 3} and Tolerance().to_dict() == {}
