@@ -4,12 +4,15 @@ Interpreting a template's steps costs more than the reference calls on small inp
 the function by name, walking argument lists, parsing value paths. A :class:`Plan` does that
 once per template:
 
+- every parameter gets its sampler specialised (:func:`quizgen.sampling.compile_draw`);
 - every step becomes a closure ``env -> value`` with its reference function resolved and its
   arguments compiled (:func:`quizgen.expressions.compile_arg`);
+- the steps and constraints are scheduled so that a draw failing a constraint stops early;
 - every known mistake of every part becomes the short list of steps it has to re-run: the steps
   the mistake changes and those downstream of them, and of those only the ones the part's answer
   depends on. Every other value is the unchanged pipeline's, so a mistake costs the calls that
-  can differ, not a re-run of the rest of the pipeline.
+  can differ, not a re-run of the rest of the pipeline; two mistakes changing the same steps
+  the same way share those values within an instance (:attr:`CompiledStep.key`).
 
 Plans are cached per template object; nothing here computes an answer itself.
 """
