@@ -346,26 +346,20 @@ def path_root(path: str) -> str:
 
 def pick(path: str, context: dict):
     """Follow ``name.field[0]...`` through NamedTuples, dataclasses, dicts, lists and arrays."""
-    root = path_root(path)
-    value = context[root]
-    for attr, index in _PATH_STEP.findall(_PATH.match(path).group(2)):
-        if attr:
-            value = value[attr] if isinstance(value, dict) else getattr(value, attr)
-        else:
-            value = value[int(index)]
-    return value
+    return compile_pick(path)(context)
 
 
+@lru_cache(maxsize=4096)
 def compile_pick(path: str):
     """:func:`pick` compiled: a closure ``f(context)`` following ``path`` (a malformed path
     raises ValueError when the closure is called)."""
     try:
         root = path_root(path)
     except ValueError as exc:
-        error = exc
+        message = str(exc)
 
         def fail(context):
-            raise error
+            raise ValueError(message)  # a fresh error each time (this closure is cached)
 
         return fail
     steps = tuple(
