@@ -83,6 +83,16 @@ class ExportResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def export_path(out: str | Path, suffix: str, default_name: str) -> Path:
+    """Where an export writes: ``out`` itself if it names a ``suffix`` file, else
+    ``default_name`` inside the folder ``out`` (its parent folders are created)."""
+    path = Path(out)
+    if path.is_dir() or path.suffix.lower() != suffix:
+        path = path / default_name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _instance_key(instance: Instance) -> str:
     return json.dumps(instance.to_dict(), sort_keys=True, ensure_ascii=False)
 

@@ -36,6 +36,7 @@ from .common import (
     ExportSource,
     VariantGroup,
     blanks,
+    export_path,
     interval_problem,
     layout,
     moodle_accepts,
@@ -323,10 +324,7 @@ def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
 
 def export_moodle(source: ExportSource, out: str | Path) -> ExportResult:
     """Write ``out`` (a .xml file; a folder gets ``moodle.xml`` inside it)."""
-    path = Path(out)
-    if path.is_dir() or path.suffix.lower() != ".xml":
-        path = path / "moodle.xml"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = export_path(out, ".xml", "moodle.xml")
     text, count, warnings = moodle_xml(source)
     atomic_write_text(path, text)
     return ExportResult([path], count, warnings)

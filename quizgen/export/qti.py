@@ -39,6 +39,7 @@ from .common import (
     VariantGroup,
     blanks,
     canvas_accepts,
+    export_path,
     interval_problem,
     layout,
     number_text,
@@ -398,10 +399,7 @@ def qti_files(source: ExportSource) -> tuple[dict[str, bytes], int, list[str]]:
 
 def export_qti(source: ExportSource, out: str | Path) -> ExportResult:
     """Write the zip to ``out`` (a .zip file; a folder gets ``canvas_qti.zip`` inside it)."""
-    path = Path(out)
-    if path.is_dir() or path.suffix.lower() != ".zip":
-        path = path / "canvas_qti.zip"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = export_path(out, ".zip", "canvas_qti.zip")
     files, count, warnings = qti_files(source)
     tmp = path.with_name(f".{path.name}.tmp")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
