@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -132,14 +132,7 @@ def _check_finite(template: Template, values: dict) -> None:
 
 def depends_on(template: Template, part: Part) -> tuple[str, ...]:
     """Earlier parts whose answers feed this part's answer (for error carried forward)."""
-    deps = plan.plan_for(template).deps[part.answer]
-    out = []
-    for other in template.parts:
-        if other.id == part.id:
-            break
-        if other.answer in deps:
-            out.append(other.id)
-    return tuple(out)
+    return plan.plan_for(template).part_deps[part.id]
 
 
 def to_answer(kind: str, value):
@@ -188,7 +181,9 @@ def _distinct(part: Part, a, b) -> bool:
     return not part.tolerance.accepts(a, b)  # accepts is False when the shapes differ
 
 
-def _choice_part(template: Template, part: Part, draw: Draw, prompt: str, memo: dict) -> InstancePart:
+def _choice_part(
+    template: Template, part: Part, draw: Draw, prompt: str, memo: dict, points: float
+) -> InstancePart:
     """A multiple-choice part: the answer and distinct mistakes as options, shuffled per instance."""
     value = draw.values[part.answer]
     value_kind = "real" if isinstance(value, (int, float)) or np.ndim(value) == 0 else "tensor"
@@ -224,7 +219,7 @@ def _choice_part(template: Template, part: Part, draw: Draw, prompt: str, memo: 
         prompt=prompt,
         expected=expected,
         tolerance=part.tolerance,
-        points=part.points,
+        points=points,
         mistakes=tuple(mistakes),
         options=texts,
         depends_on=(),
@@ -245,7 +240,7 @@ def build_part(
     memo = {} if memo is None else memo
     prompt = expressions.render(part.prompt, context)
     if part.kind == "choice":
-        return replace(_choice_part(template, part, draw, prompt, memo), points=part.points * points_scale)
+        return _choice_part(template, part, draw, prompt, memo, part.points * points_scale)
     expected = to_answer(part.kind, draw.values[part.answer])
     mistakes = tuple(
         KnownMistake(

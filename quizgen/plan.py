@@ -53,6 +53,8 @@ class Plan:
     #: where each constraint comes as early as the values it reads allow, the cheapest first,
     #: so a draw that fails one stops before the steps no constraint needs
     schedule: tuple[tuple[str | None, Runner], ...]
+    #: part id -> the earlier parts whose answers feed its answer (for error carried forward)
+    part_deps: Mapping[str, tuple[str, ...]]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -141,6 +143,15 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     return tuple(out)
 
 
+def _part_deps(template: Template, deps: Mapping[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    """For each part, the earlier parts whose answer steps its answer depends on."""
+    out: dict[str, tuple[str, ...]] = {}
+    for i, part in enumerate(template.parts):
+        feeds = deps[part.answer]
+        out[part.id] = tuple(other.id for other in template.parts[:i] if other.answer in feeds)
+    return out
+
+
 def _schedule(template: Template, steps: tuple[CompiledStep, ...], deps) -> tuple:
     """Steps and constraint tests in evaluation order (see :attr:`Plan.schedule`)."""
     names = [s.name for s in template.steps]
@@ -186,6 +197,7 @@ def plan_for(template: Template) -> Plan:
         deps=deps,
         mistakes={(p.id, m.id): _mistake_run(template, p, m) for p in template.parts for m in p.mistakes},
         schedule=_schedule(template, steps, deps),
+        part_deps=_part_deps(template, deps),
     )
     _PLANS[id(template)] = plan
     return plan
