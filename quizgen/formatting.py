@@ -14,6 +14,24 @@ import numpy as np
 
 def num(value, sig: int = 6) -> str:
     """A number, compactly: 3, -0.25, 0.000123457, 1.5e-08 (``sig`` significant figures)."""
+    if type(value) in _NUMBER_TYPES:  # equal numbers (1 and 1.0, 0.0 and -0.0) are written alike
+        key = (value, sig)
+        text = _WRITTEN.get(key)
+        if text is None:
+            if len(_WRITTEN) >= _WRITTEN_MAX:
+                _WRITTEN.clear()
+            text = _WRITTEN[key] = _num(value, sig)
+        return text
+    return _num(value, sig)
+
+
+#: :func:`num` of recently written plain numbers: question texts and keys write the same small
+#: values over and over (bounded, so memory stays flat)
+_WRITTEN: dict[tuple, str] = {}
+_WRITTEN_MAX = 4096
+
+
+def _num(value, sig: int) -> str:
     if type(value) is float:
         x = value
     elif isinstance(value, (float, int)):  # NumPy floats, ints and bools: no array

@@ -115,3 +115,19 @@ def test_num_writes_what_it_first_wrote(value, sig):
 )
 def test_num_at_the_edges(value):
     assert formatting.num(value) == _num_as_first_written(value)
+
+
+@given(st.lists(st.tuples(st.one_of(_numbers, st.booleans(), st.floats()), st.integers(1, 12)), max_size=30))
+def test_num_remembers_nothing_that_changes_what_it_writes(calls):
+    """num keeps the texts of recent numbers; equal numbers (1, 1.0, True; 0.0, -0.0) written in
+    any order, twice, each get the text first written for them."""
+    for value, sig in calls + calls[::-1]:
+        assert formatting.num(value, sig) == _num_as_first_written(value, sig)
+
+
+def test_num_keeps_a_bounded_memory(monkeypatch):
+    monkeypatch.setattr(formatting, "_WRITTEN", {})
+    monkeypatch.setattr(formatting, "_WRITTEN_MAX", 8)
+    for i in range(100):
+        assert formatting.num(i / 7, 3) == _num_as_first_written(i / 7, 3)
+        assert len(formatting._WRITTEN) <= 8
