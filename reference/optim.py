@@ -433,7 +433,9 @@ def _adam_core(p, g, state, *, lr, betas, eps, amsgrad, maximize, bias_correctio
     correction = choose(bias_correction, "bias_correction", BIAS_CORRECTIONS)
     lr, (beta1, beta2), eps = _lr(lr), _betas(betas), nonnegative(eps, "eps")
     state = _state(state, AdamState, p, "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    zeros = np.zeros_like(p)
+    # A missing moment is 0.0, which broadcasts like np.zeros_like(p): the betas are finite, so
+    # beta * 0.0 is 0.0 and the sums and maxima with it are NumPy's elementwise ones.
+    zeros = 0.0
     step = 1 if state is None else state.step + 1
     g = _effective_gradient(p, g, weight_decay=weight_decay, maximize=maximize)
     exp_avg = _ema(zeros if state is None else state.exp_avg, g, beta1)
