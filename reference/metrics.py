@@ -253,10 +253,18 @@ def _micro(c, beta2, pos_label):
     return Scores(float(p), float(r), float(f), int(total.support))
 
 
+def _present(c: ClassCounts):
+    """Whether a class occurs in y_true or y_pred: TP + FP + FN > 0 (per class, or for one class)."""
+    return (c.tp + c.fp + c.fn) > 0
+
+
 def _weighted_mean(c, beta2, weights):
-    present = (c.tp + c.fp + c.fn) > 0  # the class occurs in y_true or y_pred
-    w = np.where(present, weights, 0.0)
-    weighted = (_per_class(c, beta2) * w).sum(axis=1)  # each row summed as its own 1-D sum
+    return _mean_over_classes(_per_class(c, beta2), np.where(_present(c), weights, 0.0))
+
+
+def _mean_over_classes(per_class: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Σ_k w_k score_k / Σ_k w_k for each row (precision, recall, F_β) of ``per_class`` (3, K)."""
+    weighted = (per_class * w).sum(axis=1)  # each row summed as its own 1-D sum
     total = float(w.sum())
     return tuple(_ratio_or_zero(v, total) for v in weighted.tolist())
 
@@ -269,21 +277,62 @@ def _weighted(c, beta2, pos_label):
     return Scores(*_weighted_mean(c, beta2, c.support.astype(np.float64)), int(c.support.sum()))
 
 
+# The same averages from a small int table's rows (:func:`_count_rows`) in Python ints and floats;
+# None where the array rule raises an error.
+
+
+def _binary_scalar(rows: list, beta2: float, pos_label: int) -> Scores | None:
+    counts = _binary_counts(rows, pos_label)
+    return None if counts is None else _scalar_scores(counts, beta2)
+
+
+def _micro_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    return _scalar_scores(_micro_counts(rows, pos_label), beta2)
+
+
+def _rows_class_counts(rows: list) -> list[ClassCounts]:
+    """Each class's Python int counts."""
+    predicted = [sum(col) for col in zip(*rows, strict=True)]
+    return [_counts(row[k], predicted[k], sum(row)) for k, row in enumerate(rows)]
+
+
+def _scalar_weighted_mean(counts: list[ClassCounts], beta2: float, weights: list[float]) -> tuple:
+    """:func:`_weighted_mean` with each class scored in floats by :func:`_scalar_scores` (the
+    array path's per-class values) and only the weighted sums in NumPy."""
+    scores = [_scalar_scores(c, beta2) for c in counts]
+    per_class = np.array(
+        [[s.precision for s in scores], [s.recall for s in scores], [s.fbeta for s in scores]]
+    )
+    w = np.array([wk if _present(c) else 0.0 for c, wk in zip(counts, weights, strict=True)])
+    return _mean_over_classes(per_class, w)
+
+
+def _macro_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    counts = _rows_class_counts(rows)
+    return Scores(*_scalar_weighted_mean(counts, beta2, [1.0] * len(counts)), sum(c.support for c in counts))
+
+
+def _weighted_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    counts = _rows_class_counts(rows)
+    weights = [float(c.support) for c in counts]
+    return Scores(*_scalar_weighted_mean(counts, beta2, weights), sum(c.support for c in counts))
+
+
 class _Average(NamedTuple):
-    """``rule(counts, beta2, pos_label)`` scores the per-class count arrays; ``counts(rows,
-    pos_label)``, where set, gives the Python int counts (tp, fp, fn, support) the rule scores
-    from a small int table's rows (None when the rule would raise)."""
+    """``rule(counts, beta2, pos_label)`` scores the per-class count arrays; ``scalar(rows,
+    beta2, pos_label)``, where set, gives the same Scores from a small int table's rows in Python
+    scalars (None when the rule would raise)."""
 
     rule: Callable[[ClassCounts, float, int], Scores]
-    counts: Callable[[list, int], tuple | None] | None = None
+    scalar: Callable[[list, float, int], Scores | None] | None = None
 
 
 _AVERAGES = {
     None: _Average(_no_average),
-    "binary": _Average(_binary, _binary_counts),
-    "micro": _Average(_micro, _micro_counts),
-    "macro": _Average(_macro),
-    "weighted": _Average(_weighted),
+    "binary": _Average(_binary, _binary_scalar),
+    "micro": _Average(_micro, _micro_scalar),
+    "macro": _Average(_macro, _macro_scalar),
+    "weighted": _Average(_weighted, _weighted_scalar),
 }
 
 
@@ -300,10 +349,10 @@ def scores_from_confusion(
     rows = _count_rows(cm, orient)
     if rows is None:
         return rule.rule(_class_counts(cm, orient), beta2, pos_label)
-    if rule.counts is not None and beta2 < _BETA2_MAX:
-        counts = rule.counts(rows, pos_label)  # Python scalars, no arrays
-        if counts is not None:
-            return _scalar_scores(counts, beta2)
+    if rule.scalar is not None and beta2 < _BETA2_MAX:
+        scores = rule.scalar(rows, beta2, pos_label)  # Python scalars, few or no arrays
+        if scores is not None:
+            return scores
     return rule.rule(_row_counts(rows), beta2, pos_label)
 
 
