@@ -222,7 +222,8 @@ def _smoothed(t: np.ndarray, label_smoothing: float, n_classes: int) -> np.ndarr
 
 
 def _class_indices(target, shape: tuple, axis: int, ignore_index) -> tuple[np.ndarray, np.ndarray]:
-    """Class indices of ``shape`` without the class axis, and the mask of entries not ignored."""
+    """Class indices of ``shape`` without the class axis, and the mask of entries not ignored
+    (None when no entry is ignored)."""
     t = np.asarray(target)
     expected = shape[:axis] + shape[axis + 1 :]
     if t.shape != expected:
@@ -234,13 +235,17 @@ def _class_indices(target, shape: tuple, axis: int, ignore_index) -> tuple[np.nd
         t = t.astype(np.int64)
     if t.dtype.kind not in "iu":
         raise ValueError(f"target: expected integer class indices, got {t.dtype} values")
-    keep = np.ones(t.shape, dtype=bool) if ignore_index is None else t != ignore_index
+    keep = None if ignore_index is None else t != ignore_index
+    if keep is not None and keep.all():
+        keep = None  # nothing ignored
     n_classes = shape[axis]
-    bad = keep & ((t < 0) | (t >= n_classes))
+    bad = (t < 0) | (t >= n_classes)
+    if keep is not None:
+        bad &= keep
     if bad.any():
         ignored = "" if ignore_index is None else f" (or ignore_index={ignore_index})"
         raise ValueError(f"target: expected class indices in [0, {n_classes}){ignored}, got {t[bad][0]}")
-    return np.where(keep, t, 0), keep
+    return (t, None) if keep is None else (np.where(keep, t, 0), keep)
 
 
 def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -> _Targets:
@@ -250,9 +255,13 @@ def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -
     onehot = np.eye(n_classes)[idx]  # classes last; moved to the class axis if that is not last
     if axis != onehot.ndim - 1:
         onehot = np.moveaxis(onehot, -1, axis)
+    smoothed = _smoothed(onehot, label_smoothing, n_classes)
+    if weight is None and keep is None:  # w = 1 and nothing ignored: the products below are by 1
+        return _Targets(smoothed, float(onehot.sum()))
     w = _class_weight(weight, shape, axis)
-    kept = keep.reshape((*shape[:axis], 1, *shape[axis + 1 :]))  # keep with a size-1 class axis
-    q = w * _smoothed(onehot, label_smoothing, n_classes) * kept
+    # keep with a size-1 class axis; True (a factor 1 of the same broadcast) when nothing is ignored
+    kept = True if keep is None else keep.reshape((*shape[:axis], 1, *shape[axis + 1 :]))
+    q = w * smoothed * kept
     denominator = float((w * onehot * kept).sum())
     return _Targets(q, denominator)
 

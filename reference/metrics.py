@@ -46,10 +46,23 @@ __all__ = [
     "scores_from_confusion",
 ]
 
-_LAYOUTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "true_rows": lambda m: m,
-    "predicted_rows": lambda m: m.T,  # its own inverse: converts either way
+
+class _Layout(NamedTuple):
+    """A table convention: ``array`` turns a (K, K) array into the true-rows layout (or back),
+    ``rows`` does the same to a list of K rows."""
+
+    array: Callable[[np.ndarray], np.ndarray]
+    rows: Callable[[list], list]
+
+
+_LAYOUTS: dict[str, _Layout] = {
+    "true_rows": _Layout(lambda m: m, lambda rows: rows),
+    # its own inverse: converts either way
+    "predicted_rows": _Layout(lambda m: m.T, lambda rows: [list(col) for col in zip(*rows, strict=True)]),
 }
+
+_EXACT_TOTAL = 2**53  # below this every count, sum and difference of counts is exact as a float64
+_BETA2_MAX = 1e100  # below this no count formula overflows (so NumPy would not warn either)
 
 
 class ClassCounts(NamedTuple):
@@ -102,12 +115,11 @@ def confusion_matrix(
         k = positive_int(num_classes, "num_classes")
         if top >= k:
             raise ValueError(f"num_classes: expected more than the largest label {top}, got {k}")
-    return orient(np.bincount(t * k + p, minlength=k * k).reshape(k, k))
+    return orient.array(np.bincount(t * k + p, minlength=k * k).reshape(k, k))
 
 
-def _confusion(cm, layout: str) -> np.ndarray:
+def _confusion(cm, orient: _Layout) -> np.ndarray:
     """A user's confusion matrix, checked, in the true-rows layout."""
-    orient = choose(layout, "layout", _LAYOUTS)
     m = np.asarray(cm)
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 1:
         raise ValueError(f"cm: expected a square (K, K) matrix of counts, got shape {m.shape}")
@@ -116,15 +128,58 @@ def _confusion(cm, layout: str) -> np.ndarray:
         raise ValueError("cm: expected non-negative counts")
     if m.sum() == 0:
         raise ValueError("cm: expected at least one sample, got all zeros")
-    return orient(m)
+    return orient.array(m)
+
+
+def _count_rows(cm, orient: _Layout) -> list | None:
+    """The rows of Python ints of ``cm`` in the true-rows layout when it is a square list of lists
+    of ints or a 2-D int64 array of non-negative counts with a total in [1, 2**53); else None (the
+    array path then checks ``cm`` and computes, or raises its error)."""
+    if type(cm) is np.ndarray:
+        if cm.dtype != np.int64 or cm.ndim != 2:
+            return None
+        rows = cm.tolist()
+    elif type(cm) is list:
+        rows = cm
+    else:
+        return None
+    k = len(rows)
+    total = 0
+    for row in rows:
+        if type(row) is not list or len(row) != k:
+            return None
+        for v in row:
+            if type(v) is not int or v < 0:
+                return None
+        total += sum(row)
+    if not 0 < total < _EXACT_TOTAL:
+        return None
+    return orient.rows(rows)
 
 
 def class_counts(cm, *, layout: str = "true_rows") -> ClassCounts:
     """TP, FP, FN and support per class from a confusion matrix (K, K)."""
-    m = _confusion(cm, layout)
-    tp = m.diagonal().copy()
-    support = m.sum(axis=1)
-    return ClassCounts(tp, m.sum(axis=0) - tp, support - tp, support)
+    return _class_counts(cm, choose(layout, "layout", _LAYOUTS))
+
+
+def _class_counts(cm, orient: _Layout) -> ClassCounts:
+    m = _confusion(cm, orient)
+    return _counts(m.diagonal().copy(), m.sum(axis=0), m.sum(axis=1))
+
+
+def _counts(tp, predicted, support) -> ClassCounts:
+    """Counts from TP, the number predicted (column sums) and the support (row sums): FP =
+    predicted - TP, FN = support - TP; int arrays (per class) or Python ints (one class)."""
+    return ClassCounts(tp, predicted - tp, support - tp, support)
+
+
+def _row_counts(rows: list) -> ClassCounts:
+    """Per-class counts (int64 arrays) of a table's rows of Python ints (from :func:`_count_rows`)."""
+    tp = [row[k] for k, row in enumerate(rows)]
+    sums = np.array(
+        [tp, [sum(col) for col in zip(*rows, strict=True)], [sum(row) for row in rows]], dtype=np.int64
+    )
+    return _counts(*sums)
 
 
 def _ratio(num, den):
@@ -136,17 +191,49 @@ def _ratio(num, den):
     return out
 
 
+def _score_terms(tp, fp, fn, beta2: float) -> tuple[tuple, tuple]:
+    """Numerators and denominators of precision, recall and F_β from counts (int arrays or ints):
+    TP / (TP + FP), TP / (TP + FN), (1 + β²) TP / ((1 + β²) TP + β² FN + FP)."""
+    f_num = (1.0 + beta2) * tp
+    return (tp, tp, f_num), (tp + fp, tp + fn, f_num + beta2 * fn + fp)
+
+
 def _per_class(c: ClassCounts, beta2: float) -> np.ndarray:
     """Rows precision, recall, F_β: (3, K) from per-class counts, (3,) from summed counts."""
-    f_num = (1.0 + beta2) * c.tp
+    num, den = _score_terms(c.tp, c.fp, c.fn, beta2)
     # one division for the three ratios (each element is divided on its own)
-    num = np.array([c.tp, c.tp, f_num], dtype=np.float64)
-    den = np.array([c.tp + c.fp, c.tp + c.fn, f_num + beta2 * c.fn + c.fp], dtype=np.float64)
-    return _ratio(num, den)
+    return _ratio(np.array(num, dtype=np.float64), np.array(den, dtype=np.float64))
+
+
+def _scalar_scores(counts: ClassCounts, beta2: float) -> Scores:
+    """Scores from one class's (or the summed) Python int counts (tp, fp, fn, support) below
+    2**53, as floats: the same terms as :func:`_per_class`, each divided as a float64, and 0.0
+    where the denominator is 0."""
+    tp, fp, fn, support = counts
+    (n_p, n_r, n_f), (d_p, d_r, d_f) = _score_terms(tp, fp, fn, beta2)
+    return Scores(_ratio_or_zero(n_p, d_p), _ratio_or_zero(n_r, d_r), _ratio_or_zero(n_f, d_f), support)
+
+
+def _ratio_or_zero(num, den) -> float:
+    """float(num) / float(den), or 0.0 if den == 0 (:func:`_ratio` on one pair of scalars)."""
+    return float(num) / float(den) if den != 0 else 0.0
 
 
 def _no_average(c, beta2, pos_label):
     return Scores(*_per_class(c, beta2), c.support.copy())
+
+
+def _binary_counts(rows: list, pos_label: int) -> ClassCounts | None:
+    """Python int counts of class ``pos_label`` from a 2-class table's rows, else None."""
+    if len(rows) != 2 or pos_label >= 2:
+        return None  # the array path raises the error
+    return _counts(rows[pos_label][pos_label], rows[0][pos_label] + rows[1][pos_label], sum(rows[pos_label]))
+
+
+def _micro_counts(rows: list, pos_label: int) -> ClassCounts:
+    """Python int counts summed over classes: TP is the trace, predicted and support the total."""
+    total = sum(sum(row) for row in rows)
+    return _counts(sum(row[k] for k, row in enumerate(rows)), total, total)
 
 
 def _binary(c, beta2, pos_label):
@@ -166,11 +253,20 @@ def _micro(c, beta2, pos_label):
     return Scores(float(p), float(r), float(f), int(total.support))
 
 
+def _present(c: ClassCounts):
+    """Whether a class occurs in y_true or y_pred: TP + FP + FN > 0 (per class, or for one class)."""
+    return (c.tp + c.fp + c.fn) > 0
+
+
 def _weighted_mean(c, beta2, weights):
-    present = (c.tp + c.fp + c.fn) > 0  # the class occurs in y_true or y_pred
-    w = np.where(present, weights, 0.0)
-    weighted = np.array([(v * w).sum() for v in _per_class(c, beta2)])
-    return tuple(_ratio(weighted, np.full(3, w.sum())).tolist())
+    return _mean_over_classes(_per_class(c, beta2), np.where(_present(c), weights, 0.0))
+
+
+def _mean_over_classes(per_class: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    """Σ_k w_k score_k / Σ_k w_k for each row (precision, recall, F_β) of ``per_class`` (3, K)."""
+    weighted = (per_class * w).sum(axis=1)  # each row summed as its own 1-D sum
+    total = float(w.sum())
+    return tuple(_ratio_or_zero(v, total) for v in weighted.tolist())
 
 
 def _macro(c, beta2, pos_label):
@@ -181,7 +277,63 @@ def _weighted(c, beta2, pos_label):
     return Scores(*_weighted_mean(c, beta2, c.support.astype(np.float64)), int(c.support.sum()))
 
 
-_AVERAGES = {None: _no_average, "binary": _binary, "micro": _micro, "macro": _macro, "weighted": _weighted}
+# The same averages from a small int table's rows (:func:`_count_rows`) in Python ints and floats;
+# None where the array rule raises an error.
+
+
+def _binary_scalar(rows: list, beta2: float, pos_label: int) -> Scores | None:
+    counts = _binary_counts(rows, pos_label)
+    return None if counts is None else _scalar_scores(counts, beta2)
+
+
+def _micro_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    return _scalar_scores(_micro_counts(rows, pos_label), beta2)
+
+
+def _rows_class_counts(rows: list) -> list[ClassCounts]:
+    """Each class's Python int counts."""
+    predicted = [sum(col) for col in zip(*rows, strict=True)]
+    return [_counts(row[k], predicted[k], sum(row)) for k, row in enumerate(rows)]
+
+
+def _scalar_weighted_mean(counts: list[ClassCounts], beta2: float, weights: list[float]) -> tuple:
+    """:func:`_weighted_mean` with each class scored in floats by :func:`_scalar_scores` (the
+    array path's per-class values) and only the weighted sums in NumPy."""
+    scores = [_scalar_scores(c, beta2) for c in counts]
+    per_class = np.array(
+        [[s.precision for s in scores], [s.recall for s in scores], [s.fbeta for s in scores]]
+    )
+    w = np.array([wk if _present(c) else 0.0 for c, wk in zip(counts, weights, strict=True)])
+    return _mean_over_classes(per_class, w)
+
+
+def _macro_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    counts = _rows_class_counts(rows)
+    return Scores(*_scalar_weighted_mean(counts, beta2, [1.0] * len(counts)), sum(c.support for c in counts))
+
+
+def _weighted_scalar(rows: list, beta2: float, pos_label: int) -> Scores:
+    counts = _rows_class_counts(rows)
+    weights = [float(c.support) for c in counts]
+    return Scores(*_scalar_weighted_mean(counts, beta2, weights), sum(c.support for c in counts))
+
+
+class _Average(NamedTuple):
+    """``rule(counts, beta2, pos_label)`` scores the per-class count arrays; ``scalar(rows,
+    beta2, pos_label)``, where set, gives the same Scores from a small int table's rows in Python
+    scalars (None when the rule would raise)."""
+
+    rule: Callable[[ClassCounts, float, int], Scores]
+    scalar: Callable[[list, float, int], Scores | None] | None = None
+
+
+_AVERAGES = {
+    None: _Average(_no_average),
+    "binary": _Average(_binary, _binary_scalar),
+    "micro": _Average(_micro, _micro_scalar),
+    "macro": _Average(_macro, _macro_scalar),
+    "weighted": _Average(_weighted, _weighted_scalar),
+}
 
 
 def scores_from_confusion(
@@ -192,12 +344,26 @@ def scores_from_confusion(
     beta = nonnegative(beta, "beta")
     pos_label = nonnegative_int(pos_label, "pos_label")
     rule = choose(average, "average", _AVERAGES)
-    return rule(class_counts(cm, layout=layout), beta * beta, pos_label)
+    orient = choose(layout, "layout", _LAYOUTS)
+    beta2 = beta * beta
+    rows = _count_rows(cm, orient)
+    if rows is None:
+        return rule.rule(_class_counts(cm, orient), beta2, pos_label)
+    if rule.scalar is not None and beta2 < _BETA2_MAX:
+        scores = rule.scalar(rows, beta2, pos_label)  # Python scalars, few or no arrays
+        if scores is not None:
+            return scores
+    return rule.rule(_row_counts(rows), beta2, pos_label)
 
 
 def accuracy_from_confusion(cm, *, layout: str = "true_rows") -> float:
     """Accuracy = trace(C) / ΣC, the fraction of correct predictions."""
-    m = _confusion(cm, layout)
+    orient = choose(layout, "layout", _LAYOUTS)
+    rows = _count_rows(cm, orient)
+    if rows is not None:
+        counts = _micro_counts(rows, 0)
+        return float(counts.tp) / float(counts.support)
+    m = _confusion(cm, orient)
     return float(np.trace(m) / m.sum())
 
 

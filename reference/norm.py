@@ -143,12 +143,19 @@ def _normalized_input_grad(g, x_hat, denom, axes, count) -> np.ndarray:
     return (count * g - sum_g - x_hat * sum_gx) / (count * denom)
 
 
-def _channel_param(value, name: str, channels: int, default: float | None = None) -> np.ndarray:
+def _channel_param(value, name: str, channels: int, default: float | None = None) -> np.ndarray | float:
+    """``value`` checked as an array (C,); a missing running statistic is its start value
+    ``default``, a float that broadcasts like np.full(C, default) (see :func:`_channel_array`)."""
     if value is None and default is not None:
-        return np.full(channels, default)
+        return default
     arr = as_float_array(value, name, ndim=1)
     check_shape(arr, name, (channels,))
     return arr
+
+
+def _channel_array(stat: np.ndarray | float, channels: int) -> np.ndarray:
+    """A running statistic from :func:`_channel_param` as an array (C,)."""
+    return np.full(channels, stat) if isinstance(stat, float) else stat
 
 
 def batchnorm_forward(
@@ -200,16 +207,21 @@ def batchnorm_forward(
             factor = 1.0 / positive_int(num_batches_tracked, "num_batches_tracked")
         else:
             factor = probability(momentum, "momentum", closed_right=True)
-        mean, var = (v.reshape(channels) for v in _moments(x, axes, count))
+        mean_b, var_b = _moments(x, axes, count)  # shaped (1, C, 1, ...) already
+        mean, var = mean_b.reshape(channels), var_b.reshape(channels)
+        # a missing running statistic is a float here: factor is finite, so (1 - factor) * 0.0 and
+        # (1 - factor) * 1.0 are what NumPy gives elementwise for np.full(C, 0.0 or 1.0)
         new_running_mean = (1.0 - factor) * running_mean + factor * mean
         new_running_var = (1.0 - factor) * running_var + factor * estimator(var, count)
     else:
-        mean, var = running_mean, running_var
-        new_running_mean, new_running_var = running_mean.copy(), running_var.copy()
+        mean, var = _channel_array(running_mean, channels), _channel_array(running_var, channels)
+        mean_b, var_b = mean.reshape(bshape), var.reshape(bshape)
+        new_running_mean, new_running_var = mean.copy(), var.copy()
 
-    x_hat, denom = _normalize(x, mean.reshape(bshape), var.reshape(bshape), eps, normalization)
-    out = gamma.reshape(bshape) * x_hat + beta.reshape(bshape)
-    cache = BatchNormCache(x_hat, gamma.reshape(bshape), denom, axes, count, bool(training), normalization)
+    x_hat, denom = _normalize(x, mean_b, var_b, eps, normalization)
+    gamma_b = gamma.reshape(bshape)
+    out = gamma_b * x_hat + beta.reshape(bshape)
+    cache = BatchNormCache(x_hat, gamma_b, denom, axes, count, bool(training), normalization)
     return BatchNormForward(out, cache, new_running_mean, new_running_var, mean, var, x_hat)
 
 

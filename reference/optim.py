@@ -20,6 +20,7 @@ same code as the answer.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -121,12 +122,24 @@ class AdamState:
 
 def _freeze_state(state) -> None:
     """Called by each state's ``__post_init__``: ``step`` an int >= 0, buffers float arrays (or None),
-    so a template may build a state from plain lists."""
-    object.__setattr__(state, "step", nonnegative_int(state.step, "state.step"))
-    for name in state.__dataclass_fields__:
+    so a template may build a state from plain lists. A field already in that form is left as it is."""
+    _set_if_new(state, "step", nonnegative_int(state.step, "state.step"))
+    for name, label in _buffer_labels(type(state)):
         value = getattr(state, name)
-        if name != "step" and value is not None:
-            object.__setattr__(state, name, as_float_array(value, f"state.{name}"))
+        if value is not None:
+            _set_if_new(state, name, as_float_array(value, label))
+
+
+def _set_if_new(state, name: str, value) -> None:
+    """Set a frozen state's field to ``value`` unless it holds that very object already."""
+    if getattr(state, name) is not value:
+        object.__setattr__(state, name, value)
+
+
+@functools.cache
+def _buffer_labels(cls: type) -> tuple[tuple[str, str], ...]:
+    """(field name, argument name for errors) of each buffer of a state class: every field but ``step``."""
+    return tuple((name, f"state.{name}") for name in cls.__dataclass_fields__ if name != "step")
 
 
 def _inputs(p, g) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +433,9 @@ def _adam_core(p, g, state, *, lr, betas, eps, amsgrad, maximize, bias_correctio
     correction = choose(bias_correction, "bias_correction", BIAS_CORRECTIONS)
     lr, (beta1, beta2), eps = _lr(lr), _betas(betas), nonnegative(eps, "eps")
     state = _state(state, AdamState, p, "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    zeros = np.zeros_like(p)
+    # A missing moment is 0.0, which broadcasts like np.zeros_like(p): the betas are finite, so
+    # beta * 0.0 is 0.0 and the sums and maxima with it are NumPy's elementwise ones.
+    zeros = 0.0
     step = 1 if state is None else state.step + 1
     g = _effective_gradient(p, g, weight_decay=weight_decay, maximize=maximize)
     exp_avg = _ema(zeros if state is None else state.exp_avg, g, beta1)

@@ -4,9 +4,11 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quizgen.reference import losses as L
-from quizgen.reference.activations import sigmoid, softmax
+from quizgen.reference.activations import log_softmax, sigmoid, softmax
 from quizgen.reference.gradcheck import numerical_gradient, relative_error
 
 REDUCTIONS = ["mean", "sum", "none"]
@@ -398,3 +400,47 @@ def test_unreduced_losses_have_the_per_sample_shape():
 def test_bad_arguments_raise_value_errors_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@st.composite
+def _logits_and_indices(draw):
+    """Logits (C,), (N, C) or (N, C, d) and in-range class indices (some may equal -100)."""
+    c = draw(st.integers(1, 4))
+    lead = draw(st.sampled_from([(), (2,), (3,)]))
+    trail = draw(st.sampled_from([(), (2,)])) if lead else ()
+    shape = (*lead, c, *trail)
+    logits = np.array(
+        draw(st.lists(st.floats(-30, 30), min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    )
+    target_shape = (*lead, *trail)
+    size = int(np.prod(target_shape))
+    labels = draw(st.lists(st.integers(0, c - 1) | st.just(-100), min_size=size, max_size=size))
+    return logits.reshape(shape), np.array(labels, dtype=np.int64).reshape(target_shape)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    case=_logits_and_indices(),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    label_smoothing=st.sampled_from([0.0, 0.1, 1.0]),
+    ignore_index=st.sampled_from([-100, 0, None]),
+)
+def test_index_targets_without_weights_or_ignored_entries_equal_unit_weights_bit_for_bit(
+    same_outcome, case, reduction, label_smoothing, ignore_index
+):
+    """weight=None with nothing ignored skips the products by w = 1 and by the keep mask; unit
+    weights take the general path."""
+    logits, target = case
+    kwargs = {"reduction": reduction, "ignore_index": ignore_index}
+    ones = np.ones(logits.shape[0 if logits.ndim == 1 else 1])
+    same_outcome(
+        lambda: L.softmax_cross_entropy(logits, target, label_smoothing=label_smoothing, **kwargs),
+        lambda: L.softmax_cross_entropy(
+            logits, target, label_smoothing=label_smoothing, weight=ones, **kwargs
+        ),
+    )
+    log_probs = log_softmax(logits, axis=0 if logits.ndim == 1 else 1)
+    same_outcome(
+        lambda: L.nll_loss(log_probs, target, **kwargs),
+        lambda: L.nll_loss(log_probs, target, weight=ones, **kwargs),
+    )

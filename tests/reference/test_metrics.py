@@ -2,7 +2,10 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from quizgen.reference import metrics
 from quizgen.reference.metrics import (
     accuracy,
     accuracy_from_confusion,
@@ -191,3 +194,69 @@ def test_per_class_and_micro_scores_equal_the_scalar_formulas_bit_for_bit():
         micro = scores_from_confusion(cm, beta=beta, average="micro")
         want = scalar_scores(sum(tp), sum(fp), sum(fn), beta * beta)
         assert (micro.precision, micro.recall, micro.fbeta) == want
+
+
+def _tables(max_count):
+    """Square tables (K = 1..4) of counts in [0, max_count], as lists of lists of ints."""
+    return st.integers(1, 4).flatmap(
+        lambda k: st.lists(
+            st.lists(st.integers(0, max_count), min_size=k, max_size=k), min_size=k, max_size=k
+        )
+    )
+
+
+_AVERAGE_NAMES = st.sampled_from([None, "binary", "micro", "macro", "weighted"])
+_BETAS = st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.7, 1e49, 1e51, 1e200, float("inf")])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    table=st.one_of(_tables(6), _tables(2**62)),
+    beta=_BETAS,
+    average=_AVERAGE_NAMES,
+    pos_label=st.integers(0, 2),
+    layout=st.sampled_from(["true_rows", "predicted_rows"]),
+    as_array=st.booleans(),
+)
+def test_scores_of_an_int_table_in_python_equal_the_array_path_bit_for_bit(
+    same_outcome, table, beta, average, pos_label, layout, as_array
+):
+    """A list of lists of ints or an int64 array is scored from Python ints (any average) and,
+    for "binary" and "micro", in Python floats; a tuple of tuples takes the NumPy array path."""
+    fast = np.array(table, dtype=np.int64) if as_array and max(map(max, table)) < 2**63 else table
+    general = tuple(map(tuple, table))
+    kwargs = {"beta": beta, "average": average, "pos_label": pos_label, "layout": layout}
+    same_outcome(
+        lambda: metrics.scores_from_confusion(fast, **kwargs),
+        lambda: metrics.scores_from_confusion(general, **kwargs),
+    )
+    same_outcome(
+        lambda: metrics.accuracy_from_confusion(fast, layout=layout),
+        lambda: metrics.accuracy_from_confusion(general, layout=layout),
+    )
+
+
+@settings(max_examples=300)
+@given(
+    den=st.floats(0.0, 1e308) | st.sampled_from([0.0, 1.0, 3.0, 10.0]),
+    share=st.floats(0.0, 1.0) | st.sampled_from([0.0, 1 / 3, 1.0, float("nan")]),
+)
+def test_ratio_of_one_pair_equals_the_array_ratio_bit_for_bit(same_outcome, den, share):
+    """On the ratios scores take, 0 <= num <= den or a NaN num (from an infinite β²)."""
+    num = den * share
+    same_outcome(lambda: metrics._ratio_or_zero(num, den), lambda: float(metrics._ratio([num], [den])[0]))
+
+
+@settings(deadline=None)
+@given(
+    st.integers(1, 40).flatmap(
+        lambda k: st.tuples(
+            st.lists(st.floats(0, 1e6), min_size=3 * k, max_size=3 * k),
+            st.lists(st.floats(0, 1e6), min_size=k, max_size=k),
+        )
+    )
+)
+def test_weighted_row_sums_equal_each_rows_own_sum_bit_for_bit(rows_and_weights):
+    flat, weights = rows_and_weights
+    per_class, w = np.array(flat).reshape(3, -1), np.array(weights)
+    assert (per_class * w).sum(axis=1).tobytes() == np.array([(v * w).sum() for v in per_class]).tobytes()

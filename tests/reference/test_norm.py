@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quizgen.reference import norm
 from quizgen.reference.gradcheck import numerical_gradient_array, relative_error
@@ -274,3 +276,41 @@ def test_moments_equal_numpys_mean_and_var_bit_for_bit():
             assert var.tobytes() == x.var(axis=axes, keepdims=True).tobytes()
             assert mean.reshape(-1).tobytes() == x.mean(axis=axes).reshape(-1).tobytes()
             assert var.reshape(-1).tobytes() == x.var(axis=axes).reshape(-1).tobytes()
+
+
+@st.composite
+def _batches(draw):
+    """x (N, C), (N, C, L) or (N, C, H, W) with N >= 1 and finite or special entries."""
+    shape = draw(st.sampled_from([(1, 2), (2, 1), (3, 2), (2, 2, 3), (2, 1, 2, 2)]))
+    values = st.floats(-1e3, 1e3) | st.sampled_from([0.0, -0.0, 1e300, float("inf"), float("nan")])
+    return np.array(
+        draw(st.lists(values, min_size=int(np.prod(shape)), max_size=int(np.prod(shape))))
+    ).reshape(shape)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    x=_batches(),
+    training=st.booleans(),
+    momentum=st.sampled_from([0.1, 1.0, 0.0, None]),
+    running_var_estimator=st.sampled_from(["unbiased", "biased"]),
+    normalization=st.sampled_from(["pytorch", "eps_outside", "seed_plus_mean_eps_outside"]),
+)
+def test_batchnorm_without_running_stats_equals_their_start_arrays_bit_for_bit(
+    same_outcome, x, training, momentum, running_var_estimator, normalization
+):
+    """Missing running statistics are the floats 0.0 and 1.0 in training; np.zeros/np.ones take the
+    array path."""
+    c = x.shape[1]
+    kwargs = {
+        "training": training,
+        "momentum": momentum,
+        "num_batches_tracked": 3,
+        "running_var_estimator": running_var_estimator,
+        "normalization": normalization,
+    }
+    gamma, beta = np.linspace(0.5, 2.0, c), np.linspace(-1.0, 1.0, c)
+    same_outcome(
+        lambda: batchnorm_forward(x, gamma, beta, **kwargs),
+        lambda: batchnorm_forward(x, gamma, beta, running_mean=np.zeros(c), running_var=np.ones(c), **kwargs),
+    )

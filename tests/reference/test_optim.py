@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quizgen.reference import optim
 from quizgen.reference.optim import (
@@ -385,3 +387,44 @@ def test_no_overflow_warnings_for_huge_gradients():
 def test_bad_arguments_raise_value_errors_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+_VALUES = st.floats(-1e6, 1e6) | st.sampled_from(
+    [0.0, -0.0, 1e-300, float("inf"), float("-inf"), float("nan")]
+)
+
+
+@st.composite
+def _params_and_grads(draw):
+    """p and g of one shape: 0-d, (n,) or (2, n)."""
+    shape = draw(st.sampled_from([(), (1,), (3,), (2, 2)]))
+    size = int(np.prod(shape))
+    p, g = (np.array(draw(st.lists(_VALUES, min_size=size, max_size=size))).reshape(shape) for _ in "pg")
+    return p, g
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pg=_params_and_grads(),
+    step=st.sampled_from([adam_step, adamw_step]),
+    betas=st.sampled_from([(0.9, 0.999), (0.0, 0.0), (0.5, 0.9999999999999999)]),
+    amsgrad=st.booleans(),
+    maximize=st.booleans(),
+    weight_decay=st.sampled_from([0.0, 0.1]),
+    bias_correction=st.sampled_from(["pytorch", "none", "no_power"]),
+)
+def test_adam_without_state_equals_zero_moment_arrays_bit_for_bit(
+    same_outcome, pg, step, betas, amsgrad, maximize, weight_decay, bias_correction
+):
+    """The first step's missing moments are a scalar 0.0; a state of zero arrays takes the array path."""
+    p, g = pg
+    zeros = AdamState(0, np.zeros_like(p), np.zeros_like(p), np.zeros_like(p) if amsgrad else None)
+    kwargs = {
+        "lr": 0.1,
+        "betas": betas,
+        "amsgrad": amsgrad,
+        "maximize": maximize,
+        "weight_decay": weight_decay,
+        "bias_correction": bias_correction,
+    }
+    same_outcome(lambda: step(p, g, None, **kwargs), lambda: step(p, g, zeros, **kwargs))
