@@ -107,16 +107,18 @@ class RenderedPaper:
     name: str
     manifest_entry: str  # the student's manifest.json entry, as JSON
     overview: tuple  # Overview.record(paper)
-    pages: Mapping[str, str]  # render_pages(...)
+    pages: Mapping[str, bytes]  # render_pages(...), UTF-8 encoded: the bytes of each file
 
 
 def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> RenderedPaper:
+    """The pages are encoded here, once: bytes cross the process boundary as they are, where a
+    str is encoded by pickle, decoded in the writing process and encoded again to be written."""
     return RenderedPaper(
         paper.id,
         paper.name,
         student_json(paper.to_dict()),
         Overview.record(paper),
-        render_pages(exam, paper, formats),
+        {rel: text.encode() for rel, text in render_pages(exam, paper, formats).items()},
     )
 
 
@@ -281,8 +283,9 @@ class ExamWriter:
         self._responses.write(_csv_row(["student_id", "name", *self.columns]))
         return self
 
-    def _put(self, rel: str, text: str) -> None:
-        (self.staging / rel).write_text(text, encoding="utf-8")
+    def _put(self, rel: str, data: bytes) -> None:
+        with open(os.path.join(self.staging, rel), "wb") as fh:
+            fh.write(data)
         self.files.append(Path(rel))
 
     def add(self, paper: StudentPaper | RenderedPaper) -> None:
@@ -293,9 +296,9 @@ class ExamWriter:
         if name in self._names:
             name = f"{name}-{len(self._names)}"
         self._names.add(name)
-        for rel, text in done.pages.items():
+        for rel, data in done.pages.items():
             folder, fmt = rel.split("/")
-            self._put(f"{folder}/{name}.{fmt}", text)
+            self._put(f"{folder}/{name}.{fmt}", data)
         self._manifest.write(("\n" if self.count == 0 else ",\n") + done.manifest_entry)
         self.count += 1
         self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
@@ -313,7 +316,7 @@ class ExamWriter:
                 exam=self.exam,
                 n_students=self.count,
                 rows=self.overview.rows(),
-            ),
+            ).encode(),
         )
         files = [*self.files, Path("responses_template.csv"), Path("manifest.json")]
         for sub in ("papers", "keys"):
