@@ -31,7 +31,7 @@ import numpy as np
 from .formatting import FILTERS, num, plain
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json
 from .markup import to_html
-from .models import InstancePart
+from .models import InstancePart, _flat_numbers
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -125,6 +125,29 @@ def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -
 # --------------------------------------------------------------------------------- overview
 
 
+def answer_range(expected) -> tuple[tuple[int, ...], float, float]:
+    """(shape, smallest entry, largest entry) of a numeric expected answer: ``((), x, x)`` for
+    a number, ``((2, 3), lo, hi)`` for a 2 x 3 nested list. The JSON-ready answers the engine
+    makes (plain numbers, regular nested lists of them) are read without NumPy; anything else,
+    and a list holding a NaN, goes through :func:`_answer_range_numpy`, which this equals."""
+    if type(expected) is float or type(expected) is int:
+        x = float(expected)
+        return (), x, x
+    if type(expected) is list:
+        flat = _flat_numbers(expected)
+        if flat is not None and flat[1]:
+            shape, values = flat
+            total = sum(values)
+            if total == total:  # no NaN (nor inf - inf): Python's min and max skip a NaN, NumPy's do not
+                return shape, float(min(values)), float(max(values))
+    return _answer_range_numpy(expected)
+
+
+def _answer_range_numpy(expected) -> tuple[tuple[int, ...], float, float]:
+    arr = np.asarray(expected, dtype=np.float64)
+    return arr.shape, float(arr.min()), float(arr.max())
+
+
 @dataclass
 class _PartStats:
     kind: str
@@ -141,8 +164,7 @@ class _PartStats:
         known = sum(m.distinguishable for m in part.mistakes)
         if part.options:
             return known, part.expected, None, 0.0, 0.0
-        arr = np.asarray(part.expected, dtype=np.float64)
-        return known, None, arr.shape, float(arr.min()), float(arr.max())
+        return (known, None, *answer_range(part.expected))
 
     def add(self, record: tuple) -> None:
         known, letter, shape, low, high = record
@@ -311,12 +333,14 @@ class ExamWriter:
         self._responses.close()
         self._put(
             "overview.html",
-            PAGES.get_template("overview.html.j2").render(
+            PAGES.get_template("overview.html.j2")
+            .render(
                 title=f"{self.exam['title']}: overview",
                 exam=self.exam,
                 n_students=self.count,
                 rows=self.overview.rows(),
-            ).encode(),
+            )
+            .encode(),
         )
         files = [*self.files, Path("responses_template.csv"), Path("manifest.json")]
         for sub in ("papers", "keys"):
