@@ -105,18 +105,19 @@ class RenderedPaper:
 
     id: str
     name: str
-    manifest_entry: str  # the student's manifest.json entry, as JSON
+    manifest_entry: bytes  # the student's manifest.json entry, as UTF-8 JSON
     overview: tuple  # Overview.record(paper)
     pages: Mapping[str, bytes]  # render_pages(...), UTF-8 encoded: the bytes of each file
 
 
 def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> RenderedPaper:
-    """The pages are encoded here, once: bytes cross the process boundary as they are, where a
-    str is encoded by pickle, decoded in the writing process and encoded again to be written."""
+    """The pages and manifest entry are encoded here, once: bytes cross the process boundary as
+    they are, where a str is encoded by pickle, decoded in the writing process and encoded again
+    to be written."""
     return RenderedPaper(
         paper.id,
         paper.name,
-        student_json(paper.to_dict()),
+        student_json(paper.to_dict()).encode(),
         Overview.record(paper),
         {rel: text.encode() for rel, text in render_pages(exam, paper, formats).items()},
     )
@@ -290,7 +291,7 @@ class ExamWriter:
         self.columns = columns
         self.formats = formats
         self.overview = Overview()
-        self.files: list[Path] = []
+        self.files: list[str] = []  # written so far, relative to the staging folder
         self._names: set[str] = set()
         self.count = 0  # students written
 
@@ -299,16 +300,16 @@ class ExamWriter:
         self.staging = Path(tempfile.mkdtemp(prefix=".quizgen-", dir=self.out))
         for sub in ("papers", "keys"):
             (self.staging / sub).mkdir()
-        self._manifest = open(self.staging / "manifest.json", "w", encoding="utf-8")
+        self._manifest = open(self.staging / "manifest.json", "wb")
         self._responses = open(self.staging / "responses_template.csv", "w", encoding="utf-8")
-        self._manifest.write(manifest_head(self.exam))
+        self._manifest.write(manifest_head(self.exam).encode())
         self._responses.write(_csv_row(["student_id", "name", *self.columns]))
         return self
 
     def _put(self, rel: str, data: bytes) -> None:
         with open(os.path.join(self.staging, rel), "wb") as fh:
             fh.write(data)
-        self.files.append(Path(rel))
+        self.files.append(rel)
 
     def add(self, paper: StudentPaper | RenderedPaper) -> None:
         """Write one student's paper and key (a :class:`RenderedPaper`, rendered here from a
@@ -321,14 +322,15 @@ class ExamWriter:
         for rel, data in done.pages.items():
             folder, fmt = rel.split("/")
             self._put(f"{folder}/{name}.{fmt}", data)
-        self._manifest.write(("\n" if self.count == 0 else ",\n") + done.manifest_entry)
+        self._manifest.write(b"\n" if self.count == 0 else b",\n")
+        self._manifest.write(done.manifest_entry)
         self.count += 1
         self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
         self.overview.add(done.overview)
 
     def commit(self) -> list[Path]:
         """Finish the manifest and overview and move everything into ``out``."""
-        self._manifest.write(MANIFEST_TAIL)
+        self._manifest.write(MANIFEST_TAIL.encode())
         self._manifest.close()
         self._responses.close()
         self._put(
@@ -342,11 +344,12 @@ class ExamWriter:
             )
             .encode(),
         )
-        files = [*self.files, Path("responses_template.csv"), Path("manifest.json")]
+        files = [*self.files, "responses_template.csv", "manifest.json"]
         for sub in ("papers", "keys"):
             (self.out / sub).mkdir(exist_ok=True)
+        staging, out = str(self.staging), str(self.out)
         for rel in files:  # manifest.json last
-            os.replace(self.staging / rel, self.out / rel)
+            os.replace(os.path.join(staging, rel), os.path.join(out, rel))
         return [self.out / rel for rel in files]
 
     def __exit__(self, *exc) -> None:
