@@ -56,6 +56,7 @@ def _page_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a template is read once per process: no stat of its file per page
     )
     env.filters.update(FILTERS)
     env.filters["html"] = to_html
