@@ -31,7 +31,7 @@ import numpy as np
 from .formatting import FILTERS, num, plain
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json
 from .markup import to_html
-from .models import InstancePart
+from .models import InstancePart, Tolerance, _flat_numbers
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -56,11 +56,15 @@ def _page_env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # a template is read once per process: no stat of its file per page
     )
     env.filters.update(FILTERS)
     env.filters["html"] = to_html
     env.filters["answer_text"] = answer_text
     env.filters["known_mistakes"] = known_mistakes
+    # a filter, not a method call in the template: jinja's call of a method checks how to call it
+    # every time, ~3 us, 50 times a key
+    env.filters["describe"] = Tolerance.describe
     return env
 
 
@@ -105,22 +109,48 @@ class RenderedPaper:
 
     id: str
     name: str
-    manifest_entry: str  # the student's manifest.json entry, as JSON
+    manifest_entry: bytes  # the student's manifest.json entry, as UTF-8 JSON
     overview: tuple  # Overview.record(paper)
-    pages: Mapping[str, str]  # render_pages(...)
+    pages: Mapping[str, bytes]  # render_pages(...), UTF-8 encoded: the bytes of each file
 
 
 def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -> RenderedPaper:
+    """The pages and manifest entry are encoded here, once: bytes cross the process boundary as
+    they are, where a str is encoded by pickle, decoded in the writing process and encoded again
+    to be written."""
     return RenderedPaper(
         paper.id,
         paper.name,
-        student_json(paper.to_dict()),
+        student_json(paper.to_dict()).encode(),
         Overview.record(paper),
-        render_pages(exam, paper, formats),
+        {rel: text.encode() for rel, text in render_pages(exam, paper, formats).items()},
     )
 
 
 # --------------------------------------------------------------------------------- overview
+
+
+def answer_range(expected) -> tuple[tuple[int, ...], float, float]:
+    """(shape, smallest entry, largest entry) of a numeric expected answer: ``((), x, x)`` for
+    a number, ``((2, 3), lo, hi)`` for a 2 x 3 nested list. The JSON-ready answers the engine
+    makes (plain numbers, regular nested lists of them) are read without NumPy; anything else,
+    and a list holding a NaN, goes through :func:`_answer_range_numpy`, which this equals."""
+    if type(expected) is float or type(expected) is int:
+        x = float(expected)
+        return (), x, x
+    if type(expected) is list:
+        flat = _flat_numbers(expected)
+        if flat is not None and flat[1]:
+            shape, values = flat
+            total = sum(values)
+            if total == total:  # no NaN (nor inf - inf): Python's min and max skip a NaN, NumPy's do not
+                return shape, float(min(values)), float(max(values))
+    return _answer_range_numpy(expected)
+
+
+def _answer_range_numpy(expected) -> tuple[tuple[int, ...], float, float]:
+    arr = np.asarray(expected, dtype=np.float64)
+    return arr.shape, float(arr.min()), float(arr.max())
 
 
 @dataclass
@@ -139,8 +169,7 @@ class _PartStats:
         known = sum(m.distinguishable for m in part.mistakes)
         if part.options:
             return known, part.expected, None, 0.0, 0.0
-        arr = np.asarray(part.expected, dtype=np.float64)
-        return known, None, arr.shape, float(arr.min()), float(arr.max())
+        return (known, None, *answer_range(part.expected))
 
     def add(self, record: tuple) -> None:
         known, letter, shape, low, high = record
@@ -266,7 +295,7 @@ class ExamWriter:
         self.columns = columns
         self.formats = formats
         self.overview = Overview()
-        self.files: list[Path] = []
+        self.files: list[str] = []  # written so far, relative to the staging folder
         self._names: set[str] = set()
         self.count = 0  # students written
 
@@ -275,15 +304,16 @@ class ExamWriter:
         self.staging = Path(tempfile.mkdtemp(prefix=".quizgen-", dir=self.out))
         for sub in ("papers", "keys"):
             (self.staging / sub).mkdir()
-        self._manifest = open(self.staging / "manifest.json", "w", encoding="utf-8")
+        self._manifest = open(self.staging / "manifest.json", "wb")
         self._responses = open(self.staging / "responses_template.csv", "w", encoding="utf-8")
-        self._manifest.write(manifest_head(self.exam))
+        self._manifest.write(manifest_head(self.exam).encode())
         self._responses.write(_csv_row(["student_id", "name", *self.columns]))
         return self
 
-    def _put(self, rel: str, text: str) -> None:
-        (self.staging / rel).write_text(text, encoding="utf-8")
-        self.files.append(Path(rel))
+    def _put(self, rel: str, data: bytes) -> None:
+        with open(os.path.join(self.staging, rel), "wb") as fh:
+            fh.write(data)
+        self.files.append(rel)
 
     def add(self, paper: StudentPaper | RenderedPaper) -> None:
         """Write one student's paper and key (a :class:`RenderedPaper`, rendered here from a
@@ -293,33 +323,37 @@ class ExamWriter:
         if name in self._names:
             name = f"{name}-{len(self._names)}"
         self._names.add(name)
-        for rel, text in done.pages.items():
+        for rel, data in done.pages.items():
             folder, fmt = rel.split("/")
-            self._put(f"{folder}/{name}.{fmt}", text)
-        self._manifest.write(("\n" if self.count == 0 else ",\n") + done.manifest_entry)
+            self._put(f"{folder}/{name}.{fmt}", data)
+        self._manifest.write(b"\n" if self.count == 0 else b",\n")
+        self._manifest.write(done.manifest_entry)
         self.count += 1
         self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
         self.overview.add(done.overview)
 
     def commit(self) -> list[Path]:
         """Finish the manifest and overview and move everything into ``out``."""
-        self._manifest.write(MANIFEST_TAIL)
+        self._manifest.write(MANIFEST_TAIL.encode())
         self._manifest.close()
         self._responses.close()
         self._put(
             "overview.html",
-            PAGES.get_template("overview.html.j2").render(
+            PAGES.get_template("overview.html.j2")
+            .render(
                 title=f"{self.exam['title']}: overview",
                 exam=self.exam,
                 n_students=self.count,
                 rows=self.overview.rows(),
-            ),
+            )
+            .encode(),
         )
-        files = [*self.files, Path("responses_template.csv"), Path("manifest.json")]
+        files = [*self.files, "responses_template.csv", "manifest.json"]
         for sub in ("papers", "keys"):
             (self.out / sub).mkdir(exist_ok=True)
+        staging, out = str(self.staging), str(self.out)
         for rel in files:  # manifest.json last
-            os.replace(self.staging / rel, self.out / rel)
+            os.replace(os.path.join(staging, rel), os.path.join(out, rel))
         return [self.out / rel for rel in files]
 
     def __exit__(self, *exc) -> None:
