@@ -149,7 +149,7 @@ class Tolerance:
         if isinstance(expected, (int, float)) and isinstance(given, (int, float)):
             return self.close_scalar(float(expected), float(given))
         if type(expected) is list and type(given) is list:  # plain answers: no NumPy round trip
-            flat_e, flat_g = _flat_numbers(expected), _flat_numbers(given)
+            flat_e, flat_g = flat_numbers(expected), flat_numbers(given)
             if flat_e is not None and flat_g is not None:
                 if flat_e[0] != flat_g[0]:
                     return False
@@ -198,7 +198,7 @@ def _non_default_items(tol: Tolerance) -> tuple:
     return items
 
 
-def _flat_numbers(value: list) -> tuple[tuple[int, ...], list] | None:
+def flat_numbers(value: list) -> tuple[tuple[int, ...], list] | None:
     """(shape, elements) of a regular nested list of plain numbers; None otherwise."""
     shape = []
     level = value

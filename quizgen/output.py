@@ -31,7 +31,7 @@ import numpy as np
 from .formatting import FILTERS, num, plain
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json
 from .markup import to_html
-from .models import InstancePart, Tolerance, _flat_numbers
+from .models import InstancePart, Tolerance, flat_numbers
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -139,7 +139,7 @@ def answer_range(expected) -> tuple[tuple[int, ...], float, float]:
         x = float(expected)
         return (), x, x
     if type(expected) is list:
-        flat = _flat_numbers(expected)
+        flat = flat_numbers(expected)
         if flat is not None and flat[1]:
             shape, values = flat
             total = sum(values)
