@@ -13,6 +13,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -171,7 +172,16 @@ class Tolerance:
 
     def to_dict(self) -> dict:
         """The settings that differ from the defaults (what the manifest stores)."""
-        return dict(_non_default_items(self))
+        return dict(self._non_default_items)
+
+    @cached_property
+    def _non_default_items(self) -> tuple:
+        """(name, value) of each setting that is not its default, worked out once per object (a
+        bank's parts share a few dozen tolerance objects; the manifest writes one per part). Per
+        object, not per equal value: rtol=1 and rtol=1.0 are equal but are written differently."""
+        return tuple(
+            (f.name, getattr(self, f.name)) for f in fields(self) if getattr(self, f.name) != f.default
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping | None) -> Tolerance:
@@ -179,23 +189,6 @@ class Tolerance:
 
 
 EXACT = Tolerance(exact=True)
-
-
-_ITEMS: dict[int, tuple[Tolerance, tuple]] = {}
-
-
-def _non_default_items(tol: Tolerance) -> tuple:
-    """(name, value) of each setting of ``tol`` that is not its default, cached per object (a
-    bank's parts share a few dozen tolerance objects; the manifest writes one per part). Per
-    object, not per equal value: rtol=1 and rtol=1.0 are equal but are written differently."""
-    hit = _ITEMS.get(id(tol))
-    if hit is not None and hit[0] is tol:
-        return hit[1]
-    items = tuple((f.name, getattr(tol, f.name)) for f in fields(tol) if getattr(tol, f.name) != f.default)
-    if len(_ITEMS) >= 1024:
-        _ITEMS.clear()
-    _ITEMS[id(tol)] = (tol, items)
-    return items
 
 
 def flat_numbers(value: list) -> tuple[tuple[int, ...], list] | None:
