@@ -45,17 +45,11 @@ def _num(value, sig: int) -> str:
         return str(x)
     if -1e15 < x < 1e15 and x.is_integer():
         return str(int(x))
-    spec = _G_SPECS.get(sig)
-    if spec is None:
-        spec = _G_SPECS[sig] = f".{sig}g"
-    text = format(x, spec)
+    text = f"{x:.{sig}g}"
     if "e" in text:
         mantissa, exp = text.split("e")
         return f"{mantissa}e{int(exp)}"
     return text
-
-
-_G_SPECS: dict[int, str] = {}
 
 
 def tex_num(value, sig: int = 6) -> str:

@@ -135,10 +135,15 @@ def _draw_real(rng, spec, env):
     return float(values[int(rng.integers(values.size))])
 
 
-def _draw_choice(rng, spec, env):
+def _choice_options(spec: Mapping) -> list:
     options = spec["choice"]
     if not isinstance(options, list) or not options:
         raise ValueError(f"choice: expected a non-empty list, got {options!r}")
+    return options
+
+
+def _draw_choice(rng, spec, env):
+    options = _choice_options(spec)
     return expressions.to_plain(options[int(rng.integers(len(options)))])
 
 
@@ -245,10 +250,7 @@ def compile_draw(kind: str, spec: Mapping) -> Callable[[np.random.Generator, dic
 
 
 def _choice_draw(spec: Mapping) -> Callable[[np.random.Generator], Any]:
-    options = spec["choice"]
-    if not isinstance(options, list) or not options:
-        raise ValueError("choice: expected a non-empty list")
-    options = [expressions.to_plain(o) for o in options]
+    options = [expressions.to_plain(o) for o in _choice_options(spec)]
     if not all(type(o) in (int, float, str, bool) for o in options):
         raise TypeError("choice: lists are drawn afresh each time")  # mutable: not shared
     n = len(options)
