@@ -127,9 +127,14 @@ def student_json(student: Mapping) -> str:
     return _dump(student)
 
 
+def student_separator(*, first: bool) -> str:
+    """What goes before a student's entry in manifest.json: one entry per line."""
+    return "\n" if first else ",\n"
+
+
 def manifest_student(student: Mapping, *, first: bool) -> str:
     """One student's line of manifest.json."""
-    return ("\n" if first else ",\n") + student_json(student)
+    return student_separator(first=first) + student_json(student)
 
 
 MANIFEST_TAIL = "\n]}\n"

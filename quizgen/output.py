@@ -29,7 +29,7 @@ import jinja2
 import numpy as np
 
 from .formatting import FILTERS, num, plain
-from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json
+from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
 
@@ -326,7 +326,7 @@ class ExamWriter:
         for rel, data in done.pages.items():
             folder, fmt = rel.split("/")
             self._put(f"{folder}/{name}.{fmt}", data)
-        self._manifest.write(b"\n" if self.count == 0 else b",\n")
+        self._manifest.write(student_separator(first=self.count == 0).encode())
         self._manifest.write(done.manifest_entry)
         self.count += 1
         self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
