@@ -313,7 +313,7 @@ def grading(quick: bool, answers: str = "mix") -> dict:
 
     from quizgen.cli_grade import bank_recompute_factory
     from quizgen.graders import gradebook as gb
-    from quizgen.graders.batch import _collector_paused, grade_questions
+    from quizgen.graders.batch import collector_paused, grade_questions
     from quizgen.graders.numeric import grade_instance_detail
     from quizgen.graders.responses import read_manifest, read_responses
 
@@ -388,7 +388,7 @@ def grading(quick: bool, answers: str = "mix") -> dict:
         # the same job again, phase by phase, into a fresh gradebook (the collector paused, as
         # grade_class pauses it)
         phases = {}
-        with _collector_paused(), gb.Gradebook(folder / "phases.sqlite") as book:
+        with collector_paused(), gb.Gradebook(folder / "phases.sqlite") as book:
             m, phases["read manifest"] = _timed(read_manifest, manifest_path)
             r, phases["read responses"] = _timed(read_responses, responses_path, m)
 

@@ -89,7 +89,7 @@ _READ_LONGEST = 400
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Grading a class makes many small containers; with a large manifest in memory, each full
     garbage collection they trigger walks all of it (that made grading 2-3 times slower)."""
     enabled = gc.isenabled()
@@ -552,7 +552,7 @@ def grade_parts(
     if len(expecteds) != len(items):
         raise ValueError(f"expected: one value per item ({len(items)}), got {len(expecteds)}")
     overridden = any(x is not None for x in expecteds)
-    with _collector_paused():
+    with collector_paused():
         parts = [p for p, _ in items]
         texts = [t for _, t in items]
         out: list = [None] * len(items)
@@ -619,7 +619,7 @@ def grade_questions(
     gradebook does) and the same credit and partial settings."""
     if not 0.0 <= carry_forward_credit <= 1.0:
         raise ValueError(f"carry_forward_credit: expected a number in [0, 1], got {carry_forward_credit}")
-    with _collector_paused():
+    with collector_paused():
         items = [(p, responses.get(p.id)) for instance, responses in questions for p in instance.parts]
         flat = grade_parts(items, partial=partial)
         graded: list[list[GradedPart]] = []

@@ -40,7 +40,7 @@ from quizgen.fsutil import atomic_write_text
 from quizgen.models import GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
-from .batch import _collector_paused, grade_questions
+from .batch import collector_paused, grade_questions
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
@@ -448,7 +448,7 @@ class Gradebook:
             db.executemany("INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", changes)
             db.execute("INSERT INTO run_students VALUES (?, ?)", (run_id, sid))
 
-    @_collector_paused()
+    @collector_paused()
     def grade(
         self,
         exam: str,
@@ -627,7 +627,7 @@ class Gradebook:
         """Every graded part with its effective grade, in student and paper order."""
         return self._records(exam)[0]
 
-    @_collector_paused()
+    @collector_paused()
     def _records(self, exam: str) -> tuple[list[PartRecord], dict[str, dict[int, str]]]:
         """:meth:`records` and :meth:`question_texts`, from one reading of the instances."""
         texts: dict[str, dict[int, str]] = {}
@@ -773,7 +773,7 @@ def _safe_name(student_id: str, taken: set[str]) -> str:
     return name
 
 
-@_collector_paused()
+@collector_paused()
 def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
     """Write the grades CSV, item analysis, collusion flags, class report and every student's
     feedback (HTML and Markdown) from the gradebook into ``out_dir``; returns the files."""
@@ -828,7 +828,7 @@ class GradingOutcome:
         return (self.run.changes if self.run else ()) + self.overrides
 
 
-@_collector_paused()
+@collector_paused()
 def grade_class(
     manifest_path: str | Path,
     responses_path: str | Path,
@@ -876,7 +876,7 @@ def parse_override(text: str, *, points: bool = True) -> tuple[str, int, str, fl
     return m.group(1), int(m.group(2)), m.group(3), value
 
 
-@_collector_paused()
+@collector_paused()
 def regrade_class(
     db_path: str | Path,
     *,
