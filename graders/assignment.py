@@ -69,7 +69,7 @@ from quizgen import expressions, sampling
 from quizgen.errors import SpecError
 from quizgen.models import KnownMistake, ParamSpec, Tolerance
 from quizgen.reference import registry
-from quizgen.seeding import stable_seed
+from quizgen.seeding import make_rng, stable_seed
 from quizgen.yamlio import load_yaml
 
 from .sandbox import Call, Limits, Ref
@@ -567,7 +567,7 @@ class Case:
 
 
 def _draw(test: TestSpec, seed: int, fixed: Mapping[str, Any]) -> dict:
-    rng = sampling.make_rng(seed)
+    rng = make_rng(seed)
     for _ in range(_MAX_DRAWS):
         env: dict = {}
         for p in test.params:

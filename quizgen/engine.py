@@ -12,15 +12,17 @@ The engine never computes an answer itself: every number comes from a reference 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
-from . import expressions, plan, sampling
+from . import expressions, plan
 from .errors import BankError
 from .formatting import plain
 from .models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Part, StepChange, Template
+from .seeding import make_rng, rng_factories
 
 #: How many draws to try before declaring a template's constraints unsatisfiable.
 MAX_DRAWS = 200
@@ -29,6 +31,8 @@ REJECTED = (ValueError, ZeroDivisionError, FloatingPointError)
 #: What a changed pipeline may raise when a mistake or a student's carried-forward value does not
 #: apply to this instance (other shapes, so a later pick has no such index or field).
 NOT_APPLICABLE = (*REJECTED, TypeError, IndexError, KeyError, AttributeError)
+#: XORed into an instance's seed to seed the order of its multiple-choice options.
+OPTION_ORDER_SALT = 0x5EED
 
 
 class Rejected(Exception):
@@ -86,9 +90,10 @@ def draw_params(template: Template, rng: np.random.Generator) -> dict:
     return plan.plan_for(template).draw_params(rng)
 
 
-def sample(template: Template, seed: int) -> Draw:
-    """The first draw from ``seed`` that meets the constraints and that every step accepts."""
-    rng = sampling.make_rng(seed)
+def sample(template: Template, seed: int, rng: np.random.Generator | None = None) -> Draw:
+    """The first draw from ``seed`` that meets the constraints and that every step accepts;
+    ``rng`` is ``make_rng(seed)`` if the caller has made it already."""
+    rng = make_rng(seed) if rng is None else rng
     compiled = plan.plan_for(template)
     last = ""
     for _ in range(MAX_DRAWS):
@@ -182,9 +187,16 @@ def _distinct(part: Part, a, b) -> bool:
 
 
 def _choice_part(
-    template: Template, part: Part, draw: Draw, prompt: str, memo: dict, points: float
+    template: Template,
+    part: Part,
+    draw: Draw,
+    prompt: str,
+    memo: dict,
+    points: float,
+    option_rng: Callable[[], np.random.Generator],
 ) -> InstancePart:
-    """A multiple-choice part: the answer and distinct mistakes as options, shuffled per instance."""
+    """A multiple-choice part: the answer and distinct mistakes as options, shuffled by a fresh
+    ``option_rng()`` (``make_rng(seed ^ OPTION_ORDER_SALT)``, the same for every choice part)."""
     value = draw.values[part.answer]
     value_kind = "real" if isinstance(value, (int, float)) or np.ndim(value) == 0 else "tensor"
     answer = to_answer(value_kind, value)
@@ -203,8 +215,7 @@ def _choice_part(
             if len(options) < part.choices:
                 options.append(value)
                 owners.append([m.id])
-    rng = sampling.make_rng(draw.seed ^ 0x5EED)
-    order = rng.permutation(len(options))
+    order = option_rng().permutation(len(options))
     letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
     texts = tuple(plain(options[i], sig=4) for i in order)
     order = order.tolist()
@@ -234,13 +245,17 @@ def build_part(
     *,
     points_scale: float = 1.0,
     memo: dict | None = None,
+    option_rng: Callable[[], np.random.Generator] | None = None,
 ) -> InstancePart:
     """One part of an instance; ``context`` is the draw's :func:`expressions.text_context`,
-    ``memo`` the mistake re-runs shared by the instance's parts."""
+    ``memo`` the mistake re-runs shared by the instance's parts, ``option_rng`` what orders a
+    choice part's options (by default ``make_rng(draw.seed ^ OPTION_ORDER_SALT)``)."""
     memo = {} if memo is None else memo
     prompt = expressions.render(part.prompt, context)
     if part.kind == "choice":
-        return _choice_part(template, part, draw, prompt, memo, part.points * points_scale)
+        if option_rng is None:
+            option_rng = partial(make_rng, draw.seed ^ OPTION_ORDER_SALT)
+        return _choice_part(template, part, draw, prompt, memo, part.points * points_scale, option_rng)
     expected = to_answer(part.kind, draw.values[part.answer])
     mistakes = tuple(
         KnownMistake(
@@ -271,7 +286,36 @@ def render_text(source: str, values: Mapping) -> str:
 
 def build_instance(template: Template, seed: int, *, points: float | None = None) -> Instance:
     """One instance of ``template`` from ``seed``; ``points`` rescales the parts to that total."""
-    draw = sample(template, seed)
+    option_rng = partial(make_rng, seed ^ OPTION_ORDER_SALT)
+    return _build(template, seed, points, make_rng(seed), option_rng)
+
+
+def build_instances(
+    template: Template, seeds: Sequence[int], *, points: float | None = None
+) -> list[Instance]:
+    """``[build_instance(template, seed, points=points) for seed in seeds]``, the same instances
+    built faster: the seeds' generators are seeded together (:func:`seeding.rng_factories`), and
+    one template's instances in a row keep its code and data warm."""
+    seeds = list(seeds)
+    rngs = rng_factories(seeds)
+    if any(p.kind == "choice" for p in template.parts):
+        option_rngs = rng_factories([seed ^ OPTION_ORDER_SALT for seed in seeds])
+    else:
+        option_rngs = [None] * len(seeds)
+    return [
+        _build(template, seed, points, rng(), option_rng)
+        for seed, rng, option_rng in zip(seeds, rngs, option_rngs, strict=True)
+    ]
+
+
+def _build(
+    template: Template,
+    seed: int,
+    points: float | None,
+    rng: np.random.Generator,
+    option_rng: Callable[[], np.random.Generator] | None,
+) -> Instance:
+    draw = sample(template, seed, rng)
     scale = 1.0 if points is None else points / template.points
     try:
         context = expressions.text_context(draw.values)
@@ -279,7 +323,8 @@ def build_instance(template: Template, seed: int, *, points: float | None = None
         solution = expressions.render(template.solution, context)
         memo: dict = {}  # mistakes of different parts often re-run the same changed steps
         parts = tuple(
-            build_part(template, p, draw, context, points_scale=scale, memo=memo) for p in template.parts
+            build_part(template, p, draw, context, points_scale=scale, memo=memo, option_rng=option_rng)
+            for p in template.parts
         )
     except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
         raise BankError(

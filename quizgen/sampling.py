@@ -278,8 +278,3 @@ _SPECIALISE: dict[str, Callable[[Mapping], Callable[[np.random.Generator], Any]]
     "choice": _choice_draw,
     "array": lambda spec: _array_draw(_literal(spec), {}),
 }
-
-
-def make_rng(seed: int) -> np.random.Generator:
-    """The generator for one instance: PCG64 seeded with the instance seed."""
-    return np.random.Generator(np.random.PCG64(seed))

@@ -129,7 +129,7 @@ def source_from_bank(
     if not template_ids:
         raise ValueError("give at least one template id")
     templates = [bank.get(tid) for tid in dict.fromkeys(template_ids)]
-    instances = {t.id: [engine.build_instance(t, seed) for seed in range(variants)] for t in templates}
+    instances = {t.id: engine.build_instances(t, range(variants)) for t in templates}
     papers = tuple(
         StudentPaper(
             f"variant-{seed}",

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from quizgen import bank, engine, expressions, plan
+from quizgen.seeding import make_rng
 
 BANK = bank.load_bank()
 TEMPLATES = BANK.select()
@@ -45,7 +46,7 @@ def test_a_mistake_reruns_only_the_changed_steps_the_answer_needs():
 
 def _naive_sample(template, seed):
     """The definition: draw all parameters, run every step, then test every constraint."""
-    rng = engine.sampling.make_rng(seed)
+    rng = make_rng(seed)
     for _ in range(engine.MAX_DRAWS):
         params = engine.draw_params(template, rng)
         try:

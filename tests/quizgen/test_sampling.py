@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from quizgen import sampling
-from quizgen.seeding import stable_seed
+from quizgen.seeding import make_rng, stable_seed
 
 
 def draw(spec, env=None, seed=0):
-    return sampling.draw(sampling.sampler_kind(spec), sampling.make_rng(seed), spec, env or {})
+    return sampling.draw(sampling.sampler_kind(spec), make_rng(seed), spec, env or {})
 
 
 def test_int_draws_cover_the_inclusive_range():
@@ -82,7 +82,7 @@ def test_array_draws_are_the_values_rng_choice_would_give():
     spec = {"array": [2, 3], "real": [-1, 1, 0.1], "nonzero": True}
     for seed in range(20):
         values = sampling._elements(spec, {}, "array")
-        want = sampling.make_rng(seed).choice(values, size=(2, 3))
+        want = make_rng(seed).choice(values, size=(2, 3))
         assert np.array_equal(draw(spec, seed=seed), want)
 
 
@@ -116,6 +116,6 @@ def test_compiled_draws_equal_the_generic_sampler(spec):
     kind = sampling.sampler_kind(spec)
     fast = sampling.compile_draw(kind, spec)
     for seed in range(50):
-        want = sampling.draw(kind, sampling.make_rng(seed), spec, {"H": 3})
-        got = fast(sampling.make_rng(seed), {"H": 3})
+        want = sampling.draw(kind, make_rng(seed), spec, {"H": 3})
+        got = fast(make_rng(seed), {"H": 3})
         assert np.array_equal(got, want) and type(got) is type(want)
