@@ -33,8 +33,7 @@ from .bank import Bank
 from .errors import BankError, SpecError
 from .manifest import Manifest, Question, StudentPaper
 from .models import Template
-from .sampling import make_rng
-from .seeding import stable_seed
+from .seeding import make_rng, stable_seed
 from .yamlio import LineDict, load_yaml
 
 _SPEC_KEYS = {"title": str, "course": str, "seed": int, "instructions": str, "sections": list}
@@ -188,23 +187,35 @@ def load_roster(path: str | Path) -> list[Student]:
 
 def build_paper(spec: ExamSpec, student: Student) -> StudentPaper:
     """One student's paper: every question instance, numbered in this student's order."""
-    questions = []
+    return build_papers(spec, [student])[0]
+
+
+def build_papers(spec: ExamSpec, students: list[Student]) -> list[StudentPaper]:
+    """:func:`build_paper` for each student, built one question slot at a time across the
+    students (:func:`engine.build_instances`); every instance depends only on its own seed, so
+    the papers are the same either way."""
+    sections = []  # per section: (slot, template) in the spec's order
     slot = 0
-    number = 0
-    for s_index, section in enumerate(spec.sections):
-        slots = []
-        for template in section.templates:
-            slot += 1
-            slots.append((slot, template))
-        if section.order == "shuffled":
-            rng = make_rng(stable_seed(spec.seed, student.id, "order", s_index))
-            slots = [slots[j] for j in rng.permutation(len(slots))]
-        for q_slot, template in slots:
-            number += 1
-            seed = stable_seed(spec.seed, student.id, q_slot)
-            instance = engine.build_instance(template, seed, points=section.points)
-            questions.append(Question(number, q_slot, section.title, instance))
-    return StudentPaper(student.id, student.name, student.email, tuple(questions))
+    for section in spec.sections:
+        sections.append([(slot := slot + 1, template) for template in section.templates])
+    instances = {
+        q_slot: engine.build_instances(
+            template, [stable_seed(spec.seed, s.id, q_slot) for s in students], points=section.points
+        )
+        for section, slots in zip(spec.sections, sections, strict=True)
+        for q_slot, template in slots
+    }
+    papers = []
+    for i, student in enumerate(students):
+        questions = []
+        for s_index, (section, slots) in enumerate(zip(spec.sections, sections, strict=True)):
+            if section.order == "shuffled":
+                rng = make_rng(stable_seed(spec.seed, student.id, "order", s_index))
+                slots = [slots[j] for j in rng.permutation(len(slots))]
+            for q_slot, _ in slots:
+                questions.append(Question(len(questions) + 1, q_slot, section.title, instances[q_slot][i]))
+        papers.append(StudentPaper(student.id, student.name, student.email, tuple(questions)))
+    return papers
 
 
 def exam_info(spec: ExamSpec) -> dict:
@@ -238,15 +249,27 @@ def response_columns(spec: ExamSpec) -> list[str]:
     return list(columns)
 
 
+#: How many students a worker builds together (one question slot at a time across them).
+CHUNK = 16
+
+
+def _chunks(students: list[Student], jobs: int) -> list[list[Student]]:
+    """The roster in order, in chunks of :data:`CHUNK`; with several workers, smaller chunks if
+    that is what it takes to give each worker several."""
+    size = CHUNK if jobs == 1 else max(1, min(CHUNK, -(-len(students) // (4 * jobs))))
+    return [students[i : i + size] for i in range(0, len(students), size)]
+
+
 def build_exam(
     spec: ExamSpec, students: list[Student], *, progress: Callable[[Student], None] | None = None
 ) -> Manifest:
     """Every student's paper, in roster order, in memory (see :func:`generate` for large classes)."""
     papers = []
-    for student in students:
-        papers.append(build_paper(spec, student))
+    for chunk in _chunks(students, 1):
+        papers.extend(build_papers(spec, chunk))
         if progress:
-            progress(student)
+            for student in chunk:
+                progress(student)
     return Manifest(exam_info(spec), tuple(papers))
 
 
@@ -259,9 +282,11 @@ def _init_worker(spec: ExamSpec, formats: tuple) -> None:
     _WORKER_SPEC, _WORKER_FORMATS = spec, formats
 
 
-def _rendered_paper(student: Student) -> output.RenderedPaper:
-    paper = build_paper(_WORKER_SPEC, student)
-    return output.render_student(exam_info(_WORKER_SPEC), paper, _WORKER_FORMATS)
+def _rendered_papers(students: list[Student]) -> list[output.RenderedPaper]:
+    info = exam_info(_WORKER_SPEC)
+    return [
+        output.render_student(info, paper, _WORKER_FORMATS) for paper in build_papers(_WORKER_SPEC, students)
+    ]
 
 
 def generate(
@@ -276,19 +301,21 @@ def generate(
     """Build and write every student's paper and key, streaming (flat memory), optionally in
     ``jobs`` worker processes; output order and bytes do not depend on ``jobs``. ``progress``
     is called with each student once their files are written."""
+    chunks = _chunks(students, jobs)
     with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
-        if jobs > 1 and len(students) > 1:
+        if jobs > 1 and len(chunks) > 1:
             with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(spec, formats)) as pool:
-                for student, done in zip(
-                    students, pool.map(_rendered_paper, students, chunksize=8), strict=True
-                ):
-                    writer.add(done)
-                    if progress:
-                        progress(student)
+                for chunk, done in zip(chunks, pool.map(_rendered_papers, chunks), strict=True):
+                    _write(writer, chunk, done, progress)
         else:
             _init_worker(spec, formats)
-            for student in students:
-                writer.add(_rendered_paper(student))
-                if progress:
-                    progress(student)
+            for chunk in chunks:
+                _write(writer, chunk, _rendered_papers(chunk), progress)
         return writer.commit()
+
+
+def _write(writer: output.ExamWriter, students: list[Student], done: list, progress) -> None:
+    for student, rendered in zip(students, done, strict=True):
+        writer.add(rendered)
+        if progress:
+            progress(student)

@@ -166,3 +166,14 @@ def test_a_rendered_paper_writes_what_its_paper_writes(tmp_path, spec):
     for path in sorted((tmp_path / "papers").rglob("*.*")):
         rel = path.relative_to(tmp_path / "papers")
         assert path.read_bytes() == (tmp_path / "rendered" / rel).read_bytes(), rel
+
+
+def test_papers_built_together_in_chunks_equal_papers_built_alone(tmp_path, spec):
+    students = [exam.Student(f"x{i:02d}", f"Student {i}", "") for i in range(40)]
+    together = exam.build_exam(spec, students)
+    for i in (0, 15, 16, 39):
+        assert together.students[i].to_dict() == exam.build_paper(spec, students[i]).to_dict()
+    exam.generate(spec, students, tmp_path / "one", jobs=1)
+    exam.generate(spec, students, tmp_path / "two", jobs=2)
+    for rel in ("manifest.json", "papers/x00.html", "keys/x39.md"):
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
