@@ -8,10 +8,10 @@ YAML file says is evaluated as Python.
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import Any
 
 import jinja2
 import jinja2.meta
@@ -63,6 +63,9 @@ def render(source: str, context: dict) -> str:
     ``compile_template(source).render(**values)`` gives, without its per-render copy)."""
     if "{" not in source:  # no jinja syntax: the text renders to itself
         return source
+    renderer = _text_renderer(source)
+    if renderer is not None:
+        return renderer(context)
     template = compile_template(source)
     ctx = new_context(ENV, template.name, template.blocks, context, shared=True)
     try:
@@ -84,10 +87,13 @@ def template_names(source: str) -> frozenset[str]:
 
 
 class _Unsupported(Exception):
-    """An expression node the closure compiler leaves to jinja itself."""
+    """An expression node the code generator leaves to jinja itself."""
 
 
-def _undefined(name: str):
+def _lookup(name: str):
+    """A name the context lacks: one of the sandbox's globals, or an UndefinedError."""
+    if name in ENV.globals:
+        return ENV.globals[name]
     raise jinja2.UndefinedError(f"{name!r} is undefined")
 
 
@@ -104,161 +110,172 @@ def _call(fn, args, kwargs):
     return fn(*args, **kwargs)
 
 
-_BINARY = {
-    nodes.Add: operator.add,
-    nodes.Sub: operator.sub,
-    nodes.Mul: operator.mul,
-    nodes.Div: operator.truediv,
-    nodes.FloorDiv: operator.floordiv,
-    nodes.Mod: operator.mod,
-    nodes.Pow: operator.pow,
-}
-_COMPARE = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "gt": operator.gt,
-    "gteq": operator.ge,
-    "lt": operator.lt,
-    "lteq": operator.le,
-    "in": lambda a, b: a in b,
-    "notin": lambda a, b: a not in b,
-}
+#: What generated code calls besides its own references.
+_RUNTIME = {"_lookup": _lookup, "_checked": _checked, "_call": _call, "_getattr": ENV.getattr}
 
 
-def _const(node):
-    value = node.value
-    return lambda ctx: value
+class _Code:
+    """Python source for jinja expression nodes, compiled into one function ``f(c)`` of the
+    context ``c``: what jinja itself does with a template, without its per-call Context.
+
+    The source holds only the operators below, parentheses and references ``_0``, ``_1``, ...
+    to objects kept beside it: every name, constant, filter and fallback. No text from a YAML
+    file is ever part of the source, so nothing a template says runs as Python; attribute and
+    item access and calls go through the sandbox as in jinja."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, object] = {}
+
+    def ref(self, obj) -> str:
+        name = f"_{len(self.refs)}"
+        self.refs[name] = obj
+        return name
+
+    def function(self, body: str) -> Callable[[dict], Any]:
+        namespace = {"__builtins__": {}, **_RUNTIME, **self.refs}
+        return eval(compile(f"lambda c: {body}", "<quizgen expression>", "eval"), namespace)
+
+    def expression(self, node) -> str:
+        """The source of ``node``; _Unsupported for node types not in :data:`_EMITTERS`."""
+        emit = _EMITTERS.get(type(node))
+        if emit is None:
+            raise _Unsupported(type(node).__name__)
+        return emit(self, node)
+
+    def arguments(self, node) -> str:
+        """``a, b, **{k: v}`` for a call's or a filter's arguments."""
+        if node.dyn_args or node.dyn_kwargs:
+            raise _Unsupported("*args or **kwargs")
+        args = [self.expression(a) for a in node.args]
+        if node.kwargs:
+            pairs = ", ".join(f"{self.ref(k.key)}: {self.expression(k.value)}" for k in node.kwargs)
+            args.append(f"**{{{pairs}}}")
+        return ", ".join(args)
+
+    def argument(self, source) -> str:
+        """The source of a step argument: an expression string, a list or dict of them, or a
+        literal. An expression jinja must run, or one that does not parse, becomes a call of a
+        closure (raising the parse error when called, where evaluate raises it)."""
+        if isinstance(source, str):
+            try:
+                return self.expression(_parse_expression(source))
+            except _Unsupported:
+                compiled = compile_expression(source)
+                return f"{self.ref(lambda context: compiled(**context))}(c)"
+            except Exception as exc:
+                return f"{self.ref(_raiser(exc))}(c)"
+        if isinstance(source, list):
+            return "[" + "".join(f"{self.argument(s)}, " for s in source) + "]"
+        if isinstance(source, dict):
+            return "{" + "".join(f"{self.ref(k)}: {self.argument(v)}, " for k, v in source.items()) + "}"
+        return self.ref(source)
 
 
-def _name(node):
-    name, glob = node.name, ENV.globals
+def _raiser(exc: Exception) -> Callable[[dict], Any]:
+    def fail(context):
+        raise exc
 
-    def lookup(ctx):
-        if name in ctx:
-            return ctx[name]
-        if name in glob:
-            return glob[name]
-        return _undefined(name)
-
-    return lookup
+    return fail
 
 
-def _sequence(node):
-    items = [_compile(i) for i in node.items]
-    kind = list if isinstance(node, nodes.List) else tuple
-    return lambda ctx: kind(f(ctx) for f in items)
+def _parse_expression(source: str):
+    return ENV.parse("{{ (" + source + ") }}").body[0].nodes[0]
 
 
-def _getattr(node):
-    obj, attr = _compile(node.node), node.attr
-    return lambda ctx: _checked(ENV.getattr(obj(ctx), attr))
+def _name(code: _Code, node) -> str:
+    name = code.ref(node.name)
+    return f"(c[{name}] if {name} in c else _lookup({name}))"
 
 
-def _getitem(node):
-    obj = _compile(node.node)
+def _sequence(code: _Code, node) -> str:
+    items = "".join(f"{code.expression(i)}, " for i in node.items)
+    return f"[{items}]" if isinstance(node, nodes.List) else f"({items})"
+
+
+def _getitem(code: _Code, node) -> str:
+    obj = code.expression(node.node)
     if isinstance(node.arg, nodes.Slice):
         bounds = [
-            _compile(p) if p is not None else (lambda ctx: None)
-            for p in (node.arg.start, node.arg.stop, node.arg.step)
+            code.ref(None) if b is None else code.expression(b)
+            for b in (node.arg.start, node.arg.stop, node.arg.step)
         ]
-        return lambda ctx: _checked(ENV.getitem(obj(ctx), slice(*(b(ctx) for b in bounds))))
-    arg = _compile(node.arg)
-    return lambda ctx: _checked(ENV.getitem(obj(ctx), arg(ctx)))
+        arg = f"{code.ref(slice)}({', '.join(bounds)})"
+    else:
+        arg = code.expression(node.arg)
+    return f"_checked({code.ref(ENV.getitem)}({obj}, {arg}))"
 
 
-def _binary(op):
-    def compile_binary(node):
-        left, right = _compile(node.left), _compile(node.right)
-        return lambda ctx: op(left(ctx), right(ctx))
-
-    return compile_binary
+def _binary(op: str) -> Callable[[_Code, Any], str]:
+    return lambda code, node: f"({code.expression(node.left)} {op} {code.expression(node.right)})"
 
 
-def _unary(op):
-    def compile_unary(node):
-        inner = _compile(node.node)
-        return lambda ctx: op(inner(ctx))
-
-    return compile_unary
+def _unary(op: str) -> Callable[[_Code, Any], str]:
+    return lambda code, node: f"({op}{code.expression(node.node)})"
 
 
-def _and(node):
-    left, right = _compile(node.left), _compile(node.right)
-    return lambda ctx: left(ctx) and right(ctx)
-
-
-def _or(node):
-    left, right = _compile(node.left), _compile(node.right)
-    return lambda ctx: left(ctx) or right(ctx)
-
-
-def _condexpr(node):
+def _condexpr(code: _Code, node) -> str:
     if node.expr2 is None:
         raise _Unsupported("if without else")
-    test, yes, no = _compile(node.test), _compile(node.expr1), _compile(node.expr2)
-    return lambda ctx: yes(ctx) if test(ctx) else no(ctx)
+    yes, test, no = (code.expression(n) for n in (node.expr1, node.test, node.expr2))
+    return f"({yes} if {test} else {no})"
 
 
-def _compare(node):
-    first = _compile(node.expr)
-    ops = [(_COMPARE[o.op], _compile(o.expr)) for o in node.ops]
-    if len(ops) == 1:  # no truth test: an elementwise array comparison stays an array
-        ((op, right_fn),) = ops
-        return lambda ctx: op(first(ctx), right_fn(ctx))
-
-    def compare(ctx):  # Python's chaining: the first falsy result, else the last one
-        left, result = first(ctx), True
-        for op, right_fn in ops:
-            right = right_fn(ctx)
-            result = op(left, right)
-            if not result:
-                return result
-            left = right
-        return result
-
-    return compare
+#: jinja's comparison operators; a chain compares as Python's does (the first false result,
+#: else the last), and a single comparison of arrays stays an array
+_COMPARE = {
+    "eq": "==",
+    "ne": "!=",
+    "gt": ">",
+    "gteq": ">=",
+    "lt": "<",
+    "lteq": "<=",
+    "in": "in",
+    "notin": "not in",
+}
 
 
-def _arguments(node):
+def _compare(code: _Code, node) -> str:
+    chain = "".join(f" {_COMPARE[o.op]} {code.expression(o.expr)}" for o in node.ops)
+    return f"({code.expression(node.expr)}{chain})"
+
+
+def _callnode(code: _Code, node) -> str:
     if node.dyn_args or node.dyn_kwargs:
         raise _Unsupported("*args or **kwargs")
-    return [_compile(a) for a in node.args], [(k.key, _compile(k.value)) for k in node.kwargs]
+    args = ", ".join(code.expression(a) for a in node.args)
+    pairs = ", ".join(f"{code.ref(k.key)}: {code.expression(k.value)}" for k in node.kwargs)
+    return f"_call({code.expression(node.node)}, [{args}], {{{pairs}}})"
 
 
-def _callnode(node):
-    fn = _compile(node.node)
-    args, kwargs = _arguments(node)
-    return lambda ctx: _call(fn(ctx), [a(ctx) for a in args], {k: v(ctx) for k, v in kwargs})
-
-
-def _filter(node):
+def _filter(code: _Code, node) -> str:
     func = ENV.filters.get(node.name)
     if node.node is None or func is None or _PassArg.from_obj(func) is not None:
         raise _Unsupported(f"filter {node.name}")
-    value = _compile(node.node)
-    args, kwargs = _arguments(node)
-    return lambda ctx: func(value(ctx), *[a(ctx) for a in args], **{k: v(ctx) for k, v in kwargs})
+    value, args = code.expression(node.node), code.arguments(node)
+    return f"{code.ref(func)}({value}{', ' if args else ''}{args})"
 
 
-_COMPILERS = {
-    nodes.Const: _const,
+_EMITTERS: dict[type, Callable[[_Code, Any], str]] = {
+    nodes.Const: lambda code, node: code.ref(node.value),
     nodes.Name: _name,
     nodes.List: _sequence,
     nodes.Tuple: _sequence,
-    nodes.Getattr: _getattr,
+    nodes.Getattr: lambda code, node: (
+        f"_checked(_getattr({code.expression(node.node)}, {code.ref(node.attr)}))"
+    ),
     nodes.Getitem: _getitem,
-    nodes.Add: _binary(operator.add),
-    nodes.Sub: _binary(operator.sub),
-    nodes.Mul: _binary(operator.mul),
-    nodes.Div: _binary(operator.truediv),
-    nodes.FloorDiv: _binary(operator.floordiv),
-    nodes.Mod: _binary(operator.mod),
-    nodes.Pow: _binary(operator.pow),
-    nodes.Neg: _unary(operator.neg),
-    nodes.Pos: _unary(operator.pos),
-    nodes.Not: _unary(operator.not_),
-    nodes.And: _and,
-    nodes.Or: _or,
+    nodes.Add: _binary("+"),
+    nodes.Sub: _binary("-"),
+    nodes.Mul: _binary("*"),
+    nodes.Div: _binary("/"),
+    nodes.FloorDiv: _binary("//"),
+    nodes.Mod: _binary("%"),
+    nodes.Pow: _binary("**"),
+    nodes.Neg: _unary("-"),
+    nodes.Pos: _unary("+"),
+    nodes.Not: _unary("not "),
+    nodes.And: _binary("and"),
+    nodes.Or: _binary("or"),
     nodes.CondExpr: _condexpr,
     nodes.Compare: _compare,
     nodes.Call: _callnode,
@@ -266,22 +283,15 @@ _COMPILERS = {
 }
 
 
-def _compile(node):
-    """A closure ``f(context)`` computing a jinja expression node, with the sandbox's checks on
-    attribute access, item access and calls; _Unsupported for node types not in _COMPILERS."""
-    compiler = _COMPILERS.get(type(node))
-    if compiler is None:
-        raise _Unsupported(type(node).__name__)
-    return compiler(node)
-
-
 @lru_cache(maxsize=4096)
 def _evaluator(source: str):
-    """``f(context)`` for an expression: jinja's parse, compiled to plain closures that keep the
-    sandbox's checks (a jinja context per call costs ~35 µs, which dominated instance building);
-    expressions with nodes the compiler does not cover run through jinja itself."""
+    """``f(context)`` for an expression: jinja's parse, compiled to one Python function that
+    keeps the sandbox's checks (a jinja context per call costs ~35 µs, which dominated instance
+    building); expressions with nodes the generator does not cover run through jinja itself."""
     try:
-        return _compile(ENV.parse("{{ (" + source + ") }}").body[0].nodes[0])
+        node = _parse_expression(source)
+        code = _Code()
+        return code.function(code.expression(node))
     except _Unsupported:
         compiled = compile_expression(source)
         return lambda context: compiled(**context)
@@ -299,26 +309,39 @@ def evaluate(source, context: dict):
     return source
 
 
-def compile_arg(source):
-    """:func:`evaluate` compiled: a closure ``f(context)`` for a string, list, dict or literal
-    argument (a syntax error is raised when the closure is called, where evaluate raised it)."""
-    if isinstance(source, str):
-        try:
-            return _evaluator(source)
-        except Exception as exc:  # re-raised when the expression is evaluated
-            error = exc
+def compile_arg(source) -> Callable[[dict], Any]:
+    """:func:`evaluate` compiled: ``f(context)`` for a string, list, dict or literal argument
+    (a syntax error is raised when ``f`` is called, where evaluate raises it)."""
+    code = _Code()
+    return code.function(code.argument(source))
 
-            def fail(context):
-                raise error
 
-            return fail
-    if isinstance(source, list):
-        items = [compile_arg(s) for s in source]
-        return lambda context: [f(context) for f in items]
-    if isinstance(source, dict):
-        pairs = [(k, compile_arg(v)) for k, v in source.items()]
-        return lambda context: {k: f(context) for k, f in pairs}
-    return lambda context: source
+def compile_call(fn: Callable, args: Mapping[str, Any]) -> Callable[[dict], Any]:
+    """``f(context) = fn(**{name: evaluate(arg, context)})`` as one generated function."""
+    code = _Code()
+    pairs = "".join(f"{code.ref(k)}: {code.argument(v)}, " for k, v in args.items())
+    return code.function(f"{code.ref(fn)}(**{{{pairs}}})")
+
+
+@lru_cache(maxsize=4096)
+def _text_renderer(source: str) -> Callable[[dict], str] | None:
+    """A text made only of literal text and ``{{ expression }}`` outputs (nearly every text in
+    the bank) as one generated function printing each output's ``str``, as jinja prints it;
+    None for a text with statements (if, for, set, ...), which jinja renders itself."""
+    code = _Code()
+    pieces = []
+    try:
+        for node in ENV.parse(source).body:
+            if type(node) is not nodes.Output:
+                raise _Unsupported(type(node).__name__)
+            for child in node.nodes:
+                if type(child) is nodes.TemplateData:
+                    pieces.append(code.ref(child.data))
+                else:
+                    pieces.append(f"{code.ref(str)}({code.expression(child)})")
+    except _Unsupported:
+        return None
+    return code.function(f"''.join(({''.join(p + ', ' for p in pieces)}))")
 
 
 def names_in(source) -> frozenset[str]:

@@ -5,8 +5,8 @@ the function by name, walking argument lists, parsing value paths. A :class:`Pla
 once per template:
 
 - every parameter gets its sampler specialised (:func:`quizgen.sampling.compile_draw`);
-- every step becomes a closure ``env -> value`` with its reference function resolved and its
-  arguments compiled (:func:`quizgen.expressions.compile_arg`);
+- every step becomes one function ``env -> value`` calling its reference function with its
+  arguments compiled (:func:`quizgen.expressions.compile_call`);
 - the steps and constraints are scheduled so that a draw failing a constraint stops early;
 - every known mistake of every part becomes the short list of steps it has to re-run: the steps
   the mistake changes and those downstream of them, and of those only the ones the part's answer
@@ -99,12 +99,7 @@ def _compile_step(step: Step, change: StepChange | None = None) -> CompiledStep:
         fn = registry.resolve(name)
     except ValueError as exc:  # raised when run, where an unknown function used to be found
         return CompiledStep(step.name, _raiser(exc))
-    items = tuple((k, expressions.compile_arg(v)) for k, v in args.items())
-
-    def run(env: dict):
-        return fn(**{k: f(env) for k, f in items})
-
-    return CompiledStep(step.name, run)
+    return CompiledStep(step.name, expressions.compile_call(fn, args))
 
 
 def _direct_deps(step: Step, change: StepChange | None, step_names: frozenset[str]) -> frozenset[str]:
