@@ -402,8 +402,13 @@ def compile_pick(path: str):
     return follow
 
 
+_PLAIN = frozenset({int, float, str, bool, type(None)})
+
+
 def to_plain(value):
     """A value as JSON-ready Python: arrays to nested lists, numpy scalars to int/float."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "iub":
             return value.astype(int).tolist()
@@ -412,6 +417,8 @@ def to_plain(value):
         return value.item()
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, dict):  # parameters: mostly plain numbers under str keys
+        return {
+            k if type(k) is str else str(k): v if type(v) in _PLAIN else to_plain(v) for k, v in value.items()
+        }
     return value

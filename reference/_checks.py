@@ -43,11 +43,15 @@ def check_shape(arr: np.ndarray, name: str, expected: tuple) -> None:
 
 def positive_int(value, name: str) -> int:
     """``value`` as an int >= 1."""
+    if type(value) is int and value >= 1:  # the common case, without a second call
+        return value
     return _int_at_least(value, name, 1)
 
 
 def nonnegative_int(value, name: str) -> int:
     """``value`` as an int >= 0."""
+    if type(value) is int and value >= 0:
+        return value
     return _int_at_least(value, name, 0)
 
 
