@@ -95,3 +95,41 @@ def test_to_dict_keeps_each_tolerances_own_numbers():
     d = tol.to_dict()
     d["sigfigs"] = 9  # the caller's own dict
     assert tol.to_dict() == {"sigfigs": 3} and Tolerance().to_dict() == {}
+
+
+def test_quick_init_builds_what_the_generated_init_builds():
+    from dataclasses import FrozenInstanceError, dataclass, field
+
+    from quizgen.models import quick_init
+
+    def make(decorate):
+        @dataclass(frozen=True)
+        class Point:
+            x: int
+            y: int = 2
+            tags: tuple = ()
+
+            def __post_init__(self):
+                if self.x < 0:
+                    raise ValueError("x < 0")
+
+        return decorate(Point)
+
+    slow, quick = make(lambda c: c), make(quick_init)
+    for args, kwargs in (((1,), {}), ((1, 5), {"tags": ("a",)}), ((), {"x": 3, "y": 4})):
+        a, b = slow(*args, **kwargs), quick(*args, **kwargs)
+        assert (b.x, b.y, b.tags) == (a.x, a.y, a.tags) and repr(b) == repr(a)
+        assert hash(b) == hash(quick(*args, **kwargs)) and b == quick(*args, **kwargs)
+    with pytest.raises(FrozenInstanceError):
+        quick(1).x = 2
+    with pytest.raises(ValueError, match="x < 0"):
+        quick(-1)
+    with pytest.raises(TypeError):
+        quick()
+
+    @dataclass(frozen=True)
+    class Listed:
+        items: list = field(default_factory=list)
+
+    with pytest.raises(TypeError, match="needs the generated __init__"):
+        quick_init(Listed)
