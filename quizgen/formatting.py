@@ -55,10 +55,23 @@ def _num(value, sig: int) -> str:
 def tex_num(value, sig: int = 6) -> str:
     """Like :func:`num`, with scientific notation as ``1.5 \\times 10^{-8}`` for LaTeX."""
     text = num(value, sig)
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        return rf"{mantissa} \times 10^{{{int(exp)}}}"
-    return text
+    return _as_tex(text) if "e" in text else text
+
+
+def _as_tex(text: str) -> str:
+    mantissa, exp = text.split("e")
+    return rf"{mantissa} \times 10^{{{int(exp)}}}"
+
+
+def _tex_joined(values: list, sig: int, separator: str) -> str:
+    """``separator.join(tex_num(v, sig) for v in values)`` for the Python floats of
+    ``ndarray.tolist()``, reading num's memory directly (a matrix writes dozens of numbers)."""
+    known = _WRITTEN.get
+    texts = []
+    for v in values:
+        text = known((v, sig)) or num(v, sig)
+        texts.append(_as_tex(text) if "e" in text else text)
+    return separator.join(texts)
 
 
 def _squeeze_leading(arr: np.ndarray) -> np.ndarray:
@@ -77,14 +90,14 @@ def mat(value, sig: int = 6) -> str:
         arr = arr[None, :]
     if arr.ndim != 2:
         raise ValueError(f"mat: expected at most 2 dimensions after dropping size-1 axes, got {arr.shape}")
-    rows = [" & ".join([tex_num(v, sig) for v in row]) for row in arr.tolist()]
+    rows = [_tex_joined(row, sig, " & ") for row in arr.tolist()]
     return r"\begin{bmatrix} " + r" \\ ".join(rows) + r" \end{bmatrix}"
 
 
 def colvec(value, sig: int = 6) -> str:
     """LaTeX column ``bmatrix`` of a vector."""
     arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    return r"\begin{bmatrix} " + r" \\ ".join([tex_num(v, sig) for v in arr.tolist()]) + r" \end{bmatrix}"
+    return r"\begin{bmatrix} " + _tex_joined(arr.tolist(), sig, r" \\ ") + r" \end{bmatrix}"
 
 
 def shape(value) -> str:
