@@ -133,3 +133,37 @@ def test_a_compiled_call_passes_evaluated_arguments_and_raises_bad_syntax_when_c
     broken = expressions.compile_call(lambda **kw: kw, {"a": "x +"})
     with pytest.raises(jinja2.TemplateSyntaxError):
         broken({"x": 1})
+
+
+def test_attribute_reads_get_the_sandboxs_answer():
+    from typing import NamedTuple
+
+    class Pair(NamedTuple):
+        a: int
+        b: list
+
+    pair, arr = Pair(1, [2]), np.arange(3.0)
+    cases = [
+        (pair, "a"),
+        (pair, "b"),
+        (arr, "shape"),
+        (arr, "T"),
+        ({"k": 5}, "k"),
+        ({"k": 5}, "items"),
+        ("x{}", "format"),
+        ([1], "append"),
+        (pair, "_asdict"),
+        (int, "mro"),
+        (arr, "nope"),
+        (test_attribute_reads_get_the_sandboxs_answer, "__globals__"),
+    ]
+    for _ in range(2):  # the second time from the remembered verdicts
+        for obj, attribute in cases:
+            got, want = expressions._getattr(obj, attribute), expressions.ENV.getattr(obj, attribute)
+            assert type(got) is type(want), (obj, attribute)
+            if isinstance(want, jinja2.Undefined):
+                continue
+            if callable(want):
+                assert got.__name__ == want.__name__
+            else:
+                assert _same(got, want) or got == want, (obj, attribute)
