@@ -177,3 +177,15 @@ def test_papers_built_together_in_chunks_equal_papers_built_alone(tmp_path, spec
     exam.generate(spec, students, tmp_path / "two", jobs=2)
     for rel in ("manifest.json", "papers/x00.html", "keys/x39.md"):
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes(), rel
+
+
+def test_html_pages_escape_what_students_and_templates_write_and_markdown_keeps_it(spec):
+    hostile = exam.Student("h1", "<script>alert(1)</script> O'Neil & Co", "")
+    paper = exam.build_paper(spec, hostile)
+    info = {**exam.exam_info(spec), "title": "Midterm <b>1</b>"}
+    for key in (False, True):
+        page = output.render_paper(info, paper, key=key, fmt="html")
+        assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Neil &amp; Co" in page
+        assert "<b>1</b>" not in page and "Midterm &lt;b&gt;1&lt;/b&gt;" in page
+        assert "<math" in page  # the question texts' own HTML is not escaped
+    assert "<script>alert(1)</script> O'Neil & Co" in output.render_paper(info, paper, key=True, fmt="md")
