@@ -133,7 +133,9 @@ def test_num_keeps_a_bounded_memory(monkeypatch):
         assert len(formatting._WRITTEN) <= 8
 
 
-@given(st.lists(st.one_of(floats, st.floats(-1e-6, 1e-6), st.integers(-(2**40), 2**40)), min_size=1, max_size=8))
+@given(
+    st.lists(st.one_of(floats, st.floats(-1e-6, 1e-6), st.integers(-(2**40), 2**40)), min_size=1, max_size=8)
+)
 def test_mat_and_colvec_write_each_element_as_tex_num(values):
     texts = [formatting.tex_num(float(v)) for v in values]
     arr = np.array(values, dtype=np.float64)
