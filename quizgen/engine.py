@@ -167,16 +167,20 @@ def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo:
     """(spec, value or None) per mistake; None when the changed pipeline rejects this draw.
     ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`."""
     reruns = plan.plan_for(template).mistakes
+    values = draw.values
     out = []
     for m in part.mistakes:
-        env = dict(draw.values)
+        steps = reruns[part.id, m.id]  # the part's answer step last, if any
+        env = dict(values) if len(steps) > 1 else values  # a step only reads; one needs no copy
+        value = values[part.answer]
         try:
-            for step in reruns[part.id, m.id]:
+            for step in steps:
                 value = memo.get(step.key, memo)  # the memo itself marks a miss
                 if value is memo:
                     value = memo[step.key] = step.run(env)
-                env[step.name] = value
-            out.append((m, to_answer(kind, env[part.answer])))
+                if env is not values:
+                    env[step.name] = value
+            out.append((m, to_answer(kind, value)))
         except NOT_APPLICABLE:
             out.append((m, None))
     return out

@@ -123,7 +123,8 @@ def _closure(steps: tuple[Step, ...], changes: Mapping[str, StepChange]) -> dict
 
 def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[CompiledStep, ...]:
     """The steps to re-run for ``mistake``: changed or downstream of a change, and needed by the
-    part's answer; in pipeline order."""
+    part's answer; in pipeline order, so the answer's own step comes last (it is downstream of
+    any change it needs)."""
     changes = mistake.changes
     deps = _closure(template.steps, changes)
     needed = deps[part.answer] | {part.answer}
