@@ -469,6 +469,55 @@ GROUPS = {
 }
 
 
+def _rows(results: dict) -> list[tuple[str, str, str]]:
+    """(what, measured, the issue's target) for each headline figure of the scenarios that ran
+    (and did not fail)."""
+
+    def get(*path):
+        node = results
+        for key in path:
+            if not isinstance(node, dict) or key not in node:
+                return None
+            node = node[key]
+        return node
+
+    rows = []
+    kinds = get("generation", "per_kind") or {}
+    for kind, target in (("shape", ">= 10,000"), ("array", ">= 2,000"), ("scalar", "")):
+        if kind in kinds:
+            rows.append((f"{kind} instances/s", f"{kinds[kind]:,}", target))
+    for label in ("HTML, 1 process", "HTML, 2 processes"):
+        run = get("exam", label)
+        if run and "seconds" in run:
+            what = f"exam {run['students']:,} x {run['questions']}, {label}"
+            target = "< 10 s" if run["jobs"] == 2 else ""
+            rows.append((what, f"{run['seconds']:.1f} s ({run['cpu_seconds']:.1f} CPU s)", target))
+    for label, target in (("all correct", ">= 100,000"), ("example mix", "")):
+        run = get("grading", label)
+        if run and "batch_per_s" in run:
+            rows.append((f"numeric grading, {label}, answers/s", f"{run['batch_per_s']:,}", target))
+    code = get("code_grading")
+    if code and "speedup" in code:
+        rows.append(("code grading vs pytest per submission", f"{code['speedup']}x", ">= 20x"))
+    scaled = get("scaling") or {}
+    if scaled and all("per_student_ms" in r for r in scaled.values()):
+        sizes = "/".join(f"{int(n):,}" for n in scaled)
+        per = " / ".join(f"{r['per_student_ms']:.1f}" for r in scaled.values())
+        peak = " / ".join(f"{r['peak_mb']:.0f}" for r in scaled.values())
+        rows.append((f"scaling {sizes} students, ms/student", per, "linear"))
+        rows.append((f"scaling {sizes} students, peak MB", peak, "flat"))
+    return rows
+
+
+def table(results: dict) -> str:
+    """The headline figures as a text table."""
+    rows = [("what", "measured", "target"), *_rows(results)]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -482,6 +531,7 @@ def main() -> None:
         print(json.dumps(results[name], indent=1), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(table(results))
     print(f"wrote {args.out}")
 
 
