@@ -48,3 +48,19 @@ def test_answer_range_equals_numpy(expected):
 def test_answer_range_of_other_values_goes_through_numpy():
     assert output.answer_range(np.array([[1, 5], [-2, 3]])) == ((2, 2), -2.0, 5.0)
     assert output.answer_range([True, 3]) == ((2,), 1.0, 3.0)
+
+
+def test_the_overview_counts_distinct_parameter_sets_per_slot():
+    from quizgen import bank, engine
+    from quizgen.manifest import Question, StudentPaper
+
+    template = bank.load_bank().get("conv.output_size")
+    seeds = [1, 2, 1, 3, 2, 1]  # three distinct draws, some twice
+    overview = output.Overview()
+    for i, seed in enumerate(seeds):
+        paper = StudentPaper(f"s{i}", "", "", (Question(1, 1, "A", engine.build_instance(template, seed)),))
+        overview.add(output.Overview.record(paper))
+    distinct = len({repr(sorted(engine.build_instance(template, s).params.items())) for s in seeds})
+    rows = overview.rows()
+    assert rows and all(r["variants"] == distinct for r in rows)
+    assert distinct == 3
