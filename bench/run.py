@@ -134,14 +134,14 @@ def exam(quick: bool, students: int | None = None, jobs: int = 1, formats: str =
             formats=tuple(formats.split(",")),
         )
         cpu = _cpu_seconds() - cpu  # the worker processes have ended and been counted by now
-        size = sum(f.stat().st_size for f in files)
+        size = sum(f.stat().st_size for f in (Path(tmp) / "out").rglob("*") if f.is_file())
     return {
         "students": n,
         "questions": 20,
         "jobs": jobs,
         "formats": formats,
         "seconds": round(dt, 3),
-        "files": len(files),
+        "files": files,
         "megabytes": round(size / 1e6, 1),
         "per_student_ms": round(1000 * dt / n, 3),
         # CPU time of this process and its workers: steadier than wall time on a shared machine,

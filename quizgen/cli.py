@@ -270,7 +270,7 @@ def generate_exam(
         "students": len(students),
         "questions": sum(len(s.templates) for s in spec.sections),
         "points": exam.exam_info(spec)["points"],
-        "files": len(files),
+        "files": files,
         "jobs": jobs,
         "manifest": str(Path(out) / "manifest.json"),
     }

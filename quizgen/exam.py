@@ -297,10 +297,11 @@ def generate(
     jobs: int = 1,
     formats: tuple = ("html", "md"),
     progress: Callable[[Student], None] | None = None,
-) -> list[Path]:
+) -> int:
     """Build and write every student's paper and key, streaming (flat memory), optionally in
     ``jobs`` worker processes; output order and bytes do not depend on ``jobs``. ``progress``
-    is called with each student once their files are written."""
+    is called with each student once their files are written. Returns how many files were
+    written."""
     chunks = _chunks(students, jobs)
     with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
         if jobs > 1 and len(chunks) > 1:

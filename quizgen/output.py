@@ -300,7 +300,7 @@ class ExamWriter:
         self.columns = columns
         self.formats = formats
         self.overview = Overview()
-        self.files: list[str] = []  # written so far, relative to the staging folder
+        self.files: list[str] = []  # written so far, relative to the staging folder (and to out)
         self._names: set[str] = set()
         self.count = 0  # students written
 
@@ -337,8 +337,10 @@ class ExamWriter:
         self._responses.write(_csv_row([done.id, done.name, *([""] * len(self.columns))]))
         self.overview.add(done.overview)
 
-    def commit(self) -> list[Path]:
-        """Finish the manifest and overview and move everything into ``out``."""
+    def commit(self) -> int:
+        """Finish the manifest and overview and move everything into ``out``; returns how many
+        files were written (their paths relative to ``out`` are :attr:`files`, manifest last).
+        A count, not a list of paths: the caller of a 10,000-student build keeps its memory."""
         self._manifest.write(MANIFEST_TAIL.encode())
         self._manifest.close()
         self._responses.close()
@@ -353,13 +355,14 @@ class ExamWriter:
             )
             .encode(),
         )
-        files = [*self.files, "responses_template.csv", "manifest.json"]
+        self.files += ["responses_template.csv", "manifest.json"]
+        files = self.files
         for sub in ("papers", "keys"):
             (self.out / sub).mkdir(exist_ok=True)
         staging, out = str(self.staging), str(self.out)
         for rel in files:  # manifest.json last
             os.replace(os.path.join(staging, rel), os.path.join(out, rel))
-        return [self.out / rel for rel in files]
+        return len(files)
 
     def __exit__(self, *exc) -> None:
         for fh in (self._manifest, self._responses):
@@ -374,4 +377,5 @@ def write_exam(manifest: Manifest, out: str | Path, *, formats=("html", "md"), p
             writer.add(paper)
             if progress:
                 progress(paper)
-        return writer.commit()
+        writer.commit()
+        return [writer.out / rel for rel in writer.files]

@@ -147,8 +147,9 @@ def test_streaming_generate_matches_the_in_memory_build_byte_for_byte(tmp_path, 
 def test_generate_reports_each_student_in_roster_order(tmp_path, spec, jobs):
     students = exam.load_roster(EXAMS / "roster.csv")
     seen = []
-    exam.generate(spec, students, tmp_path / "out", jobs=jobs, progress=seen.append)
+    written = exam.generate(spec, students, tmp_path / "out", jobs=jobs, progress=seen.append)
     assert seen == students
+    assert written == len([p for p in (tmp_path / "out").rglob("*") if p.is_file()]) == 4 * 3 + 3
 
 
 def test_a_rendered_paper_writes_what_its_paper_writes(tmp_path, spec):
