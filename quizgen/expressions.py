@@ -105,7 +105,7 @@ def _checked(value):
     return value
 
 
-def _call(fn, args, kwargs):
+def _call(fn, /, *args, **kwargs):
     if not ENV.is_safe_callable(fn):
         raise SecurityError(f"{fn!r} is not safely callable")
     return fn(*args, **kwargs)
@@ -138,7 +138,14 @@ def _getattr(obj, attribute: str):
 
 
 #: What generated code calls besides its own references.
-_RUNTIME = {"_lookup": _lookup, "_checked": _checked, "_call": _call, "_getattr": _getattr}
+_RUNTIME = {
+    "_lookup": _lookup,
+    "_checked": _checked,
+    "_call": _call,
+    "_getattr": _getattr,
+    "_getitem": ENV.getitem,
+    "_slice": slice,
+}
 
 
 class _Code:
@@ -226,10 +233,10 @@ def _getitem(code: _Code, node) -> str:
             code.ref(None) if b is None else code.expression(b)
             for b in (node.arg.start, node.arg.stop, node.arg.step)
         ]
-        arg = f"{code.ref(slice)}({', '.join(bounds)})"
+        arg = f"_slice({', '.join(bounds)})"
     else:
         arg = code.expression(node.arg)
-    return f"_checked({code.ref(ENV.getitem)}({obj}, {arg}))"
+    return f"_checked(_getitem({obj}, {arg}))"
 
 
 def _binary(op: str) -> Callable[[_Code, Any], str]:
@@ -267,11 +274,8 @@ def _compare(code: _Code, node) -> str:
 
 
 def _callnode(code: _Code, node) -> str:
-    if node.dyn_args or node.dyn_kwargs:
-        raise _Unsupported("*args or **kwargs")
-    args = ", ".join(code.expression(a) for a in node.args)
-    pairs = ", ".join(f"{code.ref(k.key)}: {code.expression(k.value)}" for k in node.kwargs)
-    return f"_call({code.expression(node.node)}, [{args}], {{{pairs}}})"
+    args = code.arguments(node)
+    return f"_call({code.expression(node.node)}{', ' if args else ''}{args})"
 
 
 def _filter(code: _Code, node) -> str:
