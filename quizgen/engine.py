@@ -289,8 +289,7 @@ def render_text(source: str, values: Mapping) -> str:
 
 def build_instance(template: Template, seed: int, *, points: float | None = None) -> Instance:
     """One instance of ``template`` from ``seed``; ``points`` rescales the parts to that total."""
-    option_rng = partial(make_rng, seed ^ OPTION_ORDER_SALT)
-    return _build(template, seed, points, make_rng(seed), option_rng)
+    return _build(template, seed, points, make_rng(seed), None)
 
 
 def build_instances(
@@ -318,6 +317,7 @@ def _build(
     rng: np.random.Generator,
     option_rng: Callable[[], np.random.Generator] | None,
 ) -> Instance:
+    """build_instance with its generators given (``option_rng`` None: build_part's default)."""
     draw = sample(template, seed, rng)
     scale = 1.0 if points is None else points / template.points
     try:
