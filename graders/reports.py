@@ -106,7 +106,9 @@ _ENV = jinja2.Environment(
 <style>{{ css }}</style></head><body>
 <h1>{{ exam_title }}</h1>
 <p>{{ name }} ({{ student_id }})</p>
-<p class="total">Total: <strong>{{ pts(total) }}</strong> of {{ pts(max_total) }} points</p>
+{% if questions %}<p class="total">Total: <strong>{{ pts(total) }}</strong> of {{ pts(max_total) }} points</p>
+{% else %}<p class="total">No answers from you were received: absent, not graded.</p>
+{% endif %}
 {% for q in questions %}<section>
 <h2>Question {{ q.number }}: {{ q.title }} — {{ pts(q.points) }} / {{ pts(q.max_points) }}</h2>
 {{ question_html(q.text) }}
@@ -126,7 +128,7 @@ _ENV = jinja2.Environment(
 <html lang="en"><head><meta charset="utf-8"><title>{{ exam_title }} — grading report</title>
 <style>{{ css }}</style></head><body>
 <h1>{{ exam_title }} — grading report</h1>
-<p>{{ totals|length }} students; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
+<p>{{ totals|length }} students graded{% if absent %}, {{ absent|length }} absent{% endif %}; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
 standard deviation {{ pts(summary.sd) }}, lowest {{ pts(summary.low) }}, highest {{ pts(summary.high) }}
 of {{ pts(summary.max) }} points.</p>
 <h2>Score distribution</h2>
@@ -151,6 +153,11 @@ tolerance. Evidence to look at, not proof.</p>
 <table><tr><th>Student</th><th>Matches the variant of</th><th>Evidence</th></tr>
 {% for p in flags %}<tr><td>{{ p.student_id }}</td><td>{{ p.other_id }}</td><td>{% for f in p.flags %}{{ f.evidence }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </table>{% else %}<p>None.</p>{% endif %}
+<h2>Absent</h2>
+{% if absent %}<p class="note">No answer from these students in any responses file: not graded, empty in grades.csv, left
+out of the statistics above.</p>
+<ul>{% for sid, name in absent %}<li>{{ sid }}{% if name %} ({{ name }}){% endif %}</li>{% endfor %}</ul>
+{% else %}<p>None.</p>{% endif %}
 {% if warnings %}<h2>Warnings</h2><ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 </body></html>
 """,
@@ -203,7 +210,9 @@ def student_report_md(
         "",
         f"{name or student_id} ({student_id})",
         "",
-        f"**Total: {_pts(total)} of {_pts(max_total)} points**",
+        f"**Total: {_pts(total)} of {_pts(max_total)} points**"
+        if questions
+        else "**No answers from you were received: absent, not graded.**",
     ]
     for q in questions:
         lines += ["", f"## Question {q.number}: {q.title} — {_pts(q.points)} / {_pts(q.max_points)}", ""]
@@ -277,8 +286,11 @@ def class_report_html(
     items: Sequence[ItemStats],
     flags: Sequence[PairFlags],
     warnings: Sequence[str] = (),
+    *,
+    absent: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The class report: summary, score histogram, item analysis, collusion flags, warnings."""
+    """The class report: summary, score histogram, item analysis, collusion flags, the absent
+    students (``(id, name)``, not in ``totals``), warnings."""
     scores = [t.points for t in totals]
     max_points = max((t.max_points for t in totals), default=0.0)
     summary = _Summary(
@@ -297,4 +309,5 @@ def class_report_html(
         items=items,
         flags=flags,
         warnings=warnings,
+        absent=absent,
     )
