@@ -44,8 +44,9 @@ from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
 from quizgen.models import GradeResult, Instance, Status, Tolerance
 
-from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
+from .analysis import PartRecord, item_analysis, student_totals
 from .batch import collector_paused, grade_questions
+from .collusion import collusion_flags
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
@@ -804,13 +805,21 @@ def _item_csv(items) -> str:
     return buf.getvalue()
 
 
-def _flags_csv(pairs) -> str:
+def _flags_csv(flags) -> str:
+    """One row per shared answer of each flagged pair (:mod:`.collusion`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "matches_variant_of", "template_id", "part", "evidence"])
-    for p in pairs:
-        for f in p.flags:
-            w.writerow([f.student_id, f.other_id, f.template_id, f.part_id, f.evidence])
+    w.writerow(
+        ["student_id", "other_id", "p_value", "corrected_p", "template_id", "part", "number", "other_number",
+         "value", "shared_as", "classmates_with_value", "classmates", "rarity", "evidence"]
+    )  # fmt: skip
+    for f in flags:
+        for s, text in zip(f.shared, f.evidence, strict=True):
+            w.writerow(
+                [f.student_id, f.other_id, f"{f.p_value:.3g}", f"{f.corrected:.3g}", s.template_id, s.part_id,
+                 s.number, s.other_number, s.value, "other's key" if s.how == "key" else "same wrong answer",
+                 s.matches, s.classmates, f"{s.rarity:.3g}", text]
+            )  # fmt: skip
     return buf.getvalue()
 
 

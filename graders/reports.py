@@ -19,7 +19,8 @@ from markupsafe import Markup, escape
 from quizgen.formatting import plain
 from quizgen.models import Status
 
-from .analysis import ItemStats, PairFlags, PartRecord, StudentTotal
+from .analysis import ItemStats, PartRecord, StudentTotal
+from .collusion import CollusionFlag
 
 __all__ = ["class_report_html", "histogram_svg", "student_report_html", "student_report_md"]
 
@@ -148,10 +149,12 @@ correlation of the part's score with the rest of the exam (below 0.2 deserves a 
 <td>{% for b in it.by_param %}{{ b.name }}: {% for v, n, s in b.values %}{{ v }} → {{ "%.2f"|format(s) }} (n={{ n }}){% if not loop.last %}, {% endif %}{% endfor %}<br>{% endfor %}</td>
 </tr>{% endfor %}</table>
 <h2>Possible collusion</h2>
-{% if flags %}<p class="note">A wrong answer that equals another student's variant (and not the student's own) within
-tolerance. Evidence to look at, not proof.</p>
-<table><tr><th>Student</th><th>Matches the variant of</th><th>Evidence</th></tr>
-{% for p in flags %}<tr><td>{{ p.student_id }}</td><td>{{ p.other_id }}</td><td>{% for f in p.flags %}{{ f.evidence }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
+{% if flags %}<p class="note">Pairs whose shared wrong answers the class's own answers make improbable: a wrong
+answer equal to the other student's right answer for their own variant, or the same rare wrong answer. The p-value is
+the chance that a classmate drawn at random shares this much; corrected, it is multiplied by the number of pairs.
+Evidence to look at, not proof.</p>
+<table><tr><th>Student</th><th>Shares with</th><th class="num">p (corrected)</th><th>Evidence</th></tr>
+{% for f in flags %}<tr><td>{{ f.student_id }}</td><td>{{ f.other_id }}</td><td class="num">{{ "%.2g"|format(f.corrected) }}</td><td>{% for e in f.evidence %}{{ e }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </table>{% else %}<p>None.</p>{% endif %}
 <h2>Absent</h2>
 {% if absent %}<p class="note">No answer from these students in any responses file: not graded, empty in grades.csv, left
@@ -284,7 +287,7 @@ def class_report_html(
     exam_title: str,
     totals: Sequence[StudentTotal],
     items: Sequence[ItemStats],
-    flags: Sequence[PairFlags],
+    flags: Sequence[CollusionFlag],
     warnings: Sequence[str] = (),
     *,
     absent: Sequence[tuple[str, str]] = (),
