@@ -13,9 +13,14 @@ change (a corrected manifest, a new tolerance, other settings) recomputes every 
 stored responses and returns what changed for whom; a manual override replaces a part's score
 (the automatic grade is kept underneath, and regrades never touch overrides).
 
+A student with no stored answer at all (no row in any responses file) is *absent*: not graded,
+blank in ``grades.csv``, left out of the statistics and listed as absent in the class report. A
+student whose row has only blank cells handed in blanks and is graded 0.
+
 Outputs written by :func:`write_reports` (each file atomically): ``grades.csv`` (student_id, name,
 total, then points per exam slot ``slot1, slot2, ...``: the same question for everybody whatever
-order their paper printed), ``item_analysis.csv``, ``flags.csv``, ``report.html`` and
+order their paper printed; every cell empty for an absent student, so that an LMS import records
+no grade rather than 0), ``item_analysis.csv``, ``flags.csv``, ``report.html`` and
 ``feedback/<student>.html`` and ``.md``; ``warnings.txt`` when the responses had problems.
 """
 
@@ -39,8 +44,9 @@ from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
 from quizgen.models import GradeResult, Instance, Status, Tolerance
 
-from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
+from .analysis import PartRecord, item_analysis, student_totals
 from .batch import collector_paused, grade_questions
+from .collusion import collusion_flags
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
@@ -190,6 +196,7 @@ class RunResult:
     graded: int  # students graded by this call
     resumed: int  # students already graded by an interrupted run of the same job
     changes: tuple[Change, ...]
+    absent: tuple[str, ...] = ()  # students with no stored answer: not graded
 
 
 def _to_json(value) -> str | None:
@@ -481,12 +488,18 @@ class Gradebook:
                 )
                 run_id = cur.lastrowid
             done = set()
+        absent = {sid for sid, _ in self.absent(exam)}
+        if absent:  # grades left from before a student's answers were known as absent
+            with self.transaction() as db:
+                db.executemany(
+                    "DELETE FROM grades WHERE exam=? AND student=?", [(exam, sid) for sid in sorted(absent)]
+                )
         students = self.db.execute(
             "SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,)
         ).fetchall()
         graded = 0
         reason = "regraded" if kind == "regrade" else "graded again"
-        todo = [s["id"] for s in students if s["id"] not in done]
+        todo = [s["id"] for s in students if s["id"] not in done and s["id"] not in absent]
         for start in range(0, len(todo), _CHUNK):
             sids = todo[start : start + _CHUNK]
             graded_rows = self._grade_students(exam, sids, settings, recompute_factory)
@@ -497,7 +510,15 @@ class Gradebook:
                     progress(sid)
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at=? WHERE id=?", (_now(), run_id))
-        return RunResult(run_id, exam, kind, graded, len(done), tuple(self.changes(exam, run_id=run_id)))
+        return RunResult(
+            run_id,
+            exam,
+            kind,
+            graded,
+            len(done),
+            tuple(self.changes(exam, run_id=run_id)),
+            tuple(s["id"] for s in students if s["id"] in absent),
+        )
 
     def changes(self, exam: str, *, run_id: int | None = None) -> list[Change]:
         """Recorded changes: of one run, or (``run_id=None``) every manual override, oldest first."""
@@ -572,6 +593,11 @@ class Gradebook:
             raise SpecError(f"{where}: points must be in [0, {max_points:g}], got {points:g}")
         if not reason.strip():
             raise SpecError(f"{where}: give a reason (--reason)")
+        if sid in {a for a, _ in self.absent(exam)}:
+            raise SpecError(
+                f"{where}: {sid} is absent (no answer stored), so has no grade to override; "
+                "store their answers first (quizgen regrade --responses FILE)"
+            )
         score = points / max_points if max_points > 0 else 1.0
         with self.transaction() as db:
             old = self._effective(exam, sid).get((number, part_id))
@@ -694,6 +720,28 @@ class Gradebook:
             out.setdefault(r["student"], {})[r["number"]] = json.loads(r["data"]).get("text", "")
         return out
 
+    def absent(self, exam: str) -> list[tuple[str, str]]:
+        """(id, name) of the students with no stored answer, not even a blank one, in roster order."""
+        return [
+            (r["id"], r["name"])
+            for r in self.db.execute(
+                "SELECT id, name FROM students s WHERE exam=? AND NOT EXISTS "
+                "(SELECT 1 FROM responses r WHERE r.exam=s.exam AND r.student=s.id) ORDER BY position",
+                (exam,),
+            )
+        ]
+
+    def blank_only(self, exam: str) -> list[tuple[str, str]]:
+        """(id, name) of the students whose stored answers are all blank (graded 0), in roster order."""
+        return [
+            (r["id"], r["name"])
+            for r in self.db.execute(
+                "SELECT s.id, s.name FROM students s JOIN responses r ON r.exam=s.exam AND r.student=s.id "
+                "WHERE s.exam=? GROUP BY s.id HAVING COUNT(r.text)=0 ORDER BY s.position",
+                (exam,),
+            )
+        ]
+
     def students(self, exam: str) -> list[tuple[str, str]]:
         return [
             (r["id"], r["name"])
@@ -709,7 +757,9 @@ def _num(x: float) -> str:
 
 
 def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]]) -> str:
-    """student_id, name, total, then points per exam slot (``slot1``, ...)."""
+    """student_id, name, total, then points per exam slot (``slot1``, ...). A student with no
+    graded part (absent) gets empty cells: an LMS import then records no grade, where a 0
+    would be a grade."""
     totals = {t.student_id: t for t in student_totals(records)}
     slots = sorted({r.slot for r in records})
     buf = io.StringIO()
@@ -717,8 +767,10 @@ def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]
     w.writerow(["student_id", "name", "total", *(f"slot{s}" for s in slots)])
     for sid, name in students:
         t = totals.get(sid)
-        by = t.by_slot if t else {}
-        w.writerow([sid, name, _num(t.points if t else 0.0), *(_num(by.get(s, 0.0)) for s in slots)])
+        if t is None:
+            w.writerow([sid, name, "", *("" for _ in slots)])
+            continue
+        w.writerow([sid, name, _num(t.points), *(_num(t.by_slot.get(s, 0.0)) for s in slots)])
     return buf.getvalue()
 
 
@@ -753,13 +805,21 @@ def _item_csv(items) -> str:
     return buf.getvalue()
 
 
-def _flags_csv(pairs) -> str:
+def _flags_csv(flags) -> str:
+    """One row per shared answer of each flagged pair (:mod:`.collusion`)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "matches_variant_of", "template_id", "part", "evidence"])
-    for p in pairs:
-        for f in p.flags:
-            w.writerow([f.student_id, f.other_id, f.template_id, f.part_id, f.evidence])
+    w.writerow(
+        ["student_id", "other_id", "p_value", "corrected_p", "template_id", "part", "number", "other_number",
+         "value", "shared_as", "classmates_with_value", "classmates", "rarity", "evidence"]
+    )  # fmt: skip
+    for f in flags:
+        for s, text in zip(f.shared, f.evidence, strict=True):
+            w.writerow(
+                [f.student_id, f.other_id, f"{f.p_value:.3g}", f"{f.corrected:.3g}", s.template_id, s.part_id,
+                 s.number, s.other_number, s.value, "other's key" if s.how == "key" else "same wrong answer",
+                 s.matches, s.classmates, f"{s.rarity:.3g}", text]
+            )  # fmt: skip
     return buf.getvalue()
 
 
@@ -783,6 +843,7 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
         title = book.exam_title(key)
         records, texts = book._records(key)
         students = book.students(key)
+        absent = book.absent(key)
         warnings = book.last_warnings(key)
     files: dict[Path, str] = {}
     files[out / "grades.csv"] = grades_csv(records, students)
@@ -790,7 +851,9 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
     pairs = collusion_flags(records)
     files[out / "item_analysis.csv"] = _item_csv(items)
     files[out / "flags.csv"] = _flags_csv(pairs)
-    files[out / "report.html"] = class_report_html(title, student_totals(records), items, pairs, warnings)
+    files[out / "report.html"] = class_report_html(
+        title, student_totals(records), items, pairs, warnings, absent=absent
+    )
     by_student: dict[str, list[PartRecord]] = {}
     for r in records:
         by_student.setdefault(r.student_id, []).append(r)
@@ -843,14 +906,32 @@ def grade_class(
     The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
     the job without duplicating anything."""
     manifest = read_manifest(manifest_path)
-    responses = read_responses(responses_path, manifest)
+    # who handed nothing in is judged from the gradebook (every file stored so far), not this file
+    responses = read_responses(responses_path, manifest, missing_students=False)
     db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
     with Gradebook(db_path) as book:
         key = book.import_manifest(manifest)
         book.store_responses(key, responses)
         run = book.grade(key, settings, recompute_factory, warnings=responses.warnings, progress=progress)
+        # said once, not kept with the run: the report lists the absent from the gradebook itself
+        warnings = responses.warnings + _attendance_warnings(book, key)
     files = write_reports(db_path, out_dir, exam=key)
-    return GradingOutcome(key, db_path, run, responses.warnings, tuple(files))
+    return GradingOutcome(key, db_path, run, warnings, tuple(files))
+
+
+def _attendance_warnings(book: Gradebook, exam: str) -> tuple[str, ...]:
+    """One line per absent student and per student who handed in only blanks, from every
+    answer stored so far (a second, partial file keeps the earlier answers)."""
+    absent = [
+        f"no answers from student {sid!r} ({name}) in any responses file: absent, not graded "
+        "(empty in grades.csv)"
+        for sid, name in book.absent(exam)
+    ]
+    blank = [
+        f"student {sid!r} ({name}) handed in only blank answers: graded 0"
+        for sid, name in book.blank_only(exam)
+    ]
+    return tuple(absent + blank)
 
 
 _OVERRIDE = re.compile(r"^\s*([^:\s]+)\s*:\s*[qQ]?(\d+)\s*\.\s*([^=\s]+)\s*(?:=\s*(\S+)\s*)?$")
@@ -906,7 +987,7 @@ def regrade_class(
         if responses_path is not None:
             rs = read_responses(responses_path, book.manifest(key), missing_students=False)
             book.store_responses(key, rs)
-            warnings = rs.warnings
+            warnings = rs.warnings + _attendance_warnings(book, key)
         settings = settings if settings is not None else book.last_settings(key)
         run = book.grade(
             key, settings, recompute_factory, kind="regrade", warnings=warnings, progress=progress

@@ -93,6 +93,7 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
                     "run": outcome.run.run_id if outcome.run else None,
                     "graded": outcome.run.graded if outcome.run else 0,
                     "resumed": outcome.run.resumed if outcome.run else 0,
+                    "absent": list(outcome.run.absent) if outcome.run else [],
                     "changes": [c.describe() for c in outcome.changes],
                     "warnings": warnings,
                     "files": [str(f) for f in outcome.files],
@@ -105,8 +106,10 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         click.echo(f"warning: {w}", err=True)
     if outcome.run:
         resumed = f" (resumed: {outcome.run.resumed} were already done)" if outcome.run.resumed else ""
+        absent = f", {len(outcome.run.absent)} absent (not graded)" if outcome.run.absent else ""
         click.echo(
-            f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}; gradebook {outcome.db_path}"
+            f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}{absent}; "
+            f"gradebook {outcome.db_path}"
         )
     for c in outcome.changes:
         click.echo(f"changed: {c.describe()}")
