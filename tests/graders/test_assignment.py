@@ -15,13 +15,25 @@ import pytest
 import yaml
 
 from quizgen.errors import SpecError
-from quizgen.graders.assignment import build_cases, load_assignment, parse_assignment, starter
+from quizgen.graders.assignment import (
+    build_cases,
+    load_assignment,
+    parse_assignment,
+    starter,
+    with_hidden_key,
+)
 from quizgen.graders.autograde import grade_submission
 from quizgen.yamlio import load_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = sorted((ROOT / "examples" / "assignments").glob("*.yaml"))
 SOLUTIONS = ROOT / "examples" / "assignments" / "solutions"
+KEY = b"0123456789abcdef0123456789abcdef-test-key"
+
+
+def load_keyed(path):
+    """An assignment holding an instructor's key, so its hidden cases can be drawn."""
+    return with_hidden_key(load_assignment(path), KEY)
 
 
 def test_at_least_six_assignments_ship_covering_the_course():
@@ -31,7 +43,7 @@ def test_at_least_six_assignments_ship_covering_the_course():
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_reference_solution_passes_every_case_for_several_students(spec):
-    assignment = load_assignment(spec)
+    assignment = load_keyed(spec)
     for variant in ("", "student-1", "student-2"):
         grade = grade_submission(assignment, SOLUTIONS / f"{assignment.id}.py", variant=variant)
         failed = [c.output for c in grade.cases if not c.passed]
@@ -42,7 +54,7 @@ def test_reference_solution_passes_every_case_for_several_students(spec):
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
 def test_starter_compiles_defines_every_function_and_scores_zero(spec, tmp_path):
-    assignment = load_assignment(spec)
+    assignment = load_keyed(spec)
     text = starter(assignment)
     tree = ast.parse(text)
     defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
@@ -65,7 +77,7 @@ def test_starter_docstrings_carry_shapes_and_formula():
 
 
 def test_visible_cases_are_the_same_for_everyone_and_hidden_ones_differ_per_student():
-    assignment = load_assignment(ROOT / "examples/assignments/conv2d.yaml")
+    assignment = load_keyed(ROOT / "examples/assignments/conv2d.yaml")
     a, b = build_cases(assignment, variant="alice"), build_cases(assignment, variant="bob")
     again = build_cases(assignment, variant="alice")
     for x, y, z in zip(a, b, again, strict=True):
@@ -76,7 +88,7 @@ def test_visible_cases_are_the_same_for_everyone_and_hidden_ones_differ_per_stud
 
 
 def test_edge_cases_fix_their_parameters():
-    assignment = load_assignment(ROOT / "examples/assignments/conv2d.yaml")
+    assignment = load_keyed(ROOT / "examples/assignments/conv2d.yaml")
     edge = next(c for c in build_cases(assignment) if c.label == "no padding, stride 2")
     assert (edge.params["padding"], edge.params["stride"], edge.params["K"]) == (0, 2, 3)
     tiny = next(c for c in build_cases(assignment) if c.label == "padding 2, 1x1 input")
@@ -84,7 +96,7 @@ def test_edge_cases_fix_their_parameters():
 
 
 def test_ties_test_really_has_tied_maxima():
-    assignment = load_assignment(ROOT / "examples/assignments/maxpool.yaml")
+    assignment = load_keyed(ROOT / "examples/assignments/maxpool.yaml")
     for case in (c for c in build_cases(assignment) if c.test == "ties"):
         x, k, s = np.asarray(case.params["x"]), case.params["kernel"], case.params["stride"]
         tied = [
@@ -97,7 +109,7 @@ def test_ties_test_really_has_tied_maxima():
 
 
 def test_reference_values_are_computed_in_the_parent_and_never_sent():
-    assignment = load_assignment(ROOT / "examples/assignments/conv2d.yaml")
+    assignment = load_keyed(ROOT / "examples/assignments/conv2d.yaml")
     case = build_cases(assignment)[0]
     sent = [v for call in case.calls for v in (*call.args, *call.kwargs.values())]
     expected = case.checks[0].expected
