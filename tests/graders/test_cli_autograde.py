@@ -20,11 +20,20 @@ from click.testing import CliRunner
 from quizgen import cli_export
 from quizgen.cli import main
 from quizgen.cli_autograde import _variant_from_metadata, gradescope_run, register
-from quizgen.graders.assignment import build_cases, load_assignment
+from quizgen.graders.assignment import build_cases, load_assignment, with_hidden_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "examples/assignments/lstm.yaml"
 SOLUTION = ROOT / "examples/assignments/solutions/lstm.py"
+
+
+KEY = "0123456789abcdef0123456789abcdef-test-key"
+
+
+@pytest.fixture(autouse=True)
+def instructor_key(monkeypatch):
+    """The instructor's key for hidden cases, as a CI secret would provide it."""
+    monkeypatch.setenv("QUIZGEN_HIDDEN_KEY", KEY)
 
 
 def invoke(*args: str):
@@ -96,7 +105,7 @@ def test_autograde_grades_a_class_in_parallel(tmp_path):
 
 
 def test_students_get_different_hidden_cases():
-    assignment = load_assignment(SPEC)
+    assignment = with_hidden_key(load_assignment(SPEC), KEY.encode())
     hidden = {v: [c.seed for c in build_cases(assignment, variant=v) if c.hidden] for v in ("alice", "bob")}
     assert hidden["alice"] != hidden["bob"]
 
