@@ -200,3 +200,83 @@ def test_starter_keeps_backslashes_in_docstrings_without_warnings(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compile(source, "starter.py", "exec")
+
+
+def _passes_trivially(expected, tolerance, inputs) -> str:
+    """Which trivial answer a check's expected value accepts, judged here with NumPy alone."""
+    e = np.asarray(expected, dtype=np.float64)
+    if tolerance.accepts(e, np.zeros_like(e)):
+        return "all zeros"
+    if tolerance.accepts(e, np.ones_like(e)):
+        return "all ones"
+    for name, value in inputs.items():
+        v = np.asarray(value, dtype=np.float64) if not isinstance(value, str) else None
+        if v is not None and v.shape == e.shape and tolerance.accepts(e, v):
+            return f"the input {name}"
+    return ""
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
+def test_no_case_of_any_shipped_assignment_is_passed_by_a_trivial_answer(spec):
+    assignment = load_keyed(spec)
+    exempt = {c.name for t in assignment.tests for s in t.steps for c in s.checks if c.may_equal_input}
+    for variant in [f"student-{k}" for k in range(25)]:
+        for case in build_cases(assignment, variant=variant):
+            for check in case.checks:
+                inputs = {} if check.name in exempt else case.params
+                what = _passes_trivially(check.expected, check.tolerance, inputs)
+                assert not what, f"{case.name} of {variant}: {check.name} is passed by {what}"
+
+
+def test_an_all_zeros_answer_scores_nothing_where_it_used_to_score(tmp_path):
+    # ReLU of inputs that may all be negative: before redrawing, such cases gave zeros full marks
+    text = BASE.replace("real: [-1, 1, 0.1]", "real: [-1, 0.3, 0.1]")  # all <= 0 in ~half the draws
+    path = tmp_path / "returns_zeros.py"
+    path.write_text("import numpy as np\n\n\ndef double(x):\n    return np.zeros_like(x)\n")
+    text = text.replace("params: {x:", "visible: 30\n    params: {x:")
+    assignment = _parse(tmp_path, text)
+    grade = grade_submission(assignment, path, hidden=False)
+    assert len(grade.cases) == 30 and grade.score == 0
+
+
+def test_a_case_no_draw_can_make_non_degenerate_is_a_spec_error(tmp_path):
+    text = BASE.replace("real: [-1, 1, 0.1]", "real: [-1, -0.1, 0.1]")  # ReLU is always all zeros
+    assignment = _parse(tmp_path, text)
+    with pytest.raises(SpecError, match=r"spec\.yaml.*test t.*degenerate \(check y: all zeros passes\)"):
+        build_cases(assignment, hidden=False)
+
+
+def test_a_check_whose_answer_is_an_input_by_design_may_say_so(tmp_path):
+    text = BASE.replace("real: [-1, 1, 0.1]", "real: [0.1, 1, 0.1]")  # ReLU of x > 0 is x
+    with pytest.raises(SpecError, match="the input x passes"):
+        build_cases(_parse(tmp_path, text), hidden=False)
+    marked = text.replace('expected: ""}', 'expected: "", may_equal_input: true}')
+    assert build_cases(_parse(tmp_path, marked), hidden=False)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (("params: {x:", "hidden: 100000000\n    params: {x:"), "tests[0].hidden"),
+        (("params: {x:", "visible: 51\n    params: {x:"), "tests[0].visible"),
+        (("params: {x:", "points: .nan\n    params: {x:"), "tests[0].points"),
+        (("params: {x:", "call_seconds: .inf\n    params: {x:"), "tests[0].call_seconds"),
+        (("array: [3]", "array: [100000, 100000]"), "tests[0].params.x.array"),
+        (("tests:", "limits: {memory_mb: 1.0e+9}\ntests:"), "limits.memory_mb"),
+        (("tests:", "limits: {submission_seconds: 1.0e+9}\ntests:"), "limits.submission_seconds"),
+    ],
+)
+def test_absurd_sizes_in_a_spec_are_refused_at_once_naming_the_field(tmp_path, change, field):
+    old, new = change
+    assert old in BASE
+    with pytest.raises(SpecError) as info:
+        _parse(tmp_path, BASE.replace(old, new, 1))
+    assert str(tmp_path / "spec.yaml") + ":" in str(info.value) and field in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_an_array_sized_by_a_drawn_parameter_is_capped_before_it_is_drawn(tmp_path):
+    text = BASE.replace("params: {x: {array: [3],", "params: {n: {int: [100000, 100001]}, x: {array: [n, n],")
+    assignment = _parse(tmp_path, text)
+    with pytest.raises(SpecError, match=r"params\.x\.array.*at most 1,000,000 elements"):
+        build_cases(assignment, hidden=False)
