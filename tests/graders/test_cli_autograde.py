@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from quizgen import cli_export
@@ -367,3 +368,21 @@ def test_absurd_counts_in_a_spec_are_one_line_errors_naming_file_and_field(tmp_p
         assert result.exit_code == 2, (name, result.output)
         line = result.output.strip()
         assert "\n" not in line and f"{name}.yaml" in line and field in line, line
+
+
+def test_the_classroom_workflow_installs_the_courses_wheel_and_holds_no_secret():
+    workflow = yaml.safe_load((ROOT / "examples/github-classroom/classroom.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    installs = [r for r in runs if "pip install" in r]
+    assert len(installs) == 1
+    (install,) = installs
+    assert "cd .github/quizgen" in install and "sha256sum --check" in install
+    for line in install.splitlines():
+        if "pip install" in line:
+            targets = line.split("pip install", 1)[1].split()
+            assert [t for t in targets if not t.startswith("-")] == ["./quizgen-*.whl"]  # never by name
+    text = (ROOT / "examples/github-classroom/classroom.yml").read_text()
+    assert "secrets." not in text and "--hidden" not in text  # a student can edit it: no secret
+    check = next(r for r in runs if r.startswith("quizgen check"))
+    assert "--classroom" in check
