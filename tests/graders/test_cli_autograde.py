@@ -386,3 +386,25 @@ def test_the_classroom_workflow_installs_the_courses_wheel_and_holds_no_secret()
     assert "secrets." not in text and "--hidden" not in text  # a student can edit it: no secret
     check = next(r for r in runs if r.startswith("quizgen check"))
     assert "--classroom" in check
+
+
+def test_gradescope_refuses_a_submission_that_links_to_the_solution(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "lstm.py").symlink_to(SOLUTION)
+    res = tmp_path / "results" / "results.json"
+    grade = gradescope_run(
+        SPEC, submission=submission, metadata_path=tmp_path / "none.json", results_path=res
+    )
+    data = json.loads(res.read_text())
+    assert grade.score == data["score"] == 0 and "symbolic link" in data["output"]
+
+
+def test_a_file_and_a_folder_of_the_same_student_keep_both_feedback_files(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    shutil.copy(SOLUTION, subs / "alice.py")
+    (subs / "alice" / "lstm.py").write_text("x = 1\n")
+    assert invoke("autograde", SPEC, subs, "--out", tmp_path / "out").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "out/feedback").iterdir())
+    assert names == ["alice-2.txt", "alice.txt"]
