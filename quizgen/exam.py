@@ -22,8 +22,11 @@ adding a student changes nobody else's paper, and regenerating is byte-identical
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
 import io
+import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -323,8 +326,26 @@ _WORKER_SPEC: ExamSpec | None = None
 _WORKER_FORMATS: tuple = ()
 
 
-def _init_worker(spec: ExamSpec, formats: tuple) -> None:
+def die_with_parent() -> None:
+    """Make this worker process die when its parent does (Linux ``prctl(PR_SET_PDEATHSIG,
+    SIGKILL)``), so a ``kill -9`` of ``generate`` leaves no worker running; exit at once if the
+    parent is already gone. Elsewhere a no-op: the pool's own pipes end the workers there."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() == 1:  # pragma: no cover - the parent died before prctl
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(spec: ExamSpec, formats: tuple, in_worker: bool = False) -> None:
     global _WORKER_SPEC, _WORKER_FORMATS
+    if in_worker:
+        die_with_parent()
     _WORKER_SPEC, _WORKER_FORMATS = spec, formats
 
 
@@ -343,15 +364,20 @@ def generate(
     jobs: int = 1,
     formats: tuple = ("html", "md"),
     progress: Callable[[Student], None] | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Build and write every student's paper and key, streaming (flat memory), optionally in
-    ``jobs`` worker processes; output order and bytes do not depend on ``jobs``. ``progress``
-    is called with each student once their files are written. Returns how many files were
-    written."""
+    ``jobs`` worker processes (never more than there are chunks of students; each dies with
+    this process); output order and bytes do not depend on ``jobs``. ``progress`` is called
+    with each student once their files are written. ``out`` holding an exam is refused unless
+    ``overwrite`` (see :class:`output.ExamWriter`). Returns how many files were written."""
     chunks = _chunks(students, jobs)
-    with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
-        if jobs > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(spec, formats)) as pool:
+    jobs = min(jobs, len(chunks))
+    columns = response_columns(spec)
+    with output.ExamWriter(out, exam_info(spec), columns, formats=formats, overwrite=overwrite) as writer:
+        if jobs > 1:
+            initargs = (spec, formats, True)
+            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=initargs) as pool:
                 for chunk, done in zip(chunks, pool.map(_rendered_papers, chunks), strict=True):
                     _write(writer, chunk, done, progress)
         else:
