@@ -21,7 +21,6 @@ order their paper printed), ``item_analysis.csv``, ``flags.csv``, ``report.html`
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from quizgen import csvsafe
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
 from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
@@ -798,7 +798,7 @@ def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]
     totals = {t.student_id: t for t in student_totals(records)}
     slots = sorted({r.slot for r in records})
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(["student_id", "name", "total", *(f"slot{s}" for s in slots)])
     for sid, name in students:
         t = totals.get(sid)
@@ -809,7 +809,7 @@ def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]
 
 def _item_csv(items) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(
         ["template_id", "part", "n", "mean_points", "max_points", "difficulty", "full_credit", "discrimination",
          "blank", "format_errors", "common_wrong", "mistakes", "by_param"]
@@ -840,7 +840,7 @@ def _item_csv(items) -> str:
 
 def _flags_csv(pairs) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(["student_id", "matches_variant_of", "template_id", "part", "evidence"])
     for p in pairs:
         for f in p.flags:

@@ -20,7 +20,6 @@ run that was killed (its process is gone) is deleted by the next run into the sa
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -35,6 +34,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from . import csvsafe
 from .errors import SpecError
 from .formatting import FILTERS, num, plain
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
@@ -278,7 +278,7 @@ def response_columns(papers: Iterable[StudentPaper]) -> list[str]:
 
 def _csv_row(values: list[str]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(values)
+    csvsafe.writer(buf, lineterminator="\n").writerow(values)
     return buf.getvalue()
 
 
