@@ -24,7 +24,8 @@ MAX_SEEDS = 100_000
 
 
 class QuizgenGroup(click.Group):
-    """Turns :class:`QuizgenError` into one line on stderr and exit status 2."""
+    """Turns :class:`QuizgenError` and a bad option (click's usage error) into one line on
+    stderr and exit status 2."""
 
     def invoke(self, ctx):
         try:
@@ -32,6 +33,11 @@ class QuizgenGroup(click.Group):
         except QuizgenError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            message = " ".join(exc.format_message().split())
+            click.echo(f"error: {where}: {message} (see '{where} --help')", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=QuizgenGroup)

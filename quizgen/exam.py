@@ -206,7 +206,8 @@ def load_roster(path: str | Path) -> list[Student]:
     try:
         return _roster_rows(path, reader)
     except csv.Error as exc:
-        raise SpecError(f"not a readable CSV ({exc})", source=f"{path}:{reader.line_num}") from None
+        line = reader.line_num + 1  # the line being read when it failed
+        raise SpecError(f"not a readable CSV ({exc})", source=f"{path}:{line}") from None
 
 
 def _roster_rows(path: Path, reader: csv.DictReader) -> list[Student]:
