@@ -291,7 +291,7 @@ def generate(bank_dirs, spec_path, roster, out, overwrite, jobs, formats, quiet,
         bank_dirs=bank_dirs,
         jobs=jobs,
         formats=formats,
-        show_progress=not (quiet or as_json),
+        show_progress=not (quiet or as_json) and sys.stderr.isatty(),
     )
     if as_json:
         click.echo(json.dumps(summary, indent=1))
