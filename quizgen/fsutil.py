@@ -55,6 +55,13 @@ def read_text(
         except UnicodeDecodeError as exc:
             raise error(f"not valid UTF-16 text (byte offset {exc.start}); {fix}", source=str(path)) from None
     else:
+        nul = data.find(b"\0")
+        if nul >= 0:
+            line = data.count(b"\n", 0, nul) + 1
+            raise error(
+                f"a binary file, not a text {what} (NUL byte at byte offset {nul}); {fix}",
+                source=f"{path}:{line}",
+            )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -64,9 +71,8 @@ def read_text(
                 f"(an Excel/Windows encoding such as cp1252 or Latin-1?); {fix}",
                 source=f"{path}:{line}",
             ) from None
-    nul = text.find("\0")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
+    if "\0" in text:  # UTF-16 text with a NUL character
+        line = text.count("\n", 0, text.index("\0")) + 1
         raise error(f"a binary file, not a text {what} (NUL character); {fix}", source=f"{path}:{line}")
     return text
 
