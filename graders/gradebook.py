@@ -26,7 +26,6 @@ no grade rather than 0), ``item_analysis.csv``, ``flags.csv``, ``report.html`` a
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -40,9 +39,10 @@ from pathlib import Path
 
 import numpy as np
 
+from quizgen import csvsafe
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
-from quizgen.models import GradeResult, Instance, Status, Tolerance
+from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, item_analysis, student_totals
 from .batch import collector_paused, grade_questions
@@ -107,6 +107,17 @@ CREATE TABLE IF NOT EXISTS changes (
 """
 
 
+def _exact_kind(kind: str) -> bool:
+    """Integer, shape and choice answers: compared exactly, whatever the tolerance."""
+    info = ANSWER_KINDS.get(kind)
+    return info is None or info.integral or info.choice
+
+
+def template_parts(instances: Iterable[Instance]) -> dict[str, dict[str, str]]:
+    """template id -> {part id: answer kind}, for :meth:`GradeSettings.check`."""
+    return {i.template_id: {p.id: p.kind for p in i.parts} for i in instances}
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -152,6 +163,34 @@ class GradeSettings:
             carry_forward_credit=float(d.get("carry_forward_credit", 1.0)),
             tolerances={k: Tolerance.from_dict(v) for k, v in d.get("tolerances", {}).items()},
         )
+
+    def check(self, parts: Mapping[str, Mapping[str, str]], source: str = "") -> None:
+        """SpecError for a tolerance override that would be silently ignored: a template the
+        exam does not use, a part it lacks, or only exactly graded parts (integer, shape,
+        choice). ``parts``: template id -> {part id: answer kind}."""
+        for key in self.tolerances:
+            if key == "*":
+                continue
+            tid, _, pid = key.partition(":")
+            if tid not in parts:
+                listed = ", ".join(sorted(parts)) or "none"
+                raise SpecError(
+                    f"--tolerance {key}: the exam has no template {tid!r} (its templates: {listed})",
+                    source=source,
+                )
+            kinds = parts[tid] if not pid else {pid: parts[tid][pid]} if pid in parts[tid] else {}
+            if not kinds:
+                raise SpecError(
+                    f"--tolerance {key}: template {tid} has no part {pid!r} (its parts: {', '.join(parts[tid])})",
+                    source=source,
+                )
+            if all(_exact_kind(k) for k in kinds.values()):
+                what = ", ".join(f"{p} ({k})" for p, k in kinds.items())
+                raise SpecError(
+                    f"--tolerance {key}: {what} graded exactly, a tolerance does not apply; "
+                    "use --override to give points by hand",
+                    source=source,
+                )
 
     def apply(self, instance: Instance) -> Instance:
         """``instance`` with the tolerance overrides applied to its parts."""
@@ -545,9 +584,55 @@ class Gradebook:
             for r in rows
         ]
 
-    def last_settings(self, exam: str) -> GradeSettings:
+    def template_parts(self, exam: str) -> dict[str, dict[str, str]]:
+        """template id -> {part id: answer kind} over the exam's stored instances."""
+        rows = self.db.execute(
+            "SELECT data FROM instances WHERE rowid IN (SELECT MIN(rowid) FROM instances WHERE exam=? "
+            "GROUP BY template_id)",
+            (exam,),
+        )
+        return template_parts(Instance.from_dict(json.loads(r["data"])) for r in rows)
+
+    def check_finished(self, exam: str) -> None:
+        """SpecError unless the exam's last grading run finished: a run is committed with no
+        ``finished_at`` when it starts and marked when every student is graded, so a run
+        killed midway (or that failed) is seen here, and the way out is to run it again."""
         row = self.db.execute(
-            "SELECT settings FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (exam,)
+            "SELECT id, kind, started_at, finished_at FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1",
+            (exam,),
+        ).fetchone()
+        if row is None:
+            raise SpecError(
+                "no grading run of this exam has finished; run 'quizgen grade' first", source=str(self.path)
+            )
+        if row["finished_at"] is None:
+            done = self.db.execute("SELECT COUNT(*) FROM run_students WHERE run=?", (row["id"],)).fetchone()[
+                0
+            ]
+            raise SpecError(
+                f"the last grading run ({row['kind']} run {row['id']}, started {row['started_at']}) did not finish "
+                f"({done} students graded; interrupted?); run 'quizgen {row['kind']}' again with the same "
+                "inputs to finish it",
+                source=str(self.path),
+            )
+
+    def reports_dir(self, exam: str) -> Path | None:
+        """Where the exam's reports were last written (None if never)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (f"reports_dir:{exam}",)).fetchone()
+        return None if row is None else Path(row["value"])
+
+    def set_reports_dir(self, exam: str, out_dir: str | Path) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (f"reports_dir:{exam}", str(Path(out_dir).resolve())),
+            )
+
+    def last_settings(self, exam: str) -> GradeSettings:
+        """The settings of the last finished run (an interrupted or failed one does not count)."""
+        row = self.db.execute(
+            "SELECT settings FROM runs WHERE exam=? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (exam,),
         ).fetchone()
         return GradeSettings() if row is None else GradeSettings.from_json(row["settings"])
 
@@ -763,7 +848,7 @@ def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]
     totals = {t.student_id: t for t in student_totals(records)}
     slots = sorted({r.slot for r in records})
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(["student_id", "name", "total", *(f"slot{s}" for s in slots)])
     for sid, name in students:
         t = totals.get(sid)
@@ -776,7 +861,7 @@ def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]
 
 def _item_csv(items) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(
         ["template_id", "part", "n", "mean_points", "max_points", "difficulty", "full_credit", "discrimination",
          "blank", "format_errors", "common_wrong", "mistakes", "by_param"]
@@ -808,7 +893,7 @@ def _item_csv(items) -> str:
 def _flags_csv(flags) -> str:
     """One row per shared answer of each flagged pair (:mod:`.collusion`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(
         ["student_id", "other_id", "p_value", "corrected_p", "template_id", "part", "number", "other_number",
          "value", "shared_as", "classmates_with_value", "classmates", "rarity", "evidence"]
@@ -906,6 +991,7 @@ def grade_class(
     The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
     the job without duplicating anything."""
     manifest = read_manifest(manifest_path)
+    settings.check(template_parts(q.instance for p in manifest.papers for q in p.questions))
     # who handed nothing in is judged from the gradebook (every file stored so far), not this file
     responses = read_responses(responses_path, manifest, missing_students=False)
     db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
@@ -913,6 +999,7 @@ def grade_class(
         key = book.import_manifest(manifest)
         book.store_responses(key, responses)
         run = book.grade(key, settings, recompute_factory, warnings=responses.warnings, progress=progress)
+        book.set_reports_dir(key, out_dir)
         # said once, not kept with the run: the report lists the absent from the gradebook itself
         warnings = responses.warnings + _attendance_warnings(book, key)
     files = write_reports(db_path, out_dir, exam=key)
@@ -974,15 +1061,60 @@ def regrade_class(
 ) -> GradingOutcome:
     """Recompute every grade from the stored responses (after a corrected manifest, late or
     corrected responses, new settings or tolerances) and apply manual overrides; returns what changed for whom and
-    rewrites the reports when ``out_dir`` is given. ``settings=None`` keeps the last run's."""
+    rewrites the reports in ``out_dir``, or (None) where they were last written.
+    ``settings=None`` keeps the last run's.
+
+    Everything given is checked before anything is written: the gradebook's last run must
+    have finished (:meth:`Gradebook.check_finished`), a manifest must be of the same exam
+    (:func:`exam_key`: title, course, seed and spec), tolerances must apply to some part, and
+    overrides must name a student, question and part of the exam with points in range."""
     db_path = Path(db_path)
     if not db_path.exists():
         raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
     warnings: tuple[str, ...] = ()
     with Gradebook(db_path) as book:
         key = book.resolve_exam(exam)
+        last = book.db.execute(
+            "SELECT kind, finished_at FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (key,)
+        ).fetchone()
+        if last is None or (last["finished_at"] is None and last["kind"] != "regrade"):
+            book.check_finished(key)  # an unfinished regrade is resumed by running it again
+        manifest = None
         if manifest_path is not None:
             manifest = read_manifest(manifest_path)
+            other = exam_key(manifest.exam)
+            if other != key:
+                raise SpecError(
+                    f"this manifest is of another exam ({manifest.exam.get('title', '?')!r}, key {other}) than "
+                    f"the gradebook's {key} ({book.exam_title(key)!r}): a corrected manifest must come from the "
+                    "same exam spec and seed; grade another exam with 'quizgen grade' into its own --out/--db",
+                    source=str(manifest_path),
+                )
+        if out_dir is None:
+            out_dir = book.reports_dir(key)
+            if out_dir is None:
+                raise SpecError(
+                    "the gradebook does not say where its reports are; pass --out to write them",
+                    source=str(db_path),
+                )
+        parts = (
+            template_parts(q.instance for p in manifest.papers for q in p.questions)
+            if manifest is not None
+            else book.template_parts(key)
+        )
+        if settings is not None:
+            settings.check(parts)
+        cleared = [parse_override(spec, points=False)[:3] for spec in clear_overrides]
+        given = [parse_override(spec) for spec in overrides]
+        for sid, number, part, points in [(*c, None) for c in cleared] + given:
+            max_points = book._part_max(key, sid, number, part)
+            if points is not None:
+                where = f"override {sid}:q{number}.{part}"
+                if not 0.0 <= points <= max_points:  # NaN fails too
+                    raise SpecError(f"{where}: points must be in [0, {max_points:g}], got {points:g}")
+                if not reason.strip():
+                    raise SpecError(f"{where}: give a reason (--reason)")
+        if manifest is not None:
             book.import_manifest(manifest, key=key)
         if responses_path is not None:
             rs = read_responses(responses_path, book.manifest(key), missing_students=False)
@@ -993,15 +1125,14 @@ def regrade_class(
             key, settings, recompute_factory, kind="regrade", warnings=warnings, progress=progress
         )
         done = []
-        for spec in clear_overrides:
-            sid, number, part, _ = parse_override(spec, points=False)
+        for sid, number, part in cleared:
             change = book.clear_override(key, sid, number, part)
             if change is not None:
                 done.append(change)
-        for spec in overrides:
-            sid, number, part, points = parse_override(spec)
+        for sid, number, part, points in given:
             done.append(book.set_override(key, sid, number, part, points, reason))
-    files = write_reports(db_path, out_dir, exam=key) if out_dir is not None else []
+        book.set_reports_dir(key, out_dir)
+    files = write_reports(db_path, out_dir, exam=key)
     return GradingOutcome(key, db_path, run, warnings, tuple(files), tuple(done))
 
 
@@ -1010,4 +1141,8 @@ def report(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None)
     db_path = Path(db_path)
     if not db_path.exists():
         raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
-    return write_reports(db_path, out_dir, exam=exam)
+    with Gradebook(db_path) as book:
+        key = book.resolve_exam(exam)
+        book.check_finished(key)
+        book.set_reports_dir(key, out_dir)
+    return write_reports(db_path, out_dir, exam=key)

@@ -115,8 +115,8 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         click.echo(f"changed: {c.describe()}")
     if outcome.run and outcome.run.kind == "regrade" and not outcome.changes:
         click.echo("no grade changed")
-    if out is not None and outcome.files:
-        click.echo(f"reports in {out} (report.html, grades.csv, feedback/)")
+    if outcome.files:
+        click.echo(f"reports in {outcome.files[0].parent} (report.html, grades.csv, feedback/)")
 
 
 bank_option = click.option(
@@ -208,7 +208,9 @@ def _db(db: Path | None, out: Path | None) -> Path:
     "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Rewrite the reports in this folder."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Rewrite the reports in this folder [default: where they were last written].",
 )
 @click.option("--exam", help="Exam key, when the gradebook holds several.")
 @click.option(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
+from jinja2.exceptions import SecurityError
 
 from . import expressions, plan
 from .errors import BankError
@@ -103,6 +104,8 @@ def sample(template: Template, seed: int, rng: np.random.Generator | None = None
         except REJECTED as exc:
             last = f"; the last draw failed in a step: {exc}"
             continue
+        except SecurityError as exc:  # e.g. 10 ** (10 ** 10): refused by the sandbox, not redrawn
+            raise BankError(str(exc), source=template.source, where=f"template {template.id}") from None
         if values is not None:
             _check_finite(template, values)
             return Draw(seed=seed, params=params, values=values)
@@ -329,7 +332,7 @@ def _build(
             build_part(template, p, draw, context, points_scale=scale, memo=memo, option_rng=option_rng)
             for p in template.parts
         )
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, SecurityError) as exc:
         raise BankError(
             f"{type(exc).__name__}: {exc}", source=template.source, where=f"template {template.id}"
         ) from exc

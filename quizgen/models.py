@@ -104,8 +104,10 @@ class Tolerance:
     exact: bool = False
 
     def __post_init__(self) -> None:
-        if self.rtol < 0 or self.atol < 0:
-            raise ValueError(f"tolerance: rtol and atol must be >= 0, got rtol={self.rtol}, atol={self.atol}")
+        if not all(math.isfinite(t) and t >= 0 for t in (self.rtol, self.atol)):  # NaN, inf: refused
+            raise ValueError(
+                f"tolerance: rtol and atol must be finite numbers >= 0, got rtol={self.rtol}, atol={self.atol}"
+            )
         if self.sigfigs is not None and self.sigfigs < 1:
             raise ValueError(f"tolerance: sigfigs must be >= 1, got {self.sigfigs}")
         if self.decimals is not None and self.decimals < 0:

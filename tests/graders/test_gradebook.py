@@ -154,7 +154,9 @@ def test_regrade_with_more_responses_reads_them_against_the_stored_papers(course
 def test_regrade_without_settings_keeps_the_last_runs_and_changes_nothing(course):
     _grade(course, settings=GradeSettings(carry_forward_credit=0.5))
     outcome = regrade_class(course / "out" / "gradebook.sqlite", recompute_factory=recompute_chain)
-    assert outcome.changes == () and outcome.files == ()
+    assert outcome.changes == ()
+    # without out_dir the reports are rewritten where grade wrote them, not left stale
+    assert course / "out" / "grades.csv" in outcome.files
 
 
 def test_regrade_with_a_corrected_manifest_recomputes_from_stored_responses(course):
