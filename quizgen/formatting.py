@@ -153,4 +153,19 @@ def _plain_nested(values: list, sig: int) -> str:
     return "[" + ", ".join([num(v, sig) for v in values]) + "]"
 
 
-FILTERS = {"num": num, "tex": tex_num, "mat": mat, "colvec": colvec, "shape": shape, "plain": plain}
+def paren(value, sig: int = 6) -> str:
+    """:func:`tex_num`, in parentheses when negative: for a number after an operator or under a
+    power, where ``1 - -0.46^2`` would misread (``1 - (-0.46)^2``)."""
+    text = tex_num(value, sig)
+    return f"({text})" if text.startswith("-") else text
+
+
+FILTERS = {
+    "paren": paren,
+    "num": num,
+    "tex": tex_num,
+    "mat": mat,
+    "colvec": colvec,
+    "shape": shape,
+    "plain": plain,
+}

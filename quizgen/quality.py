@@ -349,5 +349,10 @@ def format_stats(report: QualityReport) -> list[str]:
             lines.append(f"  {f.part}/{f.mistake}: visible in {f.value:.0%}{mark}")
         elif f.check == "options":
             lines.append(f"  {f.part}: at least {int(f.value)} options")
+    lines.extend(
+        f"  declared {f.check}{' ' + f.part if f.part else ''}: {f.declared.reason}"
+        for f in report.findings
+        if f.declared is not None and f.check != "visibility"
+    )
     lines.extend(f"  problem: {p.split(': ', 2)[-1]}" for p in report.problems)
     return lines
