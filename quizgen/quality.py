@@ -67,7 +67,7 @@ TEXT_RULES: tuple[tuple[re.Pattern, str], ...] = (
         "float round-off noise such as 1.110223e-16; the value is 0 (round it in the reference or the text)",
     ),
     (
-        re.compile(r"·_|\(\s*[+*/]|[+\-*/]\s*\)|\(\s*\)|\[\s*\]"),
+        re.compile(r"·_|\\cdot_[a-z]\b|\(\s*[+*/]|[+\-*/]\s*\)|\(\s*\)|\[\s*\]"),
         "an empty placeholder (a value that rendered as nothing); print the number",
     ),
 )
