@@ -70,6 +70,10 @@ TEXT_RULES: tuple[tuple[re.Pattern, str], ...] = (
         re.compile(r"·_|\\cdot_[a-z]\b|\(\s*[+*/]|[+\-*/]\s*\)|\(\s*\)|\[\s*\]"),
         "an empty placeholder (a value that rendered as nothing); print the number",
     ),
+    (
+        re.compile(r"\bcourse notes? \d", re.IGNORECASE),
+        "a citation of one course's notes, which another course's students never saw; remove it",
+    ),
 )
 
 
@@ -165,6 +169,8 @@ def _texts(instance: Instance) -> Iterable[tuple[str, str]]:
         yield f"part {part.id} key", answer_text(part)
         for letter, option in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", part.options, strict=False):
             yield f"part {part.id} option {letter}", option
+        for m in part.mistakes:
+            yield f"part {part.id} mistake {m.id} feedback", m.feedback
 
 
 _CODE = re.compile(r"`[^`]*`")

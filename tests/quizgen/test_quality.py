@@ -139,6 +139,7 @@ def test_text_rules_catch_unparenthesized_negatives_noise_and_empty_placeholders
     assert quality.text_problems("$\\begin{bmatrix} 1.11022 \\times 10^{-16} \\end{bmatrix}$")
     assert quality.text_problems("[0.25, 1.110223e-16]")
     assert quality.text_problems("$z = σ(·_r + ·_r)$")
+    assert quality.text_problems("As in course note 001, a binary image")
     for clean in (
         "$1 - (-0.4621)^2 = 0.7864$",
         "$e^{-0.5} = 0.6065$ and $\\begin{bmatrix} 1 & -0.5 \\end{bmatrix}$",
