@@ -124,7 +124,7 @@ def bank_validate(paths, seeds, quality_seeds, report, as_json, quiet) -> None:
     extra = list(paths)
     loaded, problems = bank_mod.load_bank(extra, include_builtin=not extra, strict=False)
     reports = selfcheck.check_bank(loaded, seeds=seeds, progress=None if quiet or as_json else _progress_cb)
-    measured = quality.check_bank(loaded, seeds=quality_seeds) if quality_seeds else []
+    measured = quality.check_bank(loaded, seeds=quality_seeds, exact_variants=report) if quality_seeds else []
     problems = [str(p) for p in problems] + [line for r in reports for line in r.problems]
     problems += [line for r in measured for line in r.problems]
     if report and not as_json:
