@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from . import bank as bank_mod
-from . import engine, exam, output, selfcheck
+from . import engine, exam, output, quality, selfcheck
 from .errors import QuizgenError
 from .formatting import plain
 
@@ -82,6 +82,7 @@ def bank_list(bank_dirs, topic, tags, as_json) -> None:
                         "topic": t.topic,
                         "tags": list(t.tags),
                         "difficulty": t.difficulty,
+                        "variants": quality.count_variants(t),
                     }
                     for t in templates
                 ],
@@ -121,10 +122,19 @@ def bank_show(bank_dirs, template_id) -> None:
     type=click.IntRange(1, MAX_SEEDS),
     help="Instances drawn per template.",
 )
+@click.option(
+    "--quality-seeds",
+    default=quality.DEFAULT_SEEDS,
+    show_default=True,
+    type=click.IntRange(0, MAX_SEEDS),
+    help="Instances per template for the quality rules (mistake visibility, variety, ...); 0 skips them.",
+)
+@click.option("--report", is_flag=True, help="Also print each template's quality figures (as bank stats).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="Print problems only.")
-def bank_validate(paths, seeds, as_json, quiet) -> None:
-    """Check the bank (or the given files/folders): schema, names, and every template's self-test.
+def bank_validate(paths, seeds, quality_seeds, report, as_json, quiet) -> None:
+    """Check the bank (or the given files/folders): schema, names, every template's self-test and
+    the quality rules of docs/authoring.md.
 
     Given files or folders are checked against the built-in bank too (an id may not be reused)."""
     extra = list(paths)
@@ -139,15 +149,44 @@ def bank_validate(paths, seeds, as_json, quiet) -> None:
             }
         )
     reports = selfcheck.check_bank(loaded, seeds=seeds, progress=None if quiet or as_json else _progress_cb)
+    measured = quality.check_bank(loaded, seeds=quality_seeds, exact_variants=report) if quality_seeds else []
     problems = [str(p) for p in problems] + [line for r in reports for line in r.problems]
+    problems += [line for r in measured for line in r.problems]
+    if report and not as_json:
+        for r in measured:
+            click.echo("\n".join(quality.format_stats(r)))
     if as_json:
-        click.echo(json.dumps({"problems": problems, "templates": [r.to_dict() for r in reports]}, indent=1))
+        quality_by_id = {r.template_id: r.to_dict() for r in measured}
+        templates = [{**r.to_dict(), "quality": quality_by_id.get(r.template_id)} for r in reports]
+        click.echo(json.dumps({"problems": problems, "templates": templates}, indent=1))
     else:
         for line in problems:
             click.echo(line, err=True)
         if not quiet:
             click.echo(f"{len(reports)} templates checked over {seeds} seeds each; {len(problems)} problems")
     sys.exit(1 if problems else 0)
+
+
+@bank_group.command("stats")
+@bank_option
+@click.argument("template_ids", nargs=-1)
+@click.option(
+    "--seeds",
+    default=quality.DEFAULT_SEEDS,
+    show_default=True,
+    type=click.IntRange(1, MAX_SEEDS),
+    help="Instances per template.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bank_stats(bank_dirs, template_ids, seeds, as_json) -> None:
+    """Per template: distinct variants, each mistake's visibility, the option counts, problems."""
+    loaded = _bank(bank_dirs)
+    reports = [quality.measure(t, seeds=seeds) for t in loaded.select(ids=list(template_ids) or None)]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=1))
+        return
+    for r in reports:
+        click.echo("\n".join(quality.format_stats(r)))
 
 
 def _progress_cb(report) -> None:

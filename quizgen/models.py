@@ -300,6 +300,32 @@ class Part:
     choices: int = 0  # number of options when presented as multiple choice; 0 for free response
 
 
+#: The bank's quality rules (quizgen.quality) and what each exception must name: template-wide
+#: rules name nothing, part rules name a part, the visibility rule a part and one of its mistakes.
+QUALITY_CHECKS: dict[str, tuple[str, ...]] = {
+    "visibility": ("part", "mistake"),
+    "constant": ("part",),
+    "zero": ("part",),
+    "zero_element": ("part",),
+    "options": ("part",),
+    "no_mistake": ("part",),
+    "variants": (),
+    "solution": (),
+}
+
+
+@dataclass(frozen=True)
+class QualityException:
+    """A template's declared exception to one quality rule, with the reason a reviewer reads.
+    ``minimum`` (optional) replaces the rule's threshold, so a regression below it still fails."""
+
+    check: str
+    reason: str
+    part: str = ""
+    mistake: str = ""
+    minimum: float | None = None
+
+
 @dataclass(frozen=True)
 class Template:
     """A parameterized question as loaded from the bank."""
@@ -317,6 +343,7 @@ class Template:
     parts: tuple[Part, ...]
     solution: str
     source: str = ""  # "path:line" where the template starts, for error messages
+    quality: tuple[QualityException, ...] = ()  # declared exceptions to the bank's quality rules
 
     @property
     def points(self) -> float:
