@@ -237,10 +237,11 @@ def _as_text(value, where: str, depth: int = 0) -> str | None:
 
 
 def _check_cell(text: str, where: str, column: str = "") -> None:
+    """A cell (``column`` names a CSV's) or value longer than :data:`MAX_CELL` is refused."""
     if len(text) > MAX_CELL:
+        hint = " (is a closing quote missing?)" if column else ""
         raise SpecError(
-            f"{column}a cell of {len(text):,} characters; an answer is at most {MAX_CELL:,} characters "
-            "(is a closing quote missing?)",
+            f"{column}a cell of {len(text):,} characters; an answer is at most {MAX_CELL:,} characters{hint}",
             source=where,
         )
 
@@ -256,6 +257,7 @@ class _Collector:
         self.warnings: list[str] = []
         self.unknown_students: dict[str, str] = {}
         self.students: dict[str, str] = {}  # every student id the file names -> where first
+        self.end = source  # the end of the file, where a student was expected
 
     def add(self, sid: str, qkey: str, part: str, text: str | None, where: str, *, strict_blank: bool = True):
         sid, part = str(sid).strip(), str(part).strip().strip("()").strip()
@@ -299,15 +301,15 @@ class _Collector:
             raise SpecError(
                 "no student's answers in the file (only a header, or no row names a student); expected one row "
                 "per student such as s001,Ada,0.5,...",
-                source=self.source,
+                source=self.end,
             )
         if self.manifest is not None and len(self.unknown_students) == len(self.students):
             sid, where = next(iter(self.unknown_students.items()))
             raise SpecError(
                 f"none of the {len(self.students)} students in the file is in the manifest"
                 f"{' ' + self.manifest.source if self.manifest.source else ''} "
-                f"(the first, {_short(sid)}, at {where}); are these the responses to another exam?",
-                source=self.source,
+                f"(here the first, {_short(sid)}); are these the responses to another exam?",
+                source=where,
             )
         for sid, where in self.unknown_students.items():
             self.warnings.append(
@@ -425,7 +427,7 @@ def _read_mapping(path: Path, data, collector: _Collector) -> None:
     if not isinstance(data, Mapping):
         raise SpecError(
             f'expected a mapping of student ids to answers such as {{"s001": {{"q1.a": "0.5"}}}}, got {type(data).__name__}',
-            source=str(path),
+            source=f"{path}:1",
         )
     for sid, answers in data.items():
         where = _line(data, sid, path)
@@ -497,13 +499,21 @@ def _read_json(path: Path, text: str, collector: _Collector) -> None:
     _read_mapping(path, data, collector)
 
 
+_PLAIN_TAGS = {
+    yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+    yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+    yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+}
+
+
 class _Refused(yaml.MarkedYAMLError):
     """What a responses file may not hold, though YAML allows it."""
 
 
 class _TextLoader(_LineLoader):
     """YAML with every scalar a string (no YAML 1.1 typing: ``1:30``, ``010``, ``0x10``, ``yes``
-    stay as written), no aliases, and at most :data:`MAX_DEPTH` levels of nesting."""
+    stay as written; explicit tags such as ``!!int`` are ignored too), no aliases, and at most
+    :data:`MAX_DEPTH` levels of nesting."""
 
     yaml_implicit_resolvers: ClassVar[dict] = {}
 
@@ -531,15 +541,24 @@ class _TextLoader(_LineLoader):
                 event.start_mark,
             )
         try:
-            return super().compose_node(parent, index)
+            node = super().compose_node(parent, index)
         finally:
             self.depth -= 1
+        node.tag = _PLAIN_TAGS[type(node)]  # explicit tags too: !!int 010 is the text 010
+        return node
 
 
 def _read_yaml(path: Path, text: str, collector: _Collector) -> None:
-    loader = _TextLoader(text)
+    loader = None
     try:
+        loader = _TextLoader(text)  # the reader refuses control characters here already
         data = loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError(
+            f"invalid YAML: the character U+{exc.character:04X} is not allowed in YAML text; remove it there",
+            source=f"{path}:{line}",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -548,9 +567,10 @@ def _read_yaml(path: Path, text: str, collector: _Collector) -> None:
             raise SpecError(what, source=where) from None
         raise SpecError(f"invalid YAML: {what}; fix the syntax there", source=where) from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {' '.join(str(exc).split())[:200]}", source=str(path)) from None
+        raise SpecError(f"invalid YAML: {' '.join(str(exc).split())[:200]}", source=f"{path}:1") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     _read_mapping(path, data, collector)
 
 
@@ -608,9 +628,10 @@ def _decode(path: Path, data: bytes) -> str:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
         if encoding != "utf-8":
+            line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
             raise SpecError(
                 f"not valid {encoding.upper()} text (byte {exc.start} after the byte-order mark); save it as UTF-8",
-                source=str(path),
+                source=f"{path}:{line}",
             ) from None
         line, column = _place(body, exc.start)
         raise SpecError(
@@ -658,5 +679,9 @@ def read_responses(
     text = _decode(path, data[: MAX_FILE_BYTES + 1])
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     collector = _Collector(manifest, str(path), missing_students)
+    lines = text.rstrip("\n").count("\n") + 1
+    collector.end = (
+        f"{path}:{lines + 1 if reader is _read_csv else lines}"  # where a (next) student was expected
+    )
     reader(path, text, collector)
     return collector.result()
