@@ -140,6 +140,23 @@ def test_the_control_file_grades_so_the_harness_can_tell_refused_from_broken(tmp
     assert (tmp_path / "out" / "grades.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "name", ["alias_bomb.yaml", "header_only.csv", "cp1252_excel.csv", "nested_deep.json"]
+)
+def test_regrade_with_a_hostile_responses_file_changes_nothing(name, tmp_path, manifest_path):
+    good = tmp_path / "responses.csv"
+    good.write_text("student_id,name,q1.a,q1.b\ns1,Ada,6,7\n")
+    out = tmp_path / "out"
+    assert _grade(manifest_path, good, out).exit_code == 0
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    path = tmp_path / name
+    path.write_bytes(CORPUS[name][0])
+    result = CliRunner().invoke(main, ["regrade", "--out", str(out), "--responses", str(path)])
+    assert result.exit_code in (1, 2) and "Traceback" not in result.output, result.output
+    assert result.stderr.startswith(f"error: {path}:") and result.stderr.count("\n") == 1, result.stderr
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
+
+
 def test_the_alias_bomb_fails_fast_in_a_real_process(tmp_path, manifest_path):
     path = tmp_path / "bomb.yaml"
     path.write_text(_billion_laughs())
