@@ -826,11 +826,26 @@ def _snippet(text: str) -> str:
 
 
 _PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?\s*\Z", re.ASCII)
-#: Plain lists, but not those with both a comma between digits (``0,5``) and a spaced comma:
-#: the parser reads those as decimal commas and refuses them (``json.loads`` would not).
-_PLAIN_LIST = re.compile(
-    r"(?!(?=.*(?:, | ,)).*[\d.],[\d.])\s*\[[\d\s.,eE+\-\[\]]*\]\s*\Z", re.ASCII | re.DOTALL
-)
+
+
+class _PlainLists:
+    """What the bulk readers (:func:`_fast`, ``batch``) may read as JSON: ``[...]`` of digits,
+    points, signs, exponents and separators, but not a list with both a comma between digits
+    and a comma next to a space (``[0,5, 0,25]``), which the parser refuses as decimal commas
+    where ``json.loads`` would read four numbers. A regex-like ``match``; counting commas costs
+    far less than a regex lookahead on long lists."""
+
+    _SHAPE = re.compile(r"\s*\[[\d\s.,eE+\-\[\]]*\]\s*\Z", re.ASCII)
+
+    def match(self, text: str) -> re.Match | None:
+        if "," in text:
+            spaced = text.count(", ") + text.count(" ,")
+            if spaced and spaced < text.count(","):
+                return None  # some commas spaced, some not: maybe decimal commas
+        return self._SHAPE.match(text)
+
+
+_PLAIN_LIST = _PlainLists()
 
 
 def _fast(text: str, kind: str) -> np.ndarray | None:
