@@ -442,7 +442,7 @@ class _Parser:
                 literal, mantissa = None, literal
                 if tail is not None:  # 3*10^-5 is the number 3e-5, not 3 times 1e-5 rounded twice
                     exponent, self.i = tail
-                    value = _check(float(f"{mantissa}e{exponent}"), f"{mantissa}e{exponent}")
+                    value = _check(float(f"{mantissa}e{exponent}"), "a power of ten")
                     continue
             literal = None
             if t.kind in ("*", "/"):
@@ -518,7 +518,7 @@ class _Parser:
         tail = self.power_of_ten(self.i)
         if tail is not None:  # 10^-5 is the number 1e-5 (math.pow(10, 23) is not 1e23)
             exponent, self.i = tail
-            return _check(float(f"1e{exponent}"), f"10^{exponent}")
+            return _check(float(f"1e{exponent}"), "a power of ten")
         base = self.postfix()
         if self.tok.kind != "^":
             return base
