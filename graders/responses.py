@@ -345,11 +345,10 @@ def _read_csv(path: Path, text: str, collector: _Collector) -> None:
     rows, starts, previous = [], [], 0
     try:
         for row in reader:  # a quoted cell may span lines: keep each row's first line
-            for i, cell in enumerate(row):
-                column = (
-                    f"column {i + 1} ({rows[0][i]!r}): " if rows and i < len(rows[0]) else f"column {i + 1}: "
-                )
-                _check_cell(cell, f"{path}:{previous + 1}", column[:80])
+            if max(map(len, row), default=0) > MAX_CELL:
+                i = next(i for i, cell in enumerate(row) if len(cell) > MAX_CELL)
+                name = f" ({_short(rows[0][i])})" if rows and i < len(rows[0]) else ""
+                _check_cell(row[i], f"{path}:{previous + 1}", f"column {i + 1}{name}: ")
             rows.append(row)
             starts.append(previous + 1)
             previous = reader.line_num
