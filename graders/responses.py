@@ -303,8 +303,8 @@ class _Collector:
                 "per student such as s001,Ada,0.5,...",
                 source=self.end,
             )
-        if self.manifest is not None and len(self.unknown_students) == len(self.students):
-            sid, where = next(iter(self.unknown_students.items()))
+        if self.manifest is not None and all(self.manifest.paper(sid) is None for sid in self.students):
+            sid, where = next(iter(self.students.items()))
             raise SpecError(
                 f"none of the {len(self.students)} students in the file is in the manifest"
                 f"{' ' + self.manifest.source if self.manifest.source else ''} "
@@ -430,6 +430,7 @@ def _read_mapping(path: Path, data, collector: _Collector) -> None:
         )
     for sid, answers in data.items():
         where = _line(data, sid, path)
+        collector.students.setdefault(str(sid).strip(), where)  # named, even with no answers
         if not isinstance(answers, Mapping):
             collector.warnings.append(
                 f'{where}: the answers of {_short(sid)} are not a mapping such as {{"q1.a": "0.5"}}; not read'

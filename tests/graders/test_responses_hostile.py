@@ -67,6 +67,7 @@ CORPUS = {
     "empty_mapping.json": (b"{}", 1, "no student"),
     "no_ids.csv": (b"student_id,name,q1.a\n,Ada,1\n,Alan,2\n", 4, "no student"),
     "other_exam.csv": (b"student_id,q1.a\nx1,5\nx2,6\n", 2, "another exam"),
+    "other_exam.json": (b'{"x1": {}, "x2": {"q1.a": "5"}}', "", "another exam"),
     "empty.csv": (b"", 1, "empty"),
     "empty.yaml": (b"# nothing\n", 1, "mapping"),
     "cp1252_excel.csv": ("student_id,name,q1.a\ns1,Zoë Œil,6\n".encode("cp1252"), 2, "UTF-8"),
