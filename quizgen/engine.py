@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +35,7 @@ REJECTED = (ValueError, ZeroDivisionError, FloatingPointError)
 NOT_APPLICABLE = (*REJECTED, TypeError, IndexError, KeyError, AttributeError)
 #: XORed into an instance's seed to seed the order of its multiple-choice options.
 OPTION_ORDER_SALT = 0x5EED
+_NOTHING: Mapping = MappingProxyType({})
 
 
 class Rejected(Exception):
@@ -62,17 +65,23 @@ def run_steps(
     """Evaluate the steps in order; returns params and step values in one dict.
 
     ``changes`` alters some steps (a mistake); ``overrides`` replaces some step values (a
-    student's earlier answer, for error carried forward). With ``base`` (a previous run of the
-    unchanged pipeline), steps before the first changed or overridden one are reused.
+    student's earlier answer, for error carried forward). An overridden pick is also written
+    into the value it is picked from (a copy, :func:`plan.write_path`), so a step reading that
+    value sees the student's: overriding ``yhat = fwd.output[0]`` changes what
+    ``mlp_backward(forward=fwd)`` computes. With ``base`` (a previous run of the unchanged
+    pipeline), steps before the first changed, overridden or written-into one are reused.
     """
     compiled = plan.plan_for(template)
     changes = changes or {}
     overrides = overrides or {}
+    writes = _writes(compiled, overrides)
     env = dict(params)
+    for root in writes.keys() & env.keys():  # picks of a parameter
+        env[root] = _written(env[root], writes[root])
     reuse = base is not None
     for step, runner in zip(template.steps, compiled.steps, strict=True):
         name = step.name
-        if reuse and name not in changes and name not in overrides:
+        if reuse and name not in changes and name not in overrides and name not in writes:
             env[name] = base[name]
             continue
         reuse = False
@@ -82,7 +91,25 @@ def run_steps(
             env[name] = compiled.changed(step, changes[name]).run(env)
         else:
             env[name] = runner.run(env)
+        if name in writes:
+            env[name] = _written(env[name], writes[name])
     return env
+
+
+def _writes(compiled: plan.Plan, overrides: Mapping[str, object]) -> dict[str, list]:
+    """source value -> [(path, the student's value)] for the overridden picks."""
+    out: dict[str, list] = {}
+    for name, value in overrides.items():
+        source = compiled.pick_sources.get(name)
+        if source is not None:
+            out.setdefault(source[0], []).append((source[1], value))
+    return out
+
+
+def _written(value, writes: list):
+    for path, new in writes:
+        value = plan.write_path(value, path, new)
+    return value
 
 
 def draw_params(template: Template, rng: np.random.Generator) -> dict:
@@ -163,9 +190,22 @@ def to_answer(kind: str, value):
     return expressions.to_plain(arr)
 
 
-def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo: dict):
+def _mistake_values(
+    template: Template,
+    part: Part,
+    draw: Draw,
+    kind: str,
+    memo: dict,
+    overrides: Mapping[str, object] = _NOTHING,
+    writes: Mapping[str, list] = _NOTHING,
+):
     """(spec, value or None) per mistake; None when the changed pipeline rejects this draw.
-    ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`."""
+    ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`.
+
+    For error carried forward, ``draw.values`` is the pipeline run with a student's values
+    (``overrides``, step -> value, with the ``writes`` of overridden picks, as
+    :func:`run_steps` makes them): an overridden step keeps the student's value in every
+    mistake's re-run, and a re-run source of an overridden pick gets it written in again."""
     reruns = plan.plan_for(template).mistakes
     values = draw.values
     out = []
@@ -175,9 +215,15 @@ def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo:
         value = values[part.answer]
         try:
             for step in steps:
-                value = memo.get(step.key, memo)  # the memo itself marks a miss
-                if value is memo:
-                    value = memo[step.key] = step.run(env)
+                if step.name in overrides:
+                    value = values[step.name]  # the student's value, whatever the mistake
+                else:
+                    value = memo.get(step.key, memo)  # the memo itself marks a miss
+                    if value is memo:
+                        value = step.run(env)
+                        if step.name in writes:
+                            value = _written(value, writes[step.name])
+                        memo[step.key] = value
                 if env is not values:
                     env[step.name] = value
             out.append((m, to_answer(kind, value)))
@@ -374,6 +420,42 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
     """Every part's expected answer when the given parts' values are replaced by ``overrides``
     (part id -> the student's answer): the reference pipeline with error carried forward.
     A part whose recomputation the reference rejects is left out."""
+    return {
+        pid: r.key for pid, r in recompute_parts(template, plain_params, overrides, mistakes=False).items()
+    }
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """One part's answer recomputed with a student's earlier answers in place of the keys'.
+
+    ``key`` is JSON-ready like :attr:`InstancePart.expected`; ``mistakes`` are the part's known
+    mistakes made on that same pipeline (as :func:`build_part` makes them on the unchanged one);
+    ``slack`` (an array of the key's shape, or None when no margins were given) is, per
+    element, how far the key can move while each carried value moves within its margin:
+    sum over carried elements k of max(|key(v + m_k e_k) - key(v)|, |key(v - m_k e_k) - key(v)|).
+    """
+
+    key: Any
+    mistakes: tuple[KnownMistake, ...] = ()
+    slack: Any = None
+
+
+def recompute_parts(
+    template: Template,
+    plain_params: Mapping,
+    overrides: Mapping[str, object],
+    *,
+    mistakes: bool = True,
+    margins: Mapping[str, object] | None = None,
+) -> dict[str, Recomputed]:
+    """Error carried forward: each non-choice part recomputed with ``overrides`` (part id ->
+    the student's answer) in place of those parts' values, with its known mistakes made on
+    that pipeline (``mistakes``) and, for ``margins`` (part id in ``overrides`` -> the
+    half-width of the rounding allowed on that answer, a number or an array of its shape),
+    each key's :attr:`Recomputed.slack`. A part the reference rejects is left out; {} when
+    the whole pipeline rejects the values."""
+    compiled = plan.plan_for(template)
     params = params_from_plain(template, plain_params)
     by_id = {p.id: p for p in template.parts}
     step_overrides = {by_id[pid].answer: _as_step_value(by_id[pid].kind, v) for pid, v in overrides.items()}
@@ -381,12 +463,68 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
         env = run_steps(template, params, overrides=step_overrides)
     except NOT_APPLICABLE:
         return {}
-    out = {}
+    keys = {}
     for p in template.parts:
         if p.kind == "choice":
             continue
         try:
-            out[p.id] = to_answer(p.kind, env[p.answer])
+            keys[p.id] = to_answer(p.kind, env[p.answer])
         except ValueError:
             continue
+    slack = _slack(template, params, step_overrides, by_id, margins, keys, env) if margins else {}
+    writes = _writes(compiled, step_overrides)
+    draw = Draw(seed=0, params=params, values=env)
+    memo: dict = {}
+    out = {}
+    for pid, key in keys.items():
+        part = by_id[pid]
+        known: tuple[KnownMistake, ...] = ()
+        if mistakes and pid not in overrides and part.mistakes:
+            known = tuple(
+                KnownMistake(
+                    m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
+                )
+                for m, value in _mistake_values(template, part, draw, part.kind, memo, step_overrides, writes)
+            )
+        out[pid] = Recomputed(key, known, slack.get(pid))
     return out
+
+
+def _slack(template, params, step_overrides, by_id, margins, keys, env) -> dict[str, np.ndarray]:
+    """:attr:`Recomputed.slack` of every real-valued part not overridden: the pipeline re-run
+    at both ends of each carried element's margin, one element at a time."""
+    answers = {
+        pid: by_id[pid].answer
+        for pid in keys
+        if not ANSWER_KINDS[by_id[pid].kind].integral and by_id[pid].answer not in step_overrides
+    }
+    base = {pid: np.asarray(keys[pid], dtype=np.float64) for pid in answers}
+    total = {pid: np.zeros_like(b) for pid, b in base.items()}
+    for pid, margin in margins.items():
+        step = by_id[pid].answer
+        value = np.asarray(step_overrides[step], dtype=np.float64)
+        half = np.broadcast_to(np.abs(np.asarray(margin, dtype=np.float64)), value.shape)
+        for k in np.ndindex(value.shape):
+            if not (half[k] > 0 and np.isfinite(half[k])):
+                continue
+            worst = {q: np.zeros_like(b) for q, b in base.items()}
+            for sign in (1.0, -1.0):
+                moved = value.copy()
+                moved[k] += sign * half[k]
+                try:
+                    redone = run_steps(
+                        template,
+                        params,
+                        overrides={**step_overrides, step: float(moved) if moved.ndim == 0 else moved},
+                        base=env,
+                    )
+                except NOT_APPLICABLE:
+                    continue
+                for q, b in base.items():
+                    got = np.asarray(redone[answers[q]], dtype=np.float64)
+                    if got.shape == b.shape:
+                        with np.errstate(invalid="ignore", over="ignore"):
+                            worst[q] = np.fmax(worst[q], np.abs(got - b))
+            for q in total:
+                total[q] = total[q] + worst[q]
+    return total
