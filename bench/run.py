@@ -330,10 +330,10 @@ def grading(quick: bool, answers: str = "mix") -> dict:
         if recompute is None:
             return None
 
-        def timed(overrides):
+        def timed(overrides, **options):
             t0 = time.perf_counter()
             try:
-                return recompute(overrides)
+                return recompute(overrides, **options)
             finally:
                 recomputing[0] += 1
                 recomputing[1] += time.perf_counter() - t0

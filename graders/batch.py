@@ -592,7 +592,7 @@ def grade_questions(
         items = [(p, responses.get(p.id)) for instance, responses in questions for p in instance.parts]
         flat = grade_parts(items, partial=partial)
         graded: list[list[GradedPart]] = []
-        carry = []  # (question, part index, carried values, recomputed key)
+        carry = []  # (question, part index, CarriedKey)
         k = 0
         for q, (instance, _) in enumerate(questions):
             n = len(instance.parts)
@@ -604,15 +604,10 @@ def grade_questions(
                 carry.extend((q, *c) for c in carried_keys(instance, rows, recompute))
         if carry:
             again = grade_parts(
-                [
-                    (questions[q][0].parts[j], questions[q][1].get(questions[q][0].parts[j].id))
-                    for q, j, _, _ in carry
-                ],
-                partial=partial,
-                expected=[expected for _, _, _, expected in carry],
+                [(c.part, questions[q][1].get(c.part.id)) for q, _, c in carry], partial=partial
             )
-            for (q, j, overrides, _), a in zip(carry, again, strict=True):
-                better = carried_grade(graded[q][j], a, overrides, carry_forward_credit)
+            for (q, j, c), a in zip(carry, again, strict=True):
+                better = carried_grade(graded[q][j], a, c.overrides, carry_forward_credit)
                 if better is not None:
                     graded[q][j] = better
     return graded

@@ -188,7 +188,7 @@ def grade_instance_detail(
         wrong = graded.result.status in (Status.INCORRECT, Status.PARTIAL)
         if wrong and recompute is not None and part.depends_on and carry_forward_credit > 0:
             carried = carry.carry_forward(
-                part, response, graded, earlier, recompute, carry_forward_credit, partial
+                part, response, graded, earlier, recompute, carry_forward_credit, partial, instance.parts
             )
             graded = carried or graded
         earlier[part.id] = graded

@@ -512,12 +512,13 @@ def _slack(template, params, step_overrides, by_id, margins, keys, env) -> dict[
                 moved = value.copy()
                 moved[k] += sign * half[k]
                 try:
-                    redone = run_steps(
-                        template,
-                        params,
-                        overrides={**step_overrides, step: float(moved) if moved.ndim == 0 else moved},
-                        base=env,
-                    )
+                    with np.errstate(all="ignore"):  # a value the moved input makes NaN is left out
+                        redone = run_steps(
+                            template,
+                            params,
+                            overrides={**step_overrides, step: float(moved) if moved.ndim == 0 else moved},
+                            base=env,
+                        )
                 except NOT_APPLICABLE:
                     continue
                 for q, b in base.items():
