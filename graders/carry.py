@@ -119,35 +119,51 @@ def carried_key(
         return None
     if not isinstance(entry, Recomputed):
         return CarriedKey(overrides, replace(part, expected=entry))
-    expected = entry.key
     value = graded.value
     if parts and isinstance(value, np.ndarray) and not numeric._tolerance(part).exact:
-        expected = _widened(part, expected, value, recompute, overrides, {p.id: p for p in parts})
-    return CarriedKey(overrides, replace(part, expected=expected, mistakes=entry.mistakes))
+        entry = _widened(part, entry, value, recompute, overrides, {p.id: p for p in parts})
+    return CarriedKey(overrides, replace(part, expected=entry.key, mistakes=entry.mistakes))
 
 
-def _widened(part, key, value: np.ndarray, recompute, overrides, parts):
-    """``key``, or the point within its slack nearest the answer ``value`` when the answer is
-    not within tolerance of the key itself."""
+def _nearest(value: np.ndarray, center, slack):
+    """The point within ``slack`` of ``center`` nearest ``value`` (``center`` when the shapes
+    differ or there is no slack), JSON-ready like a key."""
+    try:
+        c = np.asarray(center, dtype=np.float64)
+    except (TypeError, ValueError):
+        return center
+    if slack is None or c.shape != value.shape or np.shape(slack) != c.shape:
+        return center
+    s = np.nan_to_num(np.asarray(slack, dtype=np.float64), nan=0.0, posinf=0.0)
+    nearest = np.clip(value, c - s, c + s)
+    return float(nearest) if nearest.ndim == 0 else nearest.tolist()
+
+
+def _widened(part: InstancePart, entry: Recomputed, value: np.ndarray, recompute, overrides, parts):
+    """``entry``, or when the answer ``value`` is not within tolerance of its key, the key and
+    each mistake moved towards the answer by at most their slack: how far each moves while
+    the carried answers move within the rounding their parts allowed (their tolerance)."""
     tol = numeric._tolerance(part)
     try:
-        k = np.asarray(key, dtype=np.float64)
+        k = np.asarray(entry.key, dtype=np.float64)
     except (TypeError, ValueError):
-        return key
+        return entry
     if k.shape != value.shape or not np.all(np.isfinite(value)) or np.all(tol.close(k, value)):
-        return key
+        return entry
     margins = _margins(overrides, parts, overrides)
     if not margins:
-        return key
+        return entry
     try:
-        entry = dict(recompute(dict(overrides), margins=margins, mistakes=False)).get(part.id)
+        wide = dict(recompute(dict(overrides), margins=margins)).get(part.id)
     except (ValueError, ArithmeticError, TypeError, KeyError, IndexError):
-        return key
-    if entry is None or entry.slack is None or np.shape(entry.slack) != k.shape:
-        return key
-    slack = np.nan_to_num(np.asarray(entry.slack, dtype=np.float64), nan=0.0, posinf=0.0)
-    nearest = np.clip(value, k - slack, k + slack)
-    return float(nearest) if nearest.ndim == 0 else nearest.tolist()
+        return entry
+    if wide is None:
+        return entry
+    mistakes = tuple(
+        replace(m, value=_nearest(value, m.value, s)) if m.value is not None else m
+        for m, s in zip(wide.mistakes, wide.mistake_slack or (None,) * len(wide.mistakes), strict=True)
+    )
+    return replace(wide, key=_nearest(value, wide.key, wide.slack), mistakes=mistakes)
 
 
 def carried_grade(
@@ -158,9 +174,10 @@ def carried_grade(
 
     - right given the carried values: ``credit`` (or the direct score, when that is higher),
       and the feedback says it was carried forward whatever the score;
-    - a known mistake made on the carried values (and ``graded`` named none): that mistake,
-      with its score times ``credit``;
-    - partly right given them: that score times ``credit``, when it beats the direct score."""
+    - a known mistake made on the carried values: that mistake (rather than any the direct
+      grade named), with its score times ``credit``;
+    - partly right given them: that score times ``credit``, when it beats the direct score and
+      the direct grade named no mistake."""
     direct = graded.result.score
     names = _part_names(overrides)
     full = again.result.status is Status.CORRECT
@@ -177,7 +194,7 @@ def carried_grade(
             again.result, score=score, status=status, feedback=feedback, mistake=None, carried_forward=True
         )
         return numeric.GradedPart(result, again.value, False)
-    if again.result.mistake is not None and graded.result.mistake is None:
+    if again.result.mistake is not None:
         score = again.result.score * credit
         result = replace(
             again.result,
@@ -188,7 +205,7 @@ def carried_grade(
         )
         return numeric.GradedPart(result, again.value, False)
     score = again.result.score * credit
-    if score <= direct:
+    if score <= direct or graded.result.mistake is not None:
         return None
     feedback = (
         f"Graded with your earlier answer to {names} carried forward: this part is partly right given it"

@@ -439,6 +439,8 @@ class Recomputed:
     key: Any
     mistakes: tuple[KnownMistake, ...] = ()
     slack: Any = None
+    #: the same for each mistake's value, in the order of ``mistakes`` (() without margins)
+    mistake_slack: tuple = ()
 
 
 def recompute_parts(
@@ -453,8 +455,8 @@ def recompute_parts(
     the student's answer) in place of those parts' values, with its known mistakes made on
     that pipeline (``mistakes``) and, for ``margins`` (part id in ``overrides`` -> the
     half-width of the rounding allowed on that answer, a number or an array of its shape),
-    each key's :attr:`Recomputed.slack`. A part the reference rejects is left out; {} when
-    the whole pipeline rejects the values."""
+    each key's :attr:`Recomputed.slack` (and its mistakes', with ``mistakes``). A part the
+    reference rejects is left out; {} when the whole pipeline rejects the values."""
     compiled = plan.plan_for(template)
     params = params_from_plain(template, plain_params)
     by_id = {p.id: p for p in template.parts}
@@ -471,61 +473,91 @@ def recompute_parts(
             keys[p.id] = to_answer(p.kind, env[p.answer])
         except ValueError:
             continue
-    slack = _slack(template, params, step_overrides, by_id, margins, keys, env) if margins else {}
     writes = _writes(compiled, step_overrides)
-    draw = Draw(seed=0, params=params, values=env)
-    memo: dict = {}
+    known = _measure(template, params, env, step_overrides, writes, keys, mistakes) if mistakes else {}
+    slack = _slack(template, params, step_overrides, margins, env, mistakes) if margins else {}
     out = {}
     for pid, key in keys.items():
         part = by_id[pid]
-        known: tuple[KnownMistake, ...] = ()
-        if mistakes and pid not in overrides and part.mistakes:
-            known = tuple(
-                KnownMistake(
-                    m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
-                )
-                for m, value in _mistake_values(template, part, draw, part.kind, memo, step_overrides, writes)
+        found = tuple(
+            KnownMistake(
+                m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
             )
-        out[pid] = Recomputed(key, known, slack.get(pid))
+            for m, value in known.get(pid, ())
+        )
+        out[pid] = Recomputed(
+            key,
+            found,
+            slack.get((pid, None)),
+            tuple(slack.get((pid, i)) for i in range(len(found))) if slack else (),
+        )
     return out
 
 
-def _slack(template, params, step_overrides, by_id, margins, keys, env) -> dict[str, np.ndarray]:
-    """:attr:`Recomputed.slack` of every real-valued part not overridden: the pipeline re-run
-    at both ends of each carried element's margin, one element at a time."""
-    answers = {
-        pid: by_id[pid].answer
-        for pid in keys
-        if not ANSWER_KINDS[by_id[pid].kind].integral and by_id[pid].answer not in step_overrides
-    }
-    base = {pid: np.asarray(keys[pid], dtype=np.float64) for pid in answers}
-    total = {pid: np.zeros_like(b) for pid, b in base.items()}
-    for pid, margin in margins.items():
-        step = by_id[pid].answer
-        value = np.asarray(step_overrides[step], dtype=np.float64)
-        half = np.broadcast_to(np.abs(np.asarray(margin, dtype=np.float64)), value.shape)
-        for k in np.ndindex(value.shape):
-            if not (half[k] > 0 and np.isfinite(half[k])):
-                continue
-            worst = {q: np.zeros_like(b) for q, b in base.items()}
-            for sign in (1.0, -1.0):
-                moved = value.copy()
-                moved[k] += sign * half[k]
-                try:
-                    with np.errstate(all="ignore"):  # a value the moved input makes NaN is left out
-                        redone = run_steps(
-                            template,
-                            params,
-                            overrides={**step_overrides, step: float(moved) if moved.ndim == 0 else moved},
-                            base=env,
-                        )
-                except NOT_APPLICABLE:
+def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> dict:
+    """part id -> [(mistake spec, value or None)] on the pipeline ``env``, for the parts not
+    overridden."""
+    draw = Draw(seed=0, params=params, values=env)
+    memo: dict = {}
+    out = {}
+    for part in template.parts:
+        if part.id in keys and part.answer not in step_overrides and part.mistakes:
+            out[part.id] = _mistake_values(template, part, draw, part.kind, memo, step_overrides, writes)
+    return out
+
+
+def _values(template, params, env, step_overrides, mistakes) -> dict:
+    """(part id, None) -> the part's value and (part id, i) -> its i-th mistake's, as float
+    arrays, for the real-valued parts not overridden (what :func:`_slack` compares)."""
+    out = {}
+    for part in template.parts:
+        if part.kind == "choice" or ANSWER_KINDS[part.kind].integral or part.answer in step_overrides:
+            continue
+        out[part.id, None] = env[part.answer]
+    if mistakes:
+        writes = _writes(plan.plan_for(template), step_overrides)
+        keys = {pid for pid, _ in out}
+        for pid, found in _measure(template, params, env, step_overrides, writes, keys, True).items():
+            for i, (_, value) in enumerate(found):
+                if value is not None:
+                    out[pid, i] = value
+    floats = {}
+    for k, v in out.items():
+        try:
+            floats[k] = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+    return floats
+
+
+def _slack(template, params, step_overrides, margins, env, mistakes) -> dict:
+    """:attr:`Recomputed.slack` and :attr:`Recomputed.mistake_slack` of every real-valued part
+    not overridden, keyed as :func:`_values`: the pipeline re-run at both ends of each carried
+    element's margin, one element at a time."""
+    by_id = {p.id: p for p in template.parts}
+    with np.errstate(all="ignore"):  # a value a moved input makes NaN is left out (fmax)
+        base = _values(template, params, env, step_overrides, mistakes)
+        total = {k: np.zeros_like(b) for k, b in base.items()}
+        for pid, margin in margins.items():
+            step = by_id[pid].answer
+            value = np.asarray(step_overrides[step], dtype=np.float64)
+            half = np.broadcast_to(np.abs(np.asarray(margin, dtype=np.float64)), value.shape)
+            for k in np.ndindex(value.shape):
+                if not (half[k] > 0 and np.isfinite(half[k])):
                     continue
-                for q, b in base.items():
-                    got = np.asarray(redone[answers[q]], dtype=np.float64)
-                    if got.shape == b.shape:
-                        with np.errstate(invalid="ignore", over="ignore"):
-                            worst[q] = np.fmax(worst[q], np.abs(got - b))
-            for q in total:
-                total[q] = total[q] + worst[q]
+                worst = {q: np.zeros_like(b) for q, b in base.items()}
+                for sign in (1.0, -1.0):
+                    moved = value.copy()
+                    moved[k] += sign * half[k]
+                    moved_overrides = {**step_overrides, step: float(moved) if moved.ndim == 0 else moved}
+                    try:
+                        redone = run_steps(template, params, overrides=moved_overrides, base=env)
+                        got = _values(template, params, redone, moved_overrides, mistakes)
+                    except NOT_APPLICABLE:
+                        continue
+                    for q, b in base.items():
+                        if q in got and got[q].shape == b.shape:
+                            worst[q] = np.fmax(worst[q], np.abs(got[q] - b))
+                for q in total:
+                    total[q] = total[q] + worst[q]
     return total
