@@ -52,7 +52,7 @@ from quizgen.models import (
     Tolerance,
 )
 
-from .carry import carried_grade, carried_keys
+from .carry import carried_keys, grade_carried
 from .compare import HINT_POWERS, MAX_LISTED, array_message, hint_text, match_mistake, scalar_message
 from .numeric import LETTERS, GradedPart, Recompute, _capital, grade_part_detail
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
@@ -603,11 +603,5 @@ def grade_questions(
             if recompute is not None and carry_forward_credit > 0:
                 carry.extend((q, *c) for c in carried_keys(instance, rows, recompute))
         if carry:
-            again = grade_parts(
-                [(c.part, questions[q][1].get(c.part.id)) for q, _, c in carry], partial=partial
-            )
-            for (q, j, c), a in zip(carry, again, strict=True):
-                better = carried_grade(graded[q][j], a, c.overrides, carry_forward_credit)
-                if better is not None:
-                    graded[q][j] = better
+            grade_carried(questions, graded, carry, carry_forward_credit, partial, grade_parts)
     return graded

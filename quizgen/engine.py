@@ -420,9 +420,7 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
     """Every part's expected answer when the given parts' values are replaced by ``overrides``
     (part id -> the student's answer): the reference pipeline with error carried forward.
     A part whose recomputation the reference rejects is left out."""
-    return {
-        pid: r.key for pid, r in recompute_parts(template, plain_params, overrides, mistakes=False).items()
-    }
+    return {pid: r.key for pid, r in carried_pipeline(template, plain_params, overrides).items()}
 
 
 @dataclass(frozen=True)
@@ -443,21 +441,73 @@ class Recomputed:
     mistake_slack: tuple = ()
 
 
-def recompute_parts(
-    template: Template,
-    plain_params: Mapping,
-    overrides: Mapping[str, object],
-    *,
-    mistakes: bool = True,
-    margins: Mapping[str, object] | None = None,
-) -> dict[str, Recomputed]:
-    """Error carried forward: each non-choice part recomputed with ``overrides`` (part id ->
-    the student's answer) in place of those parts' values, with its known mistakes made on
-    that pipeline (``mistakes``) and, for ``margins`` (part id in ``overrides`` -> the
-    half-width of the rounding allowed on that answer, a number or an array of its shape),
-    each key's :attr:`Recomputed.slack` (and its mistakes', with ``mistakes``). A part the
-    reference rejects is left out; {} when the whole pipeline rejects the values."""
-    compiled = plan.plan_for(template)
+class CarriedPipeline(Mapping):
+    """The reference pipeline run once with a student's answers in place of some parts'
+    (error carried forward): part id -> :class:`Recomputed` with the key (every non-choice
+    part the reference does not reject); :meth:`detail` adds a part's mistakes and slack,
+    worked out on first use from the same run."""
+
+    def __init__(self, template: Template, params: dict, step_overrides: dict, env: dict, keys: dict) -> None:
+        self.template, self.params, self.env = template, params, env
+        self.step_overrides = step_overrides
+        self.writes = _writes(plan.plan_for(template), step_overrides)
+        self.entries = {pid: Recomputed(key) for pid, key in keys.items()}
+        self.memo: dict = {}  # mistake re-runs shared by the parts' details
+        self.details: dict = {}
+
+    def __getitem__(self, part_id: str) -> Recomputed:
+        return self.entries[part_id]
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def detail(self, part_id: str, margins: Mapping[str, object] | None = None) -> Recomputed | None:
+        """The part's entry with its known mistakes made on this pipeline and, for
+        ``margins`` (carried part id -> the half-width of the rounding allowed on the
+        student's answer, a number or an array of its shape), the key's and the mistakes'
+        slack (two pipeline runs per carried element). None for a part left out."""
+        if part_id not in self.entries:
+            return None
+        cached = self.details.get((part_id, margins is not None))
+        if cached is not None:
+            return cached
+        part = next(p for p in self.template.parts if p.id == part_id)
+        key = self.entries[part_id].key
+        found: tuple[KnownMistake, ...] = ()
+        if part.answer not in self.step_overrides and part.mistakes:
+            draw = Draw(seed=0, params=self.params, values=self.env)
+            found = tuple(
+                KnownMistake(
+                    m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
+                )
+                for m, value in _mistake_values(
+                    self.template, part, draw, part.kind, self.memo, self.step_overrides, self.writes
+                )
+            )
+        entry = Recomputed(key, found)
+        if margins:
+            slack = _slack(
+                self.template, self.params, self.step_overrides, margins, self.env, True, {part_id}
+            )
+            entry = Recomputed(
+                key,
+                found,
+                slack.get((part_id, None)),
+                tuple(slack.get((part_id, i)) for i in range(len(found))),
+            )
+        self.details[part_id, margins is not None] = entry
+        return entry
+
+
+def carried_pipeline(
+    template: Template, plain_params: Mapping, overrides: Mapping[str, object]
+) -> CarriedPipeline | dict:
+    """The pipeline with ``overrides`` (part id -> the student's answer) in place of those
+    parts' values: what error carried forward grades against. {} when the reference rejects
+    the values."""
     params = params_from_plain(template, plain_params)
     by_id = {p.id: p for p in template.parts}
     step_overrides = {by_id[pid].answer: _as_step_value(by_id[pid].kind, v) for pid, v in overrides.items()}
@@ -473,25 +523,22 @@ def recompute_parts(
             keys[p.id] = to_answer(p.kind, env[p.answer])
         except ValueError:
             continue
-    writes = _writes(compiled, step_overrides)
-    known = _measure(template, params, env, step_overrides, writes, keys, mistakes) if mistakes else {}
-    slack = _slack(template, params, step_overrides, margins, env, mistakes) if margins else {}
-    out = {}
-    for pid, key in keys.items():
-        part = by_id[pid]
-        found = tuple(
-            KnownMistake(
-                m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
-            )
-            for m, value in known.get(pid, ())
-        )
-        out[pid] = Recomputed(
-            key,
-            found,
-            slack.get((pid, None)),
-            tuple(slack.get((pid, i)) for i in range(len(found))) if slack else (),
-        )
-    return out
+    return CarriedPipeline(template, params, step_overrides, env, keys)
+
+
+def recompute_parts(
+    template: Template,
+    plain_params: Mapping,
+    overrides: Mapping[str, object],
+    *,
+    margins: Mapping[str, object] | None = None,
+) -> dict[str, Recomputed]:
+    """:func:`carried_pipeline` with every part's :meth:`~CarriedPipeline.detail`: its key,
+    its known mistakes made on that pipeline and, for ``margins``, their slack."""
+    pipeline = carried_pipeline(template, plain_params, overrides)
+    if not isinstance(pipeline, CarriedPipeline):
+        return {}
+    return {pid: pipeline.detail(pid, margins) for pid in pipeline}
 
 
 def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> dict:
@@ -506,12 +553,12 @@ def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> d
     return out
 
 
-def _values(template, params, env, step_overrides, mistakes) -> dict:
+def _values(template, params, env, step_overrides, mistakes, wanted) -> dict:
     """(part id, None) -> the part's value and (part id, i) -> its i-th mistake's, as float
     arrays, for the real-valued parts not overridden (what :func:`_slack` compares)."""
     out = {}
     for part in template.parts:
-        if part.kind == "choice" or ANSWER_KINDS[part.kind].integral or part.answer in step_overrides:
+        if part.id not in wanted or ANSWER_KINDS[part.kind].integral or part.answer in step_overrides:
             continue
         out[part.id, None] = env[part.answer]
     if mistakes:
@@ -530,13 +577,13 @@ def _values(template, params, env, step_overrides, mistakes) -> dict:
     return floats
 
 
-def _slack(template, params, step_overrides, margins, env, mistakes) -> dict:
+def _slack(template, params, step_overrides, margins, env, mistakes, wanted) -> dict:
     """:attr:`Recomputed.slack` and :attr:`Recomputed.mistake_slack` of every real-valued part
     not overridden, keyed as :func:`_values`: the pipeline re-run at both ends of each carried
     element's margin, one element at a time."""
     by_id = {p.id: p for p in template.parts}
     with np.errstate(all="ignore"):  # a value a moved input makes NaN is left out (fmax)
-        base = _values(template, params, env, step_overrides, mistakes)
+        base = _values(template, params, env, step_overrides, mistakes, wanted)
         total = {k: np.zeros_like(b) for k, b in base.items()}
         for pid, margin in margins.items():
             step = by_id[pid].answer
@@ -552,7 +599,7 @@ def _slack(template, params, step_overrides, margins, env, mistakes) -> dict:
                     moved_overrides = {**step_overrides, step: float(moved) if moved.ndim == 0 else moved}
                     try:
                         redone = run_steps(template, params, overrides=moved_overrides, base=env)
-                        got = _values(template, params, redone, moved_overrides, mistakes)
+                        got = _values(template, params, redone, moved_overrides, mistakes, wanted)
                     except NOT_APPLICABLE:
                         continue
                     for q, b in base.items():

@@ -8,6 +8,8 @@ part, made on the student's own earlier answers, must be named.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -15,7 +17,8 @@ from quizgen import bank, engine
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_questions
-from quizgen.graders.numeric import grade_instance
+from quizgen.graders.carry import carried_grade
+from quizgen.graders.numeric import grade_instance, grade_part_detail
 from quizgen.models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Status, Tolerance
 
 SEED = 1
@@ -190,43 +193,37 @@ def test_an_earlier_answer_rounded_as_asked_costs_no_point(the_bank, factory):
 # ------------------------------------------------------------------------------ the rules, small
 
 
-def _pair(credit_b_key: list) -> tuple[Instance, object]:
+def _pair() -> Instance:
     a = InstancePart("a", "real", "", 2.0, Tolerance(), 1.0, (KnownMistake("half", "Halved.", 1.0),))
-    b = InstancePart(
-        "b",
-        "vector",
-        "",
-        [3.0, 5.0, 7.0, 9.0],
-        Tolerance(),
-        1.0,
-        (KnownMistake("sq", "Squared.", [9.0, 9.0, 9.0, 9.0]),),
-        depends_on=("a",),
-    )
-    inst = Instance("pair", 0, {}, "", (a, b), "")
+    key = [3.0, 5.0, 7.0, 9.0]
+    b = InstancePart("b", "vector", "", key, Tolerance(), 1.0, depends_on=("a",))
+    return Instance("pair", 0, {}, "", (a, b), "")
 
-    def recompute(overrides, **options):
-        return {
-            "a": engine.Recomputed(float(overrides["a"])),
-            "b": engine.Recomputed(credit_b_key, (KnownMistake("sq", "Squared.", [1.0, 1.0, 1.0, 1.0]),)),
-        }
 
-    return inst, recompute
+def _given_a(overrides):
+    return {"a": float(overrides["a"]), "b": [3.0, 5.0, 7.0, 10.0]}  # (b) given a = 1
 
 
 def test_half_credit_keeps_a_higher_direct_score_and_says_it_was_carried_forward():
-    inst, recompute = _pair([3.0, 5.0, 7.0, 10.0])  # (b) given a = 1: three elements as the key's
     results = grade_instance(
-        inst, {"a": "1", "b": "[3, 5, 7, 10]"}, recompute=recompute, carry_forward_credit=0.5
+        _pair(), {"a": "1", "b": "[3, 5, 7, 10]"}, recompute=_given_a, carry_forward_credit=0.5
     )
     b = results[1]
-    assert b.score == 0.75 and b.carried_forward
+    assert b.score == 0.75 and b.carried_forward  # 3 of 4 elements as the key's
     assert "carried forward: this part is right given it (50% credit)" in b.feedback
     assert "(75%), which is kept" in b.feedback
 
 
-def test_a_mistake_made_on_the_carried_values_is_named():
-    inst, recompute = _pair([2.0, 4.0, 6.0, 8.0])
-    b = grade_instance(inst, {"a": "1", "b": "[1, 1, 1, 1]"}, recompute=recompute)[1]
-    assert b.mistake == "sq" and b.carried_forward
-    assert b.feedback == "Graded with your earlier answer to part (a) carried forward: Squared."
-    assert b.status is not Status.CORRECT
+def test_a_mistake_made_on_the_carried_values_is_named_ahead_of_a_direct_one():
+    part = _pair().parts[1]
+    direct = grade_part_detail(
+        replace(part, mistakes=(KnownMistake("sq", "Squared.", [1, 1, 1, 2]),)), "[1, 1, 1, 2]"
+    )
+    carried = replace(
+        part, expected=[2.0, 4.0, 6.0, 8.0], mistakes=(KnownMistake("cube", "Cubed.", [1, 1, 1, 2]),)
+    )
+    again = grade_part_detail(carried, "[1, 1, 1, 2]")
+    assert direct.result.mistake == "sq" and again.result.mistake == "cube"
+    result = carried_grade(direct, again, {"a": np.asarray(1.0)}, 1.0).result
+    assert result.mistake == "cube" and result.carried_forward
+    assert result.feedback == "Graded with your earlier answer to part (a) carried forward: Cubed."
