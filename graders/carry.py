@@ -127,7 +127,8 @@ def refined_key(carried: CarriedKey, value, parts: Sequence[InstancePart]) -> Ca
     the answer by at most their slack: how far each moves while every carried answer moves
     within the rounding its part allowed (its tolerance; ``parts``: the instance's parts). So
     a student who typed an earlier answer rounded as asked, and worked on with the unrounded
-    value, loses nothing by it. None without a pipeline to work them out on."""
+    value, loses nothing by it. None when that adds nothing (no mistakes, no slack) or there
+    is no pipeline to work them out on."""
     part, overrides, pipeline = carried.part, carried.overrides, carried.pipeline
     if pipeline is None:
         return None
@@ -140,6 +141,8 @@ def refined_key(carried: CarriedKey, value, parts: Sequence[InstancePart]) -> Ca
         reach = ROUNDING_GAIN * _relative(margins, overrides)
         if margins and _within_reach(value, entry, tol, reach):
             entry = _widened(pipeline.detail(part.id, margins), value)
+    if not entry.mistakes and entry.key is carried.part.expected:
+        return None  # nothing to add to the grade against the key
     return replace(carried, part=replace(part, expected=entry.key, mistakes=entry.mistakes))
 
 
