@@ -44,7 +44,8 @@ __all__ = [
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-#: recompute(overrides: part id -> the student's parsed answer) -> part id -> expected value.
+#: recompute(overrides: part id -> the student's parsed answer) -> part id -> expected value
+#: (or a quizgen.engine.CarriedPipeline, whose details give mistakes and rounding slack).
 Recompute = Callable[[dict[str, np.ndarray]], Mapping[str, Any]]
 
 
