@@ -3,7 +3,7 @@
 
 Error carried forward needs each template's reference pipeline: the commands load the bank
 (built-in plus ``--bank`` folders) and re-run a template with the student's earlier answers
-substituted (:func:`quizgen.engine.recompute`). A template the bank no longer has is graded
+substituted (:func:`quizgen.engine.carried_pipeline`). A template the bank no longer has is graded
 without carrying errors forward, with a warning.
 """
 
@@ -40,7 +40,7 @@ def bank_recompute_factory(bank_dirs=(), *, missing: set[str] | None = None):
             if missing is not None:
                 missing.add(instance.template_id)
             return None
-        return lambda overrides: engine.recompute(template, instance.params, overrides)
+        return lambda overrides: engine.carried_pipeline(template, instance.params, overrides)
 
     return factory
 

@@ -442,11 +442,13 @@ def test_carried_forward_parts_equal_the_ladders_and_each_recomputation_runs_onc
         {"a": "", "b": "[6, 1]", "c": "8"},  # nothing to carry
     ]
     questions = [(_chain(1.0), a) for a in answers]
-    # credit 1: b, c, d of the first, b of the second, c of the last (from its wrong b); at half
-    # credit the first's b keeps its own half (1 of 2 elements right) instead
-    for credit, carried in ((1.0, 5), (0.5, 4)):
+    # b, c, d of the first, b of the second, c of the last (from its wrong b); at half credit
+    # the first's b keeps its own half (1 of 2 elements right), and still says it was carried
+    for credit in (1.0, 0.5):
         results = _check(questions, factory, credit)
-        assert sum(r.carried_forward for r in results) == carried
+        assert sum(r.carried_forward for r in results) == 5
+    first_b = _check(questions[:1], factory, 0.5)[1]
+    assert first_b.score == 0.5 and "carried forward: this part is right given it" in first_b.feedback
     calls.clear()
     batch.grade_questions(questions[:1], recompute_factory=factory)
     assert calls == [["a"], ["a", "b"]]  # b's and d's key from a (once), c's from a and b
