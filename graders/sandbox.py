@@ -71,6 +71,7 @@ __all__ = [
     "Ref",
     "SandboxError",
     "SubmissionRun",
+    "Unsandboxed",
     "default_server",
     "run",
     "run_submission",
@@ -96,6 +97,11 @@ _CONTROL_SECONDS = 30.0
 
 class SandboxError(RuntimeError):
     """The sandbox itself failed (not the student's code): grading cannot go on."""
+
+
+class Unsandboxed(SandboxError):
+    """The OS lacks an isolation layer untrusted code needs, and running without it was not
+    allowed (``Options.allow_unsandboxed``)."""
 
 
 def _positive(name: str, value) -> None:
@@ -158,6 +164,7 @@ class Options:
     private_network: bool = True
     private_tmp: bool = True
     hide: tuple[str, ...] = ()
+    allow_unsandboxed: bool = False
 
 
 @dataclass(frozen=True)
@@ -440,6 +447,7 @@ class _Child:
         self.done: set[int] = set()
         self.alive = False
         self.pid = self.uid = None
+        self.isolation = Isolation()
         ours, theirs = socket.socketpair()
         self.sock = ours
         request = {
@@ -451,6 +459,7 @@ class _Child:
                 "drop_user": options.drop_user,
                 "private_network": options.private_network,
                 "private_tmp": options.private_tmp,
+                "allow_unsandboxed": options.allow_unsandboxed,
             },
             "hide": _hide_list(options.hide),
         }
@@ -471,6 +480,13 @@ class _Child:
             tuple(_text(a, 200) for a in report.get("applied", []) if isinstance(a, str)),
             tuple((_text(k, 200), _text(v, 300)) for k, v in dict(report.get("unavailable", {})).items()),
         )
+        if ready.get("refused"):
+            self.close()
+            raise Unsandboxed(
+                "refusing to run untrusted code without the sandbox's isolation, missing: "
+                f"{_text(ready['refused'], 1000)}; run as root, or where unprivileged user namespaces "
+                "are allowed, or pass --allow-unsandboxed (Options(allow_unsandboxed=True)) to run it anyway"
+            )
 
     def import_module(self, deadline: float) -> tuple[CallOutcome | None, tuple[str, ...]]:
         """None and the file's functions when the import worked; else the outcome for every call."""
@@ -632,7 +648,7 @@ class _Child:
         self.alive = False
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
-        if self.server.root:
+        if self.server.root and not self.isolation.has("own pid namespace"):
             with contextlib.suppress(SandboxError):
                 self.server.request({"op": "sweep", "uid": self.uid})
         self._wait(2.0)
