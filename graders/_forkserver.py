@@ -85,11 +85,16 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
 
 
 def _encode_array(value, blobs: list) -> dict:
-    arr = np.array(value, copy=True, subok=False)
+    """An array's true values (base-class copy, C order, its own shape: a 0-d array stays 0-d;
+    ``np.ascontiguousarray`` would make it shape (1,)). A 0-d array of a real number or a bool
+    is what NumPy treats as a scalar, and goes as one, like ``np.float64``."""
+    arr = np.array(value, copy=True, subok=False, order="C")
     if type(arr) is not np.ndarray or arr.dtype.fields is not None or arr.dtype.kind not in "biufc":
         return {"t": "object", "type": f"numpy array of dtype {arr.dtype}"[:100]}
-    blobs.append(_npy_bytes(np.ascontiguousarray(arr)))
-    return {"t": "ndarray", "b": len(blobs) - 1}
+    if arr.ndim == 0 and arr.dtype.kind == "b":
+        return {"t": "bool", "v": bool(arr.item())}
+    blobs.append(_npy_bytes(arr))
+    return {"t": "scalar" if arr.ndim == 0 and arr.dtype.kind in "iuf" else "ndarray", "b": len(blobs) - 1}
 
 
 def _scalar_array(value, kind) -> np.ndarray | None:

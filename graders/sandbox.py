@@ -428,6 +428,25 @@ def _exception_fields(exc) -> dict:
     }
 
 
+#: What a signal that ended the student's process says it did (others: "killed by signal NAME").
+#: A time-out or a kill by the grader is reported as such before this; running out of memory is
+#: a MemoryError under the address-space limit, so a SIGKILL is never guessed to be one.
+_SIGNAL_TEXT = {
+    signal.SIGABRT: "your code called abort (SIGABRT)",
+    signal.SIGSEGV: "your code crashed with a segmentation fault (SIGSEGV)",
+    signal.SIGBUS: "your code crashed with a bus error (SIGBUS)",
+    signal.SIGFPE: "your code crashed with an arithmetic fault (SIGFPE)",
+    signal.SIGILL: "your code crashed with an illegal instruction (SIGILL)",
+}
+
+
+def _signal_text(number) -> str:
+    if type(number) is not int or number not in signal.valid_signals():
+        return f"your code was killed by signal {number!r}"
+    sig = signal.Signals(number)
+    return _SIGNAL_TEXT.get(sig, f"your code was killed by signal {sig.name}")
+
+
 def _stdout(header: dict, cap: int) -> str:
     text = _text(header.get("stdout"), cap)
     dropped = header.get("dropped")
@@ -618,15 +637,7 @@ class _Child:
                 "timeout", error=f"used more CPU time than the submission's limit {when}", seconds=seconds
             )
         if "signal" in status:
-            name = (
-                signal.Signals(status["signal"]).name
-                if status["signal"] in signal.valid_signals()
-                else status["signal"]
-            )
-            hint = "; it may have run out of memory" if status["signal"] == signal.SIGKILL else ""
-            return CallOutcome(
-                "crashed", error=f"the process was killed by {name} {when}{hint}", seconds=seconds
-            )
+            return CallOutcome("crashed", error=f"{_signal_text(status['signal'])} {when}", seconds=seconds)
         if "exit" in status:
             return CallOutcome(
                 "crashed",
