@@ -73,6 +73,7 @@ __all__ = [
     "SubmissionRun",
     "Unsandboxed",
     "default_server",
+    "preflight",
     "run",
     "run_submission",
 ]
@@ -817,6 +818,15 @@ def _closure(calls: Sequence[Call], i: int) -> list[int]:
             need.add(j)
             stack.extend(calls[j].refs())
     return sorted(need)
+
+
+def preflight(options: Options = Options(), server: ForkServer | None = None) -> Isolation:
+    """The isolation a submission would get with ``options``, found by starting one child that
+    runs nothing; raises :class:`Unsandboxed` (with the way out) when it would refuse to run
+    untrusted code. Commands call this once before grading a class."""
+    child = _Child(server or default_server(), b"", "probe.py", Limits(), options)
+    child.close()
+    return child.isolation
 
 
 def run_submission(

@@ -28,7 +28,7 @@ import click
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .graders import results
+from .graders import results, sandbox
 from .graders.assignment import Assignment, build_cases, load_assignment, starter
 from .graders.autograde import SubmissionGrade, grade_submission, rejected_grade
 from .graders.executors import EXECUTORS, Job, run_jobs
@@ -132,6 +132,7 @@ def autograde_class(
     progress: Callable[[SubmissionGrade], None] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    allow_unsandboxed: bool = False,
 ) -> list[SubmissionGrade]:
     """Grade every submission in a folder and write OUT/grades.csv, OUT/results.json,
     OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are seeded by each student's id,
@@ -146,7 +147,8 @@ def autograde_class(
         else Job(student, str(folder / student), rejected=_why_rejected(assignment, folder / student))
         for student, path in find_submissions(folder, assignment)
     ]
-    options = Options(hide=(str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())))
+    hide = (str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve()))
+    options = Options(hide=hide, allow_unsandboxed=allow_unsandboxed)
     grades = run_jobs(
         executor,
         assignment,
@@ -400,6 +402,24 @@ def _assignment_group() -> click.Group:
     return group
 
 
+def _sandbox_or_exit(allow_unsandboxed: bool) -> Options:
+    """The sandbox's options; exit 2 with one line when it would refuse untrusted code."""
+    options = Options(allow_unsandboxed=allow_unsandboxed)
+    try:
+        sandbox.preflight(options)
+    except sandbox.SandboxError as exc:
+        raise click.UsageError(str(exc)) from None
+    return options
+
+
+_ALLOW_UNSANDBOXED = click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Run submissions even where the OS gives no namespaces to isolate them (they can then "
+    "read what you can read and signal your processes); only for code you trust.",
+)
+
+
 @click.command("check")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("solution", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -418,9 +438,13 @@ def _assignment_group() -> click.Group:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append GitHub Classroom's result=<base64> line to this file (pass $GITHUB_OUTPUT).",
 )
-def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, classroom_out) -> None:
+@_ALLOW_UNSANDBOXED
+def check_cmd(
+    spec, solution, hidden, variant, quiet, json_out, junit_out, classroom_out, allow_unsandboxed
+) -> None:
     """Run SPEC's visible tests on SOLUTION and show the feedback (exit 0 only if all pass)."""
-    grade = check_solution(spec, solution, hidden=hidden, variant=variant)
+    options = _sandbox_or_exit(allow_unsandboxed)
+    grade = check_solution(spec, solution, hidden=hidden, variant=variant, options=options)
     text = results.summary(grade)
     if quiet:
         text = "\n".join(line for line in text.splitlines() if not line.startswith("  PASS"))
@@ -449,9 +473,11 @@ def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, class
     metavar="ADDRESS",
     help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (without it: a local cluster of -j processes).",
 )
-def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, scheduler) -> None:
+@_ALLOW_UNSANDBOXED
+def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, scheduler, allow_unsandboxed) -> None:
     """Grade every submission in SUBMISSIONS (student.py files or student/ folders) into OUT:
     grades.csv, results.json, junit.xml and feedback/<student>.txt."""
+    _sandbox_or_exit(allow_unsandboxed)
 
     def progress(grade: SubmissionGrade) -> None:
         status = f"{grade.score:g}/{grade.max_score:g}"
@@ -468,6 +494,7 @@ def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, schedule
         progress=progress,
         executor=executor,
         scheduler=scheduler,
+        allow_unsandboxed=allow_unsandboxed,
     )
     total = len(grades)
     errors = sum(bool(g.error) for g in grades)
