@@ -824,6 +824,8 @@ def _setup(req: dict, env: _Env) -> str:
                 unavailable["own uid"] = str(exc)
             except OSError as exc2:
                 unavailable["unprivileged uid"] = str(exc2)
+                with contextlib.suppress(OSError):  # root of a user namespace: keep nothing of it
+                    drop_capabilities()
     elif root:
         unavailable["unprivileged uid"] = "turned off"
     else:

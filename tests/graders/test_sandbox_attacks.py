@@ -131,10 +131,11 @@ def _blocked_ancestors(paths) -> list[Path]:
     return blocked
 
 
-def _nobody_command(work: Path) -> list[str]:
-    """A shell command that runs :func:`observe` as nobody, in a private mount namespace where
-    the folders holding the interpreter and this checkout are made passable (nothing on the
-    host changes): a blocked folder is covered by a tmpfs holding only the needed entry."""
+def _as_nobody(work: Path, function: str) -> str:
+    """A shell script that runs ``function(work)`` of this file as nobody and prints its JSON;
+    run it in a private mount namespace, where the folders holding the interpreter and this
+    checkout are made passable (nothing on the host changes): a blocked folder is covered by a
+    tmpfs holding only the needed entry."""
     needed = [Path(sys.executable).resolve(), Path(sys.prefix).resolve(), REPO, Path(np.__file__).resolve()]
     lines = ["set -e"]
     for i, folder in enumerate(_blocked_ancestors(needed)):
@@ -146,13 +147,51 @@ def _nobody_command(work: Path) -> list[str]:
             lines.append(f"mkdir -p {folder}/{name} && mount --bind {work}/keep{i}_{j} {folder}/{name}")
     code = (
         "import json, runpy, sys; m = runpy.run_path(sys.argv[1]); "
-        "print('OBSERVED' + json.dumps(m['observe'](sys.argv[2])))"
+        f"print('OBSERVED' + json.dumps(m['{function}'](sys.argv[2])))"
     )
     lines.append(
         f"cd {work} && exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all "
         f'env -i HOME={work} PATH=/usr/bin:/bin {sys.executable} -c "{code}" {__file__} {work}'
     )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(lines)]
+    return "\n".join(lines)
+
+
+#: Runs a shell script (argv[1]) as root of a new user namespace that maps uids 0-65535 to
+#: themselves and allows no nested user namespace: nobody in it is an ordinary user on a
+#: kernel that refuses unprivileged user namespaces.
+_NO_USERNS = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+ready, go = os.pipe(), os.pipe()
+pid = os.fork()
+if pid == 0:
+    if libc.unshare(0x10000000 | 0x00020000) != 0:
+        os._exit(3)
+    os.write(ready[1], b"x")
+    os.read(go[0], 1)
+    os.execvp("sh", ["sh", "-c", "echo 0 > /proc/sys/user/max_user_namespaces; " + sys.argv[1]])
+os.read(ready[0], 1)
+for name in ("uid_map", "gid_map"):
+    with open(f"/proc/{pid}/{name}", "w") as f:
+        f.write("0 0 65536")
+os.write(go[1], b"x")
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+
+
+def _run_as_nobody(work: Path, function: str, *, user_namespaces: bool = True) -> dict:
+    """``function(work)`` of this file run as nobody (with or without user namespaces)."""
+    script = _as_nobody(work, function)
+    if user_namespaces:
+        command = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+    else:
+        command = [sys.executable, "-c", _NO_USERNS, script]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    marked = [line for line in done.stdout.splitlines() if line.startswith("OBSERVED")]
+    assert done.returncode == 0 and marked, (
+        f"the run as nobody failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    )
+    return json.loads(marked[-1][len("OBSERVED") :])
 
 
 def _make_work(root: Path, owner: int | None) -> Path:
@@ -184,13 +223,7 @@ def seen(request):
         pytest.skip("setpriv and unshare (util-linux) are needed to run the sandbox as nobody")
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
-        work = _make_work(Path(tmp) / "w", NOBODY)
-        done = subprocess.run(_nobody_command(work), capture_output=True, text=True, timeout=120)
-    marked = [line for line in done.stdout.splitlines() if line.startswith("OBSERVED")]
-    assert done.returncode == 0 and marked, (
-        f"the run as nobody failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-    )
-    return json.loads(marked[-1][len("OBSERVED") :])
+        return _run_as_nobody(_make_work(Path(tmp) / "w", NOBODY), "observe")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,12 +288,56 @@ def test_what_numpy_treats_as_a_scalar_arrives_as_a_number(seen):
 # without the namespaces, and the fork server dying under honest students
 
 
-def test_without_the_namespaces_the_child_refuses_unless_allowed(monkeypatch):
-    report = {"applied": [], "unavailable": {"own pid namespace": "no user namespace (EPERM)"}}
-    assert "own pid namespace" in _forkserver.refusal(report, {})
-    assert _forkserver.refusal(report, {"allow_unsandboxed": True}) == ""
-    report["unavailable"] = {"no network": "turned off"}
+def observe_without_namespaces(work: str) -> dict:
+    """Where no namespace can be had: what preflight, a run and the CLI say, with and without
+    the flag that allows running unsandboxed."""
+    from click.testing import CliRunner
+
+    from quizgen.cli import main
+
+    seen: dict = {}
+    try:
+        seen["preflight"] = list(sandbox.preflight().applied)
+    except sandbox.Unsandboxed as exc:
+        seen["preflight"] = str(exc)
+    try:
+        seen["run"] = (
+            sandbox.run(FIXTURES / "passes_all.py", [Call("double", (X,))], LIMITS).outcomes[0].status
+        )
+    except sandbox.Unsandboxed as exc:
+        seen["run"] = str(exc)
+    options = sandbox.Options(allow_unsandboxed=True)
+    run = sandbox.run(FIXTURES / "passes_all.py", [Call("double", (X,))], LIMITS, options=options)
+    seen["allowed run"] = run.outcomes[0].status
+    seen["allowed unavailable"] = dict(run.isolation.unavailable)
+    for flag in ([], ["--allow-unsandboxed"]):
+        result = CliRunner().invoke(main, ["check", str(SPEC), str(SOLUTION), *flag])
+        seen[f"check {flag}"] = [result.exit_code, result.output]
+    return seen
+
+
+def test_without_user_namespaces_grading_is_refused_unless_allowed():
+    if os.geteuid() != 0 or not (shutil.which("setpriv") and shutil.which("unshare")):
+        pytest.skip("needs root, setpriv and unshare to stand for a user without user namespaces")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        work = _make_work(Path(tmp) / "w", NOBODY)
+        seen = _run_as_nobody(work, "observe_without_namespaces", user_namespaces=False)
+    assert "refusing to run untrusted code" in seen["preflight"], seen["preflight"]
+    assert "--allow-unsandboxed" in seen["preflight"]
+    assert "own pid namespace" in seen["run"] and "filesystem view" in seen["run"]
+    assert seen["allowed run"] == "ok"
+    assert "filesystem view" in seen["allowed unavailable"]
+    code, output = seen["check []"]
+    assert code == 2 and "--allow-unsandboxed" in output and "Traceback" not in output
+    code, output = seen["check ['--allow-unsandboxed']"]
+    assert code == 0, output
+
+
+def test_a_turned_off_layer_is_the_callers_choice_and_not_refused():
+    report = {"applied": [], "unavailable": {"no network": "turned off"}}
     assert _forkserver.refusal(report, {"private_network": False}) == ""
+    assert "no network" in _forkserver.refusal(report, {})
 
 
 def test_killing_the_fork_server_costs_honest_students_nothing(tmp_path):
