@@ -566,6 +566,9 @@ def view_plan(numpy_dir: str) -> list[tuple]:
         elif os.path.isdir(top):
             bind(top)
     bind("/etc/ld.so.cache")
+    libdir = sysconfig.get_config_var("LIBDIR")  # e.g. conda's lib/, with the BLAS NumPy loads lazily
+    if libdir and os.path.isdir(libdir):
+        bind(libdir)
     base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
     for key in ("stdlib", "platstdlib"):
         bind(sysconfig.get_paths()[key])
@@ -1119,6 +1122,9 @@ def serve(ctl_fd: int) -> None:
     for mod in PRELOADED:
         with contextlib.suppress(ImportError):
             importlib.import_module(mod)
+    with contextlib.suppress(Exception):  # load what BLAS and FFT load on first use, while visible
+        np.linalg.solve(np.eye(2), np.ones(2))
+        np.fft.fft(np.ones(4))
     _VIEW[:] = view_plan(os.path.dirname(os.path.dirname(os.path.realpath(np.__file__))))
     with contextlib.suppress(OSError):  # a submission (same user) may not read or write our memory
         prctl(PR_SET_DUMPABLE, 0)
