@@ -25,6 +25,7 @@ import io
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -1053,19 +1054,39 @@ def _reply(ctl: socket.socket, header: dict) -> None:
     write_frame(ctl, header)
 
 
+def _exit_waiter(pid: int):
+    """A poll object that wakes when ``pid`` exits (a pidfd), or None where there is none."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None, None
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return poller, fd
+
+
 def _wait(pid: int, timeout: float, statuses: dict) -> dict:
     deadline = time.monotonic() + timeout
-    while pid not in statuses:
-        try:
-            got, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return {"found": False}
-        if got == pid:
-            statuses[pid] = status
-            break
-        if time.monotonic() > deadline:
-            return {"found": True, "running": True}
-        time.sleep(0.002)
+    poller, fd = _exit_waiter(pid) if pid not in statuses else (None, None)
+    try:
+        while pid not in statuses:
+            try:
+                got, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return {"found": False}
+            if got == pid:
+                statuses[pid] = status
+                break
+            left = deadline - time.monotonic()
+            if left < 0:
+                return {"found": True, "running": True}
+            if poller is not None:
+                poller.poll(min(left, 0.05) * 1000)
+            else:
+                time.sleep(0.001)
+    finally:
+        if fd is not None:
+            os.close(fd)
     status = statuses.pop(pid)
     if os.WIFSIGNALED(status):
         return {"found": True, "signal": os.WTERMSIG(status)}
@@ -1096,7 +1117,7 @@ def _drain_group(pgid: int, deadline: float, children: set, statuses: dict) -> N
             os.killpg(pgid, 0)
         except OSError:
             return
-        time.sleep(0.001)
+        time.sleep(0.0002)
 
 
 def _sweep(uid: int) -> None:
