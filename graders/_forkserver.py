@@ -571,8 +571,7 @@ def view_plan(numpy_dir: str) -> list[tuple]:
     if libdir and os.path.isdir(libdir):
         bind(libdir)
     base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
-    for key in ("stdlib", "platstdlib"):
-        bind(sysconfig.get_paths()[key])
+    for key in ("stdlib", "platstdlib"):  # the base interpreter's (a venv's lib/ holds only packages)
         bind(sysconfig.get_paths(vars=base)[key])
     numpy_dir = os.path.realpath(numpy_dir)
     sites = {numpy_dir}
@@ -698,9 +697,6 @@ def _enter(req: dict) -> _Env:
     uid, gid = os.getuid(), os.getgid()
     env = _Env({"applied": applied, "unavailable": unavailable}, root, None, req["workdir"])
     env.vm_size = _vm_size()
-    if not root:
-        with contextlib.suppress(OSError):
-            env.tasks = _count_tasks(uid)
     if root and opts.get("drop_user", True):
         env.uid = SANDBOX_UID_BASE + os.getpid()
 
@@ -729,6 +725,9 @@ def _enter(req: dict) -> _Env:
             applied.append("user namespace")
     except OSError as exc:
         why = str(exc) if root else f"no user namespace for an unprivileged user ({exc})"
+        if not root:  # the process limit then counts this user's processes (slow: all of /proc)
+            with contextlib.suppress(OSError):
+                env.tasks = _count_tasks(uid)
         for layer in wanted:
             unavailable[layer] = why
         if "filesystem view" in wanted:

@@ -95,7 +95,14 @@ def observe(work: str) -> dict:
         seen["server limits kept"] = resource.prlimit(server.pid, resource.RLIMIT_NOFILE) == server_before
         seen["server restarts"] = server.restarts
 
-        # 4. honest code: signals it sent itself, stdlib imports, scalars NumPy treats as scalars
+        # 4. fork bombs: no process beyond its own (Limits.processes = 1), none left behind
+        calls = [Call("count_forks"), Call("attack"), Call("double", (X,))]
+        run = sandbox.run(
+            FIXTURES / "fork_bomb.py", calls, Limits(call_seconds=0.5, memory_mb=128), server=server
+        )
+        seen["fork_bomb"] = [run.outcomes[0].value, run.outcomes[1].status, run.outcomes[2].status]
+
+        # 5. honest code: signals it sent itself, stdlib imports, scalars NumPy treats as scalars
         calls = [Call("sigkill"), Call("sigterm"), Call("calls_abort"), Call("double", (X,))]
         run = sandbox.run(FIXTURES / "kills_itself.py", calls, LIMITS, server=server)
         seen["kills_itself"] = [[o.status, o.error] for o in run.outcomes]
@@ -261,6 +268,11 @@ def test_grader_memory_environment_limits_and_signals_are_out_of_reach(seen):
     assert seen["server restarts"] == 0
     assert seen["after grader attack"][0] == "ok"
     assert "own pid namespace" in seen["isolation"] and "no network" in seen["isolation"]
+
+
+def test_a_fork_bomb_cannot_fork(seen):
+    forks, bomb, after = seen["fork_bomb"]
+    assert forks == 0 and bomb == "timeout" and after == "ok", seen["fork_bomb"]
 
 
 def test_a_process_that_killed_itself_is_told_which_signal(seen):
