@@ -67,6 +67,11 @@ def observe(work: str) -> dict:
         seen["isolation"] = list(run.isolation.applied)
         seen["unavailable"] = dict(run.isolation.unavailable)
 
+        run = sandbox.run(
+            FIXTURES / "escapes_the_view.py", [Call("attack", (str(SOLUTION),))], LIMITS, server=server
+        )
+        seen["escape"] = run.outcomes[0].value if run.outcomes[0].status == "ok" else run.outcomes[0].error
+
         # 2. writes to the host's shared folders and the output folder, and the tmpfs caps
         marker = f"quizgen-attack-{os.getpid()}"
         calls = [
@@ -246,6 +251,11 @@ def test_solution_spec_other_students_and_grader_source_are_out_of_sight(seen):
     leaked = {p: v for p, v in seen["look"].items() if v not in ("missing", "denied")}
     assert leaked == {}
     assert "filesystem view" in seen["isolation"], seen["unavailable"]
+
+
+def test_no_way_out_of_the_filesystem_view(seen):
+    escaped = {k: v for k, v in seen["escape"].items() if v == "done" or v.startswith("read ")}
+    assert escaped == {}, seen["escape"]
 
 
 def test_no_write_reaches_the_hosts_shared_folders_or_the_output_folder(seen):
