@@ -662,7 +662,9 @@ class _Child:
         self.alive = False
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
-        if self.server.root and not self.isolation.has("own pid namespace"):
+        # what it left behind dies with its pid namespace; with a uid of its own and a process
+        # limit of 1 it cannot leave anything; else every process of its uid is killed
+        if self.server.root and self.limits.processes > 1 and not self.isolation.has("own pid namespace"):
             with contextlib.suppress(SandboxError):
                 self.server.request({"op": "sweep", "uid": self.uid})
         self._wait(2.0)

@@ -272,12 +272,14 @@ def test_private_tmpfs_mounts_have_an_inode_cap(seen):
 
 
 def test_grader_memory_environment_limits_and_signals_are_out_of_reach(seen):
-    reached = {k: v for k, v in seen["grader"].items() if v == "done"}
+    reached = {k: v for k, v in seen["grader"].items() if v == "done" and "(sent)" not in k}
     assert reached == {}, seen["grader"]
     assert seen["grader limits kept"] and seen["server limits kept"]
-    assert seen["server restarts"] == 0
+    assert seen["server restarts"] == 0  # and the process that observed this is alive
     assert seen["after grader attack"][0] == "ok"
-    assert "own pid namespace" in seen["isolation"] and "no network" in seen["isolation"]
+    # as root its own uid keeps it from signalling anything; as nobody, its own pid namespace
+    assert any(layer.startswith(("own pid namespace", "unprivileged uid")) for layer in seen["isolation"])
+    assert "no network" in seen["isolation"]
 
 
 def test_a_fork_bomb_cannot_fork(seen):
