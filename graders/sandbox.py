@@ -5,15 +5,18 @@ imports only the standard library and NumPy) forks one child per submission. The
 any student code runs:
 
 - starts its own session (so the parent can kill its whole process group);
-- leaves the network (a new network namespace: only a downed loopback) where the OS allows;
-- gets a private mount namespace where allowed: fresh size-limited tmpfs over /tmp, /var/tmp and
-  /dev/shm, and quizgen's own folders plus any grader paths (``Options.hide``) covered by empty
-  read-only mounts, so neither the reference nor other students' files can be read;
+- as an ordinary user, enters a user namespace of its own (where the kernel allows it), which
+  gives it the namespaces below, and a pid namespace (it cannot signal the grader);
+- leaves the network (a new network namespace: only a downed loopback);
+- sees only a filesystem view built in a new mount namespace: a fresh tmpfs root holding the
+  system folders, the standard library and NumPy read-only, a private size- and inode-capped
+  /tmp and /dev/shm, four device files and nothing else (no spec, solution, grader source, other
+  students' files, /proc or host folders anyone can write to);
 - applies resource limits: CPU seconds, address space (what is already mapped plus
   ``memory_mb``), processes, file size, open files, no core dumps;
 - when the server runs as root (as on Gradescope), drops to a uid of its own (1e9 + pid, or
-  nobody where such uids are not mapped), so it can read only world-readable files, cannot signal
-  the grader, and every process it starts can be killed at once;
+  nobody where such uids are not mapped), so it cannot signal the grader, and every process it
+  starts can be killed at once; as a user, gives up the namespace's capabilities;
 - replaces sys.stdout/sys.stderr by a capture that keeps the first ``output_bytes`` characters per
   call, removes quizgen from the import system, and runs in its own working directory.
 
@@ -26,9 +29,11 @@ kills or hangs its child loses only itself: a new child runs the remaining calls
 earlier calls whose results they use (see :class:`Ref`).
 
 What each isolation layer needs, and what happens without it, is recorded per run in
-:class:`Isolation` (``applied`` and ``unavailable`` with the reason). Without root the child runs
-as the grader's own user: it still has the limits, its own process group and a process cap, but
-can read what the grader can read and signal the grader's processes.
+:class:`Isolation` (``applied`` and ``unavailable`` with the reason). Where the namespaces cannot
+be had (an ordinary user on a kernel without unprivileged user namespaces), the child refuses
+to run student code and :class:`Unsandboxed` is raised, unless ``Options.allow_unsandboxed``:
+then it runs as the grader's own user with the limits only. docs/autograding.md has the threat
+model, layer by layer.
 """
 
 from __future__ import annotations
