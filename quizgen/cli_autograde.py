@@ -34,7 +34,7 @@ import click
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .graders import results, untrusted
+from .graders import results, sandbox, untrusted
 from .graders.assignment import (
     Assignment,
     build_cases,
@@ -171,6 +171,7 @@ def autograde_class(
     executor: str = "local",
     scheduler: str | None = None,
     key_file: str | Path | None = None,
+    allow_unsandboxed: bool = False,
 ) -> list[SubmissionGrade]:
     """Grade every submission in a folder and write OUT/grades.csv, OUT/results.json,
     OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are keyed by the instructor's key
@@ -190,7 +191,7 @@ def autograde_class(
         assignment,
         work,
         hidden=hidden,
-        options=Options(hide=tuple(hide)),
+        options=Options(hide=tuple(hide), allow_unsandboxed=allow_unsandboxed),
         workers=jobs,
         scheduler=scheduler,
         progress=progress,
@@ -480,6 +481,24 @@ def _assignment_group() -> click.Group:
     return group
 
 
+def _sandbox_or_exit(allow_unsandboxed: bool) -> Options:
+    """The sandbox's options; exit 2 with one line when it would refuse untrusted code."""
+    options = Options(allow_unsandboxed=allow_unsandboxed)
+    try:
+        sandbox.preflight(options)
+    except sandbox.SandboxError as exc:
+        raise click.UsageError(str(exc)) from None
+    return options
+
+
+_ALLOW_UNSANDBOXED = click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Run submissions even where the OS gives no namespaces to isolate them (they can then "
+    "read what you can read and signal your processes); only for code you trust.",
+)
+
+
 @click.command("check")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("solution", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -501,9 +520,13 @@ def _assignment_group() -> click.Group:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append GitHub Classroom's result=<base64> line to this file (pass $GITHUB_OUTPUT).",
 )
-def check_cmd(spec, solution, hidden, key_file, variant, quiet, json_out, junit_out, classroom_out) -> None:
+@_ALLOW_UNSANDBOXED
+def check_cmd(
+    spec, solution, hidden, key_file, variant, quiet, json_out, junit_out, classroom_out, allow_unsandboxed
+) -> None:
     """Run SPEC's visible tests on SOLUTION and show the feedback (exit 0 only if all pass)."""
-    grade = check_solution(spec, solution, hidden=hidden, variant=variant, key_file=key_file)
+    options = _sandbox_or_exit(allow_unsandboxed)
+    grade = check_solution(spec, solution, hidden=hidden, variant=variant, options=options, key_file=key_file)
     text = results.summary(grade)
     if quiet:
         text = "\n".join(line for line in text.splitlines() if not line.startswith("  PASS"))
@@ -533,9 +556,13 @@ def check_cmd(spec, solution, hidden, key_file, variant, quiet, json_out, junit_
     metavar="ADDRESS",
     help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (without it: a local cluster of -j processes).",
 )
-def autograde_cmd(spec, submissions, out, jobs, visible_only, key_file, executor, scheduler) -> None:
+@_ALLOW_UNSANDBOXED
+def autograde_cmd(
+    spec, submissions, out, jobs, visible_only, key_file, executor, scheduler, allow_unsandboxed
+) -> None:
     """Grade every submission in SUBMISSIONS (student.py files or student/ folders) into OUT:
     grades.csv, results.json, junit.xml and feedback/<student>.txt."""
+    _sandbox_or_exit(allow_unsandboxed)
 
     def progress(grade: SubmissionGrade) -> None:
         status = f"{grade.score:g}/{grade.max_score:g}"
@@ -553,6 +580,7 @@ def autograde_cmd(spec, submissions, out, jobs, visible_only, key_file, executor
         executor=executor,
         scheduler=scheduler,
         key_file=key_file,
+        allow_unsandboxed=allow_unsandboxed,
     )
     total = len(grades)
     errors = sum(bool(g.error) for g in grades)
