@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from quizgen.graders import _forkserver, sandbox
-from quizgen.graders.assignment import load_assignment
+from quizgen.graders.assignment import load_assignment, with_hidden_key
 from quizgen.graders.autograde import grade_submission
 from quizgen.graders.sandbox import Call, Limits
 
@@ -54,7 +54,8 @@ def observe(work: str) -> dict:
         sub = work_dir / "attacker.py"
         paths = [str(SOLUTION), str(course / "solution.py")]
         sub.write_text(attack.replace("SOLUTION_PATHS: list = []", f"SOLUTION_PATHS: list = {paths!r}"))
-        assignment = load_assignment(SPEC)
+        # hidden cases are drawn from an instructor's key; any fixed key serves here
+        assignment = with_hidden_key(load_assignment(SPEC), b"sandbox-attack-tests-" + b"k" * 32)
         grade = grade_submission(assignment, sub, variant="s1", server=server)
         seen["runs_solution_file points"] = list(_points(grade))
         secrets = [
