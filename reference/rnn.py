@@ -313,12 +313,9 @@ def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads | LS
     dh_next W_hr takes dh_next's place above; the result is then :class:`LSTMProjCellGrads`.
     """
     cell = cache.cell
-    dh_next = _upstream(dh_next, "dh_next", cell)
-    hidden = cache.c.shape[1]
-    dc_next = _state(dc_next, "dc_next", cell.h.shape[0], hidden, cell.batched)
-    if cache.w_hr is not None:
-        dh_proj = dh_next
-        dh_next = dh_proj @ cache.w_hr  # d m, (N, H)
+    dh_out = _upstream(dh_next, "dh_next", cell)  # d h', (N, P) with a projection
+    dc_next = _state(dc_next, "dc_next", cell.h.shape[0], cache.c.shape[1], cell.batched)
+    dh_next = dh_out if cache.w_hr is None else dh_out @ cache.w_hr  # d m = d(o · tanh c'), (N, H)
     a_i, a_f, a_g, a_o = _blocks(cache.pre, 4)
     i, f, g, o = _lstm_gates(cache.pre)
     dc_total = dc_next + dh_next * o * tanh_grad(cache.c_next)
@@ -336,7 +333,7 @@ def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads | LS
     if cache.w_hr is None:
         return grads
     m = o * tanh(cache.c_next)
-    return LSTMProjCellGrads(*grads, dh_proj.T @ m)
+    return LSTMProjCellGrads(*grads, dh_out.T @ m)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -434,6 +431,7 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 # Bias vectors per gate block: PyTorch keeps b_ih and b_hh; note 003's equations have one b.
 _BIAS_VECTORS = {"pytorch": 2, "single": 1}
 _DIRECTIONS = {False: 1, True: 2}
+_PROJECTION_CELLS = frozenset({"lstm"})  # cells that take proj_size (nn.LSTM only)
 
 
 def rnn_param_count(
@@ -465,7 +463,7 @@ def rnn_param_count(
     hidden = positive_int(hidden_size, "hidden_size")
     layers = positive_int(num_layers, "num_layers")
     proj = nonnegative_int(proj_size, "proj_size")
-    if proj and cell != "lstm":
+    if proj and cell not in _PROJECTION_CELLS:
         raise ValueError(f"proj_size: supported for cell='lstm' only (as PyTorch), got cell={cell!r}")
     if proj >= hidden:
         raise ValueError(f"proj_size: expected fewer than hidden_size={hidden} (as PyTorch), got {proj}")
