@@ -238,3 +238,21 @@ def test_the_validator_rejects_a_choice_whose_answer_is_not_an_option(tmp_path):
         'respident="response1">zzz<',
     )
     assert any("is not an option" in p for p in validate_qti(broken).problems)
+
+
+def test_every_number_of_the_example_exam_can_be_answered_on_the_quiz_page(example_source, tmp_path):
+    # 44 of its 2,400 numbers (softmax probabilities, AdamW steps) accepted no typed value before
+    result, report = build(example_source, tmp_path)
+    assert report.problems == []
+    assert not [w for w in result.warnings if "cannot be answered" in w]
+    groups = example_source.groups
+    count = max(len(g.instances) for g in groups)
+    checked = sum(
+        check_numbers(report, [g.instances[k % len(g.instances)] for g in groups], f"version{k}")
+        for k in range(count)
+    )
+    assert checked == sum(
+        common.answered_numbers(p for p in i.parts if not p.options) for g in groups for i in g.instances
+    )
+    scaled = [i for i in report.items if "units of 10" in i.text]
+    assert scaled  # the softmax probabilities and AdamW steps among them
