@@ -348,3 +348,16 @@ def test_cloze_weights_reach_the_exams_points_when_the_split_allows():
     assert (
         weights == [4] * 9 + [9] * 4 and "imports with mark 72; set its maximum mark in the quiz to 8" in note
     )
+
+
+def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(example_source):
+    text, count, warnings = moodle.moodle_xml(example_source)
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
+    assert check_numbers(example_source, report, warnings) == 2400
+    marks = {
+        g.key: {q.mark for q in report.questions if q.idnumber.startswith(g.template_id + ":")}
+        for g in example_source.groups
+    }
+    assert marks["conv.receptive_field"] == {8.0} and marks["conv.single_output"] == {8.0}
