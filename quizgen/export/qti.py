@@ -12,11 +12,18 @@
   mistakes' feedback on their options.
 - The variants of a slot form a question group that picks one (``selection_number`` 1) with the
   slot's points per item, so every student gets one random variant.
+- Classic Quizzes' quiz page saves a typed number with 4 decimals (``toFixed(4)``) and blanks
+  e-notation, so each number is asked in the largest unit 10^-p (p = 0, 3, ..., 12) in which
+  the answer typed in full is saved inside the margin and every known mistake outside it
+  (:func:`~.common.canvas_scale`); the prompt states the unit and the answer, margin and bounds
+  are exact decimal shifts. A number no unit makes answerable is not exported (a warning names
+  it).
 - A variant with several answers (several parts, or a vector, matrix or tensor) cannot be one
-  Canvas item, and a group cannot draw several items of the same variant together. Such a
-  variant becomes one item per number (and per choice part), in its own section that picks all
-  of them, and the export warns, naming the template: delete all but one variant section, or
-  use the Moodle export, whose cloze questions keep a variant together.
+  Canvas item (Classic Quizzes has no item with several numerical answers), and a group cannot
+  draw several items of the same variant together. Such a variant becomes a text-only item
+  with the question text, then per part one item (a number or a choice), or a text-only item
+  with the part's prompt and one short item per entry ("(a) row 1, column 2"); the zip then
+  holds versions of the quiz, and the export warns, naming the templates.
 - Canvas numerical answers all score 100%: a known mistake cannot get its own feedback there
   (multiple-choice options can).
 
