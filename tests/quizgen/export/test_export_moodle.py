@@ -352,6 +352,7 @@ def test_cloze_weights_reach_the_exams_points_when_the_split_allows():
 
 def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(example_source):
     text, count, warnings = moodle.moodle_xml(example_source)
+    assert count == 300  # 10 questions x 30 students, each a distinct variant
     report = validate_moodle(text)
     assert report.problems == []
     assert all("set its maximum mark in the quiz" in w for w in warnings), warnings

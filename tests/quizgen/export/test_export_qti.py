@@ -256,3 +256,41 @@ def test_every_number_of_the_example_exam_can_be_answered_on_the_quiz_page(examp
     )
     scaled = [i for i in report.items if "units of 10" in i.text]
     assert scaled  # the softmax probabilities and AdamW steps among them
+
+
+def test_a_number_no_unit_makes_answerable_is_refused_naming_the_question(tmp_path, monkeypatch):
+    # with no scaled units allowed, 3e-05 +- 3.1e-07 cannot be typed: the page saves 0.0000
+    monkeypatch.setattr(common, "MAX_CANVAS_POWER", 0)
+    result, report = build(hand_source([lr_update(0), make_instance("hand.int", 1, [_int_part()])]), tmp_path)
+    assert report.problems == []
+    (warning,) = result.warnings
+    assert warning.startswith("hand.lr_update seed 0: not exported to Canvas: part a cannot be answered")
+    assert "saved as 0.0000" in warning
+    assert [i.exact for i in report.items] == [[("12", "0")]]
+
+
+def _int_part():
+    return InstancePart("a", "integer", "", 12, Tolerance(exact=True), 1.0)
+
+
+def test_the_validator_refuses_an_item_no_typed_number_can_score(tmp_path):
+    result, report = build(hand_source([lr_update(0)]), tmp_path)
+    assert report.problems == []
+    # the item as exported before scaling: 3e-05 +- 3.1e-07, which the page saves as 0.0000
+    broken = result.files[0].read_bytes()
+    zf = zipfile.ZipFile(io.BytesIO(broken))
+    name = next(n for n in zf.namelist() if n != "imsmanifest.xml")
+    xml = zf.read(name).decode()
+    for old, new in (
+        (">0.03<", ">3e-05<"),
+        (">0.02968999999999999995<", ">0.00002969<"),
+        (">0.03031000000000000005<", ">0.00003031<"),
+    ):
+        assert old in xml
+        xml = xml.replace(old, new)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for n in zf.namelist():
+            out.writestr(n, xml if n == name else zf.read(n))
+    problems = validate_qti(buf.getvalue()).problems
+    assert any("no number a student can type" in p for p in problems), problems
