@@ -42,6 +42,7 @@ __all__ = [
     "canvas_page_accepts",
     "canvas_page_saves",
     "canvas_scale",
+    "canvas_stored",
     "interval_problem",
     "layout",
     "moodle_accepts",
@@ -252,12 +253,21 @@ def moodle_accepts(answer_text: str, tolerance_text: str, given: float) -> bool:
     return answer - slack <= float(given) <= answer + slack
 
 
+def canvas_stored(text: str) -> Decimal:
+    """A number as Canvas keeps it: its QTI converter stores the answer and the margin (computed
+    as ``upper - exact`` in BigDecimal) as floats (``to_f``), and the grader reads them back as
+    BigDecimal of their shortest text (``BigDecimal(x.to_s)``)."""
+    return Decimal(repr(float(text)))
+
+
 def canvas_accepts(exact_text: str, margin_text: str, given: float) -> bool:
     """Canvas's exact-answer rule: ``exact - margin <= given <= exact + margin`` in decimal
-    arithmetic (it reads the answer, margin and response as BigDecimal)."""
+    arithmetic, with the answer and margin as stored (:func:`canvas_stored`) and the response
+    read as BigDecimal."""
     with localcontext() as ctx:
         ctx.prec = 200
-        exact, margin, g = Decimal(exact_text), Decimal(margin_text), Decimal(repr(float(given)))
+        exact, margin = canvas_stored(exact_text), canvas_stored(margin_text)
+        g = Decimal(repr(float(given)))
         return exact - margin <= g <= exact + margin
 
 
@@ -293,8 +303,8 @@ def canvas_page_accepts(exact_text: str, margin_text: str, typed: str) -> bool:
     with localcontext() as ctx:
         ctx.prec = 200
         try:
-            exact, margin = Decimal(exact_text), Decimal(margin_text)
-        except InvalidOperation:
+            exact, margin = canvas_stored(exact_text), canvas_stored(margin_text)
+        except (InvalidOperation, ValueError):
             return False
         return exact - margin <= Decimal(saved) <= exact + margin
 
@@ -310,7 +320,8 @@ def positional(value: float | Decimal, power: int = 0) -> str:
 
 class CanvasScale(NamedTuple):
     """How a number is asked on Canvas's quiz page: in units of ``10^-power`` (0: as is), the
-    answer and margin texts in those units (exact decimal shifts of our floats), or the reason
+    answer and margin texts in those units (the floats nearest to the decimal shifts of ours,
+    which Canvas stores as they are), or the reason
     no power up to :data:`MAX_CANVAS_POWER` works (``problem``)."""
 
     power: int
@@ -338,8 +349,8 @@ def canvas_scale(blank: Blank) -> CanvasScale:
     """The smallest unit 10^-p (p = 0, 3, 6, ..., :data:`MAX_CANVAS_POWER`) in which the quiz
     page, keeping 4 decimals and blanking e-notation, saves the typed answer inside the margin
     and every known mistake outside it. The answer, margin and mistakes are all shifted by the
-    same power of ten, exactly (decimal shifts), so Canvas decides as at power 0 in exact
-    arithmetic."""
+    same power of ten (the answer and margin to the nearest float, a relative change below
+    1e-16), so Canvas decides as at power 0."""
     exact = Decimal(number_text(blank.expected))
     margin = Decimal(number_text(blank.margin))
     problem = None
@@ -347,7 +358,9 @@ def canvas_scale(blank: Blank) -> CanvasScale:
         if power == 0:  # as before: the shortest round-trip texts of our floats
             exact_text, margin_text = number_text(blank.expected), number_text(blank.margin)
         else:
-            exact_text, margin_text = positional(exact, power), positional(margin, power)
+            # the floats nearest to the shifted decimals, written shortest: what Canvas stores
+            exact_text = number_text(float(exact.scaleb(power)))
+            margin_text = number_text(float(margin.scaleb(power)))
         problem = _page_problem(blank, power, exact_text, margin_text)
         if problem is None:
             return CanvasScale(power, exact_text, margin_text)

@@ -19,11 +19,12 @@ def build(source, tmp_path, name="quiz.zip"):
 
 
 def read_power(blank, exact, margin):
-    """The power of ten the item's answer and margin are the exact decimal shifts of our floats
-    by (the unit 10^-power the prompt states), read from the item itself."""
+    """The power of ten the item's answer and margin (as Canvas stores them, floats) are our
+    floats shifted by, to the nearest float (the unit 10^-power the prompt states), read from
+    the item itself."""
     ours = Decimal(common.number_text(blank.expected)), Decimal(common.number_text(blank.margin))
     for power in range(0, 13):
-        if (Decimal(exact), Decimal(margin)) == (ours[0].scaleb(power), ours[1].scaleb(power)):
+        if (float(exact), float(margin)) == (float(ours[0].scaleb(power)), float(ours[1].scaleb(power))):
             return power
     raise AssertionError(f"{exact} ± {margin} is no decimal shift of {ours}")
 
