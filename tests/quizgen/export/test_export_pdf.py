@@ -55,7 +55,7 @@ def test_the_key_sets_matrices_with_bmatrix_and_mistakes_with_booktabs():
 def test_the_paper_has_answer_boxes_and_options_but_no_answers():
     source = hand_source([awkward()])
     paper = pdf.paper_tex(source.manifest.exam, source.manifest.students[0], key=False)
-    assert paper.count(r"\answerbox{") == 4 and r"\item[C.] \texttt{0.6}" in paper
+    assert paper.count(r"\answerbox[Answer 1(") == 4 and r"\item[C.] \texttt{0.6}" in paper
     assert "Answer:" not in paper and "Worked solution" not in paper and "transposed" not in paper
 
 
