@@ -60,7 +60,7 @@ def test_the_paper_has_answer_boxes_and_options_but_no_answers():
 
 
 def test_tex_is_written_even_without_pdflatex(monkeypatch, tmp_path):
-    monkeypatch.setattr(pdf, "typesetter", lambda: None)
+    monkeypatch.setattr(pdf, "typesetter", lambda engine="pdflatex": None)
     with pytest.raises(pdf.PdfError, match="pdflatex is not installed; install it with: apt-get install"):
         pdf.export_pdf(hand_source([lr_update()]), tmp_path)
     assert (tmp_path / "papers" / "s0.tex").exists() and (tmp_path / "keys" / "s0.tex").exists()
