@@ -85,8 +85,14 @@ def fallback_font() -> str | None:
 
 
 def _engine_setup(unicode: bool) -> str:
-    if not unicode:
-        return r"\usepackage[utf8]{inputenc}"
+    if not unicode:  # < and > in text from Computer Modern's math fonts, not a bitmap font
+        return "\n".join(
+            [
+                r"\usepackage[utf8]{inputenc}",
+                r"\DeclareTextCommandDefault{\textless}{\ensuremath{<}}",
+                r"\DeclareTextCommandDefault{\textgreater}{\ensuremath{>}}",
+            ]
+        )
     lines = [r"\usepackage{fontspec}"]
     font = fallback_font()
     if font:
