@@ -85,10 +85,11 @@ def fallback_font() -> str | None:
 
 
 def _engine_setup(unicode: bool) -> str:
-    if not unicode:  # < and > in text from Computer Modern's math fonts, not a bitmap font
+    if not unicode:  # < > and list bullets from Computer Modern's math fonts, not a bitmap font
         return "\n".join(
             [
                 r"\usepackage[utf8]{inputenc}",
+                r"\DeclareTextCommandDefault{\textbullet}{\ensuremath{\bullet}}",
                 r"\DeclareTextCommandDefault{\textless}{\ensuremath{<}}",
                 r"\DeclareTextCommandDefault{\textgreater}{\ensuremath{>}}",
             ]

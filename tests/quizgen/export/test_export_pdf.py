@@ -21,7 +21,7 @@ from quizgen.export.common import source_from_manifest
 from quizgen.manifest import Manifest, StudentPaper
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
-_MISSING = [tool for tool in ("pdflatex", "pdftoppm", "pdftotext") if shutil.which(tool) is None]
+_MISSING = [tool for tool in ("pdflatex", "pdftoppm", "pdftotext", "pdffonts") if shutil.which(tool) is None]
 NEEDS_TEX = pytest.mark.skipif(
     "pdflatex" in _MISSING, reason=f"pdflatex is not installed (install: {pdf.INSTALL_COMMAND})"
 )
@@ -154,6 +154,8 @@ def test_every_template_compiles_to_a_pdf_with_ink_on_it(builtin_source, fixture
         page = first_page_gray(path, tmp_path)
         ink = float(np.mean(page < 128))
         assert 0.002 < ink < 0.5, f"{path.name}: {ink:.2%} of page 1 is dark"
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        assert "Type 3" not in fonts, f"{path.name} has a bitmap font:\n{fonts}"
     assert too_wide(result.warnings) == []
     assert prompts_apart_from_their_box(pdfs[0], paper) == []
 
