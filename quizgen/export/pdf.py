@@ -268,8 +268,8 @@ def _mistake_table(part: InstancePart, warn) -> str:
         [
             r"\par\smallskip{\small",
             r"\begin{tabular}{@{}>{\raggedright\arraybackslash}p{0.22\linewidth}"
-            r" >{\raggedright\arraybackslash}p{0.3\linewidth}"
-            r" >{\raggedright\arraybackslash}p{\dimexpr0.48\linewidth-4\tabcolsep\relax}@{}}",
+            r" >{\raggedright\arraybackslash}p{0.36\linewidth}"
+            r" >{\raggedright\arraybackslash}p{\dimexpr0.42\linewidth-4\tabcolsep\relax}@{}}",
             r"\toprule",
             r"Known mistake & gives & feedback \\",
             r"\midrule",
