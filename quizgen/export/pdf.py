@@ -508,8 +508,16 @@ def export_pdf(
             )
         workers = jobs or min(8, os.cpu_count() or 1)
         problems: list[str] = []
+        # one lualatex file first, alone: a machine's first lualatex run builds luaotfload's
+        # list of the system's fonts, which parallel first runs would all build at once
+        first = next((i for i, t in enumerate(tex_files) if tex_engine(t) == "lualatex"), None)
+        done = {} if first is None else {first: compile_pdf(tex_files[first], problems=problems)}
+        rest = [i for i in range(len(tex_files)) if i not in done]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            result.files.extend(pool.map(lambda t: compile_pdf(t, problems=problems), tex_files))
+            done.update(
+                zip(rest, pool.map(lambda i: compile_pdf(tex_files[i], problems=problems), rest), strict=True)
+            )
+        result.files.extend(done[i] for i in range(len(tex_files)))
         for problem in sorted(problems):
             warn(problem)
     return result
