@@ -1,13 +1,17 @@
-"""Printable exams: a LaTeX paper and answer key per student, compiled to PDF with pdflatex.
+"""Printable exams: a LaTeX paper and answer key per student, compiled to PDF with pdflatex
+(lualatex for a paper whose header names someone in a script pdflatex cannot print).
 
     OUT/papers/<student>.tex, .pdf   the paper (answer boxes, options listed A, B, ...)
     OUT/keys/<student>.tex, .pdf     the key: answers, tolerances, known mistakes, solutions
 
 The .tex files are always written first, so an instructor can adjust and recompile them by
-hand (``pdflatex FILE.tex``). Question text goes through :func:`~.text.to_latex` (math kept as
-written, text escaped); answers are set with amsmath's ``bmatrix``, the known-mistake tables
-with booktabs. pdflatex comes from Debian's texlive packages: see :data:`INSTALL_COMMAND` and
-docs/pdf.md.
+hand (``pdflatex FILE.tex``, or the engine named in the file's first line). Question text goes
+through :func:`~.text.to_latex` (math kept as written, text escaped), then :func:`_fit_lines`
+(display equations that break into rows rather than run into the margin); answers are set
+with amsmath's ``bmatrix``, the known-mistake tables with booktabs. A part's prompt and its
+labelled answer box share one unbreakable block. The TeX log's overfull lines (over 1 pt) and
+missing characters come back as warnings. The engines come from Debian's texlive packages:
+see :data:`INSTALL_COMMAND`, :data:`UNICODE_INSTALL_COMMAND` and docs/pdf.md.
 """
 
 from __future__ import annotations
@@ -34,12 +38,19 @@ from .text import latex_escape, to_latex
 
 __all__ = [
     "APT_PACKAGES",
+    "FALLBACK_FONTS",
     "INSTALL_COMMAND",
+    "UNICODE_APT_PACKAGES",
+    "UNICODE_INSTALL_COMMAND",
     "PdfError",
     "answer_latex",
     "compile_pdf",
     "export_pdf",
+    "fallback_font",
+    "layout_problems",
+    "needs_unicode",
     "paper_tex",
+    "tex_engine",
     "typesetter",
 ]
 
