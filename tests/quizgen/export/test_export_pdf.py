@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from export_helpers import awkward, hand_source, lr_update
+from export_helpers import awkward, hand_source, lr_update, make_instance
 
 from quizgen import bank, exam
 from quizgen.export import pdf
 from quizgen.export.common import source_from_manifest
 from quizgen.manifest import Manifest, StudentPaper
+from quizgen.models import InstancePart, Tolerance
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 _MISSING = [tool for tool in ("pdflatex", "pdftoppm", "pdftotext", "pdffonts") if shutil.which(tool) is None]
@@ -261,3 +262,25 @@ def test_a_latex_error_names_the_file_and_the_message(tmp_path):
     with pytest.raises(pdf.PdfError, match=r"broken\.tex: pdflatex failed: Undefined control sequence"):
         pdf.compile_pdf(tex)
     assert not (tmp_path / "broken.pdf").exists()
+
+
+def wide_matrix_source():
+    """One part whose answer is a 2 x 16 matrix of 8-significant-figure numbers."""
+    values = (np.arange(32, dtype=np.float64).reshape(2, 16) - 15.5) / 7.0
+    part = InstancePart("a", "matrix", "The matrix.", values.tolist(), Tolerance(sigfigs=3), 1.0)
+    return hand_source([make_instance("hand.wide", 0, [part])])
+
+
+def test_a_wide_answer_matrix_is_set_in_blocks_of_columns():
+    source = wide_matrix_source()
+    part = source.manifest.students[0].questions[0].instance.parts[0]
+    latex = pdf.answer_latex(part)
+    assert r"\qgdisplay{\begin{bmatrix}" in latex and r"&\text{columns 1--" in latex
+    blocks = re.findall(r"columns (\d+)--(\d+)", latex)
+    assert blocks[0][0] == "1" and blocks[-1][1] == "16" and len(blocks) >= 2
+
+
+@NEEDS_TEX
+def test_a_wide_answer_matrix_keeps_within_the_margins(tmp_path):
+    result = pdf.export_pdf(wide_matrix_source(), tmp_path)
+    assert result.warnings == []
