@@ -237,6 +237,11 @@ def _col(header: list[str], *names: str) -> int | None:
     return None
 
 
+def _cells(row: list[str]) -> Callable[[int | None], str]:
+    """``cell(i)``: column i of ``row``, stripped ('' when the row is short or i is None)."""
+    return lambda i: row[i].strip() if i is not None and i < len(row) else ""
+
+
 _CANVAS_QUESTION = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.S)
 
 
@@ -279,7 +284,7 @@ def read_canvas_student_analysis(
     for lineno, row in enumerate(rows[1:], 2):
         if not any(c.strip() for c in row):
             continue
-        cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+        cell = _cells(row)
         lms_id = cell(sis_col) or cell(id_col)
         if not lms_id and not cell(name_col):
             continue
@@ -340,7 +345,7 @@ def read_moodle_responses(path: str | Path, items: Sequence[LmsItem]) -> tuple[l
     warnings: list[str] = []
     served = []
     for lineno, row in enumerate(rows[1:], 2):
-        cell = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+        cell = _cells(row)
         name = " ".join(x for x in (cell(first), cell(last)) if x)
         lms_id = cell(idn) or cell(user) or cell(email)
         if not lms_id and not name:

@@ -136,7 +136,9 @@ def pdf_cmd(
 @click.option("--exam", help="Exam key, when the gradebook holds several.")
 @click.option("--title", help="Assignment / grade item name [default: the exam's title].")
 @click.option("--assignment-id", help="Canvas: the assignment's id, to update that assignment.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV to write.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV to write."
+)
 def grades_cmd(lms, db, exam, title, assignment_id, out) -> None:
     """Totals as a Canvas gradebook CSV or a Moodle grade-import CSV (absent students blank)."""
     from .graders.lms_grades import write_lms_grades
