@@ -391,9 +391,10 @@ def _choice_letter(text: str, options: Sequence[str]) -> str:
     return t  # as given: the grader reports it as not a letter
 
 
-def _array_text(values: np.ndarray) -> str:
-    if values.ndim == 0:
-        return str(values.item())
+def _array_text(values) -> str:
+    """Nested lists of element texts as ``[[a, b], [c, d]]``."""
+    if not isinstance(values, list):
+        return str(values)
     return "[" + ", ".join(_array_text(v) for v in values) + "]"
 
 
@@ -415,7 +416,7 @@ def _assemble(instance: Instance, elements: dict[str, dict[tuple, str]]) -> dict
         grid = np.empty(shape, dtype=object)
         for index in np.ndindex(shape):
             grid[index] = got.get(tuple(int(i) for i in index), "").strip()
-        out[part.id] = _array_text(grid)
+        out[part.id] = _array_text(grid.tolist())
     return out
 
 
