@@ -143,17 +143,16 @@ class _Matcher:
         found = self.exact.get(key)
         if found:
             result: LmsItem | None = found[0]
-        else:
-            scored = sorted(
-                (
-                    (difflib.SequenceMatcher(None, key, it.text, autojunk=False).ratio(), i)
-                    for i, it in enumerate(self.items)
-                ),
-                reverse=True,
-            )
+        else:  # the length and character-count bounds first: most texts are ruled out cheaply
+            scored = []
+            for text in self.exact:
+                sm = difflib.SequenceMatcher(None, key, text, autojunk=False)
+                if sm.real_quick_ratio() >= 0.9 and sm.quick_ratio() >= 0.9:
+                    scored.append((sm.ratio(), text))
+            scored.sort(reverse=True)
             result = None
             if scored and scored[0][0] >= 0.9 and (len(scored) == 1 or scored[0][0] - scored[1][0] > 0.005):
-                result = self.items[scored[0][1]]
+                result = self.exact[scored[0][1]][0]
         self.cache[key] = result
         return result
 
