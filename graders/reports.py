@@ -250,7 +250,7 @@ def student_report_md(
         for r in q.parts:
             status = _STATUS_TEXT[r.result.status]
             lines.append(
-                f"- **({r.part.id})** {r.part.prompt} — {_pts(r.points)} / {_pts(r.part.points)} points, {status}"
+                f"- **({r.part.id})** {' '.join(r.part.prompt.split())} — {_pts(r.points)} / {_pts(r.part.points)} points, {status}"
             )
             lines.append(f"  - Your answer: {_md_code(r.response) if r.response else '(none)'}")
             lines.append(f"  - Right answer: {_md_code(expected_text(r.part))}")
