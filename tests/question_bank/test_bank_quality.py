@@ -29,10 +29,6 @@ STILL_FLAGGED = frozenset(
         "mlp.sigmoid_neuron_backward",
         "mlp.softmax_output_layer",
         "mlp.two_layer_sigmoid_step",
-        "optim.adam_first_step_size",
-        "optim.adam_two_steps",
-        "optim.momentum_two_steps",
-        "optim.nesterov_step",
         "regularization.l1_subgradient",
     }
 )
