@@ -23,11 +23,7 @@ STILL_FLAGGED = frozenset(
         "metrics.binary_counts",
         "metrics.binary_labels",
         "metrics.confusion_matrix",
-        "mlp.dense_backward",
-        "mlp.neuron_forward",
         "mlp.relu_network_step",
-        "mlp.sigmoid_neuron_backward",
-        "mlp.softmax_output_layer",
         "mlp.two_layer_sigmoid_step",
         "regularization.l1_subgradient",
     }
