@@ -345,18 +345,31 @@ def softmax_cross_entropy(
     return LossResult(res.loss, log_softmax_backward(res.grad, log_probs, axis=axis))
 
 
-def cross_entropy_probs(probs, target, *, reduction: str = "mean") -> LossResult:
+def cross_entropy_probs(
+    probs, target, *, reduction: str = "mean", log_base: float | None = None
+) -> LossResult:
     """Categorical cross-entropy on probabilities: loss_i = -Σ_c t_ic log p_ic, with 0 · log 0 = 0.
 
     ``probs`` (C,) for one sample (the loss is the plain sum) or (N, C, ...), entries in [0, 1];
     ``target`` class probabilities of that shape, or class indices (t = onehot).
     "mean" averages over samples. grad = -t / p, and 0 wherever t = 0.
+    The log is natural (PyTorch's); ``log_base=b`` (e.g. 2 or 10, a calculator's log) gives
+    -Σ_c t_ic log_b p_ic = (the natural loss) / ln b, and grad -t / (p ln b).
     """
     p = as_float_array(probs, "probs")
     axis = _class_axis(p, "probs")
     _in_unit_interval(p, "probs")
+    scale = 1.0
+    if log_base is not None:
+        base = _positive(log_base, "log_base")
+        if base == 1.0:
+            raise ValueError("log_base: expected a base > 0 other than 1, got 1")
+        scale = 1.0 / np.log(base)
     targets = _targets(target, p.shape, axis, None, 0.0, None)
     with np.errstate(divide="ignore"):  # p = 0 under a nonzero target: the loss is +inf, honestly
         res = _nll(np.log(p), targets, axis, reduction)
         grad = np.divide(res.grad, p, out=np.zeros_like(p), where=targets.q != 0)
-    return LossResult(res.loss, grad)
+    if log_base is None:
+        return LossResult(res.loss, grad)
+    loss = res.loss * scale if isinstance(res.loss, np.ndarray) else float(res.loss * scale)
+    return LossResult(loss, grad * scale)

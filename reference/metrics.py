@@ -409,9 +409,19 @@ def scores_from_confusion(
     return rule.rule(_row_counts(rows), beta2, pos_label)
 
 
-def accuracy_from_confusion(cm, *, layout: str = "true_rows") -> float:
-    """Accuracy = trace(C) / ΣC, the fraction of correct predictions."""
+def accuracy_from_confusion(cm, *, layout: str = "true_rows", balanced: bool = False) -> float:
+    """Accuracy = trace(C) / ΣC, the fraction of correct predictions; C is (K, K).
+
+    ``balanced=True`` is scikit-learn's ``balanced_accuracy_score`` instead, the mean per-class
+    recall (1/K') Σ_k C_kk / Σ_p C_kp over the K' classes present (true rows), which a bank uses
+    as the mistake of averaging per-class accuracies.
+    """
     orient = choose(layout, "layout", _LAYOUTS)
+    if balanced:
+        m = _confusion(cm, orient).astype(np.float64)
+        support = m.sum(axis=1)
+        present = support > 0
+        return float((np.diag(m)[present] / support[present]).mean())
     rows = _count_rows(cm, orient)
     if rows is not None:
         counts = _micro_counts(rows, 0)

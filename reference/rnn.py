@@ -361,6 +361,7 @@ class GRUCache(NamedTuple):
     z: np.ndarray
     n: np.ndarray
     update_form: str
+    reset_before_matmul: bool = False
 
 
 class GRUStep(NamedTuple):
@@ -382,11 +383,17 @@ class GRUCellGrads(NamedTuple):
     db_hh: np.ndarray | None
 
 
-def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch") -> GRUStep:
+def gru_cell_step(
+    x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch", reset_before_matmul: bool = False
+) -> GRUStep:
     """``nn.GRUCell``. With gi = x W_ihᵀ + b_ih and gh = h W_hhᵀ + b_hh in blocks r, z, n:
 
         r = σ(gi_r + gh_r),  z = σ(gi_z + gh_z),  n = tanh(gi_n + r · gh_n),
         h' = (1 - z) · n + z · h        (``update_form="textbook"``: z · n + (1 - z) · h).
+
+    ``reset_before_matmul=True`` is the original (Cho et al. 2014) form that many textbooks print,
+    the reset gate applied to h before the matmul: n = tanh(gi_n + (r · h) W_hnᵀ + b_hn). It
+    differs from PyTorch's r · (h W_hnᵀ + b_hn) by (1 - r) · b_hn, and in general for H > 1.
 
     Shapes: x (N, in) or (in,); h (N, H), (H,) or None; w_ih (3H, in); w_hh (3H, H); biases (3H,).
     """
@@ -397,11 +404,15 @@ def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch")
     hidden = cell.h.shape[1]
     # r and z in one σ call over both blocks (elementwise, so each is σ of its own block's sum)
     r, z = (np.ascontiguousarray(v) for v in _blocks(sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden]), 2))
-    n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+    if reset_before_matmul:
+        b_hn = None if cell.b_hh is None else cell.b_hh[2 * hidden :]
+        n = tanh(gi[:, 2 * hidden :] + _affine(r * cell.h, cell.w_hh[2 * hidden :], b_hn))
+    else:
+        n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
     w = mix.weight(z)
     h_next = w * n + (1.0 - w) * cell.h
     out = (_unbatch(v, cell.batched) for v in (h_next, r, z, n))
-    return GRUStep(*out, GRUCache(cell, gi, gh, r, z, n, update_form))
+    return GRUStep(*out, GRUCache(cell, gi, gh, r, z, n, update_form, bool(reset_before_matmul)))
 
 
 def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
@@ -412,6 +423,10 @@ def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
     da_r = dr σ'(·),  da_z = dz σ'(·);  d gi = [da_r, da_z, da_n],  d gh = [da_r, da_z, r da_n].
     """
     cell = cache.cell
+    if cache.reset_before_matmul:
+        raise ValueError(
+            "cache: the backward pass exists for PyTorch's GRU only, got reset_before_matmul=True"
+        )
     mix = _GRU_UPDATE_FORMS[cache.update_form]
     dh_next = _upstream(dh_next, "dh_next", cell)
     (i_r, i_z, i_n), (h_r, h_z, h_n) = _blocks(cache.gi, 3), _blocks(cache.gh, 3)

@@ -130,6 +130,7 @@ def test_cross_entropy_probs_gradient_matches_finite_differences(shape, kind, re
     probs = softmax(rng.normal(size=shape), axis=0 if len(shape) == 1 else 1)
     target = _ce_target(rng, shape, kind, ignore=False)
     _check_grad(lambda p: L.cross_entropy_probs(p, target, reduction=reduction), probs)
+    _check_grad(lambda p: L.cross_entropy_probs(p, target, reduction=reduction, log_base=2), probs)
 
 
 # --- hand-checked examples --------------------------------------------------------------------
@@ -167,6 +168,17 @@ def test_half_squared_error_reproduces_the_seed_backprop_example():
     # PyTorch's MSE of the same numbers: the mean of the squares, no ½
     assert L.mse([0.75136507, 0.772928465], [0.01, 0.99]).loss == pytest.approx(0.298371109, abs=5e-10)
     assert L.half_squared_error([3.0], [1.0], reduction="mean").loss == 2.0
+
+
+def test_cross_entropy_probs_in_base_2_and_10_by_hand():
+    # -log2 0.25 = 2 bits, -log10 0.01 = 2; the gradient -t / (p ln b)
+    y = [0.0, 1.0, 0.0]
+    r = L.cross_entropy_probs([0.5, 0.25, 0.25], y, log_base=2)
+    assert r.loss == pytest.approx(2.0, rel=1e-15)
+    np.testing.assert_allclose(r.grad, [0.0, -4.0 / math.log(2.0), 0.0], rtol=1e-15)
+    assert L.cross_entropy_probs([0.98, 0.01, 0.01], y, log_base=10).loss == pytest.approx(2.0, rel=1e-15)
+    with pytest.raises(ValueError, match="log_base"):
+        L.cross_entropy_probs([0.5, 0.25, 0.25], y, log_base=1)
 
 
 def test_cross_entropy_probs_reproduces_the_seed_example_with_zero_probabilities():

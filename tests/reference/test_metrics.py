@@ -137,6 +137,15 @@ def test_reading_a_predicted_rows_table_as_true_rows_swaps_precision_and_recall(
     assert accuracy_from_confusion(table) == accuracy_from_confusion(CM) == pytest.approx(0.6)
 
 
+def test_balanced_accuracy_is_the_mean_recall_by_hand():
+    # CM's recalls: 2/4, 2/3, 2/3 -> (1/2 + 2/3 + 2/3) / 3 = 11/18, against the accuracy 6/10
+    assert accuracy_from_confusion(CM, balanced=True) == pytest.approx(11 / 18)
+    table = confusion_matrix(Y_TRUE, Y_PRED, layout="predicted_rows")
+    assert accuracy_from_confusion(table, layout="predicted_rows", balanced=True) == pytest.approx(11 / 18)
+    # a class absent from y_true is left out, as scikit-learn's balanced_accuracy_score: (1 + 1/2) / 2
+    assert accuracy_from_confusion([[0, 0, 0], [0, 2, 0], [0, 1, 1]], balanced=True) == pytest.approx(0.75)
+
+
 def test_labels_may_be_bools_or_integral_floats():
     assert accuracy([True, False, True], [True, True, True]) == pytest.approx(2 / 3)
     assert precision([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]) == pytest.approx(2 / 3)

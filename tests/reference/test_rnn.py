@@ -156,6 +156,32 @@ def test_gru_reset_gate_multiplies_the_hidden_bias_of_the_candidate_as_pytorch()
     assert step.n == pytest.approx([math.tanh(0.5)])
 
 
+def test_gru_reset_before_the_matmul_is_the_cho_form_by_hand():
+    # r = σ(0) = 0.5, b_hn = 1, W_hn = 2, h = 1: PyTorch n = tanh(0.5·(2 + 1)) = tanh(1.5);
+    # reset before the matmul n = tanh(2·(0.5·1) + 1) = tanh(2).
+    w_hh = np.array([[0.0], [0.0], [2.0]])
+    b_hh = np.array([0.0, 0.0, 1.0])
+    args = ([0.0], [1.0], np.zeros((3, 1)), w_hh, np.zeros(3), b_hh)
+    assert gru_cell_step(*args).n == pytest.approx([math.tanh(1.5)])
+    before = gru_cell_step(*args, reset_before_matmul=True)
+    assert before.n == pytest.approx([math.tanh(2.0)])
+    assert before.h == pytest.approx([0.5 * math.tanh(2.0) + 0.5])  # z = 0.5
+
+
+def test_gru_reset_before_the_matmul_matches_an_explicit_formula_for_several_units():
+    rng = np.random.default_rng(5)
+    p = _params(rng, "gru", 2, 3, 4, True)
+    step = gru_cell_step(**p, reset_before_matmul=True)
+    hid = 4
+    gi = p["x"] @ p["w_ih"].T + p["b_ih"]
+    gh = p["h"] @ p["w_hh"].T + p["b_hh"]
+    r = 1.0 / (1.0 + np.exp(-(gi[:, :hid] + gh[:, :hid])))
+    n = np.tanh(gi[:, 2 * hid :] + (r * p["h"]) @ p["w_hh"][2 * hid :].T + p["b_hh"][2 * hid :])
+    np.testing.assert_allclose(step.n, n, rtol=1e-13)
+    with pytest.raises(ValueError, match="reset_before_matmul"):
+        gru_cell_backward(np.ones((2, 4)), step.cache)
+
+
 def test_note_003_lstm_equations_are_pytorchs_cell_with_renamed_weights():
     rng = np.random.default_rng(11)
     p = _params(rng, "lstm", 2, 3, 4, True)
