@@ -21,11 +21,21 @@ digit (the LMSs strip HTML in slightly different ways). The Canvas item's own id
 (:func:`quizgen.export.qti.item_ident`) then gives its part and element; Moodle's question
 ``idnumber`` (``template:seed``) gives the variant.
 
+Canvas versions: when the QTI zip holds versions of the quiz (a variant with several answers is
+several items, so the entries of every variant read alike, "(a) row 1, column 2"), each version
+is its own Canvas quiz with its own Student Analysis, whose columns are that quiz's questions in
+its order. A report is therefore matched as a whole: its version is the one whose items are the
+report's columns in order (a text-only item with or without its column), and each column is the
+item at its place; a report that fits no version, or two alike, is refused. The pooled export
+(one item per variant, drawn from question groups) is matched column by column by text.
+
 Formats read (as the LMSs write them):
 
-- Canvas Classic Quizzes, Quiz Statistics → "Student Analysis" CSV
+- Canvas Classic Quizzes, Quiz Statistics → "Student Analysis" CSV, one per quiz
   (``Quizzes::QuizStatistics::StudentAnalysis#to_csv``): ``name, id, sis_id, [root_account],
-  section, section_id, [section_sis_id], submitted, [attempt]``, then per question two columns,
+  section, section_id, [section_sis_id], submitted, [attempt]``, then per question of the quiz's
+  ``quiz_data`` in order (text-only items included; questions drawn from a group in the order
+  submissions first show them) two columns,
   ``"<canvas question id>: <question text without tags>"`` with the answer and one headed by the
   question's points with the points scored (empty when the student was not given the question),
   then ``n correct, n incorrect, score``. A numerical answer is the text typed, a multiple-choice
