@@ -21,11 +21,21 @@ digit (the LMSs strip HTML in slightly different ways). The Canvas item's own id
 (:func:`quizgen.export.qti.item_ident`) then gives its part and element; Moodle's question
 ``idnumber`` (``template:seed``) gives the variant.
 
+Canvas versions: when the QTI zip holds versions of the quiz (a variant with several answers is
+several items, so the entries of every variant read alike, "(a) row 1, column 2"), each version
+is its own Canvas quiz with its own Student Analysis, whose columns are that quiz's questions in
+its order. A report is therefore matched as a whole: its version is the one whose items are the
+report's columns in order (a text-only item with or without its column), and each column is the
+item at its place; a report that fits no version, or two alike, is refused. The pooled export
+(one item per variant, drawn from question groups) is matched column by column by text.
+
 Formats read (as the LMSs write them):
 
-- Canvas Classic Quizzes, Quiz Statistics → "Student Analysis" CSV
+- Canvas Classic Quizzes, Quiz Statistics → "Student Analysis" CSV, one per quiz
   (``Quizzes::QuizStatistics::StudentAnalysis#to_csv``): ``name, id, sis_id, [root_account],
-  section, section_id, [section_sis_id], submitted, [attempt]``, then per question two columns,
+  section, section_id, [section_sis_id], submitted, [attempt]``, then per question of the quiz's
+  ``quiz_data`` in order (text-only items included; questions drawn from a group in the order
+  submissions first show them) two columns,
   ``"<canvas question id>: <question text without tags>"`` with the answer and one headed by the
   question's points with the points scored (empty when the student was not given the question),
   then ``n correct, n incorrect, score``. A numerical answer is the text typed, a multiple-choice
@@ -51,7 +61,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -80,13 +90,28 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 @dataclass(frozen=True)
 class LmsItem:
     """What one exported LMS question asks: a variant at an exam ``slot``, and, for a Canvas
-    item asking one part or one element, that ``part_id`` and element ``index``."""
+    item asking one part or one element, that ``part_id`` and element ``index``. A Canvas
+    text-only item (the question text, or a matrix part's prompt) is not ``answerable``."""
 
     slot: int
     instance: Instance
     part_id: str | None = None
     index: tuple[int, ...] = ()
     text: str = ""  # normalised text, to match against the report
+    answerable: bool = True
+
+
+@dataclass(frozen=True)
+class LmsQuiz:
+    """One quiz (assessment) of a Canvas export, its items in the quiz's order.
+
+    ``drawn``: the quiz's items sit in question groups that each draw one (the pooled export),
+    so a report lists the items students met, in the order it first met them; otherwise (a
+    version of the quiz) the report lists every item in the quiz's order."""
+
+    name: str
+    items: tuple[LmsItem, ...]
+    drawn: bool
 
 
 @dataclass(frozen=True)
@@ -161,35 +186,44 @@ def _variants(source: ExportSource) -> dict[tuple[str, int], tuple[int, Instance
     return {(i.template_id, i.seed): (g.slot, i) for g in source.groups for i in g.instances}
 
 
-def canvas_items(source: ExportSource) -> list[LmsItem]:
-    """Every item of the QTI export of ``source``, with what it asks and its text."""
+def canvas_quizzes(source: ExportSource) -> list[LmsQuiz]:
+    """The quizzes of the QTI export of ``source`` (one pooled quiz, or one per version), each
+    with its items in order, found by their identifiers (:func:`~quizgen.export.qti.item_ident`)."""
     files, _, _ = qti_files(source)
     count = max((len(g.instances) for g in source.groups), default=0)
     scopes = ["pool", *(f"version{k}" for k in range(count))]
     idents: dict[str, LmsItem] = {}
     for group in source.groups:
         for inst in group.instances:
+            for scope in scopes:
+                idents[item_ident(scope, inst, None, ("stem",))] = LmsItem(group.slot, inst, answerable=False)
             for part in inst.parts:
                 indices = [()] if part.options else [b.index for b in blanks(part)]
-                for index in indices:
-                    for scope in scopes:
+                for scope in scopes:
+                    stem = item_ident(scope, inst, part, ("stem",))
+                    idents[stem] = LmsItem(group.slot, inst, part.id, answerable=False)
+                    for index in indices:
                         idents[item_ident(scope, inst, part, index)] = LmsItem(
                             group.slot, inst, part.id, index
                         )
-    items = []
+    quizzes = []
     ns = {"q": QTI_NS}
     for name, data in files.items():
         if name == "imsmanifest.xml":
             continue
-        for item in ET.fromstring(data).iter(f"{{{QTI_NS}}}item"):
+        root = ET.fromstring(data)
+        assessment = root.find("q:assessment", ns)
+        items = []
+        for item in root.iter(f"{{{QTI_NS}}}item"):
             found = idents.get(item.get("ident", ""))
             mattext = item.find("q:presentation/q:material/q:mattext", ns)
             if found is None or mattext is None:
                 continue
-            items.append(
-                LmsItem(found.slot, found.instance, found.part_id, found.index, normalise(mattext.text or ""))
-            )
-    return items
+            items.append(replace(found, text=normalise(mattext.text or "")))
+        drawn = root.find(".//q:selection_number", ns) is not None
+        title = assessment.get("title", name) if assessment is not None else name
+        quizzes.append(LmsQuiz(title, tuple(items), drawn))
+    return quizzes
 
 
 def moodle_items(source: ExportSource) -> list[LmsItem]:
@@ -244,10 +278,78 @@ def _cells(row: list[str]) -> Callable[[int | None], str]:
 _CANVAS_QUESTION = re.compile(r"^\s*(\d+)\s*:\s*(.*)$", re.S)
 
 
+def _same(a: str, b: str) -> float:
+    return 1.0 if a == b else 0.0
+
+
+def _similar(a: str, b: str) -> float:
+    """The texts' similarity when at least 0.9 (difflib's ratio), else 0."""
+    if a == b:
+        return 1.0
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if sm.real_quick_ratio() < 0.9 or sm.quick_ratio() < 0.9:
+        return 0.0
+    r = sm.ratio()
+    return r if r >= 0.9 else 0.0
+
+
+def _align(
+    texts: Sequence[str], items: Sequence[LmsItem], fit: Callable[[str, str], float]
+) -> tuple[list[LmsItem], float] | None:
+    """Column k's item when the columns are the quiz's items in its order (a text-only item may
+    have its column or none), with the summed fit; None when they are not."""
+    out, total, pos = [], 0.0, 0
+    for text in texts:
+        while pos < len(items) and not fit(text, items[pos].text):
+            if items[pos].answerable:
+                return None
+            pos += 1  # a text-only item without a column
+        if pos == len(items):
+            return None
+        out.append(items[pos])
+        total += fit(text, items[pos].text)
+        pos += 1
+    if any(it.answerable for it in items[pos:]):
+        return None
+    return out, total
+
+
+def _which_version(path: Path, texts: Sequence[str], quizzes: Sequence[LmsQuiz]) -> list[LmsItem]:
+    """The items of the one version whose questions are the report's columns, in order: equal
+    texts first, else the clearly closest (each column at least 0.9 similar). A Student Analysis
+    report belongs to one quiz, and lists the quiz's questions in its order, so identical texts
+    (the short '(a) row 1, column 2' items) are told apart by their place."""
+    for fit in (_same, _similar):
+        fits = sorted(
+            ((got[1], quiz.name, got[0]) for quiz in quizzes if (got := _align(texts, quiz.items, fit))),
+            key=lambda f: -f[0],
+        )
+        if len(fits) > 1 and fits[0][0] - fits[1][0] <= 0.005 * len(texts):
+            raise SpecError(
+                f"the report's question columns fit {fits[0][1]!r} and {fits[1][1]!r} of the export alike "
+                "(their questions read the same), so which one this report belongs to is unknown; export "
+                "versions whose questions differ (other seeds or more --variants) before delivering",
+                source=f"{path}:1",
+            )
+        if fits:
+            return fits[0][2]
+    raise SpecError(
+        f"the report's {len(texts)} question columns are not the questions of any of the export's "
+        f"{len(quizzes)} quiz versions in order; download one Student Analysis per version from the quiz "
+        "imported from this export, and pass the manifest (or --template/--variants) it was exported from",
+        source=f"{path}:1",
+    )
+
+
 def read_canvas_student_analysis(
-    path: str | Path, items: Sequence[LmsItem]
+    path: str | Path, quizzes: Sequence[LmsQuiz]
 ) -> tuple[list[Served], list[str]]:
-    """The rows of Canvas's Student Analysis CSV, each answer tied to its item."""
+    """The rows of Canvas's Student Analysis CSV of one quiz of the export, each answer tied to
+    its item.
+
+    A version of the quiz (several items per variant) is found from the report's question
+    columns as a whole (:func:`_which_version`), and its columns are the version's items in
+    order. The pooled quiz's columns (items drawn from groups) are matched one by one by text."""
     path = Path(path)
     rows = _rows(path)
     header = rows[0]
@@ -258,27 +360,35 @@ def read_canvas_student_analysis(
             "download it from Quiz Statistics > Student Analysis (not anonymous)",
             source=f"{path}:1",
         )
-    matcher = _Matcher(items)
+    questions = [
+        (i, m.group(1), m.group(2))
+        for i, h in enumerate(header)
+        if i not in (name_col, id_col, sis_col) and (m := _CANVAS_QUESTION.match(h))
+    ]
     warnings: list[str] = []
     columns: list[tuple[int, LmsItem]] = []
-    for i, h in enumerate(header):
-        m = _CANVAS_QUESTION.match(h)
-        if m is None or i in (name_col, id_col, sis_col):
-            continue
-        item = matcher.find(m.group(2))
-        if item is None:
-            warnings.append(
-                f"{path}:1: column {i + 1} (Canvas question {m.group(1)}) matches no exported question; "
-                "is this the quiz exported from this manifest? Its answers are not read"
+    versions = [q for q in quizzes if not q.drawn]
+    if versions:
+        texts = [normalise(text) for _, _, text in questions]
+        items = _which_version(path, texts, versions)
+        columns = [(i, item) for (i, _, _), item in zip(questions, items, strict=True) if item.answerable]
+    else:
+        matcher = _Matcher([it for q in quizzes for it in q.items if it.answerable])
+        for i, cid, text in questions:
+            item = matcher.find(text)
+            if item is None:
+                warnings.append(
+                    f"{path}:1: column {i + 1} (Canvas question {cid}) matches no exported question; "
+                    "is this the quiz exported from this manifest? Its answers are not read"
+                )
+                continue
+            columns.append((i, item))
+        if not columns and len(header) > 3:
+            raise SpecError(
+                "no column of the report matches an exported question; pass the manifest (or "
+                "--template/--variants) the quiz was exported from",
+                source=f"{path}:1",
             )
-            continue
-        columns.append((i, item))
-    if not columns and len(header) > 3:
-        raise SpecError(
-            "no column of the report matches an exported question; pass the manifest (or --template/--variants) "
-            "the quiz was exported from",
-            source=f"{path}:1",
-        )
     served, seen = [], set()
     for lineno, row in enumerate(rows[1:], 2):
         if not any(c.strip() for c in row):
@@ -369,7 +479,7 @@ def read_moodle_responses(path: str | Path, items: Sequence[LmsItem]) -> tuple[l
 
 #: LMS name -> (the export's items, the report's reader).
 LMS_READERS: dict[str, tuple[Callable, Callable]] = {
-    "canvas": (canvas_items, read_canvas_student_analysis),
+    "canvas": (canvas_quizzes, read_canvas_student_analysis),
     "moodle": (moodle_items, read_moodle_responses),
 }
 
@@ -469,12 +579,25 @@ class _Roster:
         return named[0] if len(named) == 1 else None
 
 
-def import_lms_responses(lms: str, report: str | Path, source: ExportSource) -> ImportedResponses:
-    """Read ``lms``'s report of a quiz exported from ``source`` (see the module's docstring)."""
+def import_lms_responses(
+    lms: str, reports: str | Path | Sequence[str | Path], source: ExportSource
+) -> ImportedResponses:
+    """Read ``lms``'s reports of a quiz exported from ``source`` (see the module's docstring):
+    for Canvas one Student Analysis per quiz taken (each version of the quiz is its own Canvas
+    quiz with its own report), for Moodle the Responses report (or several)."""
     if lms not in LMS_READERS:
         raise ValueError(f"unknown LMS {lms!r}; use one of {', '.join(sorted(LMS_READERS))}")
+    paths = [reports] if isinstance(reports, (str, Path)) else list(reports)
+    if not paths:
+        raise ValueError("give at least one report")
     make_items, read = LMS_READERS[lms]
-    served, warnings = read(report, make_items(source))
+    items = make_items(source)
+    served: list[Served] = []
+    warnings: list[str] = []
+    for path in paths:
+        got, said = read(path, items)
+        served += got
+        warnings += said
     roster = _Roster(
         [
             {"id": p.id, "name": p.name, "email": p.email, "questions": p.questions}
@@ -534,7 +657,7 @@ def import_lms_responses(lms: str, report: str | Path, source: ExportSource) -> 
             questions = tuple(Question(q.slot, q.slot, q.section, q.instance) for q in p["questions"])
             papers.append(StudentPaper(p["id"], p["name"], p["email"], questions))
     if not served:
-        raise SpecError("no student's row in the report", source=str(report))
+        raise SpecError("no student's row in the report", source=", ".join(str(p) for p in paths))
     exam = dict(source.manifest.exam)
     exam.setdefault("title", source.title)
     exam["delivered_in"] = lms

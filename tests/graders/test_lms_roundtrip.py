@@ -4,13 +4,16 @@ forward), and the grades written in each LMS's import format, absent students bl
 
 The reports are written here the way the LMSs write them: Canvas's Student Analysis CSV
 (``Quizzes::QuizStatistics::StudentAnalysis#to_csv``: identity columns, then per question
-``"<id>: <text without tags>"`` and a points column, then ``n correct, n incorrect, score``) and
+``"<id>: <text without tags>"`` and a points column, then ``n correct, n incorrect, score``; one
+report per quiz, so one per version of a versions export, its questions in the quiz's order) and
 Moodle's Responses report (``Question N`` = the question's text as plain text with ``_____``
 for a cloze blank, ``Response N`` = the answer, ``part 1: x; part 2: y`` for a cloze)."""
 
 import csv
+import dataclasses
 import html
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -21,9 +24,9 @@ from quizgen import bank, engine
 from quizgen.cli import main
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.errors import SpecError
-from quizgen.export.common import source_from_manifest
+from quizgen.export.common import blanks, source_from_manifest
 from quizgen.export.moodle import moodle_xml
-from quizgen.export.qti import QTI_NS, qti_files
+from quizgen.export.qti import QTI_NS, item_ident, qti_files
 from quizgen.graders.gradebook import Gradebook, grade_class
 from quizgen.graders.lms_grades import canvas_gradebook_csv, class_grades, moodle_grades_csv, write_lms_grades
 from quizgen.graders.lms_responses import import_lms_responses, write_imported
@@ -93,55 +96,89 @@ def _element(value, index):
     return value
 
 
-def canvas_report(builtin, exam) -> str:
-    """A Student Analysis CSV for the QTI export of ``exam``."""
+def _canvas_items(source):
+    """item ident -> (instance, part or None, element index or None) for every item of every
+    version of the QTI export (the test reads the export as Canvas would, by the items' own
+    identifiers, not through the importer)."""
+    count = max(len(g.instances) for g in source.groups)
+    found = {}
+    for g in source.groups:
+        for inst in g.instances:
+            for scope in ("pool", *(f"version{k}" for k in range(count))):
+                found[item_ident(scope, inst, None, ("stem",))] = (inst, None, None)
+                for part in inst.parts:
+                    found[item_ident(scope, inst, part, ("stem",))] = (inst, part, None)
+                    for index in [()] if part.options else [b.index for b in blanks(part)]:
+                        found[item_ident(scope, inst, part, index)] = (inst, part, index)
+    return found
+
+
+def canvas_reports(builtin, exam, *, text_only_columns: bool = True) -> list[str]:
+    """The Student Analysis CSVs of the QTI export of ``exam``, one per version a student took.
+
+    Each version is its own Canvas quiz, so each has its own report, written as
+    ``StudentAnalysis#to_csv`` does: the version's questions in the quiz's order
+    (``quiz.quiz_data``; no question groups), a text-only item with an empty answer and 0
+    points (``text_only_columns=False`` leaves them out), Canvas's own question ids."""
     source = source_from_manifest(load_manifest(exam))
     files, _, _ = qti_files(source)
-    items = []  # (canvas id, text, template id, seed, part, index)
-    title_re = re.compile(r"\[(\S+) seed (\d+)\](?: \((\w+)\))?(?: element \[([\d, ]+)\])?")
+    known = _canvas_items(source)
+    served = _served(exam)
+    reports = []
     for name, data in sorted(files.items()):
         if name == "imsmanifest.xml":
             continue
+        items = []  # (canvas id, text, points, instance, part, index)
         for item in ET.fromstring(data).iter(f"{{{QTI_NS}}}item"):
-            m = title_re.search(item.get("title"))
+            inst, part, index = known[item.get("ident")]
+            if index is None and not text_only_columns:
+                continue
             text = item.find(f"{{{QTI_NS}}}presentation/{{{QTI_NS}}}material/{{{QTI_NS}}}mattext").text
-            index = tuple(int(i) for i in m.group(4).split(",")) if m.group(4) else ()
-            items.append(
-                (1000 + len(items), _strip_tags(text), m.group(1), int(m.group(2)), m.group(3), index)
-            )
-    header = ["name", "id", "sis_id", "section", "section_id", "submitted"]
-    for cid, text, *_ in items:
-        header += [f"{cid}: {text}", "1.0"]
-    header += ["n correct", "n incorrect", "score"]
-    rows = [header]
-    for sid, (paper, who) in _served(exam).items():
-        served = {(q.instance.template_id, q.instance.seed): q.instance for q in paper.questions}
-        row = [
-            f"Student {sid[1:]}",
-            str(100 + int(sid[1:])),
-            sid,
-            "Section 1",
-            "11",
-            "2026-12-01 10:00:00 UTC",
+            fields = item.iter(f"{{{QTI_NS}}}qtimetadatafield")
+            meta = {
+                f.findtext(f"{{{QTI_NS}}}fieldlabel"): f.findtext(f"{{{QTI_NS}}}fieldentry") for f in fields
+            }
+            cid = 1000 * (len(reports) + 1) + len(items)
+            items.append((cid, _strip_tags(text), float(meta["points_possible"]), inst, part, index))
+        version = {(inst.template_id, inst.seed) for *_, inst, _, _ in items}
+        takers = [
+            (sid, who)
+            for sid, (paper, who) in served.items()
+            if {(q.instance.template_id, q.instance.seed) for q in paper.questions} == version
         ]
-        for _, _, tid, seed, part_id, index in items:
-            inst = served.get((tid, seed))
-            if inst is None:
-                row += ["", ""]  # not given this question: both cells empty
-                continue
-            part = inst.parts[0] if part_id is None else inst.part(part_id)
-            if who == "blank":
-                row += ["", "0.0"]
-                continue
-            value = _element(_answers(builtin, inst, who)[part.id], index)
-            if part.options:
-                letter = str(value)
-                value = f"{letter}. {part.options['ABCDEFGH'.index(letter)]}"
-            row += [str(value), "1.0"]
-        rows.append([*row, "0", "0", "0"])
-    buf = io.StringIO()
-    csv.writer(buf).writerows(rows)
-    return buf.getvalue()
+        if not takers:
+            continue
+        header = ["name", "id", "sis_id", "section", "section_id", "submitted"]
+        for cid, text, points, *_ in items:
+            header += [f"{cid}: {text}", repr(points)]
+        header += ["n correct", "n incorrect", "score"]
+        rows = [header]
+        for sid, who in takers:
+            row = [
+                f"Student {sid[1:]}",
+                str(100 + int(sid[1:])),
+                sid,
+                "Section 1",
+                "11",
+                "2026-12-01 10:00:00 UTC",
+            ]
+            for *_, inst, part, index in items:
+                if index is None:  # text-only: nothing to answer
+                    row += ["", "0"]
+                    continue
+                if who == "blank":
+                    row += ["", "0.0"]
+                    continue
+                value = _element(_answers(builtin, inst, who)[part.id], index)
+                if part.options:
+                    letter = str(value)
+                    value = f"{letter}. {part.options['ABCDEFGH'.index(letter)]}"
+                row += [str(value), "1.0"]
+            rows.append([*row, "0", "0", "0"])
+        buf = io.StringIO()
+        csv.writer(buf).writerows(rows)
+        reports.append(buf.getvalue())
+    return reports
 
 
 def moodle_report(builtin, exam) -> str:
@@ -206,10 +243,12 @@ def _flat(value):
         yield value
 
 
-def _grade(builtin, tmp_path, lms, report_text, exam):
-    report = tmp_path / f"{lms}.csv"
-    report.write_text(report_text, encoding="utf-8")
-    imported = import_lms_responses(lms, report, source_from_manifest(load_manifest(exam)))
+def _grade(builtin, tmp_path, lms, report_texts, exam):
+    reports = []
+    for k, text in enumerate([report_texts] if isinstance(report_texts, str) else report_texts):
+        reports.append(tmp_path / f"{lms}{k}.csv")
+        reports[-1].write_text(text, encoding="utf-8")
+    imported = import_lms_responses(lms, reports, source_from_manifest(load_manifest(exam)))
     manifest, responses = write_imported(imported, tmp_path / "lms")
     outcome = grade_class(
         manifest, responses, tmp_path / "graded", recompute_factory=bank_recompute_factory()
@@ -217,12 +256,16 @@ def _grade(builtin, tmp_path, lms, report_text, exam):
     return imported, outcome
 
 
-@pytest.mark.parametrize("lms", ["canvas", "moodle"])
+@pytest.mark.parametrize("lms", ["canvas", "canvas_without_text_only_columns", "moodle"])
 def test_lms_report_is_graded_on_the_served_variants_with_mistakes_and_carried_errors(
     builtin, exam, tmp_path, lms
 ):
-    text = canvas_report(builtin, exam) if lms == "canvas" else moodle_report(builtin, exam)
-    imported, outcome = _grade(builtin, tmp_path, lms, text, exam)
+    if lms == "moodle":
+        imported, outcome = _grade(builtin, tmp_path, lms, moodle_report(builtin, exam), exam)
+    else:
+        texts = canvas_reports(builtin, exam, text_only_columns=lms == "canvas")
+        assert len(texts) == 3  # the versions s1, s2 and s3 took; nobody took s4's
+        imported, outcome = _grade(builtin, tmp_path, "canvas", texts, exam)
     served = {p.id: p for p in imported.manifest.students}
     assert [q.instance.seed for q in served["s1"].questions] == [2, 2, 2]  # what the LMS drew
     assert [q.instance.seed for q in served["s2"].questions] == [1, 1, 1]
@@ -244,7 +287,7 @@ def test_lms_report_is_graded_on_the_served_variants_with_mistakes_and_carried_e
 
 
 def test_grades_go_back_in_each_lms_format_with_absent_students_blank(builtin, exam, tmp_path):
-    _, outcome = _grade(builtin, tmp_path, "canvas", canvas_report(builtin, exam), exam)
+    _, outcome = _grade(builtin, tmp_path, "canvas", canvas_reports(builtin, exam), exam)
     title, points, grades = class_grades(outcome.db_path)
     total = load_manifest(exam).students[0].points
     assert points == total and title == "Quiz 3"
@@ -272,7 +315,7 @@ def test_grades_go_back_in_each_lms_format_with_absent_students_blank(builtin, e
 
 
 def test_canvas_title_that_reads_as_an_id_is_refused(builtin, exam, tmp_path):
-    _, outcome = _grade(builtin, tmp_path, "canvas", canvas_report(builtin, exam), exam)
+    _, outcome = _grade(builtin, tmp_path, "canvas", canvas_reports(builtin, exam), exam)
     with pytest.raises(ValueError, match="reads as an assignment id"):
         write_lms_grades(outcome.db_path, tmp_path / "g.csv", "canvas", title="Quiz (3)")
 
@@ -295,6 +338,69 @@ def test_import_responses_command_writes_manifest_and_responses(builtin, exam, t
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "in" / "manifest.json").exists() and (tmp_path / "in" / "responses.json").exists()
+
+
+def test_import_responses_command_reads_one_canvas_report_per_version(builtin, exam, tmp_path):
+    reports = []
+    for k, text in enumerate(canvas_reports(builtin, exam)):
+        reports.append(tmp_path / f"version{k}.csv")
+        reports[-1].write_text(text, encoding="utf-8")
+    out = tmp_path / "in"
+    args = [
+        "import-responses",
+        *map(str, reports),
+        "--lms",
+        "canvas",
+        "--manifest",
+        str(exam),
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert sorted(json.loads((out / "responses.json").read_text())) == ["s1", "s2", "s3"]
+
+
+def _without_last_question(report: str) -> str:
+    """The report with its last question's two columns removed from every row."""
+    rows = list(csv.reader(io.StringIO(report)))
+    last = max(i for i, h in enumerate(rows[0]) if re.match(r"\d+: ", h))
+    buf = io.StringIO()
+    csv.writer(buf).writerows([r[:last] + r[last + 2 :] for r in rows])
+    return buf.getvalue()
+
+
+def test_a_canvas_report_that_is_no_version_in_order_is_refused_in_one_line(builtin, exam, tmp_path):
+    report = tmp_path / "canvas.csv"
+    report.write_text(_without_last_question(canvas_reports(builtin, exam)[0]), encoding="utf-8")
+    with pytest.raises(SpecError, match="not the questions of any of the export's 4 quiz versions") as err:
+        import_lms_responses("canvas", report, source_from_manifest(load_manifest(exam)))
+    assert "\n" not in str(err.value) and str(report) in str(err.value)
+
+
+def test_a_canvas_report_two_versions_fit_alike_is_refused(builtin, exam, tmp_path):
+    source = source_from_manifest(load_manifest(exam))
+    labels = next(g for g in source.groups if g.template_id == "metrics.binary_labels")
+    first = labels.instances[0]
+    twin = dataclasses.replace(first, seed=first.seed + 100)  # reads the same, another variant
+    source = dataclasses.replace(source, groups=(dataclasses.replace(labels, instances=(first, twin)),))
+    files, _, _ = qti_files(source)
+    texts = [
+        _strip_tags(item.find(f"{{{QTI_NS}}}presentation/{{{QTI_NS}}}material/{{{QTI_NS}}}mattext").text)
+        for item in ET.fromstring(next(v for k, v in sorted(files.items()) if k != "imsmanifest.xml")).iter(
+            f"{{{QTI_NS}}}item"
+        )
+    ]
+    header = ["name", "id", "sis_id", "section", "section_id", "submitted"]
+    for cid, text in enumerate(texts, 1):
+        header += [f"{cid}: {text}", "1.0"]
+    rows = [[*header, "n correct", "n incorrect", "score"], ["Student 1", "101", "s1", "", "", ""]]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    report = tmp_path / "canvas.csv"
+    report.write_text(buf.getvalue(), encoding="utf-8")
+    with pytest.raises(SpecError, match="alike"):
+        import_lms_responses("canvas", report, source)
 
 
 def test_a_report_without_question_text_is_refused_in_one_line(exam, tmp_path):
