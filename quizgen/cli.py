@@ -392,9 +392,9 @@ def generate_exam(
 
 def _register_subcommands() -> None:
     """Subcommands that live beside this module: grading, code autograding, exports."""
-    from . import cli_autograde, cli_export, cli_grade
+    from . import cli_autograde, cli_export, cli_grade, cli_serve
 
-    for module in (cli_grade, cli_autograde, cli_export):
+    for module in (cli_grade, cli_autograde, cli_export, cli_serve):
         module.register(main)
 
 

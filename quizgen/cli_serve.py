@@ -1,0 +1,158 @@
+"""``quizgen serve COURSE`` and ``quizgen serve tokens COURSE``: the web application
+(:mod:`quizgen.serve`). Its libraries are the ``serve`` extra, imported only when a command runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from .errors import QuizgenError
+
+__all__ = ["register"]
+
+
+class _ServeGroup(click.Group):
+    """``quizgen serve COURSE ...`` runs the server; ``quizgen serve tokens ...`` issues tokens."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().resolve_command(ctx, args)
+
+
+def _deadline(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: write an ISO date and time, e.g. 2026-12-18T17:00+01:00"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+course_options = [
+    click.argument("course", type=click.Path(exists=True, path_type=Path)),
+    click.option(
+        "--roster",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Roster CSV [default: roster.csv beside the spec].",
+    ),
+    click.option(
+        "--bank",
+        "bank_dirs",
+        multiple=True,
+        type=click.Path(exists=True, path_type=Path),
+        help="An extra bank folder (repeatable).",
+    ),
+    click.option(
+        "--database",
+        help="SQLAlchemy URL [default: sqlite:///<spec name>-serve.sqlite]; postgresql://... for a department.",
+    ),
+    click.option(
+        "--gradebook",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="The SQLite gradebook [default: the SQLite database itself].",
+    ),
+]
+
+
+def _with_course(fn):
+    for option in reversed(course_options):
+        fn = option(fn)
+    return fn
+
+
+def _ctx(course, roster, bank_dirs, database, gradebook, **kw):
+    from .serve import require
+
+    require()
+    from .serve.app import make_ctx
+
+    try:
+        return make_ctx(
+            course, roster=roster, bank_dirs=bank_dirs, database=database, gradebook=gradebook, **kw
+        )
+    except ValueError as exc:
+        raise QuizgenError(str(exc)) from None
+
+
+@click.group("serve", cls=_ServeGroup)
+def serve_group() -> None:
+    """Serve practice and homework online: 'quizgen serve COURSE', 'quizgen serve tokens COURSE'."""
+
+
+@serve_group.command("run")
+@_with_course
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--deadline", help="When the exam closes (ISO date and time; UTC unless it says).")
+@click.option(
+    "--solution-after",
+    default=3,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Practice: show the worked solution after this many tries.",
+)
+def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, solution_after) -> None:
+    """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
+    ctx = _ctx(
+        course,
+        roster,
+        bank_dirs,
+        database,
+        gradebook,
+        deadline=_deadline(deadline),
+        solution_after=solution_after,
+    )
+    import uvicorn
+
+    from .serve.app import create_app
+
+    click.echo(
+        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
+    )
+    uvicorn.run(create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning")
+
+
+@serve_group.command("tokens")
+@_with_course
+@click.option(
+    "--student",
+    "students",
+    multiple=True,
+    help="Only this student (repeatable) [default: everyone on the roster].",
+)
+@click.option("--instructor", is_flag=True, help="Issue one instructor token instead.")
+@click.option(
+    "--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where the server is reached."
+)
+def tokens(course, roster, bank_dirs, database, gradebook, students, instructor, base_url) -> None:
+    """Issue sign-in tokens and print one link per line (CSV: id,name,link). Only their hashes are stored."""
+    ctx = _ctx(course, roster, bank_dirs, database, gradebook)
+    from .serve import service
+
+    click.echo("id,name,link")
+    base = base_url.rstrip("/")
+    if instructor:
+        click.echo(
+            f"instructor,,{base}/signin?token={service.issue_token(ctx, 'instructor', service.INSTRUCTOR)}"
+        )
+        return
+    papers = ctx.course.manifest.papers
+    wanted = set(students) or {p.id for p in papers}
+    unknown = sorted(wanted - {p.id for p in papers})
+    if unknown:
+        raise QuizgenError(
+            f"no student {', '.join(unknown)} in the roster", source=str(ctx.course.roster_path)
+        )
+    for p in papers:
+        if p.id in wanted:
+            click.echo(f"{p.id},{p.name},{base}/signin?token={service.issue_token(ctx, p.id)}")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(serve_group)

@@ -1,0 +1,382 @@
+"""The Starlette application: routes, sessions, CSRF, rate and size limits.
+
+Security rules (issue 18, "Who may see what"):
+
+- sign-in with an instructor-issued token (stored hashed) starts a server-side session; the
+  cookie holds only a random session id, ``HttpOnly``, ``SameSite=Lax``, ``Secure`` over HTTPS;
+- every POST but the sign-in carries the session's CSRF token (form field ``csrf`` or header
+  ``X-CSRF-Token``), and a POST whose ``Origin`` is another site is refused;
+- a student reaches only their own paper and variants (another's is "not found");
+- no page holds an expected value before the final submit: practice shows the answers and the
+  worked solution only once asked for (or after ``solution_after`` tries);
+- each student's POSTs are rate limited (per worker process), request bodies are capped;
+- every page: ``Content-Security-Policy`` without any outside source (no CDN: math is MathML
+  made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` (a sign-in
+  link never leaks), ``Cache-Control: no-store``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections import defaultdict, deque
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from quizgen.graders.gradebook import Gradebook
+from quizgen.markup import to_html
+from quizgen.output import answer_box_rows, answer_text
+
+from . import db, service
+from .course import load_course
+from .service import Ctx, Identity, Refused
+
+__all__ = ["COOKIE", "MAX_BODY", "RateLimit", "create_app", "make_ctx"]
+
+COOKIE = "quizgen_session"
+#: Largest request body accepted (bytes): a whole paper's answers fit many times over.
+MAX_BODY = 256 * 1024
+
+_HERE = Path(__file__).parent
+PAGES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(_HERE / "templates")),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+PAGES.filters.update(html=to_html, answer_text=answer_text, box_rows=answer_box_rows)
+
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class RateLimit:
+    """At most ``per_minute`` requests per key in any 60 s (a sliding window, in memory: per
+    worker process)."""
+
+    def __init__(self, per_minute: int, clock) -> None:
+        self.per_minute, self.clock = per_minute, clock
+        self.seen: dict[str, deque] = defaultdict(deque)
+
+    def check(self, key: str) -> None:
+        now, q = self.clock(), self.seen[key]
+        while q and q[0] <= now - 60:
+            q.popleft()
+        if len(q) >= self.per_minute:
+            raise Refused(
+                "Too many submissions in a minute; wait a little and try again. Nothing was saved.", 429
+            )
+        q.append(now)
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` gets 413 before any route reads it."""
+
+    def __init__(self, app, max_bytes: int = MAX_BODY) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            return await self._too_large(scope, receive, send)
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return await self._too_large(scope, receive, send)
+            more = message.get("more_body", False)
+        body, sent = b"".join(chunks), False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    async def _too_large(self, scope, receive, send):
+        text = f"The request is larger than {self.max_bytes // 1024} KB; nothing was saved."
+        await Response(text, 413, headers=_HEADERS, media_type="text/plain")(scope, receive, send)
+
+
+def _page(name: str, status: int = 200, **values) -> HTMLResponse:
+    values.setdefault("who", None)
+    values.setdefault("script", None)
+    return HTMLResponse(PAGES.get_template(name).render(**values), status, headers=_HEADERS)
+
+
+def _refused(exc: Refused, who: Identity | None, json: bool = False) -> Response:
+    if json:
+        return JSONResponse({"ok": False, "message": exc.message}, exc.status, headers=_HEADERS)
+    return _page(
+        "message.html.j2", exc.status, title="Not done", message=exc.message, error=True, who=who, back="/"
+    )
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, 303, headers=_HEADERS)
+
+
+def make_ctx(
+    course: str | Path,
+    *,
+    roster=None,
+    bank_dirs=(),
+    database: str | None = None,
+    gradebook: str | Path | None = None,
+    deadline: datetime | None = None,
+    solution_after: int = 3,
+    clock=time.time,
+) -> Ctx:
+    """Load the course, migrate the database and import the papers into the gradebook (as
+    ``quizgen grade`` imports a manifest). ``database`` defaults to ``sqlite:///<spec stem>-serve.sqlite``."""
+    loaded = load_course(course, roster, bank_dirs)
+    url = database or f"sqlite:///{loaded.spec_path.stem}-serve.sqlite"
+    engine = db.connect(url)
+    book_path = db.gradebook_path(engine, gradebook)
+    with Gradebook(book_path) as book:
+        key = book.import_manifest(loaded.manifest)
+    return Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
+
+
+def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
+    """The application for one course (``ctx``)."""
+    answers_limit = RateLimit(practice_per_minute, ctx.clock)
+    saves_limit = RateLimit(saves_per_minute, ctx.clock)
+
+    def who(request: Request) -> Identity | None:
+        return service.identity(ctx, request.cookies.get(COOKIE))
+
+    def same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin")
+        if origin is None:
+            return True
+        host = request.headers.get("host", "")
+        return origin.split("://", 1)[-1] == host
+
+    async def posted(request: Request, role: str) -> tuple[Identity, dict]:
+        """(who, form) for a POST by a signed-in ``role`` with a valid CSRF token; Refused else."""
+        ident = who(request)
+        if ident is None:
+            raise Refused(
+                "You are not signed in (or your session expired): open your sign-in link again.", 401
+            )
+        if ident.role != role:
+            raise Refused("That page is not for you.", 403)
+        if not same_origin(request):
+            raise Refused("A form from another site was refused; nothing was saved.", 403)
+        try:
+            form = await request.form()
+        except Exception:  # python-multipart's errors for a broken body
+            raise Refused("The form could not be read; nothing was saved.") from None
+        if any(not isinstance(v, str) for v in form.values()):
+            raise Refused("Files are not accepted here; nothing was saved.")
+        data = {k: v for k, v in form.multi_items()}
+        if len(data) != len(form.multi_items()):
+            raise Refused("A field was sent twice; nothing was saved.")
+        token = data.get("csrf") or request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(token.encode(), ident.csrf.encode()):
+            raise Refused("The form was out of date (CSRF check); reload the page. Nothing was saved.", 403)
+        data.pop("csrf", None)
+        return ident, data
+
+    def signed_in(request: Request, role: str) -> Identity:
+        ident = who(request)
+        if ident is None:
+            raise Refused(
+                "You are not signed in (or your session expired): open your sign-in link again.", 401
+            )
+        if ident.role != role:
+            raise Refused("That page is not for you.", 403)
+        return ident
+
+    def handles(fn):
+        async def endpoint(request: Request) -> Response:
+            try:
+                return await fn(request)
+            except Refused as exc:
+                wants_json = "application/json" in request.headers.get("accept", "")
+                return _refused(exc, who(request), wants_json)
+
+        return endpoint
+
+    async def home(request: Request) -> Response:
+        ident = who(request)
+        if ident is None:
+            return _page("signin.html.j2", title="Sign in", token=None)
+        deadline = ctx.deadline.isoformat() if ctx.deadline else None
+        return _page(
+            "home.html.j2",
+            title=ctx.course.title,
+            who=ident,
+            course_title=ctx.course.title,
+            deadline=deadline,
+        )
+
+    async def signin_page(request: Request) -> Response:
+        token = request.query_params.get("token", "")[:200]
+        return _page("signin.html.j2", title="Sign in", token=token)
+
+    async def signin(request: Request) -> Response:
+        if not same_origin(request):
+            raise Refused("A sign-in from another site was refused.", 403)
+        form = await request.form()
+        token = form.get("token")
+        session, _ = service.sign_in(ctx, token if isinstance(token, str) else "")
+        response = _redirect("/")
+        response.set_cookie(
+            COOKIE,
+            session,
+            max_age=service.SESSION_SECONDS,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    async def signout(request: Request) -> Response:
+        ident = who(request)
+        if ident is not None:
+            await posted(request, ident.role)
+            service.sign_out(ctx, request.cookies[COOKIE])
+        response = _redirect("/")
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def practice_list(request: Request) -> Response:
+        ident = signed_in(request, service.STUDENT)
+        return _page(
+            "practice_list.html.j2",
+            title="Practice",
+            who=ident,
+            topics=ctx.course.topics(),
+            mastery=service.mastery(ctx, ident.subject),
+        )
+
+    async def practice_new(request: Request) -> Response:
+        ident, form = await posted(request, service.STUDENT)
+        vid = service.new_variant(ctx, ident.subject, form.get("template_id", ""))
+        return _redirect(f"/practice/{vid}")
+
+    async def practice_show(request: Request) -> Response:
+        ident = signed_in(request, service.STUDENT)
+        v = service.variant(ctx, ident.subject, request.path_params["vid"])
+        last = service.last_attempt(ctx, ident.subject, v.id)
+        attempt = {r["part"]: r for r in last} if last else None
+        return _page(
+            "practice.html.j2",
+            title=v.instance.title or v.template_id,
+            who=ident,
+            v=v,
+            attempt=attempt,
+            score=sum(r["score"] * r["max_points"] for r in last) if last else 0,
+            max_points=sum(r["max_points"] for r in last) if last else 0,
+            solution_after=ctx.solution_after,
+        )
+
+    async def practice_answer(request: Request) -> Response:
+        ident, form = await posted(request, service.STUDENT)
+        answers_limit.check(ident.subject)
+        service.practice_answer(ctx, ident.subject, request.path_params["vid"], form)
+        return _redirect(f"/practice/{request.path_params['vid']}")
+
+    async def practice_solution(request: Request) -> Response:
+        ident, _ = await posted(request, service.STUDENT)
+        service.show_solution(ctx, ident.subject, request.path_params["vid"])
+        return _redirect(f"/practice/{request.path_params['vid']}")
+
+    async def exam_show(request: Request) -> Response:
+        ident = signed_in(request, service.STUDENT)
+        paper = ctx.course.paper(ident.subject)
+        if paper is None:
+            raise Refused("You have no paper in this course.", 404)
+        service.close_exam(ctx)
+        handed_in = service.submission(ctx, ident.subject)
+        grades = service.graded_paper(ctx, ident.subject) if handed_in else {}
+        total = sum(g.points for g in grades.values()) if grades else None
+        saved = request.query_params.get("saved")
+        return _page(
+            "exam.html.j2",
+            title=ctx.course.title,
+            who=ident,
+            script=None if handed_in or ctx.closed() else "autosave.js",
+            course_title=ctx.course.title,
+            paper=paper,
+            deadline=ctx.deadline.isoformat() if ctx.deadline else None,
+            handed_in=handed_in,
+            closed=ctx.closed(),
+            drafts=service.drafts(ctx, ident.subject),
+            grades=grades,
+            total=total,
+            saved=int(saved) if saved and saved.isdigit() else None,
+        )
+
+    async def exam_save(request: Request) -> Response:
+        ident, form = await posted(request, service.STUDENT)
+        saves_limit.check(ident.subject)
+        n = service.save_drafts(ctx, ident.subject, form)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"ok": True, "message": f"Saved {n} answers."}, headers=_HEADERS)
+        return _redirect(f"/exam?saved={n}")
+
+    async def exam_submit(request: Request) -> Response:
+        ident, form = await posted(request, service.STUDENT)
+        answers_limit.check(ident.subject)
+        form.pop("final", None)
+        service.final_submit(ctx, ident.subject, form)
+        return _redirect("/exam")
+
+    async def instructor(request: Request) -> Response:
+        ident = signed_in(request, service.INSTRUCTOR)
+        service.close_exam(ctx)
+        return _page(
+            "instructor.html.j2",
+            title=ctx.course.title,
+            who=ident,
+            course_title=ctx.course.title,
+            students=service.class_grades(ctx),
+            gradebook=ctx.gradebook,
+            exam=ctx.exam,
+        )
+
+    routes = [
+        Route("/", handles(home)),
+        Route("/signin", handles(signin_page), methods=["GET"]),
+        Route("/signin", handles(signin), methods=["POST"]),
+        Route("/signout", handles(signout), methods=["POST"]),
+        Route("/practice", handles(practice_list)),
+        Route("/practice/new", handles(practice_new), methods=["POST"]),
+        Route("/practice/{vid:int}", handles(practice_show)),
+        Route("/practice/{vid:int}/answer", handles(practice_answer), methods=["POST"]),
+        Route("/practice/{vid:int}/solution", handles(practice_solution), methods=["POST"]),
+        Route("/exam", handles(exam_show)),
+        Route("/exam/save", handles(exam_save), methods=["POST"]),
+        Route("/exam/submit", handles(exam_submit), methods=["POST"]),
+        Route("/instructor", handles(instructor)),
+        Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
+    ]
+    app = Starlette(routes=routes)
+    return BodyLimit(app)

@@ -1,0 +1,148 @@
+"""The serve tables (SQLAlchemy Core) and their Alembic migrations.
+
+They sit in the same database as the gradebook (:mod:`quizgen.graders.gradebook`): with SQLite,
+one file holds both, and ``quizgen report --db FILE`` / ``regrade`` read the grades a final
+submit wrote. Alembic keeps its version in ``serve_alembic_version`` so it never touches the
+gradebook's own tables.
+
+Tables (every token and session id stored as its SHA-256, never in clear):
+
+- ``serve_meta`` (key, value): the practice secret;
+- ``serve_tokens`` (token_hash, subject, role, created_at, revoked): sign-in tokens;
+- ``serve_sessions`` (session_hash, subject, role, csrf, expires_at);
+- ``serve_variants`` (id, student, template_id, counter, seed, tries, solution_shown, created_at):
+  practice variants, seed = HMAC(secret, student, counter);
+- ``serve_attempts`` (id, variant_id, student, topic, score, max_points, results, at);
+- ``serve_drafts`` (exam, student, number, part, text, saved_at): autosaved homework answers;
+- ``serve_submissions`` (exam, student, submitted_at, how): final submits.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import sqlalchemy as sa
+
+__all__ = ["METADATA", "connect", "gradebook_path", "migrate", "secret"]
+
+METADATA = sa.MetaData()
+
+meta = sa.Table(
+    "serve_meta", METADATA, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text)
+)
+tokens = sa.Table(
+    "serve_tokens",
+    METADATA,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False, default=False),
+)
+sessions = sa.Table(
+    "serve_sessions",
+    METADATA,
+    sa.Column("session_hash", sa.String(64), primary_key=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("csrf", sa.String(64), nullable=False),
+    sa.Column("expires_at", sa.Float, nullable=False),
+)
+variants = sa.Table(
+    "serve_variants",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("student", sa.String(200), nullable=False),
+    sa.Column("template_id", sa.String(200), nullable=False),
+    sa.Column("counter", sa.Integer, nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False, default=0),
+    sa.Column("solution_shown", sa.Boolean, nullable=False, default=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("student", "counter"),
+)
+attempts = sa.Table(
+    "serve_attempts",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("variant_id", sa.Integer, sa.ForeignKey("serve_variants.id"), nullable=False),
+    sa.Column("student", sa.String(200), nullable=False),
+    sa.Column("topic", sa.String(200), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_points", sa.Float, nullable=False),
+    sa.Column("results", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+)
+drafts = sa.Table(
+    "serve_drafts",
+    METADATA,
+    sa.Column("exam", sa.String(64), primary_key=True),
+    sa.Column("student", sa.String(200), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("part", sa.String(64), primary_key=True),
+    sa.Column("text", sa.Text),
+    sa.Column("saved_at", sa.String(40), nullable=False),
+)
+submissions = sa.Table(
+    "serve_submissions",
+    METADATA,
+    sa.Column("exam", sa.String(64), primary_key=True),
+    sa.Column("student", sa.String(200), primary_key=True),
+    sa.Column("submitted_at", sa.String(40), nullable=False),
+    sa.Column("how", sa.String(16), nullable=False),  # "final" or "deadline"
+)
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def connect(url: str) -> sa.Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql://...``), migrated to the
+    newest serve schema."""
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise ValueError(
+            f"--database {url!r}: {exc}; write sqlite:///path/to/file.sqlite or "
+            "postgresql://user@host/dbname (PostgreSQL needs: pip install psycopg2-binary)"
+        ) from None
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    migrate(engine)
+    return engine
+
+
+def migrate(engine: sa.Engine) -> None:
+    """Run Alembic's ``upgrade head`` on ``engine`` (idempotent), then make the practice secret."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    with engine.begin() as conn:
+        if conn.execute(sa.select(meta.c.value).where(meta.c.key == "practice_secret")).first() is None:
+            conn.execute(sa.insert(meta).values(key="practice_secret", value=secrets.token_hex(32)))
+
+
+def secret(engine: sa.Engine) -> bytes:
+    """The server-side secret practice seeds are derived from (made by :func:`migrate`)."""
+    with engine.connect() as conn:
+        value = conn.execute(sa.select(meta.c.value).where(meta.c.key == "practice_secret")).scalar_one()
+    return bytes.fromhex(value)
+
+
+def gradebook_path(engine: sa.Engine, given: str | Path | None) -> Path:
+    """The SQLite gradebook file: ``given``, else the SQLite database itself (one file). The
+    gradebook is SQLite only (graders/gradebook.py uses sqlite3), so a PostgreSQL database
+    needs ``--gradebook``."""
+    if given is not None:
+        return Path(given)
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        return Path(engine.url.database)
+    raise ValueError(
+        f"--database {engine.url.render_as_string(hide_password=True)}: the gradebook is a SQLite file; "
+        "pass --gradebook PATH for it (the serve tables stay in this database)"
+    )

@@ -1,0 +1,481 @@
+"""The plain functions behind the routes: tokens and sessions, practice, homework.
+
+Nothing here knows HTTP. Every expected value stays on the server: a practice variant is
+rebuilt from its seed when graded, and the worked solution is returned only once the student
+has asked for it (or after ``solution_after`` tries); homework answers are saved as drafts and
+graded only by the final submit (or when the deadline closes the exam), into the gradebook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from quizgen import engine
+from quizgen.cli_grade import bank_recompute_factory
+from quizgen.graders.analysis import student_totals
+from quizgen.graders.gradebook import Gradebook, GradeSettings
+from quizgen.graders.numeric import grade_instance
+from quizgen.graders.parse import MAX_CHARS
+from quizgen.graders.responses import Answer, ResponseSet
+from quizgen.models import GradeResult, Instance
+
+from . import db
+from .course import Course
+
+__all__ = [
+    "INSTRUCTOR",
+    "Attempt",
+    "Ctx",
+    "Identity",
+    "Refused",
+    "check_answers",
+    "close_exam",
+    "drafts",
+    "final_submit",
+    "issue_token",
+    "mastery",
+    "new_variant",
+    "practice_answer",
+    "save_drafts",
+    "sign_in",
+    "submission",
+    "variant",
+]
+
+INSTRUCTOR = "instructor"
+STUDENT = "student"
+#: A session lasts this long (seconds) after sign-in.
+SESSION_SECONDS = 12 * 3600
+
+
+class Refused(ValueError):
+    """A request that changes nothing, with the message the student sees and an HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a route needs: the course, the database, the gradebook file and the rules."""
+
+    course: Course
+    engine: sa.Engine
+    gradebook: str
+    exam: str  # the gradebook's exam key
+    secret: bytes
+    deadline: datetime | None = None
+    solution_after: int = 3
+    clock: object = time.time  # () -> seconds since the epoch (tests move it)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    def closed(self) -> bool:
+        return self.deadline is not None and self.now() >= self.deadline
+
+
+@dataclass(frozen=True)
+class Identity:
+    subject: str  # a student id, or "instructor"
+    role: str
+    csrf: str
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _stamp(ctx: Ctx) -> str:
+    return ctx.now().isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------ tokens, sessions
+
+
+def issue_token(ctx: Ctx, subject: str, role: str = STUDENT) -> str:
+    """A new sign-in token for a roster student (or the instructor); only its hash is stored."""
+    if role == STUDENT and ctx.course.paper(subject) is None:
+        raise ValueError(f"no student {subject!r} in the roster {ctx.course.roster_path}")
+    token = secrets.token_urlsafe(32)
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            sa.insert(db.tokens).values(
+                token_hash=_hash(token), subject=subject, role=role, created_at=_stamp(ctx), revoked=False
+            )
+        )
+    return token
+
+
+def sign_in(ctx: Ctx, token: str) -> tuple[str, Identity]:
+    """(session id for the cookie, who) for a valid token; :class:`Refused` otherwise."""
+    if not token or len(token) > 200:
+        raise Refused("That sign-in link is not valid. Ask your instructor for a new one.", 403)
+    with ctx.engine.begin() as conn:
+        row = conn.execute(
+            sa.select(db.tokens).where(db.tokens.c.token_hash == _hash(token), db.tokens.c.revoked.is_(False))
+        ).first()
+        if row is None:
+            raise Refused("That sign-in link is not valid. Ask your instructor for a new one.", 403)
+        session, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        conn.execute(
+            sa.insert(db.sessions).values(
+                session_hash=_hash(session),
+                subject=row.subject,
+                role=row.role,
+                csrf=csrf,
+                expires_at=ctx.clock() + SESSION_SECONDS,
+            )
+        )
+    return session, Identity(row.subject, row.role, csrf)
+
+
+def identity(ctx: Ctx, session: str | None) -> Identity | None:
+    if not session or len(session) > 200:
+        return None
+    with ctx.engine.connect() as conn:
+        row = conn.execute(sa.select(db.sessions).where(db.sessions.c.session_hash == _hash(session))).first()
+    if row is None or row.expires_at < ctx.clock():
+        return None
+    return Identity(row.subject, row.role, row.csrf)
+
+
+def sign_out(ctx: Ctx, session: str) -> None:
+    with ctx.engine.begin() as conn:
+        conn.execute(sa.delete(db.sessions).where(db.sessions.c.session_hash == _hash(session)))
+
+
+# ------------------------------------------------------------------------------ practice
+
+
+def practice_seed(secret: bytes, student: str, counter: int) -> int:
+    """seed = first 63 bits of HMAC-SHA256(secret, student \\x1f counter): the same variant
+    every time for the server, unguessable without the secret."""
+    digest = hmac.new(secret, f"{student}\x1f{counter}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def new_variant(ctx: Ctx, student: str, template_id: str) -> int:
+    """A fresh variant of ``template_id`` for ``student`` (their next counter); its id."""
+    if template_id not in ctx.course.bank.templates:
+        raise Refused(f"There is no template {template_id!r}; pick one from the practice list.", 404)
+    with ctx.engine.begin() as conn:
+        last = conn.execute(
+            sa.select(sa.func.max(db.variants.c.counter)).where(db.variants.c.student == student)
+        ).scalar()
+        counter = (last or 0) + 1
+        result = conn.execute(
+            sa.insert(db.variants).values(
+                student=student,
+                template_id=template_id,
+                counter=counter,
+                seed=practice_seed(ctx.secret, student, counter),
+                tries=0,
+                solution_shown=False,
+                created_at=_stamp(ctx),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+
+@dataclass(frozen=True)
+class Variant:
+    id: int
+    template_id: str
+    topic: str
+    instance: Instance
+    tries: int
+    solution_shown: bool
+
+    @property
+    def show_solution(self) -> bool:
+        return self.solution_shown
+
+
+def variant(ctx: Ctx, student: str, variant_id: int) -> Variant:
+    """The student's own variant (another student's is "not found", never shown)."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(db.variants).where(db.variants.c.id == variant_id, db.variants.c.student == student)
+        ).first()
+    if row is None:
+        raise Refused("No such practice question.", 404)
+    template = ctx.course.bank.get(row.template_id)
+    instance = engine.build_instance(template, int(row.seed))
+    shown = bool(row.solution_shown) or row.tries >= ctx.solution_after
+    return Variant(row.id, row.template_id, template.topic, instance, row.tries, shown)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    results: tuple[GradeResult, ...]
+    responses: Mapping[str, str]
+
+    @property
+    def score(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def max_points(self) -> float:
+        return sum(r.max_points for r in self.results)
+
+
+def check_answers(parts, form: Mapping[str, str], prefix: str = "") -> dict[str, str]:
+    """The typed answers for ``parts`` from ``form`` (field ``prefix + part id``); an unknown
+    field or an answer past the parser's length limit is :class:`Refused`."""
+    allowed = {prefix + p.id: p.id for p in parts}
+    for name in form:
+        if name != "csrf" and name not in allowed:
+            raise Refused(f"Unknown answer field {name!r}; nothing was saved.")
+    out = {}
+    for name, pid in allowed.items():
+        text = form.get(name)
+        if text is None:
+            continue
+        if len(text) > MAX_CHARS:
+            raise Refused(
+                f"The answer to part ({pid}) is longer than {MAX_CHARS} characters; nothing was saved."
+            )
+        out[pid] = text
+    return out
+
+
+def practice_answer(ctx: Ctx, student: str, variant_id: int, form: Mapping[str, str]) -> Attempt:
+    """Grade one practice attempt (error carried forward as ``quizgen grade`` does) and record it."""
+    v = variant(ctx, student, variant_id)
+    responses = check_answers(v.instance.parts, form)
+    template = ctx.course.bank.get(v.template_id)
+    params = v.instance.params
+    results = grade_instance(
+        v.instance,
+        responses,
+        recompute=lambda overrides: engine.carried_pipeline(template, params, overrides),
+    )
+    attempt = Attempt(tuple(results), responses)
+    stored = [
+        {
+            "part": r.part_id,
+            "score": r.score,
+            "max_points": r.max_points,
+            "status": r.status.value,
+            "feedback": r.feedback,
+            "mistake": r.mistake,
+            "carried_forward": r.carried_forward,
+            "response": responses.get(r.part_id),
+        }
+        for r in results
+    ]
+    with ctx.engine.begin() as conn:
+        conn.execute(
+            sa.insert(db.attempts).values(
+                variant_id=v.id,
+                student=student,
+                topic=v.topic,
+                score=attempt.score,
+                max_points=attempt.max_points,
+                results=json.dumps(stored),
+                at=_stamp(ctx),
+            )
+        )
+        conn.execute(
+            sa.update(db.variants).where(db.variants.c.id == v.id).values(tries=db.variants.c.tries + 1)
+        )
+    return attempt
+
+
+def last_attempt(ctx: Ctx, student: str, variant_id: int) -> list[dict] | None:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(db.attempts.c.results)
+            .where(db.attempts.c.variant_id == variant_id, db.attempts.c.student == student)
+            .order_by(db.attempts.c.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else json.loads(row.results)
+
+
+def show_solution(ctx: Ctx, student: str, variant_id: int) -> None:
+    variant(ctx, student, variant_id)  # the student's own, or Refused
+    with ctx.engine.begin() as conn:
+        conn.execute(sa.update(db.variants).where(db.variants.c.id == variant_id).values(solution_shown=True))
+
+
+def mastery(ctx: Ctx, student: str, last: int = 5) -> dict[str, tuple[float, int]]:
+    """topic -> (mastery, variants tried): the mean over the ``last`` variants tried in the
+    topic of each variant's best attempt, as a fraction of its points."""
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                db.attempts.c.topic,
+                db.attempts.c.variant_id,
+                sa.func.max(db.attempts.c.score / db.attempts.c.max_points).label("best"),
+            )
+            .where(db.attempts.c.student == student, db.attempts.c.max_points > 0)
+            .group_by(db.attempts.c.topic, db.attempts.c.variant_id)
+            .order_by(db.attempts.c.variant_id)
+        ).all()
+    by_topic: dict[str, list[float]] = {}
+    for r in rows:
+        by_topic.setdefault(r.topic, []).append(float(r.best))
+    return {t: (sum(v[-last:]) / len(v[-last:]), len(v)) for t, v in sorted(by_topic.items())}
+
+
+# ------------------------------------------------------------------------------ homework
+
+
+def submission(ctx: Ctx, student: str) -> str | None:
+    """When the student's paper was handed in (final submit or the deadline), or None."""
+    with ctx.engine.connect() as conn:
+        return conn.execute(
+            sa.select(db.submissions.c.submitted_at).where(
+                db.submissions.c.exam == ctx.exam, db.submissions.c.student == student
+            )
+        ).scalar()
+
+
+def drafts(ctx: Ctx, student: str) -> dict[tuple[int, str], str | None]:
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(db.drafts).where(db.drafts.c.exam == ctx.exam, db.drafts.c.student == student)
+        ).all()
+    return {(r.number, r.part): r.text for r in rows}
+
+
+def _paper_answers(ctx: Ctx, student: str, form: Mapping[str, str]) -> dict[tuple[int, str], str]:
+    paper = ctx.course.paper(student)
+    if paper is None:
+        raise Refused("You have no paper in this course.", 403)
+    parts = [(q.number, p) for q in paper.questions for p in q.instance.parts]
+    fields = {f"q{n}.{p.id}": (n, p.id) for n, p in parts}
+    for name in form:
+        if name != "csrf" and name not in fields:
+            raise Refused(f"Unknown answer field {name!r}; nothing was saved.")
+    out = {}
+    for name, key in fields.items():
+        if name in form:
+            if len(form[name]) > MAX_CHARS:
+                raise Refused(
+                    f"The answer to {name} is longer than {MAX_CHARS} characters; nothing was saved."
+                )
+            out[key] = form[name]
+    return out
+
+
+def _check_open(ctx: Ctx, student: str) -> None:
+    if submission(ctx, student) is not None:
+        raise Refused("Your paper was already handed in; nothing was saved.", 409)
+    if ctx.closed():
+        raise Refused(f"The deadline ({ctx.deadline.isoformat()}) has passed; nothing was saved.", 403)
+
+
+def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
+    """Autosave: store the posted answers as drafts (not graded); how many were saved."""
+    answers = _paper_answers(ctx, student, form)
+    _check_open(ctx, student)
+    now = _stamp(ctx)
+    with ctx.engine.begin() as conn:
+        for (number, part), text in answers.items():
+            where = (db.drafts.c.exam == ctx.exam) & (db.drafts.c.student == student)
+            where &= (db.drafts.c.number == number) & (db.drafts.c.part == part)
+            if conn.execute(sa.update(db.drafts).where(where).values(text=text, saved_at=now)).rowcount == 0:
+                conn.execute(
+                    sa.insert(db.drafts).values(
+                        exam=ctx.exam, student=student, number=number, part=part, text=text, saved_at=now
+                    )
+                )
+    return len(answers)
+
+
+def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
+    """Store the students' drafts in the gradebook as their responses, mark them handed in, and
+    grade (``Gradebook.grade``: students with no stored answer stay absent)."""
+    answers = []
+    for sid in students:
+        paper = ctx.course.paper(sid)
+        saved = drafts(ctx, sid)
+        for q in paper.questions:
+            for p in q.instance.parts:
+                answers.append(
+                    Answer(sid, q.number, p.id, saved.get((q.number, p.id)), f"quizgen serve ({how})")
+                )
+    now = _stamp(ctx)
+    with ctx.engine.begin() as conn:
+        for sid in students:
+            conn.execute(
+                sa.insert(db.submissions).values(exam=ctx.exam, student=sid, submitted_at=now, how=how)
+            )
+    with Gradebook(ctx.gradebook) as book:
+        book.store_responses(ctx.exam, ResponseSet(tuple(answers), source="quizgen serve"))
+        book.grade(ctx.exam, GradeSettings(), bank_recompute_factory(ctx.course.bank_dirs))
+
+
+def final_submit(ctx: Ctx, student: str, form: Mapping[str, str]) -> None:
+    """Save the posted answers, hand the paper in and grade it (one final submit)."""
+    save_drafts(ctx, student, form)
+    _hand_in(ctx, [student], "final")
+
+
+def close_exam(ctx: Ctx) -> int:
+    """After the deadline: hand in every student's autosaved answers who did not submit
+    (students with no draft at all stay absent); how many were handed in."""
+    if not ctx.closed():
+        return 0
+    with ctx.engine.connect() as conn:
+        done = set(
+            conn.execute(
+                sa.select(db.submissions.c.student).where(db.submissions.c.exam == ctx.exam)
+            ).scalars()
+        )
+        drafted = set(
+            conn.execute(
+                sa.select(db.drafts.c.student).where(db.drafts.c.exam == ctx.exam).distinct()
+            ).scalars()
+        )
+    todo = sorted(drafted - done)
+    if todo:
+        _hand_in(ctx, todo, "deadline")
+    return len(todo)
+
+
+def graded_paper(ctx: Ctx, student: str) -> dict[tuple[int, str], GradeResult]:
+    """The student's own effective grades from the gradebook (after hand-in): (number, part) -> result."""
+    with Gradebook(ctx.gradebook) as book:
+        records = book.records(ctx.exam)
+    return {(r.number, r.part.id): r.result for r in records if r.student_id == student}
+
+
+def class_grades(ctx: Ctx) -> list[dict]:
+    """Every roster student with their hand-in time and total from the gradebook (the
+    instructor's list)."""
+    with Gradebook(ctx.gradebook) as book:
+        totals = {t.student_id: t for t in student_totals(book.records(ctx.exam))}
+    with ctx.engine.connect() as conn:
+        handed = {
+            r.student: (r.submitted_at, r.how)
+            for r in conn.execute(sa.select(db.submissions).where(db.submissions.c.exam == ctx.exam))
+        }
+    out = []
+    for paper in ctx.course.manifest.papers:
+        total = totals.get(paper.id)
+        at, how = handed.get(paper.id, (None, None))
+        out.append(
+            {
+                "id": paper.id,
+                "name": paper.name,
+                "submitted_at": at,
+                "how": how,
+                "points": total.points if total else None,
+                "max": paper.points,
+            }
+        )
+    return out

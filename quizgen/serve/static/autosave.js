@@ -1,0 +1,14 @@
+// Autosave the exam form a moment after each change; the Save button still works without it.
+(function () {
+  var form = document.getElementById("paper");
+  if (!form) return;
+  var status = document.getElementById("autosave"), timer = null;
+  function save() {
+    fetch("/exam/save", {method: "POST", body: new FormData(form), credentials: "same-origin",
+                         headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.json(); })
+      .then(function (d) { if (status) status.textContent = d.message; })
+      .catch(function () { if (status) status.textContent = "Not saved: no connection."; });
+  }
+  form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(save, 1500); });
+})();
