@@ -84,8 +84,13 @@ def _answers(instance: Instance) -> list[Answer]:
 
 
 @pytest.fixture(scope="module")
-def graded() -> list[tuple[Answer, object]]:
-    templates = bank.load_bank().select()
+def the_bank():
+    return bank.load_bank()
+
+
+@pytest.fixture(scope="module")
+def graded(the_bank) -> list[tuple[Answer, object]]:
+    templates = the_bank.select()
     answers = [a for t in templates for seed in SEEDS for a in _answers(engine.build_instance(t, seed))]
     results = grade_parts([(a.part, a.text) for a in answers])
     return list(zip(answers, results, strict=True))
@@ -101,8 +106,8 @@ def _where(a: Answer, g) -> str:
     return f"{a.template_id} seed {a.seed} part {a.part.id} {a.how} {a.text!r}: {g.result}"
 
 
-def test_the_class_covers_every_template_and_every_kind_of_answer(graded):
-    templates = {t.id for t in bank.load_bank().select()}
+def test_the_class_covers_every_template_and_every_kind_of_answer(graded, the_bank):
+    templates = {t.id for t in the_bank.select()}
     assert {a.template_id for a, _ in graded} == templates
     hows = {a.how.split(":")[0] for a, _ in graded}
     assert hows == {"exact", "rounded", "mistake", "zeros", "flipped", "constant", "transposed", "not whole"}
@@ -181,6 +186,26 @@ def test_a_number_that_is_not_whole_for_an_integer_part_is_a_wrong_answer(graded
     for a, g in seen:
         assert g.result.status is Status.INCORRECT and g.result.format_error is None, _where(a, g)
         assert g.result.feedback.startswith("Expected a whole number"), _where(a, g)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_issues_examples_maxpool_backward_and_relu_kink_earn_nothing_for_trivial_or_named_answers(
+    the_bank, seed
+):
+    pool = engine.build_instance(the_bank.get("pool.maxpool_backward"), seed).part("b")
+    relu = engine.build_instance(the_bank.get("activations.relu_kink"), seed).part("b")
+    key = np.asarray(pool.expected, dtype=np.float64)
+    texts = [plain(np.zeros_like(key)), plain(-key), plain(np.full_like(key, key.max()))]
+    texts += [plain(m.value, sig=12) for m in (*pool.mistakes, *relu.mistakes) if m.distinguishable]
+    items = [(pool, t) for t in texts[:3]] + [(pool, t) for t in texts[3 : 3 + len(pool.mistakes)]]
+    items += [(relu, t) for t in texts[3 + len(pool.mistakes) :]]
+    for (_, text), g in zip(items, grade_parts(items), strict=True):
+        assert g.result.score == 0.0 and g.result.status is Status.INCORRECT, (seed, text, g.result)
+    one_off = key.copy()
+    one_off[np.unravel_index(np.argmax(np.abs(key)), key.shape)] += 0.5  # one gradient value wrong
+    floor = int((key == 0).sum())
+    graded = grade_parts([(pool, plain(one_off, sig=12))])[0].result
+    assert graded.score == pytest.approx((key.size - 1 - floor) / (key.size - floor))
 
 
 def test_error_carried_forward_place_for_the_ecf_assertions():
