@@ -189,29 +189,33 @@ def hints(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> list[str]:
     all-zeros answer would not pass for it too (typing 0 is not "off by a factor of 10^-6")."""
     n = len(e)
     with np.errstate(over="ignore", invalid="ignore"):
-        zeros = np.zeros_like(e)
         transposed = transposed_rows(tol, e, g)
         hinted = (e != 0).reshape(n, -1).any(axis=1) & all_rows(np.isfinite(g)) & ~transposed
+        hinted &= (g != 0).reshape(n, -1).any(axis=1)  # all zeros: no hint fits it alone
 
-        def fits(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
-            """Rows where the answer is ``x`` and zeros would not be."""
-            return all_rows(close_rows(tol, x[rows], g[rows])) & ~all_rows(
-                close_rows(tol, x[rows], zeros[rows])
-            )
+        def fits(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(rows where the answer is ``x``, and of those, where zeros would not be)."""
+            hit = all_rows(close_rows(tol, x[rows], g[rows]))
+            alone = hit.copy()
+            if hit.any():
+                at = rows[hit]
+                alone[hit] = ~all_rows(close_rows(tol, x[at], np.zeros_like(x[at])))
+            return hit, alone
 
         flipped = np.zeros(n, dtype=bool)
         left = np.flatnonzero(hinted)
         if len(left):
-            flipped[left] = fits(-e, left)
+            hit, alone = fits(-e, left)
+            flipped[left[alone]] = True
+            left = left[~hit]
         power: list[int | None] = [None] * n
-        left = np.flatnonzero(hinted & ~flipped)
         for k in HINT_POWERS:
             if not len(left):
                 break
-            hit = fits(e * 10.0**k, left)
-            for r in left[hit].tolist():
+            hit, alone = fits(e * 10.0**k, left)
+            for r in left[alone].tolist():
                 power[r] = k
-            left = left[~hit]
+            left = left[~hit]  # an answer that zeros fit as well gets no hint
     return [hint_text(f, p, t) for f, p, t in zip(flipped.tolist(), power, transposed.tolist(), strict=True)]
 
 
