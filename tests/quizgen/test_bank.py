@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from quizgen import bank
+from quizgen import bank, engine
 from quizgen.errors import BankError
+from quizgen.models import Instance
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -170,3 +171,9 @@ templates:
     double, half = templates[0].part("a").mistakes
     assert (double.credit, double.credit_reason) == (0.0, "")
     assert (half.credit, half.credit_reason) == (0.5, "a slip")
+    # the instance, and so the manifest, carries the credit to grading
+    instance = Instance.from_dict(engine.build_instance(templates[0], 3).to_dict())
+    assert [(m.id, m.credit, m.credit_reason) for m in instance.part("a").mistakes] == [
+        ("double", 0.0, ""),
+        ("half", 0.5, "a slip"),
+    ]
