@@ -217,10 +217,10 @@ class _Column:
     def not_whole(self, i: int) -> bool:
         """An integer part answered with a number that is not whole: a wrong answer (score 0),
         not an unreadable one. False when the text is not such a number."""
-        try:
-            x = float(parse_answer(self.texts[i], "real"))
-        except FormatError:
+        value, error = _read_slow(self.texts[i], "real")  # remembered: a class repeats them
+        if error is not None:
             return False
+        x = float(value)
         if not math.isfinite(x) or x == round(x):
             return False  # whole but too large: the parser's message stands
         feedback = f"Expected a whole number; {x:.10g} is not one."
