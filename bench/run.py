@@ -205,11 +205,12 @@ def code_grading(quick: bool) -> dict:
     import shutil
 
     from quizgen.graders import sandbox
-    from quizgen.graders.assignment import build_cases, load_assignment
+    from quizgen.graders.assignment import build_cases, load_assignment, with_hidden_key
     from quizgen.graders.autograde import run_cases
 
     examples = HERE.parent / "examples" / "assignments"
-    assignment = load_assignment(examples / "softmax_cross_entropy.yaml")
+    key = b"bench-only-key-0123456789abcdef0123"  # hidden cases are drawn only with a key
+    assignment = with_hidden_key(load_assignment(examples / "softmax_cross_entropy.yaml"), key)
     cases = build_cases(assignment, variant="bench")[:10]
     n = 8 if quick else 30
     with tempfile.TemporaryDirectory() as tmp:

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import struct
@@ -85,11 +86,16 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
 
 
 def _encode_array(value, blobs: list) -> dict:
-    arr = np.array(value, copy=True, subok=False)
+    """An array's true values (base-class copy, C order, its own shape: a 0-d array stays 0-d;
+    ``np.ascontiguousarray`` would make it shape (1,)). A 0-d array of a real number or a bool
+    is what NumPy treats as a scalar, and goes as one, like ``np.float64``."""
+    arr = np.array(value, copy=True, subok=False, order="C")
     if type(arr) is not np.ndarray or arr.dtype.fields is not None or arr.dtype.kind not in "biufc":
         return {"t": "object", "type": f"numpy array of dtype {arr.dtype}"[:100]}
-    blobs.append(_npy_bytes(np.ascontiguousarray(arr)))
-    return {"t": "ndarray", "b": len(blobs) - 1}
+    if arr.ndim == 0 and arr.dtype.kind == "b":
+        return {"t": "bool", "v": bool(arr.item())}
+    blobs.append(_npy_bytes(arr))
+    return {"t": "scalar" if arr.ndim == 0 and arr.dtype.kind in "iuf" else "ndarray", "b": len(blobs) - 1}
 
 
 def _scalar_array(value, kind) -> np.ndarray | None:
@@ -353,10 +359,20 @@ def write_frame(sock: socket.socket, header: dict, blobs: list = ()) -> None:
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC, MS_PRIVATE, MS_RELATIME = (
+    1024,
+    2048,
+    4096,
+    16384,
+    1 << 18,
+    1 << 21,
+)
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 4, 36, 38
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 _libc = None
 
@@ -395,17 +411,37 @@ def prctl(option: int, arg: int) -> None:
     _check(_function("prctl")(ctypes.c_int(option), ctypes.c_ulong(arg), 0, 0, 0), "prctl")
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> None:
+    """Empty this process's capability sets (the ones a user namespace's creator holds in it)."""
+    header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _check(_function("capset")(ctypes.byref(header), data), "capset")
+
+
 # ---------------------------------------------------------------------------------------------
 # the child: one submission
 
-#: Modules a submission may import even when it cannot read the interpreter's files (they are
-#: imported by the server before forking, so they are already in memory).
+#: Modules imported by the server before forking, so a submission has them at no cost (any other
+#: standard-library module is imported from the read-only standard library in its view).
 PRELOADED = (
     "numpy", "numpy.linalg", "numpy.random", "numpy.fft", "numpy.lib.stride_tricks", "numpy.testing",
     "math", "cmath", "itertools", "functools", "collections", "collections.abc", "typing",
     "dataclasses", "operator", "copy", "numbers", "random", "time", "warnings", "types", "abc",
     "enum", "string", "re", "heapq", "bisect", "statistics", "fractions", "decimal", "traceback",
-    "linecache", "textwrap", "contextlib", "json",
+    "linecache", "textwrap", "contextlib", "json", "glob", "fnmatch", "pkgutil", "multiprocessing",
+    "threading", "pathlib", "tempfile", "shutil", "io", "struct", "array", "pickle", "csv", "gzip",
+    "hashlib", "base64", "datetime", "pprint", "inspect", "argparse", "logging", "unittest",
 )  # fmt: skip
 
 SANDBOX_UID_BASE = 1_000_000_000  # uid = base + child pid: one uid per child, never reused at once
@@ -477,69 +513,252 @@ def _vm_size() -> int:
     return 0
 
 
-def _setup(req: dict) -> tuple[str, dict]:
-    """Apply isolation and limits; returns (working dir, report of what was applied)."""
-    limits, opts = req["limits"], req["options"]
+# What the child's filesystem holds (set once by :func:`serve`, see :func:`view_plan`).
+_VIEW: list[tuple] = []
+
+# Size and inode caps of the child's own tmpfs mounts: an inode costs the host kernel memory
+# whether or not the file holds data, so both are capped.
+TMP_INODES = 2048
+SHM_INODES = 64
+_ROOT_TMPFS = "size=256k,nr_inodes=512,mode=755"
+_EMPTY_TMPFS = "size=16k,nr_inodes=64,mode=755"
+_HIDDEN_TMPFS = "size=4k,nr_inodes=2,mode=000"
+_DEVICES = ("null", "zero", "random", "urandom")
+
+
+def view_plan(numpy_dir: str) -> list[tuple]:
+    """The child's filesystem, as steps: ``("bind", path)`` read-only, ``("link", path, target)``
+    a symlink, ``("empty", path)`` an empty read-only folder over a bound one.
+
+    It holds the system folders (the interpreter's and NumPy's shared libraries), the standard
+    library, and of every site-packages folder only NumPy: not the grader's code, the
+    assignment, the solutions, other students' files or any host folder anyone can write to.
+    """
+    import sysconfig
+
+    plan: list[tuple] = []
+    bound: list[str] = []
+
+    def under(path: str, roots) -> bool:
+        return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
+
+    def bind(path: str) -> None:
+        path = os.path.realpath(path)
+        if os.path.exists(path) and not under(path, bound):
+            plan.append(("bind", path))
+            bound.append(path)
+
+    for top in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            plan.append(("link", top, os.readlink(top)))
+        elif os.path.isdir(top):
+            bind(top)
+    bind("/etc/ld.so.cache")
+    libdir = sysconfig.get_config_var("LIBDIR")  # e.g. conda's lib/, with the BLAS NumPy loads lazily
+    if libdir and os.path.isdir(libdir):
+        bind(libdir)
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix}
+    for key in ("stdlib", "platstdlib"):  # the base interpreter's (a venv's lib/ holds only packages)
+        bind(sysconfig.get_paths(vars=base)[key])
+    numpy_dir = os.path.realpath(numpy_dir)
+    sites = {numpy_dir}
+    for paths in (sysconfig.get_paths(), sysconfig.get_paths(vars=base)):
+        sites.update(os.path.realpath(paths[k]) for k in ("purelib", "platlib"))
+    for entry in sys.path:
+        if entry.endswith(("site-packages", "dist-packages")):
+            sites.add(os.path.realpath(entry))
+    for site in sorted(sites):
+        if os.path.isdir(site) and under(site, bound):
+            plan.append(("empty", site))
+    for name in ("numpy", "numpy.libs"):
+        path = os.path.join(numpy_dir, name)
+        if os.path.isdir(path):
+            plan.append(("bind", path))
+    return plan
+
+
+def _mount_flags(path: str) -> int:
+    """The flags a read-only bind of ``path`` must keep (a user namespace may not clear them)."""
+    st = os.statvfs(path).f_flag
+    flags = MS_NOSUID | MS_NODEV
+    for st_bit, ms_bit in ((8, MS_NOEXEC), (1024, MS_NOATIME), (2048, MS_NODIRATIME), (4096, MS_RELATIME)):
+        if st & st_bit:
+            flags |= ms_bit
+    return flags
+
+
+def _touch(path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a"):
+        pass
+
+
+def _build_view(new: str, hide, size_mb: int) -> int:
+    """Build the child's filesystem in a fresh tmpfs at ``new`` and make it the root (this
+    process must be in its own mount namespace); returns how many grader paths were hidden."""
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, _ROOT_TMPFS)
+    read_only = ["/"]
+    for step in _VIEW:
+        kind, path = step[0], step[1]
+        target = new + path
+        if kind == "link":
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            os.symlink(step[2], target)
+        elif kind == "empty":
+            mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, _EMPTY_TMPFS)
+            read_only.append(path)
+        else:
+            if os.path.isdir(path):
+                os.makedirs(target, exist_ok=True)
+            else:
+                _touch(target)
+            mount(path, target, None, MS_BIND | MS_REC)
+            mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _mount_flags(path))
+    for dev in _DEVICES:
+        _touch(f"{new}/dev/{dev}")
+        mount(f"/dev/{dev}", f"{new}/dev/{dev}", None, MS_BIND)
+    tmpfs = MS_NOSUID | MS_NODEV
+    os.makedirs(f"{new}/dev/shm")
+    mount("tmpfs", f"{new}/dev/shm", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={SHM_INODES},mode=1777")
+    os.makedirs(f"{new}/tmp")
+    mount("tmpfs", f"{new}/tmp", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={TMP_INODES},mode=1777")
+    hidden = 0
+    for path in hide:  # grader paths that fall inside a bound folder (e.g. a system-wide install)
+        target = new + path
+        if os.path.isdir(target) and not os.path.islink(target):
+            mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, _HIDDEN_TMPFS)
+        elif os.path.lexists(target) and not os.path.islink(target):
+            mount(f"{new}/dev/null", target, None, MS_BIND)
+        else:
+            continue
+        hidden += 1
+    # chroot, not pivot_root: unmounting the old root costs an RCU grace period (milliseconds on
+    # a busy machine) per submission. A chroot is escapable only with CAP_SYS_CHROOT, which the
+    # submission has not (its uid is dropped or its capabilities emptied) and cannot get from a
+    # user namespace of its own: the kernel refuses to create one for a chrooted process.
+    os.chroot(new)
+    os.chdir("/")
+    for path in read_only:
+        mount("none", path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    return hidden
+
+
+def _map_user(uid: int, gid: int) -> None:
+    """Map this process's user and group to themselves in its new user namespace."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as f:
+            f.write(text)
+
+
+@dataclass
+class _Env:
+    """What the supervisor set up for the submission's process."""
+
+    report: dict
+    root: bool
+    uid: int | None  # the sandbox uid to drop to (root only)
+    workdir: str
+    userns: bool = False
+    pidns: bool = False
+    vm_size: int = 0
+    tasks: int = 0
+
+
+#: The layers whose absence makes the child refuse to run student code (unless allowed):
+#: option that asks for it -> the layer's name in the report.
+ESSENTIAL = (
+    ("private_tmp", "filesystem view"),
+    ("private_network", "no network"),
+    (None, "own pid namespace"),
+)
+
+
+def _enter(req: dict) -> _Env:
+    """In the supervisor (forked by the server): own session, namespaces, filesystem view."""
+    opts = req["options"]
     applied: list[str] = []
     unavailable: dict[str, str] = {}
     root = os.geteuid() == 0
     os.setsid()
     applied.append("own process group")
+    uid, gid = os.getuid(), os.getgid()
+    env = _Env({"applied": applied, "unavailable": unavailable}, root, None, req["workdir"])
+    env.vm_size = _vm_size()
+    if root and opts.get("drop_user", True):
+        env.uid = SANDBOX_UID_BASE + os.getpid()
 
+    # a pid namespace keeps the submission from signalling the grader and its other processes;
+    # as root its own uid does that already, and a pid namespace would cost two more processes
+    wanted = {"own pid namespace": CLONE_NEWPID} if env.uid is None else {}
     if opts.get("private_network", True):
-        try:
-            unshare(CLONE_NEWNET)
-            applied.append("no network")
-        except OSError as exc:
-            unavailable["no network"] = str(exc)
+        wanted["no network"] = CLONE_NEWNET
     else:
         unavailable["no network"] = "turned off"
-
-    private_fs = False
     if opts.get("private_tmp", True):
-        try:
-            unshare(CLONE_NEWNS | CLONE_NEWIPC)
-            mount("none", "/", None, MS_REC | MS_PRIVATE)
-            private_fs = True
-        except OSError as exc:
-            unavailable["private /tmp"] = str(exc)
-            unavailable["hidden grader files"] = str(exc)
+        wanted["filesystem view"] = CLONE_NEWNS | CLONE_NEWIPC
     else:
-        unavailable["private /tmp"] = "turned off"
-
-    uid = SANDBOX_UID_BASE + os.getpid() if root and opts.get("drop_user", True) else None
-    size_mb = max(1, int(limits["file_size_mb"]))
-    if private_fs:
-        hidden = 0
-        for path in req.get("hide", []):
-            try:
-                if os.path.isdir(path):
-                    mount(
-                        "tmpfs",
-                        path,
-                        "tmpfs",
-                        MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "size=4k,mode=000",
-                    )
-                elif os.path.exists(path):
-                    mount("/dev/null", path, None, MS_BIND)
-                else:
-                    continue
-                hidden += 1
-            except OSError as exc:
-                unavailable[f"hide {path}"] = str(exc)
-        applied.append(f"hidden grader files ({hidden})")
+        for layer in ("filesystem view", "private /tmp", "hidden grader files"):
+            unavailable[layer] = "turned off"
+    flags = 0
+    for bits in wanted.values():
+        flags |= bits
+    try:
+        if root:
+            unshare(flags)
+        else:  # an unprivileged user may have these inside a user namespace of its own
+            prctl(PR_SET_DUMPABLE, 1)  # else /proc/self/uid_map belongs to root
+            unshare(flags | CLONE_NEWUSER)
+            _map_user(uid, gid)
+            prctl(PR_SET_DUMPABLE, 0)
+            env.userns = True
+            applied.append("user namespace")
+    except OSError as exc:
+        why = str(exc) if root else f"no user namespace for an unprivileged user ({exc})"
+        if not root:  # the process limit then counts this user's processes (slow: all of /proc)
+            with contextlib.suppress(OSError):
+                env.tasks = _count_tasks(uid)
+        for layer in wanted:
+            unavailable[layer] = why
+        if "filesystem view" in wanted:
+            unavailable["private /tmp"] = unavailable["hidden grader files"] = why
+        return env
+    env.pidns = "own pid namespace" in wanted
+    applied.extend(layer for layer in wanted if layer != "filesystem view")
+    if "filesystem view" in wanted:
+        size_mb = max(1, int(req["limits"]["file_size_mb"]))
         try:
-            for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
-                if os.path.isdir(tmp):
-                    mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=1777")
-            os.mkdir("/tmp/submission", 0o700)
-            applied.append("private /tmp")
+            hidden = _build_view(req["workdir"], req.get("hide", []), size_mb)
         except OSError as exc:
-            unavailable["private /tmp"] = str(exc)
-            private_fs = False
-    workdir = "/tmp/submission" if private_fs else req["workdir"]
+            for layer in ("filesystem view", "private /tmp", "hidden grader files"):
+                unavailable[layer] = str(exc)
+        else:
+            applied.extend(("filesystem view", "private /tmp", f"hidden grader files ({hidden})"))
+            env.workdir = "/tmp/submission"
+    return env
 
+
+def refusal(report: dict, opts: dict) -> str:
+    """Why untrusted code must not run with these layers missing ("" when it may run; a pid
+    namespace is not asked for where the submission gets a uid of its own)."""
+    if opts.get("allow_unsandboxed"):
+        return ""
+    missing = [
+        f"{layer} ({report['unavailable'][layer]})"
+        for option, layer in ESSENTIAL
+        if (option is None or opts.get(option, True)) and layer in report["unavailable"]
+    ]
+    return "; ".join(missing)
+
+
+def _setup(req: dict, env: _Env) -> str:
+    """In the submission's process: its folder, limits and user; returns its working dir."""
+    limits = req["limits"]
+    applied, unavailable = env.report["applied"], env.report["unavailable"]
+    root, uid = env.root, env.uid
+    workdir = env.workdir
+    if workdir != req["workdir"]:
+        os.mkdir(workdir, 0o700)
     name = req["name"]
     with open(os.path.join(workdir, name), "wb") as f:
         f.write(req["source"])
@@ -556,9 +775,8 @@ def _setup(req: dict) -> tuple[str, dict]:
         "open files": (resource.RLIMIT_NOFILE, int(limits["open_files"]), int(limits["open_files"])),
         "core dumps": (resource.RLIMIT_CORE, 0, 0),
     }
-    mapped = _vm_size()
-    if mapped:
-        memory = mapped + int(limits["memory_mb"] * 2**20)
+    if env.vm_size:
+        memory = env.vm_size + int(limits["memory_mb"] * 2**20)
         rl["memory"] = (resource.RLIMIT_AS, memory, memory)
     else:
         unavailable["memory limit"] = "cannot read this process's size (no /proc)"
@@ -566,22 +784,24 @@ def _setup(req: dict) -> tuple[str, dict]:
         rl["processes"] = (resource.RLIMIT_NPROC, int(limits["processes"]), int(limits["processes"]))
     elif root:
         unavailable["process limit"] = "the submission runs as root (drop_user is off)"
+    elif env.userns:  # counted per user namespace: the supervisor and the namespace's init, plus these
+        nproc = int(limits["processes"]) + 2
+        rl["processes"] = (resource.RLIMIT_NPROC, nproc, nproc)
+    elif env.tasks:  # the count is per user: allow what the user already runs, plus the submission's
+        nproc = int(limits["processes"]) + env.tasks - 1
+        rl["processes"] = (resource.RLIMIT_NPROC, nproc, nproc)
     else:
-        try:  # the count is per user: allow what the user already runs, plus the submission's
-            nproc = int(limits["processes"]) + _count_tasks(os.getuid()) - 1
-            rl["processes"] = (resource.RLIMIT_NPROC, nproc, nproc)
-        except OSError as exc:
-            unavailable["process limit"] = str(exc)
-    for name, (which, soft, hard) in rl.items():
+        unavailable["process limit"] = "cannot count this user's processes (no /proc)"
+    for what, (which, soft, hard) in rl.items():
         try:
             if not root:  # an unprivileged process cannot raise a hard limit
                 _, current = resource.getrlimit(which)
                 if current != resource.RLIM_INFINITY:
                     soft, hard = min(soft, current), min(hard, current)
             resource.setrlimit(which, (soft, hard))
-            applied.append(f"{name} limit")
+            applied.append(f"{what} limit")
         except (OSError, ValueError) as exc:
-            unavailable[f"{name} limit"] = str(exc)
+            unavailable[f"{what} limit"] = str(exc)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError, not a kill
 
     if uid is not None:
@@ -598,16 +818,25 @@ def _setup(req: dict) -> tuple[str, dict]:
                 unavailable["own uid"] = str(exc)
             except OSError as exc2:
                 unavailable["unprivileged uid"] = str(exc2)
+                with contextlib.suppress(OSError):  # root of a user namespace: keep nothing of it
+                    drop_capabilities()
     elif root:
         unavailable["unprivileged uid"] = "turned off"
     else:
         unavailable["unprivileged uid"] = "the grader does not run as root"
+    if env.userns or (root and uid is None):
+        try:  # root, or the user namespace's creator, holds every capability: give them all up
+            drop_capabilities()
+            applied.append("no capabilities")
+        except OSError as exc:
+            unavailable["no capabilities"] = str(exc)
     try:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+        applied.append("no new privileges")
     except OSError as exc:
         unavailable["no new privileges"] = str(exc)
-    return workdir, {"applied": applied, "unavailable": unavailable}
+    return workdir
 
 
 def _frames(exc: BaseException, name: str) -> list:
@@ -632,9 +861,10 @@ def _status_of(exc: BaseException) -> str:
     return "memory" if isinstance(exc, MemoryError) else "exception"
 
 
-def _child(chan: socket.socket, req: dict) -> None:
-    """Everything the forked child does; student code runs only after ``ready`` is sent."""
-    workdir, report = _setup(req)
+def _child(chan: socket.socket, req: dict, env: _Env) -> None:
+    """Everything the submission's process does; student code runs only after ``ready`` is sent."""
+    workdir = _setup(req, env)
+    report = env.report
     name = req["name"]
     cap = _Capture(int(req["limits"]["output_bytes"]))
     sys.stdout = sys.stderr = cap
@@ -729,6 +959,65 @@ def _child(chan: socket.socket, req: dict) -> None:
         write_frame(chan, reply, out_blobs)
 
 
+def _init() -> None:
+    """Process 1 of the submission's pid namespace: reaps what the submission orphans. (The
+    submission itself is not process 1, which would ignore the signals it sends itself.)"""
+    os.close(3)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    while True:
+        with contextlib.suppress(ChildProcessError):
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        signal.sigwait({signal.SIGCHLD})
+
+
+def _mirror(status: int) -> None:
+    """End this process as the submission's process ended (same signal or exit status)."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def _supervise(chan: socket.socket, req: dict) -> None:
+    """The process the server forked: enters the namespaces, then (with a pid namespace) forks
+    its init and the submission's process, and ends as the latter did."""
+    env = _enter(req)
+    why = refusal(env.report, req["options"])
+    if why:
+        write_frame(chan, {"op": "ready", "report": env.report, "refused": why})
+        return
+    if not env.pidns:
+        _child(chan, req, env)
+        return
+    init = os.fork()
+    if init == 0:
+        with contextlib.suppress(BaseException):
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            _init()
+        os._exit(0)
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            _child(chan, req, env)
+        except BaseException:
+            code = 70
+        os._exit(code)
+    chan.close()
+    _, status = os.waitpid(pid, 0)
+    with contextlib.suppress(OSError):
+        os.kill(init, signal.SIGKILL)  # and with it everything left in the namespace
+        os.waitpid(init, 0)
+    _mirror(status)
+
+
 def _child_main(fd: int, req: dict) -> None:
     code = 0
     try:
@@ -738,8 +1027,10 @@ def _child_main(fd: int, req: dict) -> None:
         for target in (0, 1, 2):
             os.dup2(null, target)
         os.closerange(4, 1 << 16)
+        with contextlib.suppress(OSError):
+            prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         chan = socket.socket(fileno=3)
-        _child(chan, req)
+        _supervise(chan, req)
     except BaseException:
         code = 70
     os._exit(code)
@@ -753,19 +1044,39 @@ def _reply(ctl: socket.socket, header: dict) -> None:
     write_frame(ctl, header)
 
 
+def _exit_waiter(pid: int):
+    """A poll object that wakes when ``pid`` exits (a pidfd), or None where there is none."""
+    try:
+        fd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None, None
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return poller, fd
+
+
 def _wait(pid: int, timeout: float, statuses: dict) -> dict:
     deadline = time.monotonic() + timeout
-    while pid not in statuses:
-        try:
-            got, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return {"found": False}
-        if got == pid:
-            statuses[pid] = status
-            break
-        if time.monotonic() > deadline:
-            return {"found": True, "running": True}
-        time.sleep(0.002)
+    poller, fd = _exit_waiter(pid) if pid not in statuses else (None, None)
+    try:
+        while pid not in statuses:
+            try:
+                got, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return {"found": False}
+            if got == pid:
+                statuses[pid] = status
+                break
+            left = deadline - time.monotonic()
+            if left < 0:
+                return {"found": True, "running": True}
+            if poller is not None:
+                poller.poll(min(left, 0.05) * 1000)
+            else:
+                time.sleep(0.001)
+    finally:
+        if fd is not None:
+            os.close(fd)
     status = statuses.pop(pid)
     if os.WIFSIGNALED(status):
         return {"found": True, "signal": os.WTERMSIG(status)}
@@ -785,6 +1096,18 @@ def _reap(children: set, statuses: dict) -> None:
             statuses[pid] = status
             while len(statuses) > 1000:
                 statuses.pop(next(iter(statuses)))
+
+
+def _drain_group(pgid: int, deadline: float, children: set, statuses: dict) -> None:
+    """Wait until no process of a supervisor's group is left, reaping the zombies that come
+    back here: its pid namespace's init leaves only once every process in it is gone."""
+    while time.monotonic() < deadline:
+        _reap(children, statuses)
+        try:
+            os.killpg(pgid, 0)
+        except OSError:
+            return
+        time.sleep(0.0002)
 
 
 def _sweep(uid: int) -> None:
@@ -810,6 +1133,12 @@ def serve(ctl_fd: int) -> None:
     for mod in PRELOADED:
         with contextlib.suppress(ImportError):
             importlib.import_module(mod)
+    with contextlib.suppress(Exception):  # load what BLAS and FFT load on first use, while visible
+        np.linalg.solve(np.eye(2), np.ones(2))
+        np.fft.fft(np.ones(4))
+    _VIEW[:] = view_plan(os.path.dirname(os.path.dirname(os.path.realpath(np.__file__))))
+    with contextlib.suppress(OSError):  # a submission (same user) may not read or write our memory
+        prctl(PR_SET_DUMPABLE, 0)
     with contextlib.suppress(OSError):  # orphaned grandchildren come back here to be reaped
         prctl(PR_SET_CHILD_SUBREAPER, 1)
     ctl = socket.socket(fileno=ctl_fd)
@@ -839,8 +1168,12 @@ def serve(ctl_fd: int) -> None:
                 children.add(pid)
                 _reply(ctl, {"op": "spawned", "pid": pid, "uid": SANDBOX_UID_BASE + pid})
             elif op == "wait":
-                _reply(ctl, _wait(int(header["pid"]), float(header.get("timeout", 1.0)), statuses))
-                children.discard(int(header["pid"]))
+                pid, timeout = int(header["pid"]), float(header.get("timeout", 1.0))
+                reply = _wait(pid, timeout, statuses)
+                if "running" not in reply:
+                    _drain_group(pid, time.monotonic() + timeout, children, statuses)
+                _reply(ctl, reply)
+                children.discard(pid)
             elif op == "sweep":
                 _sweep(int(header["uid"]))
                 _reply(ctl, {"op": "swept"})

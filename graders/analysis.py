@@ -1,4 +1,5 @@
-"""Item analysis and collusion flags over a class's graded parts (pure functions, no database).
+"""Item analysis over a class's graded parts (pure functions, no database); collusion flags
+are in :mod:`.collusion`.
 
 Item statistics per template and part (classical test theory):
 
@@ -9,12 +10,6 @@ Item statistics per template and part (classical test theory):
   fewer than 3 students or either side does not vary);
 - the most common wrong answers, the known mistakes matched, and the mean score broken down by
   each parameter that takes a few (2 to 8) distinct scalar values, e.g. stride 1 against stride 2.
-
-A collusion flag is raised when a student's wrong answer (not a known mistake of their own
-variant, not explained by error carried forward, not a choice letter) equals another student's
-expected answer within the part's tolerance, that other variant's answer differing from the
-student's own; values shared by more than a third of the other variants are not distinctive and
-are not flagged. Flags are evidence to look at, not proof.
 """
 
 from __future__ import annotations
@@ -28,18 +23,14 @@ from typing import Any
 import numpy as np
 
 from quizgen.formatting import plain
-from quizgen.models import ANSWER_KINDS, EXACT, GradeResult, InstancePart, Status, Tolerance
-
-from .batch import close_rows
+from quizgen.models import GradeResult, InstancePart, Status
 
 __all__ = [
-    "CollusionFlag",
     "ItemStats",
-    "PairFlags",
     "ParamBreakdown",
     "PartRecord",
     "StudentTotal",
-    "collusion_flags",
+    "answer_key",
     "item_analysis",
     "student_totals",
 ]
@@ -203,164 +194,3 @@ def item_analysis(records: Sequence[PartRecord], *, top: int = 3) -> list[ItemSt
             )
         )
     return out
-
-
-# --------------------------------------------------------------------------------- collusion
-
-
-@dataclass(frozen=True)
-class CollusionFlag:
-    """``student_id``'s answer equals ``other_id``'s expected answer (not their own)."""
-
-    student_id: str
-    other_id: str
-    template_id: str
-    part_id: str
-    number: int
-    other_number: int
-    evidence: str
-
-
-@dataclass(frozen=True)
-class PairFlags:
-    """All flags of one (student, other) pair, most matches first in the list of pairs."""
-
-    student_id: str
-    other_id: str
-    flags: tuple[CollusionFlag, ...]
-
-
-def _tolerance(part: InstancePart) -> Tolerance:
-    return EXACT if ANSWER_KINDS[part.kind].integral else part.tolerance
-
-
-def _as_array(value) -> np.ndarray | None:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None
-
-
-def collusion_flags(records: Sequence[PartRecord]) -> list[PairFlags]:
-    """Pairs of students where one's wrong answers match the other's variant (rules above).
-
-    The wrong answers to a part are compared with all variants of their shape in a few array
-    operations (:func:`~quizgen.graders.batch.close_rows`), not pair by pair."""
-    groups: dict[tuple[str, str], list[tuple[PartRecord, np.ndarray]]] = defaultdict(list)
-    for r in records:
-        if ANSWER_KINDS[r.part.kind].choice:
-            continue
-        expected = _as_array(r.part.expected)
-        if expected is not None:
-            groups[(r.template_id, r.part.id)].append((r, expected))
-    pairs: dict[tuple[str, str], list[CollusionFlag]] = defaultdict(list)
-    for (tid, pid), group in groups.items():
-        keys: dict[int, str] = {}  # a record's expected answer as written in evidence
-        for r, given, tol, matches in _matches(group):
-            answered = _answered_the_same(given, tol, [o for o, _ in matches])
-            said, own = answer_key(r.parsed), answer_key(r.part.expected)
-            for (o, _), same in zip(matches, answered, strict=True):
-                theirs = keys.get(id(o))
-                if theirs is None:
-                    theirs = keys[id(o)] = answer_key(o.part.expected)
-                evidence = (
-                    f"{r.student_id}'s answer {said} to q{r.number}.{pid} ({tid}) equals "
-                    f"{o.student_id}'s expected answer {theirs}, not their own "
-                    f"{own}" + (f"; {o.student_id} answered the same" if same else "")
-                )
-                pairs[(r.student_id, o.student_id)].append(
-                    CollusionFlag(r.student_id, o.student_id, tid, pid, r.number, o.number, evidence)
-                )
-    out = [PairFlags(a, b, tuple(flags)) for (a, b), flags in pairs.items()]
-    out.sort(key=lambda p: (-len(p.flags), p.student_id, p.other_id))
-    return out
-
-
-#: Elements compared at once when matching wrong answers against variants (bounds memory).
-_BLOCK = 1 << 21
-
-
-def _matches(group: list[tuple[PartRecord, np.ndarray]]):
-    """(record, its answer, tolerance, [(other record, its expected)]) for each wrong answer in
-    ``group`` (one part) that equals other students' variants and not its own, in group order,
-    when few enough other variants match to be distinctive."""
-    ids = np.array([r.student_id for r, _ in group], dtype=object)
-    per_student = Counter(ids.tolist())
-    by_shape: dict[tuple[int, ...], list[int]] = defaultdict(list)
-    for k, (_, e) in enumerate(group):
-        by_shape[e.shape].append(k)
-    variants = {
-        shape: (np.asarray(ks), np.stack([group[k][1] for k in ks])) for shape, ks in by_shape.items()
-    }
-    asked: dict[tuple, list[int]] = defaultdict(list)  # (shape, tolerance) -> wrong answers
-    given: dict[int, np.ndarray] = {}
-    for k, (r, _) in enumerate(group):
-        if (
-            r.parsed is None
-            or r.result.status is Status.CORRECT
-            or r.result.mistake
-            or r.result.carried_forward
-            or r.override_reason
-        ):
-            continue
-        g = _as_array(r.parsed)
-        if g is not None and g.shape in variants:
-            given[k] = g
-            asked[(g.shape, _tolerance(r.part))].append(k)
-    hits: dict[int, np.ndarray] = {}
-    for (shape, tol), ks in asked.items():
-        rows, stacked = variants[shape]
-        flat = stacked.reshape(len(rows), -1)
-        if flat.shape[1] == 0:  # empty arrays: every variant of the shape equals
-            first = np.zeros(len(rows))
-            near_enough = np.full(len(rows), np.inf)
-        else:
-            # A variant can only match when its first element does: a loose bound on that (ten
-            # times the margin, as sigfigs margins may differ by a power of ten at an edge) picks
-            # the few candidates, which are then judged exactly.
-            first = flat[:, 0]
-            with np.errstate(over="ignore", invalid="ignore"):
-                near_enough = 10.0 * np.asarray(tol.margin(first)) * (1 + 1e-6)
-        step = max(1, _BLOCK // len(rows))
-        for start in range(0, len(ks), step):
-            chunk = np.asarray(ks[start : start + step])
-            g_first = np.array([given[k].reshape(-1)[0] if given[k].size else 0.0 for k in chunk])
-            with np.errstate(invalid="ignore", over="ignore"):
-                near = np.abs(g_first[:, None] - first[None, :]) <= near_enough[None, :]
-            near &= ids[rows][None, :] != ids[chunk][:, None]
-            ci, cj = np.nonzero(near)
-            found = np.zeros(len(ci), dtype=bool)
-            if len(ci):
-                e = stacked[cj]
-                g = np.stack([given[k] for k in chunk[ci]])
-                found = _all(close_rows(tol, e, g))
-                own = np.stack(
-                    [group[k][1] if group[k][1].shape == shape else np.full(shape, np.nan) for k in chunk[ci]]
-                )
-                found &= ~_all(close_rows(tol, own, e))
-            bounds = np.searchsorted(ci, np.arange(len(chunk) + 1))  # ci is sorted
-            for i, k in enumerate(chunk.tolist()):
-                at = slice(bounds[i], bounds[i + 1])
-                hits[k] = rows[cj[at][found[at]]]
-    for k in sorted(hits):
-        r, _ = group[k]
-        n_others = len(group) - per_student[r.student_id]
-        if 0 < len(hits[k]) <= max(1, n_others // 3):
-            yield r, given[k], _tolerance(r.part), [group[j] for j in hits[k]]
-
-
-def _answered_the_same(given: np.ndarray, tol: Tolerance, others: list[PartRecord]) -> list[bool]:
-    """Whether each other student's own answer equals ``given`` within ``tol``."""
-    same = [False] * len(others)
-    theirs = [(j, a) for j, o in enumerate(others) if o.parsed is not None for a in [_as_array(o.parsed)]]
-    alike = [(j, a) for j, a in theirs if a is not None and a.shape == given.shape]
-    if alike:
-        stacked = np.stack([a for _, a in alike])
-        ok = _all(close_rows(tol, np.broadcast_to(given, stacked.shape), stacked))
-        for (j, _), v in zip(alike, ok.tolist(), strict=True):
-            same[j] = v
-    return same
-
-
-def _all(ok: np.ndarray) -> np.ndarray:
-    return ok.reshape(len(ok), -1).all(axis=1)

@@ -49,17 +49,28 @@ A step without ``call`` only computes a reference value for later steps. A mista
 ``changes`` (the same reference pipeline with some arguments replaced, as in the bank) or a
 ``transform`` of the expected value (see :data:`TRANSFORMS`).
 
-Seeds: visible cases use ``stable_seed(assignment, test, "visible", k)``; hidden cases add the
-student's variant (e.g. their Gradescope user id), so each student's hidden inputs differ.
+Seeds: visible cases use ``stable_seed(assignment, test, "visible", k)``. Hidden cases (and
+hidden edge cases) are keyed by the instructor's secret and the student's variant (e.g. their
+Gradescope user id), :func:`quizgen.graders.hidden_key.hidden_seed`, so each student's hidden
+inputs differ and nobody without the key can compute them; without a key they are not drawn
+(:class:`~quizgen.graders.hidden_key.MissingHiddenKey`).
+
+A drawn case is redrawn (from the same generator, so still deterministic) while it is
+degenerate: while some check's expected value is passed by a trivial answer, all zeros, all ones
+or one of the case's own inputs of that shape; a case no draw can fix is a SpecError.
+
+What a spec may ask for is capped (:data:`CAPS`: cases per test, tests, array elements, limits),
+so a typo such as ``hidden: 100000000`` is a one-line error naming the file and the field.
 """
 
 from __future__ import annotations
 
 import ast
 import keyword
+import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +83,11 @@ from quizgen.reference import registry
 from quizgen.seeding import make_rng, stable_seed
 from quizgen.yamlio import load_yaml
 
+from .hidden_key import ENV, MissingHiddenKey, hidden_seed
 from .sandbox import Call, Limits, Ref
 
 __all__ = [
+    "CAPS",
     "TRANSFORMS",
     "Assignment",
     "Case",
@@ -88,13 +101,38 @@ __all__ = [
     "StudentRef",
     "TestSpec",
     "build_cases",
+    "has_hidden_cases",
     "load_assignment",
     "parse_assignment",
     "starter",
+    "with_hidden_key",
 ]
 
 _NAME = re.compile(r"^[A-Za-z_]\w*$")
 _MAX_DRAWS = 200
+_MAX_REDRAWS = 50  # draws tried for a case that a trivial answer passes
+
+#: The most a spec may ask for (field -> largest value). Limits are capped by the same table.
+CAPS: dict[str, float] = {
+    "functions": 50,
+    "tests": 100,
+    "steps": 50,
+    "visible": 50,
+    "hidden": 50,
+    "edge_cases": 50,
+    "points": 1e6,
+    "call_seconds": 600,
+    "array elements": 1_000_000,
+    "limits.call_seconds": 600,
+    "limits.import_seconds": 600,
+    "limits.submission_seconds": 3600,
+    "limits.memory_mb": 65536,
+    "limits.processes": 256,
+    "limits.file_size_mb": 4096,
+    "limits.output_bytes": 1_000_000,
+    "limits.open_files": 4096,
+    "limits.result_mb": 4096,
+}
 
 #: Known mistakes computed from the expected value itself (name -> function of it).
 TRANSFORMS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -149,6 +187,7 @@ class CheckSpec:
     expected: str
     tolerance: Tolerance | None = None
     mistakes: tuple[CodeMistake, ...] = ()
+    may_equal_input: bool = False  # its right answer is one of the inputs by design
 
 
 @dataclass(frozen=True)
@@ -194,6 +233,9 @@ class Assignment:
     tolerance: Tolerance
     limits: Limits
     source: str = ""
+    #: The instructor's secret for hidden cases (see :mod:`quizgen.graders.hidden_key`); never
+    #: part of the spec file, never shown.
+    hidden_key: bytes | None = field(default=None, repr=False, compare=False)
 
     def function(self, name: str) -> FunctionSpec:
         for f in self.functions:
@@ -240,9 +282,23 @@ def _name(w: _Where, node, key: str, where: str) -> str:
 
 def _count(w: _Where, node, key: str, where: str, default: int) -> int:
     value = node.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise w.error(node, key, f"{where}.{key}", f"expected a whole number >= 0, got {value!r}")
+    cap = int(CAPS[key])
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= cap:
+        raise w.error(node, key, f"{where}.{key}", f"expected a whole number from 0 to {cap}, got {value!r}")
     return value
+
+
+def _at_most(w: _Where, node, key, where: str, items, what: str) -> None:
+    if isinstance(items, (list, dict)) and len(items) > CAPS[what]:
+        raise w.error(node, key, where, f"at most {CAPS[what]:g} {what}, got {len(items)}")
+
+
+def _literal_elements(spec: Mapping) -> int | None:
+    """The element count of an array parameter whose sizes are all literal numbers, else None."""
+    dims = spec.get("array")
+    if isinstance(dims, list) and dims and all(type(d) is int for d in dims):
+        return math.prod(dims)
+    return None
 
 
 def _tolerance(w: _Where, node, key: str, where: str) -> Tolerance | None:
@@ -257,6 +313,7 @@ def _tolerance(w: _Where, node, key: str, where: str) -> Tolerance | None:
 def _functions(w: _Where, node) -> tuple[FunctionSpec, ...]:
     if not isinstance(node, list) or not node:
         raise w.error(node, None, "functions", "expected a list of functions")
+    _at_most(w, node, None, "functions", node, "functions")
     out = []
     for i, f in enumerate(node):
         where = f"functions[{i}]"
@@ -290,6 +347,11 @@ def _params(w: _Where, node, where: str) -> tuple[ParamSpec, ...]:
         unknown = sorted(set(spec) - allowed)
         if unknown:
             raise w.error(node, name, pwhere, f"unknown setting(s) {unknown} for a {kind} parameter")
+        size = _literal_elements(spec)
+        if size is not None and size > CAPS["array elements"]:
+            raise w.error(
+                node, name, f"{pwhere}.array", f"at most {CAPS['array elements']:,.0f} elements, got {size:,}"
+            )
         out.append(ParamSpec(name, kind, dict(spec)))
     return tuple(out)
 
@@ -361,6 +423,7 @@ def _mistakes(w: _Where, node, where: str, step_names: set[str]) -> tuple[CodeMi
 def _steps(w: _Where, node, where: str, functions: set[str], scope: set[str]) -> tuple[StepSpec, ...]:
     if not isinstance(node, list) or not node:
         raise w.error(node, None, where, "expected a list of steps")
+    _at_most(w, node, None, where, node, "steps")
     out: list[StepSpec] = []
     student_steps: list[str] = []
     scope = set(scope)
@@ -406,7 +469,11 @@ def _steps(w: _Where, node, where: str, functions: set[str], scope: set[str]) ->
         checks = []
         for j, c in enumerate(s.get("checks", [])):
             cwhere = f"{swhere}.checks[{j}]"
-            _mapping(w, c, cwhere, ("name", "expected"), ("result", "tolerance", "mistakes"))
+            _mapping(
+                w, c, cwhere, ("name", "expected"), ("result", "tolerance", "mistakes", "may_equal_input")
+            )
+            if not isinstance(c.get("may_equal_input", False), bool):
+                raise w.error(c, "may_equal_input", f"{cwhere}.may_equal_input", "expected true or false")
             if reference is None:
                 raise w.error(c, None, cwhere, "a check needs the step's reference")
             expected = str(c["expected"])
@@ -422,6 +489,7 @@ def _steps(w: _Where, node, where: str, functions: set[str], scope: set[str]) ->
                     expected,
                     _tolerance(w, c, "tolerance", cwhere),
                     mistakes,
+                    c.get("may_equal_input", False),
                 )
             )
         out.append(StepSpec(name, call, args_t, kwargs_d, reference, tuple(checks)))
@@ -434,6 +502,7 @@ def _steps(w: _Where, node, where: str, functions: set[str], scope: set[str]) ->
 def _tests(w: _Where, node, functions: set[str]) -> tuple[TestSpec, ...]:
     if not isinstance(node, list) or not node:
         raise w.error(node, None, "tests", "expected a list of tests")
+    _at_most(w, node, None, "tests", node, "tests")
     out = []
     for i, t in enumerate(node):
         where = f"tests[{i}]"
@@ -464,6 +533,9 @@ def _tests(w: _Where, node, functions: set[str]) -> tuple[TestSpec, ...]:
         for c in constraints:
             _check_names(w, t, "constraints", f"{where}.constraints", c, scope)
         edges = []
+        if not isinstance(t.get("edge_cases", []), list):
+            raise w.error(t, "edge_cases", f"{where}.edge_cases", "expected a list of edge cases")
+        _at_most(w, t, "edge_cases", f"{where}.edge_cases", t.get("edge_cases", []), "edge_cases")
         for j, e in enumerate(t.get("edge_cases", [])):
             ewhere = f"{where}.edge_cases[{j}]"
             _mapping(w, e, ewhere, ("name", "set"), ("hidden",))
@@ -471,14 +543,28 @@ def _tests(w: _Where, node, functions: set[str]) -> tuple[TestSpec, ...]:
                 raise w.error(e, "set", ewhere, f"expected {{parameter: value}} over {sorted(scope)}")
             edges.append(EdgeCase(str(e["name"]), dict(e["set"]), bool(e.get("hidden", False))))
         points = t.get("points", 1)
-        if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
-            raise w.error(t, "points", f"{where}.points", f"expected a number >= 0, got {points!r}")
-        seconds = t.get("call_seconds")
-        if seconds is not None and (
-            isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0
+        if (
+            isinstance(points, bool)
+            or not isinstance(points, (int, float))
+            or not 0 <= points <= CAPS["points"]
         ):
             raise w.error(
-                t, "call_seconds", f"{where}.call_seconds", f"expected a positive number, got {seconds!r}"
+                t,
+                "points",
+                f"{where}.points",
+                f"expected a number from 0 to {CAPS['points']:g}, got {points!r}",
+            )
+        seconds = t.get("call_seconds")
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, (int, float))
+            or not 0 < seconds <= CAPS["call_seconds"]
+        ):
+            raise w.error(
+                t,
+                "call_seconds",
+                f"{where}.call_seconds",
+                f"expected a positive number up to {CAPS['call_seconds']:g}, got {seconds!r}",
             )
         visible, hidden = _count(w, t, "visible", where, 1), _count(w, t, "hidden", where, 0)
         if visible + hidden + len(edges) == 0:
@@ -513,6 +599,11 @@ def parse_assignment(node, source: str = "<spec>") -> Assignment:
         limits = Limits.from_dict(node.get("limits"))
     except (TypeError, ValueError) as exc:
         raise w.error(node, "limits", "limits", str(exc)) from None
+    for name, value in limits.to_dict().items():
+        cap = CAPS.get(f"limits.{name}")
+        if cap is not None and not value <= cap:
+            where_node = node.get("limits") if isinstance(node.get("limits"), dict) else node
+            raise w.error(where_node, name, f"limits.{name}", f"at most {cap:g}, got {value!r}")
     return Assignment(
         id=_name(w, node, "id", "assignment"),
         title=str(node["title"]),
@@ -566,15 +657,37 @@ class Case:
         return f"{self.title} [{self.label}]"
 
 
-def _draw(test: TestSpec, seed: int, fixed: Mapping[str, Any]) -> dict:
-    rng = make_rng(seed)
+def _array_elements(spec: Mapping, env: dict) -> int:
+    """How many elements an array parameter will have with ``env`` (before it is drawn)."""
+    size = 1
+    for d in spec.get("array") or ():
+        value = d if type(d) is int else expressions.evaluate(str(d), env)
+        size *= (
+            int(value) if isinstance(value, (int, float, np.integer)) and not isinstance(value, bool) else 1
+        )
+    return size
+
+
+def _draw(test: TestSpec, rng: np.random.Generator, fixed: Mapping[str, Any], source: str = "") -> dict:
+    """One draw of the test's parameters that satisfies its constraints."""
     for _ in range(_MAX_DRAWS):
         env: dict = {}
         for p in test.params:
-            env[p.name] = fixed[p.name] if p.name in fixed else sampling.draw(p.kind, rng, p.spec, env)
+            if p.name in fixed:
+                env[p.name] = fixed[p.name]
+                continue
+            if p.kind == "array" or "array" in p.spec:
+                size = _array_elements(p.spec, env)
+                if size > CAPS["array elements"]:
+                    raise SpecError(
+                        f"at most {CAPS['array elements']:,.0f} elements, got {size:,}",
+                        source=source,
+                        where=f"test {test.id}, params.{p.name}.array",
+                    )
+            env[p.name] = sampling.draw(p.kind, rng, p.spec, env)
         if all(expressions.evaluate(c, env) for c in test.constraints):
             return env
-    raise SpecError(f"test {test.id}: no draw in {_MAX_DRAWS} satisfied the constraints (seed {seed})")
+    raise SpecError(f"test {test.id}: no draw in {_MAX_DRAWS} satisfied the constraints", source=source)
 
 
 def _reference_values(
@@ -608,12 +721,56 @@ def _student_value(value, context: dict, index: dict[str, int]):
     return expressions.evaluate(value, context)
 
 
+def _trivial_pass(expected, env: Mapping[str, Any], tol: Tolerance, inputs: bool = True) -> str:
+    """The trivial answer that ``expected`` accepts ("all zeros", "all ones", "the input x"), or "";
+    ``inputs=False`` leaves the inputs out (a check whose answer is an input by design)."""
+    if expected is None:
+        return ""
+    e = np.asarray(expected, dtype=np.float64)
+    candidates = [("all zeros", np.zeros_like(e)), ("all ones", np.ones_like(e))]
+    for name, value in env.items() if inputs else ():
+        if (
+            isinstance(value, (np.ndarray, int, float))
+            and not isinstance(value, bool)
+            and np.shape(value) == e.shape
+        ):
+            candidates.append((f"the input {name}", value))
+    for what, value in candidates:
+        if tol.accepts(e, np.asarray(value, dtype=np.float64)):
+            return what
+    return ""
+
+
+def _degenerate(test: TestSpec, context: dict, env: dict, tol_default: Tolerance) -> str:
+    """Why this draw is degenerate ("check dx: all zeros passes"), or "" if it is not."""
+    for step in test.steps:
+        for c in step.checks if step.call is not None else ():
+            expected = _expected(context, step.name, c.expected)
+            what = _trivial_pass(expected, env, c.tolerance or tol_default, not c.may_equal_input)
+            if what:
+                return f"check {c.name}: {what} passes"
+    return ""
+
+
 def _case(
     assignment: Assignment, test: TestSpec, label: str, hidden: bool, seed: int, fixed: Mapping
 ) -> Case:
-    env = _draw(test, seed, fixed)
-    context = _reference_values(test, env)
     tol_default = test.tolerance or assignment.tolerance
+    rng = make_rng(seed)
+    for _ in range(_MAX_REDRAWS):
+        env = _draw(test, rng, fixed, assignment.source)
+        context = _reference_values(test, env)
+        why = _degenerate(test, context, env, tol_default)
+        if not why:
+            break
+    else:
+        raise SpecError(
+            f"every one of {_MAX_REDRAWS} draws of case {label!r} is degenerate ({why}): "
+            "widen its parameters, or mark a check whose right answer is an input by design "
+            "may_equal_input: true",
+            source=assignment.source,
+            where=f"test {test.id}",
+        )
     calls: list[Call] = []
     checks: list[CheckPlan] = []
     index: dict[str, int] = {}
@@ -649,9 +806,27 @@ def _case(
     )
 
 
+def has_hidden_cases(assignment: Assignment) -> bool:
+    """Whether any test has hidden cases (or hidden edge cases), which need the instructor's key."""
+    return any(t.hidden or any(e.hidden for e in t.edge_cases) for t in assignment.tests)
+
+
+def with_hidden_key(assignment: Assignment, key: bytes | None) -> Assignment:
+    """``assignment`` holding the instructor's key for its hidden cases (None: no key)."""
+    return replace(assignment, hidden_key=key)
+
+
 def build_cases(assignment: Assignment, *, variant: str = "", hidden: bool = True) -> list[Case]:
     """Every case of every test: visible ones, edge cases, and (if ``hidden``) the hidden ones of
-    this ``variant`` (a student's id: each student gets their own hidden inputs)."""
+    this ``variant`` (a student's id: each student gets their own hidden inputs), drawn from the
+    assignment's ``hidden_key``; hidden cases without a key raise :class:`MissingHiddenKey`."""
+    key = assignment.hidden_key
+    if hidden and key is None and has_hidden_cases(assignment):
+        raise MissingHiddenKey(
+            f"the hidden cases of assignment {assignment.id} need the instructor's key: set {ENV} "
+            "or pass --key-file FILE (or leave them out with --visible-only)",
+            source=assignment.source,
+        )
     cases = []
     for test in assignment.tests:
         for k in range(test.visible):
@@ -660,11 +835,14 @@ def build_cases(assignment: Assignment, *, variant: str = "", hidden: bool = Tru
         for k, edge in enumerate(test.edge_cases):
             if edge.hidden and not hidden:
                 continue
-            seed = stable_seed(assignment.id, test.id, "edge", k, variant if edge.hidden else "")
+            if edge.hidden:
+                seed = hidden_seed(key, assignment.id, test.id, "edge", k, variant)
+            else:
+                seed = stable_seed(assignment.id, test.id, "edge", k, "")
             cases.append(_case(assignment, test, edge.name, edge.hidden, seed, edge.set))
         if hidden:
             for k in range(test.hidden):
-                seed = stable_seed(assignment.id, test.id, "hidden", k, variant)
+                seed = hidden_seed(key, assignment.id, test.id, "hidden", k, variant)
                 cases.append(_case(assignment, test, f"hidden {k + 1}", True, seed, {}))
     return cases
 

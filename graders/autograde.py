@@ -13,8 +13,10 @@ Each check climbs the ladder and stops at the first step that fails, with that s
    many elements are off, where, the largest error), then which known mistake the values match
    (kernel flipped, gradient transposed, bias correction missing, ...).
 
-A hidden case says that it failed and how, never its inputs: no input values, no expected or
-given element values, no exception message (it may quote inputs), no printed output.
+A hidden case says that it passed or failed and at which step of the ladder (an exception's type,
+a timeout, None, a dtype, a known mistake's feedback), never a number from which its inputs or
+expected values follow: no inputs, no expected shape, no size or direction of an error, no
+exception message (it may quote inputs), no printed output.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +34,11 @@ from quizgen.models import Status
 from . import sandbox
 from .assignment import Assignment, Case, CheckPlan, build_cases
 from .compare import compare_arrays, match_mistake
-from .sandbox import Call, CallOutcome, Isolation, Missing, Opaque, Options, Ref
+from .sandbox import Call, CallOutcome, Frame, Isolation, Missing, Opaque, Options, Ref
+from .untrusted import Refused, clean_text, read_submission
 
 __all__ = [
+    "HIDDEN_WRONG",
     "CaseGrade",
     "CheckGrade",
     "SubmissionGrade",
@@ -112,6 +116,11 @@ class SubmissionGrade:
 # the ladder
 
 
+#: What a wrong hidden check says: pass or fail, never a shape, an error size or a direction
+#: from which its expected value (or its hidden inputs) would follow.
+HIDDEN_WRONG = "wrong (a hidden case says only whether it passed, not how far off it is)"
+
+
 def _fail(name: str, message: str, status: Status = Status.INCORRECT) -> CheckGrade:
     return CheckGrade(name, 0.0, status, message)
 
@@ -119,7 +128,7 @@ def _fail(name: str, message: str, status: Status = Status.INCORRECT) -> CheckGr
 def _kind(value) -> str:
     """A value's kind as a student would say it."""
     if isinstance(value, Opaque):
-        return f"a {value.type_name} object"
+        return f"a {clean_text(value.type_name, 100)} object"
     if isinstance(value, np.ndarray):
         return f"a NumPy array of shape {value.shape}"
     if isinstance(value, bool):
@@ -167,7 +176,7 @@ def judge(
         return _fail(name, "the result could not be read", Status.FORMAT_ERROR)
     value = parts[check.pick]
     if isinstance(value, Missing):
-        return _fail(name, f"{value.reason}", Status.FORMAT_ERROR)
+        return _fail(name, clean_text(value.reason, 300), Status.FORMAT_ERROR)
     if value is None:
         return _fail(name, "returned None (a missing return statement?)", Status.FORMAT_ERROR)
     expected = np.asarray(check.expected, dtype=np.float64)
@@ -176,11 +185,8 @@ def judge(
             return _fail(name, f"expected a number, got {_kind(value)}", Status.FORMAT_ERROR)
     elif not isinstance(value, np.ndarray):
         hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
-        return _fail(
-            name,
-            f"expected a NumPy array of shape {expected.shape}, got {_kind(value)}{hint}",
-            Status.FORMAT_ERROR,
-        )
+        shape = "" if hidden else f" of shape {expected.shape}"
+        return _fail(name, f"expected a NumPy array{shape}, got {_kind(value)}{hint}", Status.FORMAT_ERROR)
     if isinstance(value, np.ndarray) and value.dtype != np.float64:
         why = "floating-point numbers" if value.dtype.kind != "f" else "float64 (double precision)"
         return _fail(name, f"expected {why}, got an array of dtype {value.dtype}", Status.FORMAT_ERROR)
@@ -188,7 +194,8 @@ def judge(
     if comparison.correct:
         return CheckGrade(name, 1.0, Status.CORRECT, "correct")
     mistake = match_mistake(value, check.mistakes, check.tolerance)
-    message = comparison.message + (f"\n  known mistake: {mistake.feedback}" if mistake else "")
+    message = HIDDEN_WRONG if hidden else comparison.message
+    message += f"\n  known mistake: {mistake.feedback}" if mistake else ""
     return CheckGrade(name, 0.0, comparison.status, message, mistake.id if mistake else None)
 
 
@@ -246,6 +253,21 @@ def _case_output(case: Case, checks: Sequence[CheckGrade], outcomes: Sequence[Ca
     return "\n".join(lines)
 
 
+def clean_outcome(outcome: CallOutcome) -> CallOutcome:
+    """``outcome`` with every text the submission could have chosen made safe
+    (:func:`~quizgen.graders.untrusted.clean_text`): where the child's output enters the results."""
+    return replace(
+        outcome,
+        error=clean_text(outcome.error),
+        exc_type=clean_text(outcome.exc_type, 200),
+        exc_message=clean_text(outcome.exc_message, 2000),
+        frames=tuple(
+            Frame(f.line, clean_text(f.function, 200), clean_text(f.code, 400)) for f in outcome.frames
+        ),
+        stdout=clean_text(outcome.stdout),
+    )
+
+
 def run_cases(
     assignment: Assignment,
     cases: Sequence[Case],
@@ -261,19 +283,21 @@ def run_cases(
     run = sandbox.run(
         submission, calls, assignment.limits, options=options or Options(), server=server, source=source
     )
+    all_outcomes = [clean_outcome(o) for o in run.outcomes]
+    functions = tuple(clean_text(f, 200) for f in run.functions)
     graded = []
     for case, offset in zip(cases, offsets, strict=True):
-        outcomes = run.outcomes[offset : offset + len(case.calls)]
+        outcomes = all_outcomes[offset : offset + len(case.calls)]
         checks = []
         for plan in case.checks:
-            checks.append(judge(outcomes[plan.call], plan, hidden=case.hidden, functions=run.functions))
+            checks.append(judge(outcomes[plan.call], plan, hidden=case.hidden, functions=functions))
         if not case.checks:  # a case that only has to run
             checks = [
                 CheckGrade("runs", 1.0, Status.CORRECT, "correct")
                 if all(o.status == "ok" for o in outcomes)
                 else _fail(
                     "runs",
-                    _call_message(next(o for o in outcomes if o.status != "ok"), case.hidden, run.functions),
+                    _call_message(next(o for o in outcomes if o.status != "ok"), case.hidden, functions),
                 )
             ]
         fraction = sum(c.score for c in checks) / len(checks)
@@ -293,7 +317,7 @@ def run_cases(
     return SubmissionGrade(
         assignment=assignment.id,
         title=assignment.title,
-        submission=str(submission),
+        submission=clean_text(str(submission), 1000),
         cases=tuple(graded),
         seconds=run.seconds,
         isolation=run.isolation,
@@ -313,12 +337,20 @@ def grade_submission(
 ) -> SubmissionGrade:
     """Grade one file: visible and edge cases, plus (``hidden``) the hidden cases of ``variant``.
     ``source`` is the file's content when it was read elsewhere (``submission`` then only names
-    it, in the results).
+    it, in the results); without it the file is read here without following a link
+    (:func:`~quizgen.graders.untrusted.read_submission`), and one that is refused (a link, not a
+    regular file, too large) is graded as :func:`rejected_grade` with the reason.
 
     Never raises for anything the submission does; if grading itself fails (the sandbox cannot
     start, a reference call fails), the grade carries ``error`` and a score of 0.
     """
     path = Path(submission)
+    student = clean_text(student, 200)
+    if source is None:
+        try:
+            source = read_submission(path)
+        except Refused as exc:
+            return rejected_grade(assignment, path, str(exc), variant=variant, hidden=hidden, student=student)
     try:
         cases = build_cases(assignment, variant=variant, hidden=hidden)
         grade = run_cases(assignment, cases, path, options=options, server=server, source=source)
@@ -326,9 +358,9 @@ def grade_submission(
         return SubmissionGrade(
             assignment.id,
             assignment.title,
-            str(path),
+            clean_text(str(path), 1000),
             (),
-            error=f"{type(exc).__name__}: {exc}",
+            error=clean_text(f"{type(exc).__name__}: {exc}"),
             student=student,
         )
     return SubmissionGrade(
@@ -354,6 +386,7 @@ def rejected_grade(
 ) -> SubmissionGrade:
     """The grade of a submission that cannot be run at all (e.g. no single Python file): every
     case fails with ``reason``, so the maximum score stays that of the assignment."""
+    reason, student = clean_text(reason, 1000), clean_text(student, 200)
     cases = []
     for case in build_cases(assignment, variant=variant, hidden=hidden):
         check = CheckGrade("submission", 0.0, Status.FORMAT_ERROR, reason)
@@ -370,5 +403,10 @@ def rejected_grade(
             )
         )
     return SubmissionGrade(
-        assignment.id, assignment.title, str(submission), tuple(cases), student=student, rejected=reason
+        assignment.id,
+        assignment.title,
+        clean_text(str(submission), 1000),
+        tuple(cases),
+        student=student,
+        rejected=reason,
     )

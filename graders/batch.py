@@ -55,6 +55,7 @@ from quizgen.models import (
     Tolerance,
 )
 
+from .carry import carried_keys, grade_carried
 from .compare import (
     all_rows,
     array_messages,
@@ -66,14 +67,7 @@ from .compare import (
     mistake_feedback,
     scalar_message,
 )
-from .numeric import (
-    LETTERS,
-    GradedPart,
-    Recompute,
-    _capital,
-    _carried_grade,
-    _carried_key,
-)
+from .numeric import LETTERS, GradedPart, Recompute, _capital
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
 
 __all__ = ["close_rows", "grade_parts", "grade_questions"]
@@ -570,30 +564,6 @@ def grade_parts(
     return out
 
 
-def _memo(recompute: Recompute) -> Recompute:
-    """``recompute`` called once per distinct set of carried values."""
-    seen: dict = {}
-
-    def key(value):
-        if isinstance(value, np.ndarray):
-            return (value.dtype.str, value.shape, value.tobytes())
-        return ("value", repr(value))
-
-    def call(overrides):
-        k = tuple(sorted((pid, key(v)) for pid, v in overrides.items()))
-        if k not in seen:
-            try:
-                seen[k] = (True, recompute(overrides))
-            except Exception as exc:
-                seen[k] = (False, exc)  # raised again to each caller, which decides
-        ok, value = seen[k]
-        if not ok:
-            raise value
-        return value
-
-    return call
-
-
 def grade_questions(
     questions: Sequence[tuple[Instance, Mapping[str, str | None]]],
     *,
@@ -611,7 +581,7 @@ def grade_questions(
         items = [(p, responses.get(p.id)) for instance, responses in questions for p in instance.parts]
         flat = grade_parts(items, partial=partial)
         graded: list[list[GradedPart]] = []
-        carry = []  # (question, part index, carried values, recomputed key)
+        carry = []  # (question, part index, CarriedKey)
         k = 0
         for q, (instance, _) in enumerate(questions):
             n = len(instance.parts)
@@ -620,36 +590,7 @@ def grade_questions(
             graded.append(rows)
             recompute = recompute_factory(instance) if recompute_factory is not None else None
             if recompute is not None and carry_forward_credit > 0:
-                carry.extend((q, *c) for c in _carried_keys(instance, rows, recompute))
+                carry.extend((q, *c) for c in carried_keys(instance, rows, recompute))
         if carry:
-            again = grade_parts(
-                [
-                    (questions[q][0].parts[j], questions[q][1].get(questions[q][0].parts[j].id))
-                    for q, j, _, _ in carry
-                ],
-                partial=partial,
-                expected=[expected for _, _, _, expected in carry],
-            )
-            for (q, j, overrides, _), a in zip(carry, again, strict=True):
-                better = _carried_grade(graded[q][j], a, overrides, carry_forward_credit)
-                if better is not None:
-                    graded[q][j] = better
+            grade_carried(questions, graded, carry, carry_forward_credit, partial, grade_parts)
     return graded
-
-
-def _carried_keys(instance: Instance, graded: list[GradedPart], recompute: Recompute) -> list[tuple]:
-    """(part index, carried values, recomputed key) for each wrong part that depends on wrong
-    earlier parts. A part graded by error carried forward keeps the parsed answer and stays
-    "not the key", so later parts carry the same values whether or not it was: grading the
-    recomputed keys after the first pass is what the ladder's part-by-part loop does."""
-    out = []
-    earlier: dict[str, GradedPart] = {}
-    memo = None
-    for j, (part, g) in enumerate(zip(instance.parts, graded, strict=True)):
-        if part.depends_on and g.result.status in _WRONG:
-            memo = memo or _memo(recompute)
-            carried = _carried_key(part, earlier, memo)
-            if carried is not None:
-                out.append((j, *carried))
-        earlier[part.id] = g
-    return out

@@ -13,15 +13,19 @@ change (a corrected manifest, a new tolerance, other settings) recomputes every 
 stored responses and returns what changed for whom; a manual override replaces a part's score
 (the automatic grade is kept underneath, and regrades never touch overrides).
 
+A student with no stored answer at all (no row in any responses file) is *absent*: not graded,
+blank in ``grades.csv``, left out of the statistics and listed as absent in the class report. A
+student whose row has only blank cells handed in blanks and is graded 0.
+
 Outputs written by :func:`write_reports` (each file atomically): ``grades.csv`` (student_id, name,
 total, then points per exam slot ``slot1, slot2, ...``: the same question for everybody whatever
-order their paper printed), ``item_analysis.csv``, ``flags.csv``, ``report.html`` and
+order their paper printed; every cell empty for an absent student, so that an LMS import records
+no grade rather than 0), ``item_analysis.csv``, ``flags.csv``, ``report.html`` and
 ``feedback/<student>.html`` and ``.md``; ``warnings.txt`` when the responses had problems.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -35,12 +39,14 @@ from pathlib import Path
 
 import numpy as np
 
+from quizgen import csvsafe
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
-from quizgen.models import GradeResult, Instance, Status, Tolerance
+from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
-from .analysis import PartRecord, collusion_flags, item_analysis, student_totals
+from .analysis import PartRecord, item_analysis, student_totals
 from .batch import collector_paused, grade_questions
+from .collusion import collusion_flags
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
@@ -101,6 +107,17 @@ CREATE TABLE IF NOT EXISTS changes (
 """
 
 
+def _exact_kind(kind: str) -> bool:
+    """Integer, shape and choice answers: compared exactly, whatever the tolerance."""
+    info = ANSWER_KINDS.get(kind)
+    return info is None or info.integral or info.choice
+
+
+def template_parts(instances: Iterable[Instance]) -> dict[str, dict[str, str]]:
+    """template id -> {part id: answer kind}, for :meth:`GradeSettings.check`."""
+    return {i.template_id: {p.id: p.kind for p in i.parts} for i in instances}
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -147,6 +164,34 @@ class GradeSettings:
             tolerances={k: Tolerance.from_dict(v) for k, v in d.get("tolerances", {}).items()},
         )
 
+    def check(self, parts: Mapping[str, Mapping[str, str]], source: str = "") -> None:
+        """SpecError for a tolerance override that would be silently ignored: a template the
+        exam does not use, a part it lacks, or only exactly graded parts (integer, shape,
+        choice). ``parts``: template id -> {part id: answer kind}."""
+        for key in self.tolerances:
+            if key == "*":
+                continue
+            tid, _, pid = key.partition(":")
+            if tid not in parts:
+                listed = ", ".join(sorted(parts)) or "none"
+                raise SpecError(
+                    f"--tolerance {key}: the exam has no template {tid!r} (its templates: {listed})",
+                    source=source,
+                )
+            kinds = parts[tid] if not pid else {pid: parts[tid][pid]} if pid in parts[tid] else {}
+            if not kinds:
+                raise SpecError(
+                    f"--tolerance {key}: template {tid} has no part {pid!r} (its parts: {', '.join(parts[tid])})",
+                    source=source,
+                )
+            if all(_exact_kind(k) for k in kinds.values()):
+                what = ", ".join(f"{p} ({k})" for p, k in kinds.items())
+                raise SpecError(
+                    f"--tolerance {key}: {what} graded exactly, a tolerance does not apply; "
+                    "use --override to give points by hand",
+                    source=source,
+                )
+
     def apply(self, instance: Instance) -> Instance:
         """``instance`` with the tolerance overrides applied to its parts."""
         if not self.tolerances:
@@ -190,6 +235,7 @@ class RunResult:
     graded: int  # students graded by this call
     resumed: int  # students already graded by an interrupted run of the same job
     changes: tuple[Change, ...]
+    absent: tuple[str, ...] = ()  # students with no stored answer: not graded
 
 
 def _to_json(value) -> str | None:
@@ -481,12 +527,18 @@ class Gradebook:
                 )
                 run_id = cur.lastrowid
             done = set()
+        absent = {sid for sid, _ in self.absent(exam)}
+        if absent:  # grades left from before a student's answers were known as absent
+            with self.transaction() as db:
+                db.executemany(
+                    "DELETE FROM grades WHERE exam=? AND student=?", [(exam, sid) for sid in sorted(absent)]
+                )
         students = self.db.execute(
             "SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,)
         ).fetchall()
         graded = 0
         reason = "regraded" if kind == "regrade" else "graded again"
-        todo = [s["id"] for s in students if s["id"] not in done]
+        todo = [s["id"] for s in students if s["id"] not in done and s["id"] not in absent]
         for start in range(0, len(todo), _CHUNK):
             sids = todo[start : start + _CHUNK]
             graded_rows = self._grade_students(exam, sids, settings, recompute_factory)
@@ -497,7 +549,15 @@ class Gradebook:
                     progress(sid)
         with self.transaction() as db:
             db.execute("UPDATE runs SET finished_at=? WHERE id=?", (_now(), run_id))
-        return RunResult(run_id, exam, kind, graded, len(done), tuple(self.changes(exam, run_id=run_id)))
+        return RunResult(
+            run_id,
+            exam,
+            kind,
+            graded,
+            len(done),
+            tuple(self.changes(exam, run_id=run_id)),
+            tuple(s["id"] for s in students if s["id"] in absent),
+        )
 
     def changes(self, exam: str, *, run_id: int | None = None) -> list[Change]:
         """Recorded changes: of one run, or (``run_id=None``) every manual override, oldest first."""
@@ -524,9 +584,55 @@ class Gradebook:
             for r in rows
         ]
 
-    def last_settings(self, exam: str) -> GradeSettings:
+    def template_parts(self, exam: str) -> dict[str, dict[str, str]]:
+        """template id -> {part id: answer kind} over the exam's stored instances."""
+        rows = self.db.execute(
+            "SELECT data FROM instances WHERE rowid IN (SELECT MIN(rowid) FROM instances WHERE exam=? "
+            "GROUP BY template_id)",
+            (exam,),
+        )
+        return template_parts(Instance.from_dict(json.loads(r["data"])) for r in rows)
+
+    def check_finished(self, exam: str) -> None:
+        """SpecError unless the exam's last grading run finished: a run is committed with no
+        ``finished_at`` when it starts and marked when every student is graded, so a run
+        killed midway (or that failed) is seen here, and the way out is to run it again."""
         row = self.db.execute(
-            "SELECT settings FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (exam,)
+            "SELECT id, kind, started_at, finished_at FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1",
+            (exam,),
+        ).fetchone()
+        if row is None:
+            raise SpecError(
+                "no grading run of this exam has finished; run 'quizgen grade' first", source=str(self.path)
+            )
+        if row["finished_at"] is None:
+            done = self.db.execute("SELECT COUNT(*) FROM run_students WHERE run=?", (row["id"],)).fetchone()[
+                0
+            ]
+            raise SpecError(
+                f"the last grading run ({row['kind']} run {row['id']}, started {row['started_at']}) did not finish "
+                f"({done} students graded; interrupted?); run 'quizgen {row['kind']}' again with the same "
+                "inputs to finish it",
+                source=str(self.path),
+            )
+
+    def reports_dir(self, exam: str) -> Path | None:
+        """Where the exam's reports were last written (None if never)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key=?", (f"reports_dir:{exam}",)).fetchone()
+        return None if row is None else Path(row["value"])
+
+    def set_reports_dir(self, exam: str, out_dir: str | Path) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                (f"reports_dir:{exam}", str(Path(out_dir).resolve())),
+            )
+
+    def last_settings(self, exam: str) -> GradeSettings:
+        """The settings of the last finished run (an interrupted or failed one does not count)."""
+        row = self.db.execute(
+            "SELECT settings FROM runs WHERE exam=? AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+            (exam,),
         ).fetchone()
         return GradeSettings() if row is None else GradeSettings.from_json(row["settings"])
 
@@ -572,6 +678,11 @@ class Gradebook:
             raise SpecError(f"{where}: points must be in [0, {max_points:g}], got {points:g}")
         if not reason.strip():
             raise SpecError(f"{where}: give a reason (--reason)")
+        if sid in {a for a, _ in self.absent(exam)}:
+            raise SpecError(
+                f"{where}: {sid} is absent (no answer stored), so has no grade to override; "
+                "store their answers first (quizgen regrade --responses FILE)"
+            )
         score = points / max_points if max_points > 0 else 1.0
         with self.transaction() as db:
             old = self._effective(exam, sid).get((number, part_id))
@@ -694,6 +805,28 @@ class Gradebook:
             out.setdefault(r["student"], {})[r["number"]] = json.loads(r["data"]).get("text", "")
         return out
 
+    def absent(self, exam: str) -> list[tuple[str, str]]:
+        """(id, name) of the students with no stored answer, not even a blank one, in roster order."""
+        return [
+            (r["id"], r["name"])
+            for r in self.db.execute(
+                "SELECT id, name FROM students s WHERE exam=? AND NOT EXISTS "
+                "(SELECT 1 FROM responses r WHERE r.exam=s.exam AND r.student=s.id) ORDER BY position",
+                (exam,),
+            )
+        ]
+
+    def blank_only(self, exam: str) -> list[tuple[str, str]]:
+        """(id, name) of the students whose stored answers are all blank (graded 0), in roster order."""
+        return [
+            (r["id"], r["name"])
+            for r in self.db.execute(
+                "SELECT s.id, s.name FROM students s JOIN responses r ON r.exam=s.exam AND r.student=s.id "
+                "WHERE s.exam=? GROUP BY s.id HAVING COUNT(r.text)=0 ORDER BY s.position",
+                (exam,),
+            )
+        ]
+
     def students(self, exam: str) -> list[tuple[str, str]]:
         return [
             (r["id"], r["name"])
@@ -709,22 +842,26 @@ def _num(x: float) -> str:
 
 
 def grades_csv(records: Sequence[PartRecord], students: Sequence[tuple[str, str]]) -> str:
-    """student_id, name, total, then points per exam slot (``slot1``, ...)."""
+    """student_id, name, total, then points per exam slot (``slot1``, ...). A student with no
+    graded part (absent) gets empty cells: an LMS import then records no grade, where a 0
+    would be a grade."""
     totals = {t.student_id: t for t in student_totals(records)}
     slots = sorted({r.slot for r in records})
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(["student_id", "name", "total", *(f"slot{s}" for s in slots)])
     for sid, name in students:
         t = totals.get(sid)
-        by = t.by_slot if t else {}
-        w.writerow([sid, name, _num(t.points if t else 0.0), *(_num(by.get(s, 0.0)) for s in slots)])
+        if t is None:
+            w.writerow([sid, name, "", *("" for _ in slots)])
+            continue
+        w.writerow([sid, name, _num(t.points), *(_num(t.by_slot.get(s, 0.0)) for s in slots)])
     return buf.getvalue()
 
 
 def _item_csv(items) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvsafe.writer(buf, lineterminator="\n")
     w.writerow(
         ["template_id", "part", "n", "mean_points", "max_points", "difficulty", "full_credit", "discrimination",
          "blank", "format_errors", "common_wrong", "mistakes", "by_param"]
@@ -753,13 +890,21 @@ def _item_csv(items) -> str:
     return buf.getvalue()
 
 
-def _flags_csv(pairs) -> str:
+def _flags_csv(flags) -> str:
+    """One row per shared answer of each flagged pair (:mod:`.collusion`)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student_id", "matches_variant_of", "template_id", "part", "evidence"])
-    for p in pairs:
-        for f in p.flags:
-            w.writerow([f.student_id, f.other_id, f.template_id, f.part_id, f.evidence])
+    w = csvsafe.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["student_id", "other_id", "p_value", "corrected_p", "template_id", "part", "number", "other_number",
+         "value", "shared_as", "classmates_with_value", "classmates", "rarity", "evidence"]
+    )  # fmt: skip
+    for f in flags:
+        for s, text in zip(f.shared, f.evidence, strict=True):
+            w.writerow(
+                [f.student_id, f.other_id, f"{f.p_value:.3g}", f"{f.corrected:.3g}", s.template_id, s.part_id,
+                 s.number, s.other_number, s.value, "other's key" if s.how == "key" else "same wrong answer",
+                 s.matches, s.classmates, f"{s.rarity:.3g}", text]
+            )  # fmt: skip
     return buf.getvalue()
 
 
@@ -783,6 +928,7 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
         title = book.exam_title(key)
         records, texts = book._records(key)
         students = book.students(key)
+        absent = book.absent(key)
         warnings = book.last_warnings(key)
     files: dict[Path, str] = {}
     files[out / "grades.csv"] = grades_csv(records, students)
@@ -790,7 +936,9 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
     pairs = collusion_flags(records)
     files[out / "item_analysis.csv"] = _item_csv(items)
     files[out / "flags.csv"] = _flags_csv(pairs)
-    files[out / "report.html"] = class_report_html(title, student_totals(records), items, pairs, warnings)
+    files[out / "report.html"] = class_report_html(
+        title, student_totals(records), items, pairs, warnings, absent=absent
+    )
     by_student: dict[str, list[PartRecord]] = {}
     for r in records:
         by_student.setdefault(r.student_id, []).append(r)
@@ -843,14 +991,34 @@ def grade_class(
     The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
     the job without duplicating anything."""
     manifest = read_manifest(manifest_path)
-    responses = read_responses(responses_path, manifest)
+    settings.check(template_parts(q.instance for p in manifest.papers for q in p.questions))
+    # who handed nothing in is judged from the gradebook (every file stored so far), not this file
+    responses = read_responses(responses_path, manifest, missing_students=False)
     db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
     with Gradebook(db_path) as book:
         key = book.import_manifest(manifest)
         book.store_responses(key, responses)
         run = book.grade(key, settings, recompute_factory, warnings=responses.warnings, progress=progress)
+        book.set_reports_dir(key, out_dir)
+        # said once, not kept with the run: the report lists the absent from the gradebook itself
+        warnings = responses.warnings + _attendance_warnings(book, key)
     files = write_reports(db_path, out_dir, exam=key)
-    return GradingOutcome(key, db_path, run, responses.warnings, tuple(files))
+    return GradingOutcome(key, db_path, run, warnings, tuple(files))
+
+
+def _attendance_warnings(book: Gradebook, exam: str) -> tuple[str, ...]:
+    """One line per absent student and per student who handed in only blanks, from every
+    answer stored so far (a second, partial file keeps the earlier answers)."""
+    absent = [
+        f"no answers from student {sid!r} ({name}) in any responses file: absent, not graded "
+        "(empty in grades.csv)"
+        for sid, name in book.absent(exam)
+    ]
+    blank = [
+        f"student {sid!r} ({name}) handed in only blank answers: graded 0"
+        for sid, name in book.blank_only(exam)
+    ]
+    return tuple(absent + blank)
 
 
 _OVERRIDE = re.compile(r"^\s*([^:\s]+)\s*:\s*[qQ]?(\d+)\s*\.\s*([^=\s]+)\s*(?:=\s*(\S+)\s*)?$")
@@ -893,34 +1061,78 @@ def regrade_class(
 ) -> GradingOutcome:
     """Recompute every grade from the stored responses (after a corrected manifest, late or
     corrected responses, new settings or tolerances) and apply manual overrides; returns what changed for whom and
-    rewrites the reports when ``out_dir`` is given. ``settings=None`` keeps the last run's."""
+    rewrites the reports in ``out_dir``, or (None) where they were last written.
+    ``settings=None`` keeps the last run's.
+
+    Everything given is checked before anything is written: the gradebook's last run must
+    have finished (:meth:`Gradebook.check_finished`), a manifest must be of the same exam
+    (:func:`exam_key`: title, course, seed and spec), tolerances must apply to some part, and
+    overrides must name a student, question and part of the exam with points in range."""
     db_path = Path(db_path)
     if not db_path.exists():
         raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
     warnings: tuple[str, ...] = ()
     with Gradebook(db_path) as book:
         key = book.resolve_exam(exam)
+        last = book.db.execute(
+            "SELECT kind, finished_at FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (key,)
+        ).fetchone()
+        if last is None or (last["finished_at"] is None and last["kind"] != "regrade"):
+            book.check_finished(key)  # an unfinished regrade is resumed by running it again
+        manifest = None
         if manifest_path is not None:
             manifest = read_manifest(manifest_path)
+            other = exam_key(manifest.exam)
+            if other != key:
+                raise SpecError(
+                    f"this manifest is of another exam ({manifest.exam.get('title', '?')!r}, key {other}) than "
+                    f"the gradebook's {key} ({book.exam_title(key)!r}): a corrected manifest must come from the "
+                    "same exam spec and seed; grade another exam with 'quizgen grade' into its own --out/--db",
+                    source=str(manifest_path),
+                )
+        if out_dir is None:
+            out_dir = book.reports_dir(key)
+            if out_dir is None:
+                raise SpecError(
+                    "the gradebook does not say where its reports are; pass --out to write them",
+                    source=str(db_path),
+                )
+        parts = (
+            template_parts(q.instance for p in manifest.papers for q in p.questions)
+            if manifest is not None
+            else book.template_parts(key)
+        )
+        if settings is not None:
+            settings.check(parts)
+        cleared = [parse_override(spec, points=False)[:3] for spec in clear_overrides]
+        given = [parse_override(spec) for spec in overrides]
+        for sid, number, part, points in [(*c, None) for c in cleared] + given:
+            max_points = book._part_max(key, sid, number, part)
+            if points is not None:
+                where = f"override {sid}:q{number}.{part}"
+                if not 0.0 <= points <= max_points:  # NaN fails too
+                    raise SpecError(f"{where}: points must be in [0, {max_points:g}], got {points:g}")
+                if not reason.strip():
+                    raise SpecError(f"{where}: give a reason (--reason)")
+        if manifest is not None:
             book.import_manifest(manifest, key=key)
         if responses_path is not None:
             rs = read_responses(responses_path, book.manifest(key), missing_students=False)
             book.store_responses(key, rs)
-            warnings = rs.warnings
+            warnings = rs.warnings + _attendance_warnings(book, key)
         settings = settings if settings is not None else book.last_settings(key)
         run = book.grade(
             key, settings, recompute_factory, kind="regrade", warnings=warnings, progress=progress
         )
         done = []
-        for spec in clear_overrides:
-            sid, number, part, _ = parse_override(spec, points=False)
+        for sid, number, part in cleared:
             change = book.clear_override(key, sid, number, part)
             if change is not None:
                 done.append(change)
-        for spec in overrides:
-            sid, number, part, points = parse_override(spec)
+        for sid, number, part, points in given:
             done.append(book.set_override(key, sid, number, part, points, reason))
-    files = write_reports(db_path, out_dir, exam=key) if out_dir is not None else []
+        book.set_reports_dir(key, out_dir)
+    files = write_reports(db_path, out_dir, exam=key)
     return GradingOutcome(key, db_path, run, warnings, tuple(files), tuple(done))
 
 
@@ -929,4 +1141,8 @@ def report(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None)
     db_path = Path(db_path)
     if not db_path.exists():
         raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
-    return write_reports(db_path, out_dir, exam=exam)
+    with Gradebook(db_path) as book:
+        key = book.resolve_exam(exam)
+        book.check_finished(key)
+        book.set_reports_dir(key, out_dir)
+    return write_reports(db_path, out_dir, exam=key)

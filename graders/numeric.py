@@ -27,12 +27,14 @@ earlier answers, and earns ``carry_forward_credit`` when it is right against tha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from quizgen.models import GradeResult, Instance, InstancePart, Status
+from quizgen.models import ANSWER_KINDS, EXACT, GradeResult, Instance, InstancePart, Status, Tolerance
+
+from . import carry
 
 __all__ = [
     "LETTERS",
@@ -45,7 +47,8 @@ __all__ = [
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-#: recompute(overrides: part id -> the student's parsed answer) -> part id -> expected value.
+#: recompute(overrides: part id -> the student's parsed answer) -> part id -> expected value
+#: (or a quizgen.engine.CarriedPipeline, whose details give mistakes and rounding slack).
 Recompute = Callable[[dict[str, np.ndarray]], Mapping[str, Any]]
 
 
@@ -61,6 +64,10 @@ class GradedPart:
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def _tolerance(part: InstancePart) -> Tolerance:
+    return EXACT if ANSWER_KINDS[part.kind].integral else part.tolerance
 
 
 def grade_part_detail(
@@ -83,75 +90,6 @@ def grade_part(
     ``partial`` gives vectors, matrices and tensors per-element credit.
     """
     return grade_part_detail(part, response, partial=partial, expected_override=expected_override).result
-
-
-def _part_names(ids) -> str:
-    ids = list(ids)
-    names = ", ".join(f"({i})" for i in ids)
-    return f"part{'s' if len(ids) > 1 else ''} {names}"
-
-
-def _carry_forward(
-    part: InstancePart,
-    response: str,
-    graded: GradedPart,
-    earlier: Mapping[str, GradedPart],
-    recompute: Recompute,
-    credit: float,
-    partial: bool,
-) -> GradedPart | None:
-    """The grade against the key recomputed from the student's wrong earlier answers, when
-    that is better than ``graded``; else None."""
-    carried = _carried_key(part, earlier, recompute)
-    if carried is None:
-        return None
-    overrides, expected = carried
-    again = grade_part_detail(part, response, partial=partial, expected_override=expected)
-    return _carried_grade(graded, again, overrides, credit)
-
-
-def _carried_key(
-    part: InstancePart, earlier: Mapping[str, GradedPart], recompute: Recompute
-) -> tuple[dict[str, Any], Any] | None:
-    """(the student's wrong earlier answers that ``part`` depends on, the key recomputed from
-    them), or None when there is nothing to carry or the reference rejects those values."""
-    overrides = {
-        pid: earlier[pid].value
-        for pid in part.depends_on
-        if pid in earlier and earlier[pid].value is not None and not earlier[pid].matches_key
-    }
-    if not overrides:
-        return None
-    try:
-        expected = dict(recompute(dict(overrides))).get(part.id)
-    except (ValueError, ArithmeticError, TypeError, KeyError, IndexError):
-        return None  # the reference rejects the student's earlier values: nothing to carry
-    if expected is None:
-        return None
-    return overrides, expected
-
-
-def _carried_grade(
-    graded: GradedPart, again: GradedPart, overrides: Mapping[str, Any], credit: float
-) -> GradedPart | None:
-    """``again`` (the answer graded against the recomputed key) with ``credit``, when that beats
-    ``graded``; else None."""
-    score = again.result.score * credit
-    if score <= graded.result.score:
-        return None
-    full = again.result.status is Status.CORRECT
-    status = Status.CORRECT if full and credit >= 1.0 else Status.PARTIAL
-    how = "right" if full else "partly right"
-    feedback = (
-        f"Graded with your earlier answer to {_part_names(overrides)} carried forward: this part is {how} "
-        f"given it" + (f" ({credit:.0%} credit)" if credit < 1.0 else "") + "."
-    )
-    if not full:
-        feedback += " " + again.result.feedback
-    result = replace(
-        again.result, score=score, status=status, feedback=feedback, mistake=None, carried_forward=True
-    )
-    return GradedPart(result, again.value, False)
 
 
 def grade_instance(
@@ -192,8 +130,8 @@ def grade_instance_detail(
         graded = grade_part_detail(part, response, partial=partial)
         wrong = graded.result.status in (Status.INCORRECT, Status.PARTIAL)
         if wrong and recompute is not None and part.depends_on and carry_forward_credit > 0:
-            carried = _carry_forward(
-                part, response, graded, earlier, recompute, carry_forward_credit, partial
+            carried = carry.carry_forward(
+                part, response, graded, earlier, recompute, carry_forward_credit, partial, instance.parts
             )
             graded = carried or graded
         earlier[part.id] = graded

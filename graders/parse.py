@@ -19,6 +19,34 @@ format error.
 Shapes: ``4x4x10``, ``4×4×10``, ``4 by 4``, ``(4, 4, 10)``, ``[4, 4, 10]``, ``(5,)``,
 ``torch.Size([4, 4, 10])``. Choices: a letter ``A``-``Z``, any case, ``(b)``, ``b)`` or ``B.``.
 
+What students paste and type, read everywhere: scientific notation ``3x10^-5``, ``3 × 10⁻⁵``,
+``3*10**-5``, ``3·10^-5`` (``a×10^k``, with ``a`` a plain decimal and ``k`` whole, is the
+number ``float("aek")`` exactly, not ``a`` times ``10^k`` rounded twice; ``10^k`` likewise);
+every dash (en, em, figure, Unicode minus, fullwidth) is a minus; superscript digits are an
+exponent; a leading ``≈``, ``~``, ``\\approx`` or ``approx.`` is dropped (the value is what
+follows); digits grouped in threes by a thin space (``1 792``) are one number. In a single
+number (integer and real parts) also ``2.5 e-3`` (a space around the ``e``).
+
+Commas and points inside a number, by kind of part (ambiguous means a :class:`FormatError`
+saying how to write the number, never a guess):
+
+====================  ==========================================================================
+integer               ``1,792`` and ``1,792,000`` are thousands (groups of exactly three digits
+                      after a first group of 1-3 not starting with 0); ``1.792.000`` too; any
+                      other single comma is decimal (``1,5`` = 1.5, not a whole number).
+real                  ``1,792,000``, ``1,792.5``, ``1.792,5`` and ``1.792.000`` are unambiguous
+                      and read; a single comma before exactly three digits (``1,792``, ``1,500``)
+                      could be either: ambiguous; any other single comma is a decimal comma
+                      (``0,5``, ``12,25``, ``0,500``, ``1234,5``).
+vector, matrix,       a comma separates elements, as in Python, JSON and MATLAB (``[0,5]`` is
+tensor                [0, 5]). Ambiguous: an unbracketed ``0,5`` or ``1,234,567`` (one number or
+                      a list?), and a comma between digits in a list whose other elements are
+                      separated by spaces or by ``, `` (``0,5 0,25``, ``[0,5, 0,25]``, ``[0,5; 1 2]``).
+shape                 commas separate dimensions; ``x`` is the dimension separator, so
+                      ``3x10^-5`` is not a number there.
+choice                no numbers.
+====================  ==========================================================================
+
 :func:`parse_answer` returns a float64 array (int64 for integer and shape answers; 0-d for single
 numbers) or an upper-case letter, and raises :class:`FormatError` whose message says what was
 expected and what is wrong. Abuse is bounded: at most :data:`MAX_CHARS` characters,
@@ -78,9 +106,23 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+
 _SUPER_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+")
 _REPLACEMENTS = (
     ("\u2212", "-"),  # minus sign
-    ("\u2013", "-"),  # en dash
-    ("\u2010", "-"),
+    ("\u2010", "-"),  # hyphen, non-breaking hyphen, figure dash, en dash, em dash, bar
+    ("\u2011", "-"),
+    ("\u2012", "-"),
+    ("\u2013", "-"),
+    ("\u2014", "-"),
+    ("\u2015", "-"),
+    ("\u02d7", "-"),  # modifier minus
+    ("\ufe63", "-"),  # small hyphen-minus
+    ("\uff0d", "-"),  # fullwidth hyphen-minus
+    ("\u2796", "-"),  # heavy minus
+    ("\uff0b", "+"),  # fullwidth plus
+    ("\u2795", "+"),  # heavy plus
     ("\u00d7", "*"),  # multiplication sign
+    ("\u2a2f", "*"),
+    ("\u2715", "*"),
+    ("\u2217", "*"),  # asterisk operator
+    ("\uff0a", "*"),
     ("\u00b7", "*"),
     ("\u22c5", "*"),
     ("\u2219", "*"),
@@ -106,13 +148,32 @@ _WRAPPER = re.compile(
 )
 
 
-def _normalise(text: str) -> str:
+#: "≈ 0.5", "~0.5", "approx. 0.5": the value is what is written after the sign.
+_APPROX = re.compile(
+    r"^\s*(?:\u2248|\u2243|\u2245|\u223c|~|\\approx|\\sim|approx\.?|approximately|about|ca\.|circa)\s*",
+    re.IGNORECASE,
+)
+#: SI-style groups of three digits separated by a thin or narrow no-break space: "1 792".
+_THIN_GROUP = re.compile(r"(?<=\d)[\u2009\u202f](?=\d{3}(?!\d))")
+#: "3x10^-5", "3 X 10^-5": x before a power of ten is a multiplication (not in shapes, 4x4x10).
+_TIMES_TEN = re.compile(r"(?<=[\d.])\s*[xX]\s*(?=10\s*\^)")
+#: "2.5 e-3": a space before the exponent (a single number only; in a row it would split).
+_SPACED_E = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)(?: +[eE] *| *[eE] +)([-+]?) *(\d+)(?![\w.])")
+
+
+def _normalise(text: str, *, times_ten: bool = True, scalar: bool = False) -> str:
     for old, new in _REPLACEMENTS:
         text = text.replace(old, new)
     text = _LATEX_NAME.sub(
         lambda m: " " + m.group(1).replace("dfrac", "frac").replace("tfrac", "frac") + " ", text
     )
     text = _SUPER_RUN.sub(lambda m: "^(" + m.group(0).translate(_SUPERSCRIPTS) + ")", text)
+    text = _APPROX.sub("", text, count=1)
+    text = _THIN_GROUP.sub("", text)
+    if times_ten:
+        text = _TIMES_TEN.sub("*", text)
+    if scalar:
+        text = _SPACED_E.sub(r"\1e\2\3", text)
     m = _WRAPPER.match(text)
     return m.group(1) if m else text
 
@@ -215,6 +276,47 @@ _NAMES_HELP = "known names: pi, e, " + ", ".join(sorted(FUNCTIONS)) + ", frac"
 _STARTS_ITEM = frozenset({"num", "name", "(", "[", "{", "-", "+"})
 
 
+class _Separators:
+    """How the items of one list are separated, to catch decimal commas: a comma between two
+    digits (``0,5``) in a list whose other items are separated by spaces (``0,5 0,25``,
+    ``[0,5; 1 2]``) or by a comma and a space (``0,5, 0,25``) is a decimal comma, not a
+    separator."""
+
+    def __init__(self) -> None:
+        self.tight: int | None = None  # the index of the first comma between two digits
+        self.spaced = False
+        self.spaces = False
+
+    def comma(self, parser: _Parser, t: _Tok) -> None:
+        text, toks, i = parser.text, parser.toks, parser.i
+        if (
+            toks[i - 1].kind == "num"
+            and toks[i + 1].kind == "num"
+            and not t.space_before
+            and not t.space_after
+        ):
+            if self.tight is None:
+                self.tight = i
+        elif text[t.pos + 1 : t.pos + 2] == " " or text[t.pos - 1 : t.pos] == " ":
+            self.spaced = True
+        self.check(parser)
+
+    def space(self, parser: _Parser) -> None:
+        self.spaces = True
+        self.check(parser)
+
+    def check(self, parser: _Parser) -> None:
+        if self.tight is None or not (self.spaced or self.spaces):
+            return
+        a, b = parser.toks[self.tight - 1], parser.toks[self.tight + 1]
+        other = "spaces" if self.spaces else "', '"
+        raise _Problem(
+            f"{a.text},{b.text} at character {a.pos + 1} looks like a decimal comma, as other numbers are separated "
+            f"by {other}: write the number with a decimal point ({a.text}.{b.text}) and separate numbers "
+            "with ', ' or spaces"
+        )
+
+
 def _wrapped(rows: list[list], join_lines: bool) -> bool:
     """Rows of numbers that look like one long row wrapped: equal lengths, the last shorter
     (or any lengths, when a vector is expected)."""
@@ -230,6 +332,7 @@ class _Parser:
     """Evaluates as it parses: values are floats or (nested) lists of them."""
 
     def __init__(self, text: str, *, split_signs: bool, join_lines: bool = False) -> None:
+        self.text = text
         self.toks = _tokenize(text)
         self.i = 0
         self.depth = 0
@@ -275,6 +378,7 @@ class _Parser:
         of a long vector)."""
         rows: list[list] = [[]]
         hard = soft = False
+        seps = _Separators()
         self.skip_newlines()
         while self.tok.kind != closer:
             rows[-1].append(self.expression(in_row=True))
@@ -282,6 +386,7 @@ class _Parser:
             self.skip_newlines()
             t = self.tok
             if t.kind == ",":
+                seps.comma(self, t)
                 self.next()
                 self.skip_newlines()
                 if self.tok.kind == closer and closer == "end":
@@ -299,6 +404,8 @@ class _Parser:
                 soft = True
                 rows.append([])
             elif t.kind in _STARTS_ITEM and (t.space_before or saw_newline):
+                if not saw_newline:
+                    seps.space(self)
                 continue  # MATLAB: a space separates elements
             elif t.kind == "end":
                 raise _Problem(f"missing {closer!r} at the end")
@@ -325,9 +432,19 @@ class _Parser:
         return value
 
     def term(self) -> float | list:
+        start = self.i
         value = self.unary()
+        literal = self.literal(start)
         while True:
             t = self.tok
+            if t.kind == "*" and literal is not None:
+                tail = self.power_of_ten(self.i + 1)
+                literal, mantissa = None, literal
+                if tail is not None:  # 3*10^-5 is the number 3e-5, not 3 times 1e-5 rounded twice
+                    exponent, self.i = tail
+                    value = _check(float(f"{mantissa}e{exponent}"), "a power of ten")
+                    continue
+            literal = None
             if t.kind in ("*", "/"):
                 self.next()
                 rhs = self.unary()
@@ -362,7 +479,46 @@ class _Parser:
             return -value
         return value
 
+    def literal(self, start: int) -> str | None:
+        """The plain decimal number (with its signs) that tokens ``start`` to here wrote, or None."""
+        toks = self.toks[start : self.i]
+        if not toks or toks[-1].kind != "num" or any(t.kind not in ("+", "-") for t in toks[:-1]):
+            return None
+        text = toks[-1].text
+        if "e" in text or "E" in text or not text.isascii():
+            return None
+        return ("-" if sum(t.kind == "-" for t in toks) % 2 else "") + text
+
+    def power_of_ten(self, i: int) -> tuple[str, int] | None:
+        """``10^k``, ``10^-k`` or ``10^(-k)`` with a whole ``k`` at token ``i`` and nothing after
+        it that binds tighter (``^``, ``%``): the exponent as text and the index after it."""
+        toks = self.toks
+        if i + 2 >= len(toks) or toks[i].kind != "num" or toks[i].text != "10" or toks[i + 1].kind != "^":
+            return None
+        j = i + 2
+        paren = toks[j].kind == "("
+        j += paren
+        negative = False
+        while toks[j].kind in ("+", "-"):
+            negative ^= toks[j].kind == "-"
+            j += 1
+        if toks[j].kind != "num" or not (toks[j].text.isascii() and toks[j].text.isdigit()):
+            return None
+        exponent = ("-" if negative else "") + toks[j].text
+        j += 1
+        if paren:
+            if toks[j].kind != ")":
+                return None
+            j += 1
+        if toks[j].kind in ("^", "%"):
+            return None
+        return exponent, j
+
     def power(self) -> float | list:
+        tail = self.power_of_ten(self.i)
+        if tail is not None:  # 10^-5 is the number 1e-5 (math.pow(10, 23) is not 1e23)
+            exponent, self.i = tail
+            return _check(float(f"1e{exponent}"), "a power of ten")
         base = self.postfix()
         if self.tok.kind != "^":
             return base
@@ -464,10 +620,15 @@ def parse_value(text: str, *, split_signs: bool = True, join_lines: bool = False
         raise FormatError(str(exc)) from None
 
 
-def _parse(text: str, split_signs: bool, join_lines: bool = False) -> float | list:
+def _parse(
+    text: str, split_signs: bool, join_lines: bool = False, *, times_ten: bool = True, scalar: bool = False
+) -> float | list:
     if len(text) > MAX_CHARS:
         raise _Problem(f"the answer is too long ({len(text)} characters; at most {MAX_CHARS})")
-    p = _Parser(_normalise(text).strip(), split_signs=split_signs, join_lines=join_lines)
+    text = _normalise(text, times_ten=times_ten, scalar=scalar).strip()
+    if scalar:
+        text = _SEPARATED.sub(lambda m: _separated_number(m.group(0), integer=scalar == "integer"), text)
+    p = _Parser(text, split_signs=split_signs, join_lines=join_lines)
     if p.tok.kind == "end":
         raise _Problem("the answer is empty")
     items, had_rows = p.sequence("end")
@@ -518,15 +679,52 @@ def _to_array(value) -> np.ndarray:
 # ------------------------------------------------------------------------------ kinds
 
 
-def _real(text: str) -> np.ndarray:
-    value = _parse(text, split_signs=False)
+#: A run of digits with commas or points inside: "1,792", "0,5", "1,792.5", "1.792,5".
+_SEPARATED = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)+(?![\d.,])")
+
+
+def _groups_of_three(first: str, rest: list[str]) -> bool:
+    """Whether ``first,rest[0],rest[1]...`` is a number written with thousands separators."""
+    return 1 <= len(first) <= 3 and first[0] != "0" and all(len(g) == 3 for g in rest)
+
+
+def _separated_number(run: str, *, integer: bool) -> str:
+    """A run of digits with commas or points, as the plain number it writes in a single-number
+    part (see the module docstring); a run that is not a number (``1,2,3``) is left as it is
+    for the parser to report, an ambiguous one (``1,500`` for a real part) is a problem."""
+    commas, points = run.count(","), run.count(".")
+    if commas == 0:  # "0.5" is itself; "1.792.000" is European thousands
+        groups = run.split(".")
+        return "".join(groups) if points >= 2 and _groups_of_three(groups[0], groups[1:]) else run
+    if points == 0:
+        groups = run.split(",")
+        if not _groups_of_three(groups[0], groups[1:]):
+            return run.replace(",", ".") if commas == 1 else run  # "0,5" is 0.5; "1,2,3" a list
+        if commas >= 2 or integer:
+            return "".join(groups)  # "1,792,000"; "1,792" in a whole-number part
+        whole, frac = groups
+        raise _Problem(
+            f"{run} could be {whole}{frac} (a thousands separator) or {whole}.{frac} (a decimal comma): "
+            f"write {whole}{frac} or {whole}.{frac}"
+        )
+    last = max(run.rfind(","), run.rfind("."))
+    whole, frac, mark = run[:last], run[last + 1 :], run[last]
+    other = "." if mark == "," else ","
+    groups = whole.split(other)
+    if mark in whole or not _groups_of_three(groups[0], groups[1:]):
+        return run  # "1,5.3", "1.2.3,4": the parser says what is wrong
+    return "".join(groups) + "." + frac  # "1,792.5" and "1.792,5" are both 1792.5
+
+
+def _real(text: str, *, integer: bool = False) -> np.ndarray:
+    value = _parse(text, split_signs=False, scalar="integer" if integer else "real")
     if isinstance(value, list):
         raise _Problem(f"got {_describe(value)}")
     return np.asarray(value, dtype=np.float64)
 
 
 def _integer(text: str) -> np.ndarray:
-    x = float(_real(text))
+    x = float(_real(text, integer=True))
     if abs(x) > 2**53:
         raise _Problem(f"got {x:g}, too large for a whole number")
     if x != round(x):
@@ -534,7 +732,20 @@ def _integer(text: str) -> np.ndarray:
     return np.asarray(round(x), dtype=np.int64)
 
 
+#: An answer for an array part that could be one number: "0,5", "-1,25", "1,234,567".
+_ONE_OR_TWO = re.compile(r"\s*[-+\u2212]?(\d+),(\d+)\s*|\s*[-+\u2212]?\d{1,3}(?:,\d{3}){2,}\s*")
+
+
 def _array(text: str, join_lines: bool = False) -> np.ndarray:
+    m = _ONE_OR_TWO.fullmatch(text)
+    if m is not None:
+        t = text.strip()
+        items = ", ".join(t.split(","))
+        number = t.replace(",", ".") if m.group(1) else t.replace(",", "")
+        raise _Problem(
+            f"{t} could be the number {number} or the list [{items}]: write {number} for the number, "
+            f"[{items}] for the list"
+        )
     value = _parse(text, split_signs=True, join_lines=join_lines)
     if not isinstance(value, list):
         raise _Problem("got a single number")
@@ -576,7 +787,7 @@ def _shape(text: str) -> np.ndarray:
     if _SHAPE_X.match(text):
         dims = [float(d) for d in re.split(r"[xX×*]|by", text)]
     else:
-        value = _parse(text, split_signs=True)
+        value = _parse(text, split_signs=True, times_ten=False)
         dims = [value] if not isinstance(value, list) else value
         if any(isinstance(d, list) for d in dims):
             raise _Problem(f"got {_describe(value)}")
@@ -615,7 +826,26 @@ def _snippet(text: str) -> str:
 
 
 _PLAIN_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d{1,3})?\s*\Z", re.ASCII)
-_PLAIN_LIST = re.compile(r"\s*\[[\d\s.,eE+\-\[\]]*\]\s*\Z", re.ASCII)
+
+
+class _PlainLists:
+    """What the bulk readers (:func:`_fast`, ``batch``) may read as JSON: ``[...]`` of digits,
+    points, signs, exponents and separators, but not a list with both a comma between digits
+    and a comma next to a space (``[0,5, 0,25]``), which the parser refuses as decimal commas
+    where ``json.loads`` would read four numbers. A regex-like ``match``; counting commas costs
+    far less than a regex lookahead on long lists."""
+
+    _SHAPE = re.compile(r"\s*\[[\d\s.,eE+\-\[\]]*\]\s*\Z", re.ASCII)
+
+    def match(self, text: str) -> re.Match | None:
+        if "," in text:
+            spaced = text.count(", ") + text.count(" ,")
+            if spaced and spaced < text.count(","):
+                return None  # some commas spaced, some not: maybe decimal commas
+        return self._SHAPE.match(text)
+
+
+_PLAIN_LIST = _PlainLists()
 
 
 def _fast(text: str, kind: str) -> np.ndarray | None:

@@ -19,7 +19,8 @@ from markupsafe import Markup, escape
 from quizgen.formatting import plain
 from quizgen.models import Status
 
-from .analysis import ItemStats, PairFlags, PartRecord, StudentTotal
+from .analysis import ItemStats, PartRecord, StudentTotal
+from .collusion import CollusionFlag
 
 __all__ = ["class_report_html", "histogram_svg", "student_report_html", "student_report_md"]
 
@@ -106,7 +107,9 @@ _ENV = jinja2.Environment(
 <style>{{ css }}</style></head><body>
 <h1>{{ exam_title }}</h1>
 <p>{{ name }} ({{ student_id }})</p>
-<p class="total">Total: <strong>{{ pts(total) }}</strong> of {{ pts(max_total) }} points</p>
+{% if questions %}<p class="total">Total: <strong>{{ pts(total) }}</strong> of {{ pts(max_total) }} points</p>
+{% else %}<p class="total">No answers from you were received: absent, not graded.</p>
+{% endif %}
 {% for q in questions %}<section>
 <h2>Question {{ q.number }}: {{ q.title }} — {{ pts(q.points) }} / {{ pts(q.max_points) }}</h2>
 {{ question_html(q.text) }}
@@ -126,7 +129,7 @@ _ENV = jinja2.Environment(
 <html lang="en"><head><meta charset="utf-8"><title>{{ exam_title }} — grading report</title>
 <style>{{ css }}</style></head><body>
 <h1>{{ exam_title }} — grading report</h1>
-<p>{{ totals|length }} students; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
+<p>{{ totals|length }} students graded{% if absent %}, {{ absent|length }} absent{% endif %}; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
 standard deviation {{ pts(summary.sd) }}, lowest {{ pts(summary.low) }}, highest {{ pts(summary.high) }}
 of {{ pts(summary.max) }} points.</p>
 <h2>Score distribution</h2>
@@ -146,11 +149,18 @@ correlation of the part's score with the rest of the exam (below 0.2 deserves a 
 <td>{% for b in it.by_param %}{{ b.name }}: {% for v, n, s in b.values %}{{ v }} → {{ "%.2f"|format(s) }} (n={{ n }}){% if not loop.last %}, {% endif %}{% endfor %}<br>{% endfor %}</td>
 </tr>{% endfor %}</table>
 <h2>Possible collusion</h2>
-{% if flags %}<p class="note">A wrong answer that equals another student's variant (and not the student's own) within
-tolerance. Evidence to look at, not proof.</p>
-<table><tr><th>Student</th><th>Matches the variant of</th><th>Evidence</th></tr>
-{% for p in flags %}<tr><td>{{ p.student_id }}</td><td>{{ p.other_id }}</td><td>{% for f in p.flags %}{{ f.evidence }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
+{% if flags %}<p class="note">Pairs whose shared wrong answers the class's own answers make improbable: a wrong
+answer equal to the other student's right answer for their own variant, or the same rare wrong answer. The p-value is
+the chance that a classmate drawn at random shares this much; corrected, it is multiplied by the number of pairs.
+Evidence to look at, not proof.</p>
+<table><tr><th>Student</th><th>Shares with</th><th class="num">p (corrected)</th><th>Evidence</th></tr>
+{% for f in flags %}<tr><td>{{ f.student_id }}</td><td>{{ f.other_id }}</td><td class="num">{{ "%.2g"|format(f.corrected) }}</td><td>{% for e in f.evidence %}{{ e }}{% if not loop.last %}<br>{% endif %}{% endfor %}</td></tr>{% endfor %}
 </table>{% else %}<p>None.</p>{% endif %}
+<h2>Absent</h2>
+{% if absent %}<p class="note">No answer from these students in any responses file: not graded, empty in grades.csv, left
+out of the statistics above.</p>
+<ul>{% for sid, name in absent %}<li>{{ sid }}{% if name %} ({{ name }}){% endif %}</li>{% endfor %}</ul>
+{% else %}<p>None.</p>{% endif %}
 {% if warnings %}<h2>Warnings</h2><ul>{% for w in warnings %}<li>{{ w }}</li>{% endfor %}</ul>{% endif %}
 </body></html>
 """,
@@ -203,7 +213,9 @@ def student_report_md(
         "",
         f"{name or student_id} ({student_id})",
         "",
-        f"**Total: {_pts(total)} of {_pts(max_total)} points**",
+        f"**Total: {_pts(total)} of {_pts(max_total)} points**"
+        if questions
+        else "**No answers from you were received: absent, not graded.**",
     ]
     for q in questions:
         lines += ["", f"## Question {q.number}: {q.title} — {_pts(q.points)} / {_pts(q.max_points)}", ""]
@@ -275,10 +287,13 @@ def class_report_html(
     exam_title: str,
     totals: Sequence[StudentTotal],
     items: Sequence[ItemStats],
-    flags: Sequence[PairFlags],
+    flags: Sequence[CollusionFlag],
     warnings: Sequence[str] = (),
+    *,
+    absent: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """The class report: summary, score histogram, item analysis, collusion flags, warnings."""
+    """The class report: summary, score histogram, item analysis, collusion flags, the absent
+    students (``(id, name)``, not in ``totals``), warnings."""
     scores = [t.points for t in totals]
     max_points = max((t.max_points for t in totals), default=0.0)
     summary = _Summary(
@@ -297,4 +312,5 @@ def class_report_html(
         items=items,
         flags=flags,
         warnings=warnings,
+        absent=absent,
     )

@@ -1,6 +1,7 @@
 """Read a class's answers and match them to the manifest's papers.
 
-Accepted files (UTF-8; a spreadsheet's byte-order mark is fine):
+Accepted files (UTF-8, or UTF-16/UTF-32 with a byte-order mark as Excel's "Unicode text"
+writes; a spreadsheet's UTF-8 byte-order mark is fine):
 
 - CSV, wide form (the generator's ``responses_template.csv``): ``student_id,name,q1.a,q1.b,...``,
   one row per student, a column per printed question number and part;
@@ -8,6 +9,18 @@ Accepted files (UTF-8; a spreadsheet's byte-order mark is fine):
   printed number (``3`` or ``q3``) or the question's template id;
 - JSON or YAML: ``{student_id: {"q1.a": "...", ...}}``, or nested ``{student_id: {"q1": {"a": ...}}}``;
   numbers and lists are taken as written (``0.5``, ``[[1, 2], [3, 4]]``); a ``name`` key is ignored.
+  Every value is text for the answer parser, exactly as written: YAML is read without YAML's
+  own typing (``1:30`` is not 90, ``010`` not 8, ``0x10`` not 16, ``yes`` not True, ``null``
+  and ``~`` are the text ``null`` and ``~``; only an empty value is blank, and ids such as
+  ``007`` keep their zeros), and JSON numbers keep their digits (``1e400`` is not inf).
+
+Hostile files are refused in one line naming the file and the place, before anything is
+graded: text in another encoding (a cp1252 or Latin-1 file from Excel is refused with how to
+save it as UTF-8, rather than guessed: a wrong guess would garble names silently), UTF-16
+without a byte-order mark, a binary file, a file that is not a regular file or is larger than
+:data:`MAX_FILE_BYTES`, a cell or value longer than :data:`MAX_CELL` characters (the answer
+parser reads no more), YAML aliases (``*name``; they would let a few lines expand to
+gigabytes), nesting deeper than :data:`MAX_DEPTH` levels, and a file without a single student.
 
 A CSV may be separated by commas, semicolons or tabs (detected from the header). Nothing is
 dropped silently: an answer by a student who is not in the manifest, to a question or part that
@@ -24,16 +37,25 @@ import csv
 import io
 import json
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
+
+import yaml
 
 from quizgen.errors import SpecError
 from quizgen.manifest import read_manifest_json
 from quizgen.models import Instance
-from quizgen.yamlio import LineDict, load_yaml
+from quizgen.yamlio import LineDict, _LineLoader
+
+from .parse import MAX_CHARS, MAX_NESTING
 
 __all__ = [
+    "MAX_CELL",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
     "Answer",
     "GradingManifest",
     "Paper",
@@ -174,6 +196,13 @@ class ResponseSet:
         return dict(self._index.get(student_id, {}).get(number, {}))
 
 
+#: Longest cell or value read, in characters: the longest answer the parser reads.
+MAX_CELL = MAX_CHARS
+#: Deepest nesting of a JSON or YAML file: student, question, part, then an answer's lists.
+MAX_DEPTH = MAX_NESTING + 3
+#: Largest responses file read.
+MAX_FILE_BYTES = 256 * 2**20
+
 _COLUMN = re.compile(r"^\s*[qQ]\s*(\d+)\s*[.:_/ -]\s*\(?\s*([^()\s]+?)\s*\)?\s*$")
 _ALIASES = {
     "student_id": ("student_id", "student", "id", "sid"),
@@ -183,15 +212,38 @@ _ALIASES = {
 }
 
 
-def _as_text(value) -> str | None:
-    """A JSON/YAML value as the text a student would have typed."""
+def _as_text(value, where: str, depth: int = 0) -> str | None:
+    """A JSON/YAML value as the text a student would have typed (lists of texts as
+    ``[a, b]``); longer than :data:`MAX_CELL` or nested deeper than :data:`MAX_NESTING` is a
+    :class:`SpecError` at ``where``."""
     if value is None:
         return None
     if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, (int, float, list)):
-        return json.dumps(value)
-    return str(value)
+        text = str(value)
+    elif isinstance(value, (int, float)):
+        text = json.dumps(value)
+    elif isinstance(value, (list, tuple)):
+        if depth >= MAX_NESTING:
+            raise SpecError(
+                f"an answer nested more than {MAX_NESTING} levels deep; write the answer as an array of at most "
+                f"{MAX_NESTING} dimensions",
+                source=where,
+            )
+        text = "[" + ", ".join(str(_as_text(v, where, depth + 1)) for v in value) + "]"
+    else:
+        text = str(value)
+    _check_cell(text, where)
+    return text
+
+
+def _check_cell(text: str, where: str, column: str = "") -> None:
+    """A cell (``column`` names a CSV's) or value longer than :data:`MAX_CELL` is refused."""
+    if len(text) > MAX_CELL:
+        hint = " (is a closing quote missing?)" if column else ""
+        raise SpecError(
+            f"{column}a cell of {len(text):,} characters; an answer is at most {MAX_CELL:,} characters{hint}",
+            source=where,
+        )
 
 
 class _Collector:
@@ -204,9 +256,12 @@ class _Collector:
         self.answers: dict[tuple[str, int, str], Answer] = {}
         self.warnings: list[str] = []
         self.unknown_students: dict[str, str] = {}
+        self.students: dict[str, str] = {}  # every student id the file names -> where first
+        self.end = source  # the end of the file, where a student was expected
 
     def add(self, sid: str, qkey: str, part: str, text: str | None, where: str, *, strict_blank: bool = True):
         sid, part = str(sid).strip(), str(part).strip().strip("()").strip()
+        self.students.setdefault(sid, where)
         blank = text is None or not str(text).strip()
         if self.manifest is None:
             m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", str(qkey))
@@ -242,9 +297,23 @@ class _Collector:
         self.answers[key] = Answer(sid, number, part, None if blank else str(text), where)
 
     def result(self) -> ResponseSet:
+        if not self.students:
+            raise SpecError(
+                "no student's answers in the file (only a header, or no row names a student); expected one row "
+                "per student such as s001,Ada,0.5,...",
+                source=self.end,
+            )
+        if self.manifest is not None and all(self.manifest.paper(sid) is None for sid in self.students):
+            sid, where = next(iter(self.students.items()))
+            raise SpecError(
+                f"none of the {len(self.students)} students in the file is in the manifest"
+                f"{' ' + self.manifest.source if self.manifest.source else ''} "
+                f"(here the first, {_short(sid)}); are these the responses to another exam?",
+                source=where,
+            )
         for sid, where in self.unknown_students.items():
             self.warnings.append(
-                f"{where}: student {sid!r} is not in the manifest; their answers are not graded"
+                f"{where}: student {_short(sid)} is not in the manifest; their answers are not graded"
             )
         if self.manifest is not None and self.missing_students:
             answered = {a.student_id for a in self.answers.values() if a.text is not None}
@@ -274,10 +343,25 @@ def _read_csv(path: Path, text: str, collector: _Collector) -> None:
     delimiter = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     rows, starts, previous = [], [], 0
-    for row in reader:  # a quoted cell may span lines: keep each row's first line
-        rows.append(row)
-        starts.append(previous + 1)
-        previous = reader.line_num
+    try:
+        for row in reader:  # a quoted cell may span lines: keep each row's first line
+            if max(map(len, row), default=0) > MAX_CELL:
+                i = next(i for i, cell in enumerate(row) if len(cell) > MAX_CELL)
+                name = f" ({_short(rows[0][i])})" if rows and i < len(rows[0]) else ""
+                _check_cell(row[i], f"{path}:{previous + 1}", f"column {i + 1}{name}: ")
+            rows.append(row)
+            starts.append(previous + 1)
+            previous = reader.line_num
+    except csv.Error as exc:  # such as a cell beyond the csv module's own limit (131,072 characters)
+        if "field limit" in str(exc):
+            raise SpecError(
+                f"a cell of more than {csv.field_size_limit():,} characters; an answer is at most {MAX_CELL:,} "
+                "characters (is a closing quote missing?)",
+                source=f"{path}:{previous + 1}",
+            ) from None
+        raise SpecError(
+            f"not a readable CSV ({exc}); fix the row there", source=f"{path}:{previous + 1}"
+        ) from None
     if not rows or not any(c.strip() for c in rows[0]):
         raise SpecError(
             "the file is empty; expected a header such as student_id,name,q1.a,q1.b", source=f"{path}:1"
@@ -342,42 +426,72 @@ def _read_mapping(path: Path, data, collector: _Collector) -> None:
     if not isinstance(data, Mapping):
         raise SpecError(
             f'expected a mapping of student ids to answers such as {{"s001": {{"q1.a": "0.5"}}}}, got {type(data).__name__}',
-            source=str(path),
+            source=f"{path}:1",
         )
     for sid, answers in data.items():
         where = _line(data, sid, path)
+        collector.students.setdefault(str(sid).strip(), where)  # named, even with no answers
         if not isinstance(answers, Mapping):
             collector.warnings.append(
-                f'{where}: the answers of {sid!r} are not a mapping such as {{"q1.a": "0.5"}}; not read'
+                f'{where}: the answers of {_short(sid)} are not a mapping such as {{"q1.a": "0.5"}}; not read'
             )
             continue
         for key, value in answers.items():
             kwhere = _line(answers, key, path) if isinstance(answers, LineDict) else f"{path}: {sid}.{key}"
+            kwhere = kwhere[: len(str(path)) + 120]
             if str(key).strip().lower() in ("name", "email"):
                 continue
             if isinstance(value, Mapping):
                 m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", str(key))
                 if m is None:
                     collector.warnings.append(
-                        f"{kwhere}: key {key!r} of {sid!r} is not a question such as q1; not read"
+                        f"{kwhere}: key {_short(key)} of {_short(sid)} is not a question such as q1; not read"
                     )
                     continue
                 for part, text in value.items():
                     pwhere = _line(value, part, path) if isinstance(value, LineDict) else f"{kwhere}.{part}"
-                    collector.add(str(sid), m.group(1), str(part), _as_text(text), pwhere)
+                    collector.add(str(sid), m.group(1), str(part), _as_text(text, pwhere), pwhere)
                 continue
             m = _COLUMN.match(str(key))
             if m is None:
                 collector.warnings.append(
-                    f"{kwhere}: key {key!r} of {sid!r} is not of the form q<number>.<part> (such as q1.a); not read"
+                    f"{kwhere}: key {_short(key)} of {_short(sid)} is not of the form q<number>.<part> (such as q1.a); not read"
                 )
                 continue
-            collector.add(str(sid), m.group(1), m.group(2), _as_text(value), kwhere)
+            collector.add(str(sid), m.group(1), m.group(2), _as_text(value, kwhere), kwhere)
+
+
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}\n]')
+
+
+def _too_deep(text: str, limit: int) -> int:
+    """The 1-based line where ``text`` (JSON) first nests deeper than ``limit``, or 0."""
+    depth, line = 0, 1
+    for m in _JSON_NESTING.finditer(text):
+        c = m.group(0)
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif c in "]}":
+            depth -= 1
+        else:
+            line += c.count("\n")
+    return 0
 
 
 def _read_json(path: Path, text: str, collector: _Collector) -> None:
-    try:
-        data = json.loads(text)
+    line = _too_deep(text, MAX_DEPTH)
+    if line:
+        raise SpecError(
+            f"nested more than {MAX_DEPTH} levels deep; expected {{student: {{question.part: answer}}}} with "
+            f"answers of at most {MAX_NESTING} dimensions",
+            source=f"{path}:{line}",
+        )
+    try:  # numbers are kept as written, as text for the answer parser (1e400 is not inf)
+        data = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as exc:
         raise SpecError(
             f"not valid JSON ({exc.msg}); fix the syntax there", source=f"{path}:{exc.lineno}"
@@ -385,8 +499,79 @@ def _read_json(path: Path, text: str, collector: _Collector) -> None:
     _read_mapping(path, data, collector)
 
 
+_PLAIN_TAGS = {
+    yaml.ScalarNode: yaml.resolver.BaseResolver.DEFAULT_SCALAR_TAG,
+    yaml.SequenceNode: yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
+    yaml.MappingNode: yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+}
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """What a responses file may not hold, though YAML allows it."""
+
+
+class _TextLoader(_LineLoader):
+    """YAML with every scalar a string (no YAML 1.1 typing: ``1:30``, ``010``, ``0x10``, ``yes``
+    stay as written; explicit tags such as ``!!int`` are ignored too), no aliases, and at most
+    :data:`MAX_DEPTH` levels of nesting."""
+
+    yaml_implicit_resolvers: ClassVar[dict] = {}
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise _Refused(
+                None,
+                None,
+                f"an alias (*{event.anchor}) is not allowed in a responses file (aliases can expand a few lines "
+                "to gigabytes); write each answer out",
+                event.start_mark,
+            )
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _Refused(
+                None,
+                None,
+                f"nested more than {MAX_DEPTH} levels deep; expected student: question.part: answer, with answers "
+                f"of at most {MAX_NESTING} dimensions",
+                event.start_mark,
+            )
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        node.tag = _PLAIN_TAGS[type(node)]  # explicit tags too: !!int 010 is the text 010
+        return node
+
+
 def _read_yaml(path: Path, text: str, collector: _Collector) -> None:
-    _read_mapping(path, load_yaml(path, error=SpecError), collector)
+    loader = None
+    try:
+        loader = _TextLoader(text)  # the reader refuses control characters here already
+        data = loader.get_single_data()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SpecError(
+            f"invalid YAML: the character U+{exc.character:04X} is not allowed in YAML text; remove it there",
+            source=f"{path}:{line}",
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        what = exc.problem or exc.context or "invalid YAML"
+        if isinstance(exc, _Refused):
+            raise SpecError(what, source=where) from None
+        raise SpecError(f"invalid YAML: {what}; fix the syntax there", source=where) from None
+    except yaml.YAMLError as exc:
+        raise SpecError(f"invalid YAML: {' '.join(str(exc).split())[:200]}", source=f"{path}:1") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    _read_mapping(path, data, collector)
 
 
 _READERS = {
@@ -397,6 +582,70 @@ _READERS = {
     ".yaml": _read_yaml,
     ".yml": _read_yaml,
 }
+
+
+_BOMS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+_SAVE_AS_UTF8 = (
+    "save the sheet as CSV UTF-8 (Excel: Save As, 'CSV UTF-8 (Comma delimited)'), "
+    "or convert it with iconv -f cp1252 -t utf-8"
+)
+
+
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of byte ``offset``."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """The file's text: UTF-8 (with or without a byte-order mark), or UTF-16/32 with one; any
+    other bytes are refused in one line that says where and how to save the file as UTF-8."""
+    encoding, body = "utf-8", data
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, body = name, data[len(bom) :]
+            break
+    if encoding == "utf-8" and b"\x00" in body:
+        line, column = _place(body, body.index(b"\x00"))
+        head = body[:400]
+        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
+            raise SpecError(
+                "UTF-16 text without a byte-order mark; save it as UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')",
+                source=f"{path}:1",
+            )
+        raise SpecError(
+            f"a binary file, not text (a NUL byte at line {line}, column {column}); pass the responses as a .csv, "
+            ".json or .yaml text file",
+            source=f"{path}:{line}",
+        )
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+            raise SpecError(
+                f"not valid {encoding.upper()} text (byte {exc.start} after the byte-order mark); save it as UTF-8",
+                source=f"{path}:{line}",
+            ) from None
+        line, column = _place(body, exc.start)
+        raise SpecError(
+            f"not UTF-8 text (byte 0x{body[exc.start]:02x} at line {line}, column {column}, such as a cp1252 or "
+            f"Latin-1 file from Excel); {_SAVE_AS_UTF8}",
+            source=f"{path}:{line}",
+        ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise SpecError(
+            f"a NUL character at line {line}: a binary file, not text; pass a .csv, .json or .yaml text file",
+            source=f"{path}:{line}",
+        )
+    return text
 
 
 def read_responses(
@@ -414,14 +663,25 @@ def read_responses(
             source=str(path),
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise SpecError(
+                "not a regular file; pass the responses file (.csv, .json or .yaml)", source=str(path)
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise SpecError(
+                f"{info.st_size:,} bytes is larger than a responses file can be ({MAX_FILE_BYTES:,} bytes)",
+                source=str(path),
+            )
+        data = path.read_bytes()
     except OSError as exc:
         raise SpecError(f"cannot read the responses ({exc.strerror})", source=str(path)) from None
-    except UnicodeDecodeError as exc:
-        raise SpecError(
-            f"not UTF-8 text (byte {exc.start}); save the sheet as CSV UTF-8", source=str(path)
-        ) from None
+    text = _decode(path, data[: MAX_FILE_BYTES + 1])
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     collector = _Collector(manifest, str(path), missing_students)
+    lines = text.rstrip("\n").count("\n") + 1
+    collector.end = (
+        f"{path}:{lines + 1 if reader is _read_csv else lines}"  # where a (next) student was expected
+    )
     reader(path, text, collector)
     return collector.result()

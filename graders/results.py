@@ -19,12 +19,13 @@ GitHub Classroom's autograding-grading-reporter reads, per runner, an environmen
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+
+from quizgen import csvsafe
 
 from .autograde import SubmissionGrade
 
@@ -231,7 +232,7 @@ def grades_csv(grades: Sequence[SubmissionGrade]) -> str:
             if c.test not in test_ids:
                 test_ids.append(c.test)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(["student", "submission", "score", "max_score", "percent", *test_ids, "error"])
     for g in grades:
         per_test = {t: sum(c.points for c in g.cases if c.test == t) for t in test_ids}

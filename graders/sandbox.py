@@ -5,15 +5,18 @@ imports only the standard library and NumPy) forks one child per submission. The
 any student code runs:
 
 - starts its own session (so the parent can kill its whole process group);
-- leaves the network (a new network namespace: only a downed loopback) where the OS allows;
-- gets a private mount namespace where allowed: fresh size-limited tmpfs over /tmp, /var/tmp and
-  /dev/shm, and quizgen's own folders plus any grader paths (``Options.hide``) covered by empty
-  read-only mounts, so neither the reference nor other students' files can be read;
+- as an ordinary user, enters a user namespace of its own (where the kernel allows it), which
+  gives it the namespaces below, and a pid namespace (it cannot signal the grader);
+- leaves the network (a new network namespace: only a downed loopback);
+- sees only a filesystem view built in a new mount namespace: a fresh tmpfs root holding the
+  system folders, the standard library and NumPy read-only, a private size- and inode-capped
+  /tmp and /dev/shm, four device files and nothing else (no spec, solution, grader source, other
+  students' files, /proc or host folders anyone can write to);
 - applies resource limits: CPU seconds, address space (what is already mapped plus
   ``memory_mb``), processes, file size, open files, no core dumps;
 - when the server runs as root (as on Gradescope), drops to a uid of its own (1e9 + pid, or
-  nobody where such uids are not mapped), so it can read only world-readable files, cannot signal
-  the grader, and every process it starts can be killed at once;
+  nobody where such uids are not mapped), so it cannot signal the grader, and every process it
+  starts can be killed at once; as a user, gives up the namespace's capabilities;
 - replaces sys.stdout/sys.stderr by a capture that keeps the first ``output_bytes`` characters per
   call, removes quizgen from the import system, and runs in its own working directory.
 
@@ -26,9 +29,11 @@ kills or hangs its child loses only itself: a new child runs the remaining calls
 earlier calls whose results they use (see :class:`Ref`).
 
 What each isolation layer needs, and what happens without it, is recorded per run in
-:class:`Isolation` (``applied`` and ``unavailable`` with the reason). Without root the child runs
-as the grader's own user: it still has the limits, its own process group and a process cap, but
-can read what the grader can read and signal the grader's processes.
+:class:`Isolation` (``applied`` and ``unavailable`` with the reason). Where the namespaces cannot
+be had (an ordinary user on a kernel without unprivileged user namespaces), the child refuses
+to run student code and :class:`Unsandboxed` is raised, unless ``Options.allow_unsandboxed``:
+then it runs as the grader's own user with the limits only. docs/autograding.md has the threat
+model, layer by layer.
 """
 
 from __future__ import annotations
@@ -71,7 +76,9 @@ __all__ = [
     "Ref",
     "SandboxError",
     "SubmissionRun",
+    "Unsandboxed",
     "default_server",
+    "preflight",
     "run",
     "run_submission",
 ]
@@ -96,6 +103,11 @@ _CONTROL_SECONDS = 30.0
 
 class SandboxError(RuntimeError):
     """The sandbox itself failed (not the student's code): grading cannot go on."""
+
+
+class Unsandboxed(SandboxError):
+    """The OS lacks an isolation layer untrusted code needs, and running without it was not
+    allowed (``Options.allow_unsandboxed``)."""
 
 
 def _positive(name: str, value) -> None:
@@ -158,6 +170,7 @@ class Options:
     private_network: bool = True
     private_tmp: bool = True
     hide: tuple[str, ...] = ()
+    allow_unsandboxed: bool = False
 
 
 @dataclass(frozen=True)
@@ -280,6 +293,8 @@ class ForkServer:
         self.restarts = -1
 
     def _start(self) -> None:
+        with contextlib.suppress(OSError):  # a submission running as our user (no namespaces
+            wire.prctl(wire.PR_SET_DUMPABLE, 0)  # allowed) may not ptrace us or write our memory
         ours, theirs = socket.socketpair()
         numpy_dir = str(Path(np.__file__).resolve().parent.parent)
         env = {
@@ -421,6 +436,25 @@ def _exception_fields(exc) -> dict:
     }
 
 
+#: What a signal that ended the student's process says it did (others: "killed by signal NAME").
+#: A time-out or a kill by the grader is reported as such before this; running out of memory is
+#: a MemoryError under the address-space limit, so a SIGKILL is never guessed to be one.
+_SIGNAL_TEXT = {
+    signal.SIGABRT: "your code called abort (SIGABRT)",
+    signal.SIGSEGV: "your code crashed with a segmentation fault (SIGSEGV)",
+    signal.SIGBUS: "your code crashed with a bus error (SIGBUS)",
+    signal.SIGFPE: "your code crashed with an arithmetic fault (SIGFPE)",
+    signal.SIGILL: "your code crashed with an illegal instruction (SIGILL)",
+}
+
+
+def _signal_text(number) -> str:
+    if type(number) is not int or number not in signal.valid_signals():
+        return f"your code was killed by signal {number!r}"
+    sig = signal.Signals(number)
+    return _SIGNAL_TEXT.get(sig, f"your code was killed by signal {sig.name}")
+
+
 def _stdout(header: dict, cap: int) -> str:
     text = _text(header.get("stdout"), cap)
     dropped = header.get("dropped")
@@ -440,6 +474,7 @@ class _Child:
         self.done: set[int] = set()
         self.alive = False
         self.pid = self.uid = None
+        self.isolation = Isolation()
         ours, theirs = socket.socketpair()
         self.sock = ours
         request = {
@@ -451,6 +486,7 @@ class _Child:
                 "drop_user": options.drop_user,
                 "private_network": options.private_network,
                 "private_tmp": options.private_tmp,
+                "allow_unsandboxed": options.allow_unsandboxed,
             },
             "hide": _hide_list(options.hide),
         }
@@ -471,6 +507,13 @@ class _Child:
             tuple(_text(a, 200) for a in report.get("applied", []) if isinstance(a, str)),
             tuple((_text(k, 200), _text(v, 300)) for k, v in dict(report.get("unavailable", {})).items()),
         )
+        if ready.get("refused"):
+            self.close()
+            raise Unsandboxed(
+                "refusing to run untrusted code without the sandbox's isolation, missing: "
+                f"{_text(ready['refused'], 1000)}; run as root, or where unprivileged user namespaces "
+                "are allowed, or pass --allow-unsandboxed (Options(allow_unsandboxed=True)) to run it anyway"
+            )
 
     def import_module(self, deadline: float) -> tuple[CallOutcome | None, tuple[str, ...]]:
         """None and the file's functions when the import worked; else the outcome for every call."""
@@ -602,15 +645,7 @@ class _Child:
                 "timeout", error=f"used more CPU time than the submission's limit {when}", seconds=seconds
             )
         if "signal" in status:
-            name = (
-                signal.Signals(status["signal"]).name
-                if status["signal"] in signal.valid_signals()
-                else status["signal"]
-            )
-            hint = "; it may have run out of memory" if status["signal"] == signal.SIGKILL else ""
-            return CallOutcome(
-                "crashed", error=f"the process was killed by {name} {when}{hint}", seconds=seconds
-            )
+            return CallOutcome("crashed", error=f"{_signal_text(status['signal'])} {when}", seconds=seconds)
         if "exit" in status:
             return CallOutcome(
                 "crashed",
@@ -632,7 +667,9 @@ class _Child:
         self.alive = False
         with contextlib.suppress(OSError):
             os.killpg(self.pid, signal.SIGKILL)
-        if self.server.root:
+        # what it left behind dies with its pid namespace; with a uid of its own and a process
+        # limit of 1 it cannot leave anything; else every process of its uid is killed
+        if self.server.root and self.limits.processes > 1 and not self.isolation.has("own pid namespace"):
             with contextlib.suppress(SandboxError):
                 self.server.request({"op": "sweep", "uid": self.uid})
         self._wait(2.0)
@@ -790,6 +827,15 @@ def _closure(calls: Sequence[Call], i: int) -> list[int]:
             need.add(j)
             stack.extend(calls[j].refs())
     return sorted(need)
+
+
+def preflight(options: Options = Options(), server: ForkServer | None = None) -> Isolation:
+    """The isolation a submission would get with ``options``, found by starting one child that
+    runs nothing; raises :class:`Unsandboxed` (with the way out) when it would refuse to run
+    untrusted code. Commands call this once before grading a class."""
+    child = _Child(server or default_server(), b"", "probe.py", Limits(), options)
+    child.close()
+    return child.isolation
 
 
 def run_submission(

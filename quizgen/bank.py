@@ -41,9 +41,11 @@ from .errors import BankError
 from .models import (
     ANSWER_KINDS,
     EXACT,
+    QUALITY_CHECKS,
     MistakeSpec,
     ParamSpec,
     Part,
+    QualityException,
     Step,
     StepChange,
     Template,
@@ -68,6 +70,7 @@ _TEMPLATE_KEYS = {
     "text": str,
     "parts": list,
     "solution": str,
+    "quality": list,
 }
 _TEMPLATE_REQUIRED = ("id", "title", "topic", "difficulty", "params", "steps", "text", "parts", "solution")
 _PART_KEYS = {
@@ -82,6 +85,7 @@ _PART_KEYS = {
 }
 _MISTAKE_KEYS = {"id": str, "feedback": str, "change": dict, "credit": (int, float), "credit_reason": str}
 _STEP_KEYS = {"call": str, "args": dict, "pick": str}
+_QUALITY_KEYS = {"check": str, "part": str, "mistake": str, "min": (int, float), "reason": str}
 _TOLERANCE_KEYS = {"rtol": (int, float), "atol": (int, float), "sigfigs": int, "decimals": int, "exact": bool}
 
 
@@ -438,6 +442,56 @@ def _parse_parts(node, tid, probs, scope, steps) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def _parse_quality(node, tid, probs, parts) -> tuple[QualityException, ...]:
+    """The template's declared exceptions to the quality rules (quizgen.quality): each names a
+    known rule, the part (and mistake) it is about, and a reason."""
+    out = []
+    by_id = {p.id: p for p in parts}
+    for i, e in enumerate(node):
+        where = f"quality[{i}]"
+        if not _check_mapping(e, _QUALITY_KEYS, ("check", "reason"), where, tid, probs):
+            continue
+        check, line = e.get("check"), _line(e)
+        if check not in QUALITY_CHECKS:
+            probs.add(
+                line,
+                tid,
+                f"{where}.check",
+                f"unknown check {check!r}; expected one of {', '.join(QUALITY_CHECKS)}",
+            )
+            continue
+        if not str(e.get("reason", "")).strip():
+            probs.add(
+                line,
+                tid,
+                f"{where}.reason",
+                "an exception needs a reason: say why this template may break the rule",
+            )
+        needs = QUALITY_CHECKS[check]
+        for key in ("part", "mistake"):
+            if key in needs and key not in e:
+                probs.add(line, tid, where, f"a {check} exception names the {key} it is about: add {key}: ID")
+            if key not in needs and key in e:
+                probs.add(
+                    line, tid, f"{where}.{key}", f"a {check} exception does not name a {key}; remove it"
+                )
+        part = by_id.get(e.get("part")) if "part" in e else None
+        if "part" in e and part is None:
+            probs.add(line, tid, f"{where}.part", f"no part {e['part']!r}; parts are {', '.join(by_id)}")
+        if part is not None and "mistake" in e and e["mistake"] not in {m.id for m in part.mistakes}:
+            probs.add(line, tid, f"{where}.mistake", f"part {part.id} has no mistake {e['mistake']!r}")
+        out.append(
+            QualityException(
+                check=check,
+                reason=str(e.get("reason", "")),
+                part=str(e.get("part", "")),
+                mistake=str(e.get("mistake", "")),
+                minimum=float(e["min"]) if isinstance(e.get("min"), (int, float)) else None,
+            )
+        )
+    return tuple(out)
+
+
 def parse_template(node, path: str, family: str, probs: _Problems) -> Template | None:
     """One template from its YAML mapping; problems are added to ``probs``."""
     tid = node.get("id", "?") if isinstance(node, dict) else "?"
@@ -476,6 +530,7 @@ def parse_template(node, path: str, family: str, probs: _Problems) -> Template |
             _line(node, "difficulty"), tid, "difficulty", f"expected 1 (easiest) to 5, got {difficulty}"
         )
     parts = _parse_parts(node["parts"], tid, probs, scope, steps)
+    quality = _parse_quality(node.get("quality") or [], tid, probs, parts)
     if len(probs.items) > before:
         return None
     return Template(
@@ -492,6 +547,7 @@ def parse_template(node, path: str, family: str, probs: _Problems) -> Template |
         parts=parts,
         solution=node["solution"],
         source=f"{path}:{_line(node)}",
+        quality=quality,
     )
 
 

@@ -15,13 +15,17 @@ from pathlib import Path
 import click
 
 from . import bank as bank_mod
-from . import engine, exam, output, selfcheck
+from . import engine, exam, output, quality, selfcheck
 from .errors import QuizgenError
 from .formatting import plain
 
+#: The most seeds ``bank validate --seeds`` draws per template.
+MAX_SEEDS = 100_000
+
 
 class QuizgenGroup(click.Group):
-    """Turns :class:`QuizgenError` into one line on stderr and exit status 2."""
+    """Turns :class:`QuizgenError` and a bad option (click's usage error) into one line on
+    stderr and exit status 2."""
 
     def invoke(self, ctx):
         try:
@@ -29,6 +33,11 @@ class QuizgenGroup(click.Group):
         except QuizgenError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            message = " ".join(exc.format_message().split())
+            click.echo(f"error: {where}: {message} (see '{where} --help')", err=True)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=QuizgenGroup)
@@ -73,6 +82,7 @@ def bank_list(bank_dirs, topic, tags, as_json) -> None:
                         "topic": t.topic,
                         "tags": list(t.tags),
                         "difficulty": t.difficulty,
+                        "variants": quality.count_variants(t),
                     }
                     for t in templates
                 ],
@@ -106,24 +116,79 @@ def bank_show(bank_dirs, template_id) -> None:
 @bank_group.command("validate")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option(
-    "--seeds", default=selfcheck.DEFAULT_SEEDS, show_default=True, help="Instances drawn per template."
+    "--seeds",
+    default=selfcheck.DEFAULT_SEEDS,
+    show_default=True,
+    type=click.IntRange(1, MAX_SEEDS),
+    help="Instances drawn per template.",
 )
+@click.option(
+    "--quality-seeds",
+    default=quality.DEFAULT_SEEDS,
+    show_default=True,
+    type=click.IntRange(0, MAX_SEEDS),
+    help="Instances per template for the quality rules (mistake visibility, variety, ...); 0 skips them.",
+)
+@click.option("--report", is_flag=True, help="Also print each template's quality figures (as bank stats).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--quiet", is_flag=True, help="Print problems only.")
-def bank_validate(paths, seeds, as_json, quiet) -> None:
-    """Check the bank (or the given files/folders): schema, names, and every template's self-test."""
+def bank_validate(paths, seeds, quality_seeds, report, as_json, quiet) -> None:
+    """Check the bank (or the given files/folders): schema, names, every template's self-test and
+    the quality rules of docs/authoring.md.
+
+    Given files or folders are checked against the built-in bank too (an id may not be reused)."""
     extra = list(paths)
-    loaded, problems = bank_mod.load_bank(extra, include_builtin=not extra, strict=False)
+    loaded, problems = bank_mod.load_bank(extra, strict=False)
+    if extra:  # self-test only the given templates; the built-in ones are checked in CI
+        builtin = bank_mod.builtin_bank_dir()
+        loaded = bank_mod.Bank(
+            {
+                k: t
+                for k, t in loaded.templates.items()
+                if not Path(t.source.rsplit(":", 1)[0]).is_relative_to(builtin)
+            }
+        )
     reports = selfcheck.check_bank(loaded, seeds=seeds, progress=None if quiet or as_json else _progress_cb)
+    # a template whose self-test fails is not measured too: its problem is said once
+    sound = bank_mod.Bank({r.template_id: loaded.templates[r.template_id] for r in reports if not r.problems})
+    measured = quality.check_bank(sound, seeds=quality_seeds, exact_variants=report) if quality_seeds else []
     problems = [str(p) for p in problems] + [line for r in reports for line in r.problems]
+    problems += [line for r in measured for line in r.problems]
+    if report and not as_json:
+        for r in measured:
+            click.echo("\n".join(quality.format_stats(r)))
     if as_json:
-        click.echo(json.dumps({"problems": problems, "templates": [r.to_dict() for r in reports]}, indent=1))
+        quality_by_id = {r.template_id: r.to_dict() for r in measured}
+        templates = [{**r.to_dict(), "quality": quality_by_id.get(r.template_id)} for r in reports]
+        click.echo(json.dumps({"problems": problems, "templates": templates}, indent=1))
     else:
         for line in problems:
             click.echo(line, err=True)
         if not quiet:
             click.echo(f"{len(reports)} templates checked over {seeds} seeds each; {len(problems)} problems")
     sys.exit(1 if problems else 0)
+
+
+@bank_group.command("stats")
+@bank_option
+@click.argument("template_ids", nargs=-1)
+@click.option(
+    "--seeds",
+    default=quality.DEFAULT_SEEDS,
+    show_default=True,
+    type=click.IntRange(1, MAX_SEEDS),
+    help="Instances per template.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bank_stats(bank_dirs, template_ids, seeds, as_json) -> None:
+    """Per template: distinct variants, each mistake's visibility, the option counts, problems."""
+    loaded = _bank(bank_dirs)
+    reports = [quality.measure(t, seeds=seeds) for t in loaded.select(ids=list(template_ids) or None)]
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=1))
+        return
+    for r in reports:
+        click.echo("\n".join(quality.format_stats(r)))
 
 
 def _progress_cb(report) -> None:
@@ -133,7 +198,13 @@ def _progress_cb(report) -> None:
 @main.command()
 @bank_option
 @click.argument("template_id")
-@click.option("--seed", default=0, show_default=True, help="Instance seed.")
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 2**64 - 1),
+    help="Instance seed (0 to 2**64 - 1).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "html", "json"]), default="text", show_default=True
 )
@@ -165,6 +236,8 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
 
 #: Below this many students, worker processes cost more to start than they save.
 AUTO_JOBS_MIN_STUDENTS = 20
+#: The most worker processes ``--jobs`` may start: more than the machine's CPUs only slows it.
+MAX_JOBS = 64
 
 
 def _parse_jobs(value) -> int | None:
@@ -177,7 +250,23 @@ def _parse_jobs(value) -> int | None:
         jobs = 0
     if jobs < 1:
         raise click.BadParameter(f"expected a number of processes >= 1 or 'auto', got {value!r}")
+    limit = max_jobs()
+    if jobs > limit:
+        click.echo(f"warning: --jobs {jobs} is more than this machine can use; using {limit}", err=True)
+        return limit
     return jobs
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def max_jobs() -> int:
+    """The cap on ``--jobs``: four processes per usable CPU, at most :data:`MAX_JOBS`."""
+    return max(1, min(MAX_JOBS, 4 * _cpus()))
 
 
 def _parse_formats(value: str) -> tuple[str, ...]:
@@ -195,11 +284,7 @@ def auto_jobs(students: int) -> int:
     """One worker process per usable CPU for a large class, else one process."""
     if students < AUTO_JOBS_MIN_STUDENTS:
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, cpus)
+    return max(1, min(MAX_JOBS, _cpus()))
 
 
 @main.command()
@@ -211,7 +296,12 @@ def auto_jobs(students: int) -> int:
     type=click.Path(exists=True, path_type=Path),
     help="Roster CSV (id,name,email).",
 )
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Output folder.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the exam already in --out (all its papers, keys and manifest) with the new one.",
+)
 @click.option(
     "-j",
     "--jobs",
@@ -230,16 +320,19 @@ def auto_jobs(students: int) -> int:
 )
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def generate(bank_dirs, spec_path, roster, out, jobs, formats, quiet, as_json) -> None:
-    """Generate every student's paper, answer key, the manifest and an overview."""
+def generate(bank_dirs, spec_path, roster, out, overwrite, jobs, formats, quiet, as_json) -> None:
+    """Generate every student's paper, answer key, the manifest and an overview.
+
+    A folder that holds an exam already is refused unless --overwrite is given."""
     summary = generate_exam(
         spec_path,
         roster,
         out,
+        overwrite=overwrite,
         bank_dirs=bank_dirs,
         jobs=jobs,
         formats=formats,
-        show_progress=not (quiet or as_json),
+        show_progress=not (quiet or as_json) and sys.stderr.isatty(),
     )
     if as_json:
         click.echo(json.dumps(summary, indent=1))
@@ -251,20 +344,41 @@ def generate(bank_dirs, spec_path, roster, out, jobs, formats, quiet, as_json) -
 
 
 def generate_exam(
-    spec_path, roster_path, out, *, bank_dirs=(), jobs=None, formats=output.PAGE_FORMATS, show_progress=False
+    spec_path,
+    roster_path,
+    out,
+    *,
+    bank_dirs=(),
+    jobs=None,
+    formats=output.PAGE_FORMATS,
+    show_progress=False,
+    overwrite=False,
 ) -> dict:
     """Load the bank, spec and roster; build and write the exam (``jobs`` None: auto). Returns
-    a summary."""
+    a summary. ``out`` holding an exam is refused unless ``overwrite``."""
+    out = Path(out)
+    if not overwrite and out.is_dir() and output.holds_exam(out):  # before the slow part
+        raise QuizgenError(
+            "already holds an exam (manifest.json, papers/, keys/); pass --overwrite to replace "
+            "all of it, or choose another --out",
+            source=str(out),
+        )
     spec = exam.load_spec(spec_path, bank_mod.load_bank(bank_dirs))
     students = exam.load_roster(roster_path)
     jobs = auto_jobs(len(students)) if jobs is None else jobs
     if show_progress:
         with click.progressbar(length=len(students), label="generating", file=sys.stderr) as bar:
             files = exam.generate(
-                spec, students, out, jobs=jobs, formats=formats, progress=lambda _p: bar.update(1)
+                spec,
+                students,
+                out,
+                jobs=jobs,
+                formats=formats,
+                progress=lambda _p: bar.update(1),
+                overwrite=overwrite,
             )
     else:
-        files = exam.generate(spec, students, out, jobs=jobs, formats=formats)
+        files = exam.generate(spec, students, out, jobs=jobs, formats=formats, overwrite=overwrite)
     return {
         "out": str(out),
         "students": len(students),

@@ -7,7 +7,12 @@
   grades.csv, results.json, junit.xml and one feedback file per student; ``--executor dask
   --scheduler ADDRESS`` grades on a Dask cluster instead (:mod:`quizgen.graders.executors`).
 - ``quizgen export gradescope SPEC -o autograder.zip``: setup.sh and run_autograder that install
-  quizgen and grade /autograder/submission, hidden cases seeded by the submitter's Gradescope id.
+  quizgen and grade /autograder/submission, hidden cases keyed by the instructor's key (put in
+  the zip as hidden.key) and the submitter's Gradescope id.
+
+Hidden cases need the instructor's key (:mod:`quizgen.graders.hidden_key`): ``--key-file FILE``
+or the environment variable QUIZGEN_HIDDEN_KEY; without one, the commands that would run hidden
+cases stop with a one-line error (exit status 2) instead of drawing them from public seeds.
 - ``quizgen assignment gradescope-run SPEC``: what run_autograder calls inside Gradescope.
 
 Exit codes: 0 all passed, 1 some case failed, 2 bad usage or a malformed spec, 3 grading itself
@@ -21,6 +26,7 @@ import os
 import stat
 import zipfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 
@@ -28,10 +34,18 @@ import click
 
 from .errors import SpecError
 from .fsutil import atomic_write_text
-from .graders import results
-from .graders.assignment import Assignment, build_cases, load_assignment, starter
+from .graders import results, sandbox, untrusted
+from .graders.assignment import (
+    Assignment,
+    build_cases,
+    has_hidden_cases,
+    load_assignment,
+    starter,
+    with_hidden_key,
+)
 from .graders.autograde import SubmissionGrade, grade_submission, rejected_grade
 from .graders.executors import EXECUTORS, Job, run_jobs
+from .graders.hidden_key import ENV, MissingHiddenKey, load_hidden_key, make_key
 from .graders.sandbox import Options
 
 __all__ = [
@@ -46,6 +60,7 @@ __all__ = [
 ]
 
 GRADESCOPE_ROOT = "/autograder"
+KEY_NAME = "hidden.key"  # the key's name inside autograder.zip (/autograder/source/hidden.key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -61,16 +76,30 @@ def write_starter(spec: str | Path, out: str | Path | None = None) -> str:
 
 
 def validate_specs(specs: Sequence[str | Path], *, variants: Sequence[str] = ("", "a", "b")) -> list[str]:
-    """Load each spec and draw all of its cases for a few variants; one line per spec."""
+    """Load each spec and draw all of its cases for a few variants; one line per spec. Hidden
+    cases are drawn with a throwaway key: this checks that they can be drawn, not what they are."""
     lines = []
     for path in specs:
-        assignment = load_assignment(path)
+        assignment = with_hidden_key(load_assignment(path), make_key().encode())
         counts = [len(build_cases(assignment, variant=v)) for v in variants]
         points = sum(c.points for c in build_cases(assignment))
         lines.append(
             f"{path}: {assignment.id}, {len(assignment.tests)} tests, {counts[0]} cases, {points:g} points"
         )
     return lines
+
+
+def keyed(assignment: Assignment, key_file: str | Path | None, *, hidden: bool = True) -> Assignment:
+    """``assignment`` with the instructor's key from ``key_file`` or $QUIZGEN_HIDDEN_KEY; a
+    :class:`MissingHiddenKey` error when ``hidden`` cases are wanted and there is no key."""
+    key = load_hidden_key(key_file)
+    if hidden and key is None and has_hidden_cases(assignment):
+        raise MissingHiddenKey(
+            f"the hidden cases of assignment {assignment.id} need the instructor's key: set {ENV} "
+            "or pass --key-file FILE (or leave them out with --visible-only)",
+            source=assignment.source,
+        )
+    return with_hidden_key(assignment, key)
 
 
 def check_solution(
@@ -80,46 +109,55 @@ def check_solution(
     hidden: bool = False,
     variant: str = "",
     options: Options | None = None,
+    key_file: str | Path | None = None,
 ) -> SubmissionGrade:
-    """Grade one file: the visible and edge cases (plus hidden ones of ``variant`` if asked)."""
-    assignment = load_assignment(spec)
+    """Grade one file: the visible and edge cases (plus hidden ones of ``variant`` if asked,
+    which need the instructor's key: ``key_file`` or $QUIZGEN_HIDDEN_KEY)."""
+    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
+    if key_file is not None:
+        options = options or Options()
+        options = replace(options, hide=(*options.hide, str(Path(key_file).resolve())))
     return grade_submission(assignment, solution, variant=variant, hidden=hidden, options=options)
 
 
-def _pick_file(folder: Path, assignment: Assignment) -> Path | None:
-    files = sorted(p for p in folder.rglob("*.py") if p.is_file() and not p.name.startswith("."))
-    if len(files) == 1:
-        return files[0]
-    named = [p for p in files if p.name == f"{assignment.id}.py"]
-    return named[0] if len(named) == 1 else None
-
-
-def find_submissions(folder: str | Path, assignment: Assignment) -> list[tuple[str, Path | None]]:
-    """(student id, file) pairs: ``folder/<student>.py`` files, and ``folder/<student>/`` folders
-    holding one Python file (or one named ``<assignment id>.py``); None when it is ambiguous."""
-    folder = Path(folder)
-    found = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and entry.suffix == ".py":
-            found.append((entry.stem, entry))
-        elif entry.is_dir():
-            found.append((entry.name, _pick_file(entry, assignment)))
-    return found
-
-
-def _why_rejected(assignment: Assignment, where: Path) -> str:
-    return f"no single Python file to grade in {where.name or where}: submit one .py file (or one named {assignment.id}.py)"
-
-
-def _rejected(assignment: Assignment, student: str, where: Path, *, hidden: bool = True) -> SubmissionGrade:
-    why = _why_rejected(assignment, where)
-    return rejected_grade(assignment, where, why, variant=student, hidden=hidden, student=student)
+def find_submissions(folder: str | Path, assignment: Assignment) -> list[untrusted.Submission]:
+    """Every hand-in in ``folder``: ``<student>.py`` files and ``<student>/`` folders holding one
+    Python file (or one named ``<assignment id>.py``), read without following links; those that
+    cannot be graded carry the reason (see :func:`quizgen.graders.untrusted.find_submissions`)."""
+    return untrusted.find_submissions(folder, assignment.id)
 
 
 def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name) or "_"
+    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name)[:100] or "_"
+
+
+def _feedback_names(grades: Sequence[SubmissionGrade]) -> list[str]:
+    """A distinct file name per student (two names that differ only in unsafe characters, or a
+    file and a folder of the same name, would otherwise overwrite each other's feedback)."""
+    names, used = [], set()
+    for grade in grades:
+        base = _safe(grade.student)
+        name, k = base, 1
+        while name.lower() in used:
+            k += 1
+            name = f"{base}-{k}"
+        used.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _job(submission: untrusted.Submission, *, read: bool) -> Job:
+    """The executor's job for a hand-in; ``read``: carry the file's bytes (for a remote worker),
+    read here without following links."""
+    if submission.refused:
+        return Job(submission.student, str(submission.path), rejected=submission.refused)
+    if not read:
+        return Job(submission.student, str(submission.path))
+    try:
+        source = untrusted.read_submission(submission.path)
+    except untrusted.Refused as exc:
+        return Job(submission.student, str(submission.path), rejected=str(exc))
+    return Job(submission.student, str(submission.path), source=source)
 
 
 def autograde_class(
@@ -132,27 +170,28 @@ def autograde_class(
     progress: Callable[[SubmissionGrade], None] | None = None,
     executor: str = "local",
     scheduler: str | None = None,
+    key_file: str | Path | None = None,
+    allow_unsandboxed: bool = False,
 ) -> list[SubmissionGrade]:
     """Grade every submission in a folder and write OUT/grades.csv, OUT/results.json,
-    OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are seeded by each student's id,
-    so each student gets their own. ``executor`` (see :mod:`quizgen.graders.executors`):
-    "local", ``jobs`` threads here; "dask", the cluster at ``scheduler`` (without one, a local
-    cluster of ``jobs`` processes). Every executor gives the same grades."""
-    assignment = load_assignment(spec)
+    OUT/junit.xml and OUT/feedback/<student>.txt. Hidden cases are keyed by the instructor's key
+    (``key_file`` or $QUIZGEN_HIDDEN_KEY; without one, :class:`MissingHiddenKey`) and each
+    student's id, so each student gets their own. ``executor`` (see
+    :mod:`quizgen.graders.executors`): "local", ``jobs`` threads here; "dask", the cluster at
+    ``scheduler`` (without one, a local cluster of ``jobs`` processes). Every executor gives the
+    same grades. Every hand-in gets a row, those that cannot be graded with the reason."""
+    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
     folder, out = Path(submissions), Path(out)
-    work = [
-        Job(student, str(path))
-        if path is not None
-        else Job(student, str(folder / student), rejected=_why_rejected(assignment, folder / student))
-        for student, path in find_submissions(folder, assignment)
-    ]
-    options = Options(hide=(str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())))
+    work = [_job(s, read=executor != "local") for s in find_submissions(folder, assignment)]
+    hide = [str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())]
+    if key_file is not None:
+        hide.append(str(Path(key_file).resolve()))
     grades = run_jobs(
         executor,
         assignment,
         work,
         hidden=hidden,
-        options=options,
+        options=Options(hide=tuple(hide), allow_unsandboxed=allow_unsandboxed),
         workers=jobs,
         scheduler=scheduler,
         progress=progress,
@@ -161,8 +200,8 @@ def autograde_class(
     atomic_write_text(out / "grades.csv", results.grades_csv(grades))
     atomic_write_text(out / "results.json", json.dumps(results.json_results(grades), indent=1) + "\n")
     atomic_write_text(out / "junit.xml", results.junit_xml(grades))
-    for grade in grades:
-        atomic_write_text(out / "feedback" / f"{_safe(grade.student)}.txt", results.summary(grade) + "\n")
+    for grade, name in zip(grades, _feedback_names(grades), strict=True):
+        atomic_write_text(out / "feedback" / f"{name}.txt", results.summary(grade) + "\n")
     return grades
 
 
@@ -183,20 +222,38 @@ def gradescope_run(
     metadata_path: str | Path = f"{GRADESCOPE_ROOT}/submission_metadata.json",
     results_path: str | Path = f"{GRADESCOPE_ROOT}/results/results.json",
     hidden_visibility: str = "after_due_date",
+    key_file: str | Path | None = None,
 ) -> SubmissionGrade:
     """Grade the Gradescope submission and write results.json; it is written even when the
-    spec or the submission cannot be read (score 0 and the reason)."""
+    spec, the key or the submission cannot be read (score 0 and the reason). The key comes from
+    ``key_file`` (run_autograder passes /autograder/source/hidden.key) or $QUIZGEN_HIDDEN_KEY.
+    The submission is read without following links; one that is a link or holds one is refused
+    with the reason."""
     submission, results_path = Path(submission), Path(results_path)
-    variant = _variant_from_metadata(Path(metadata_path))
+    variant = untrusted.clean_text(_variant_from_metadata(Path(metadata_path)), 200)
     try:
         assignment = load_assignment(spec)
+        if key_file is not None and not Path(key_file).exists() and not has_hidden_cases(assignment):
+            key_file = None  # nothing hidden: no key needed
+        assignment = keyed(assignment, key_file)
     except SpecError as exc:
-        grade = SubmissionGrade("?", "?", str(submission), (), error=f"the assignment spec is broken: {exc}")
+        grade = SubmissionGrade(
+            "?", "?", str(submission), (), error=f"the assignment spec or its key is broken: {exc}"
+        )
     else:
-        path = _pick_file(submission, assignment) if submission.is_dir() else submission
-        hide = tuple(str(Path(p).resolve()) for p in (spec, results_path.parent, metadata_path))
+        hide = [str(Path(p).resolve()) for p in (spec, results_path.parent, metadata_path)]
+        if key_file is not None:
+            hide.append(str(Path(key_file).resolve()))
+        try:
+            mode = os.lstat(submission).st_mode
+        except OSError:
+            mode = 0
+        if stat.S_ISDIR(mode):
+            path, why = untrusted.pick_file(submission, assignment.id)
+        else:
+            path, why = submission, ""
         if path is None:
-            grade = _rejected(assignment, variant, submission)
+            grade = rejected_grade(assignment, submission, why, variant=variant, student=variant)
         else:
             grade = grade_submission(
                 assignment,
@@ -235,6 +292,7 @@ $QUIZGEN assignment gradescope-run "$ROOT/source/assignment.yaml" \\
   --submission "$ROOT/submission" \\
   --metadata "$ROOT/submission_metadata.json" \\
   --results "$ROOT/results/results.json" \\
+  --key-file "$ROOT/source/hidden.key" \\
   --hidden-visibility {visibility}
 if [ ! -s "$ROOT/results/results.json" ]; then
   printf '%s\\n' '{{"score": 0, "output": "The autograder failed before it could grade this submission; this is not a problem with your code. Please tell your instructor.", "tests": []}}' > "$ROOT/results/results.json"
@@ -281,11 +339,18 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, *, executable: bool = F
 
 
 def export_gradescope(
-    spec: str | Path, out: str | Path, *, hidden_visibility: str = "after_due_date"
+    spec: str | Path,
+    out: str | Path,
+    *,
+    hidden_visibility: str = "after_due_date",
+    key_file: str | Path | None = None,
 ) -> Path:
-    """Write Gradescope's autograder.zip: setup.sh, run_autograder, assignment.yaml and
-    quizgen_src/ (this quizgen's source, installed by setup.sh)."""
-    load_assignment(spec)  # fail here, not on Gradescope, if the spec is broken
+    """Write Gradescope's autograder.zip: setup.sh, run_autograder, assignment.yaml, hidden.key
+    (the instructor's key, from ``key_file`` or $QUIZGEN_HIDDEN_KEY; required when the
+    assignment has hidden cases) and quizgen_src/ (this quizgen's source, installed by
+    setup.sh). Students never receive the zip; its files are readable by root only there."""
+    assignment = load_assignment(spec)  # fail here, not on Gradescope, if the spec is broken
+    key = keyed(assignment, key_file).hidden_key
     if hidden_visibility not in results.VISIBILITIES:
         raise SpecError(f"--hidden-visibility: expected one of {', '.join(results.VISIBILITIES)}")
     dirs = _package_dirs()
@@ -302,6 +367,8 @@ def export_gradescope(
         _add_text(zf, "setup.sh", SETUP_SH, executable=True)
         _add_text(zf, "run_autograder", RUN_AUTOGRADER.format(visibility=hidden_visibility), executable=True)
         _add_text(zf, "assignment.yaml", Path(spec).read_text(encoding="utf-8"))
+        if key is not None:
+            _add_text(zf, KEY_NAME, key.decode("utf-8", "surrogateescape") + "\n")
         try:
             version = metadata.version("quizgen")
         except metadata.PackageNotFoundError:
@@ -336,6 +403,18 @@ def _emit_reports(grades: Sequence[SubmissionGrade], json_out, junit_out, classr
         # GitHub Actions step outputs: append name=value lines to the file in $GITHUB_OUTPUT
         with open(classroom_out, "a", encoding="utf-8") as f:
             f.write(f"result={results.classroom_output(grades[0])}\n")
+
+
+def _key_option(help_text: str, default: str | None = None):
+    return click.option(
+        "--key-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=default,
+        help=help_text,
+    )
+
+
+_KEY_HELP = f"The instructor's key for hidden cases (default: ${ENV})."
 
 
 def _assignment_group() -> click.Group:
@@ -386,7 +465,8 @@ def _assignment_group() -> click.Group:
         default="after_due_date",
         show_default=True,
     )
-    def gradescope_cmd(spec, submission, metadata_path, results_path, hidden_visibility) -> None:
+    @_key_option("The instructor's key for hidden cases.", f"{GRADESCOPE_ROOT}/source/{KEY_NAME}")
+    def gradescope_cmd(spec, submission, metadata_path, results_path, hidden_visibility, key_file) -> None:
         """Grade a Gradescope submission into results.json (run_autograder calls this)."""
         grade = gradescope_run(
             spec,
@@ -394,16 +474,38 @@ def _assignment_group() -> click.Group:
             metadata_path=metadata_path,
             results_path=results_path,
             hidden_visibility=hidden_visibility,
+            key_file=key_file,
         )
         click.echo(results.summary(grade))
 
     return group
 
 
+def _sandbox_or_exit(allow_unsandboxed: bool) -> Options:
+    """The sandbox's options; exit 2 with one line when it would refuse untrusted code."""
+    options = Options(allow_unsandboxed=allow_unsandboxed)
+    try:
+        sandbox.preflight(options)
+    except sandbox.SandboxError as exc:
+        raise click.UsageError(str(exc)) from None
+    return options
+
+
+_ALLOW_UNSANDBOXED = click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Run submissions even where the OS gives no namespaces to isolate them (they can then "
+    "read what you can read and signal your processes); only for code you trust.",
+)
+
+
 @click.command("check")
 @click.argument("spec", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("solution", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--hidden", is_flag=True, help="Also run hidden cases (seeded by --variant).")
+@click.option(
+    "--hidden", is_flag=True, help="Also run hidden cases (of --variant; needs the instructor's key)."
+)
+@_key_option(_KEY_HELP)
 @click.option("--variant", default="", help="Whose hidden cases (e.g. a student or repository id).")
 @click.option("--quiet", is_flag=True, help="Only the failing cases' feedback and the total.")
 @click.option(
@@ -418,9 +520,13 @@ def _assignment_group() -> click.Group:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append GitHub Classroom's result=<base64> line to this file (pass $GITHUB_OUTPUT).",
 )
-def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, classroom_out) -> None:
+@_ALLOW_UNSANDBOXED
+def check_cmd(
+    spec, solution, hidden, key_file, variant, quiet, json_out, junit_out, classroom_out, allow_unsandboxed
+) -> None:
     """Run SPEC's visible tests on SOLUTION and show the feedback (exit 0 only if all pass)."""
-    grade = check_solution(spec, solution, hidden=hidden, variant=variant)
+    options = _sandbox_or_exit(allow_unsandboxed)
+    grade = check_solution(spec, solution, hidden=hidden, variant=variant, options=options, key_file=key_file)
     text = results.summary(grade)
     if quiet:
         text = "\n".join(line for line in text.splitlines() if not line.startswith("  PASS"))
@@ -437,6 +543,7 @@ def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, class
     "-j", "--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Submissions at once."
 )
 @click.option("--visible-only", is_flag=True, help="Skip the hidden cases.")
+@_key_option(_KEY_HELP)
 @click.option(
     "--executor",
     type=click.Choice(list(EXECUTORS)),
@@ -449,9 +556,13 @@ def check_cmd(spec, solution, hidden, variant, quiet, json_out, junit_out, class
     metavar="ADDRESS",
     help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (without it: a local cluster of -j processes).",
 )
-def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, scheduler) -> None:
+@_ALLOW_UNSANDBOXED
+def autograde_cmd(
+    spec, submissions, out, jobs, visible_only, key_file, executor, scheduler, allow_unsandboxed
+) -> None:
     """Grade every submission in SUBMISSIONS (student.py files or student/ folders) into OUT:
     grades.csv, results.json, junit.xml and feedback/<student>.txt."""
+    _sandbox_or_exit(allow_unsandboxed)
 
     def progress(grade: SubmissionGrade) -> None:
         status = f"{grade.score:g}/{grade.max_score:g}"
@@ -468,6 +579,8 @@ def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, schedule
         progress=progress,
         executor=executor,
         scheduler=scheduler,
+        key_file=key_file,
+        allow_unsandboxed=allow_unsandboxed,
     )
     total = len(grades)
     errors = sum(bool(g.error) for g in grades)
@@ -493,9 +606,12 @@ def autograde_cmd(spec, submissions, out, jobs, visible_only, executor, schedule
     default="after_due_date",
     show_default=True,
 )
-def export_gradescope_cmd(spec, out, hidden_visibility) -> None:
-    """Build Gradescope's autograder.zip for SPEC (setup.sh, run_autograder, quizgen's source)."""
-    click.echo(f"wrote {export_gradescope(spec, out, hidden_visibility=hidden_visibility)}")
+@_key_option(_KEY_HELP + " It goes into the zip, which students never see.")
+def export_gradescope_cmd(spec, out, hidden_visibility, key_file) -> None:
+    """Build Gradescope's autograder.zip for SPEC (setup.sh, run_autograder, the hidden-case key,
+    quizgen's source)."""
+    path = export_gradescope(spec, out, hidden_visibility=hidden_visibility, key_file=key_file)
+    click.echo(f"wrote {path}")
 
 
 def _add_to_export_group(cli_group: click.Group) -> None:

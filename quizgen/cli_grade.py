@@ -3,7 +3,7 @@
 
 Error carried forward needs each template's reference pipeline: the commands load the bank
 (built-in plus ``--bank`` folders) and re-run a template with the student's earlier answers
-substituted (:func:`quizgen.engine.recompute`). A template the bank no longer has is graded
+substituted (:func:`quizgen.engine.carried_pipeline`). A template the bank no longer has is graded
 without carrying errors forward, with a warning.
 """
 
@@ -40,7 +40,7 @@ def bank_recompute_factory(bank_dirs=(), *, missing: set[str] | None = None):
             if missing is not None:
                 missing.add(instance.template_id)
             return None
-        return lambda overrides: engine.recompute(template, instance.params, overrides)
+        return lambda overrides: engine.carried_pipeline(template, instance.params, overrides)
 
     return factory
 
@@ -93,6 +93,7 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
                     "run": outcome.run.run_id if outcome.run else None,
                     "graded": outcome.run.graded if outcome.run else 0,
                     "resumed": outcome.run.resumed if outcome.run else 0,
+                    "absent": list(outcome.run.absent) if outcome.run else [],
                     "changes": [c.describe() for c in outcome.changes],
                     "warnings": warnings,
                     "files": [str(f) for f in outcome.files],
@@ -105,15 +106,17 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         click.echo(f"warning: {w}", err=True)
     if outcome.run:
         resumed = f" (resumed: {outcome.run.resumed} were already done)" if outcome.run.resumed else ""
+        absent = f", {len(outcome.run.absent)} absent (not graded)" if outcome.run.absent else ""
         click.echo(
-            f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}; gradebook {outcome.db_path}"
+            f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}{absent}; "
+            f"gradebook {outcome.db_path}"
         )
     for c in outcome.changes:
         click.echo(f"changed: {c.describe()}")
     if outcome.run and outcome.run.kind == "regrade" and not outcome.changes:
         click.echo("no grade changed")
-    if out is not None and outcome.files:
-        click.echo(f"reports in {out} (report.html, grades.csv, feedback/)")
+    if outcome.files:
+        click.echo(f"reports in {outcome.files[0].parent} (report.html, grades.csv, feedback/)")
 
 
 bank_option = click.option(
@@ -205,7 +208,9 @@ def _db(db: Path | None, out: Path | None) -> Path:
     "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
 )
 @click.option(
-    "--out", type=click.Path(file_okay=False, path_type=Path), help="Rewrite the reports in this folder."
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Rewrite the reports in this folder [default: where they were last written].",
 )
 @click.option("--exam", help="Exam key, when the gradebook holds several.")
 @click.option(

@@ -15,8 +15,11 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
+from jinja2.exceptions import SecurityError
 
 from . import expressions, plan
 from .errors import BankError
@@ -33,6 +36,7 @@ REJECTED = (ValueError, ZeroDivisionError, FloatingPointError)
 NOT_APPLICABLE = (*REJECTED, TypeError, IndexError, KeyError, AttributeError)
 #: XORed into an instance's seed to seed the order of its multiple-choice options.
 OPTION_ORDER_SALT = 0x5EED
+_NOTHING: Mapping = MappingProxyType({})
 
 
 class Rejected(Exception):
@@ -62,17 +66,23 @@ def run_steps(
     """Evaluate the steps in order; returns params and step values in one dict.
 
     ``changes`` alters some steps (a mistake); ``overrides`` replaces some step values (a
-    student's earlier answer, for error carried forward). With ``base`` (a previous run of the
-    unchanged pipeline), steps before the first changed or overridden one are reused.
+    student's earlier answer, for error carried forward). An overridden pick is also written
+    into the value it is picked from (a copy, :func:`plan.write_path`), so a step reading that
+    value sees the student's: overriding ``yhat = fwd.output[0]`` changes what
+    ``mlp_backward(forward=fwd)`` computes. With ``base`` (a previous run of the unchanged
+    pipeline), steps before the first changed, overridden or written-into one are reused.
     """
     compiled = plan.plan_for(template)
     changes = changes or {}
     overrides = overrides or {}
+    writes = _writes(compiled, overrides)
     env = dict(params)
+    for root in writes.keys() & env.keys():  # picks of a parameter
+        env[root] = _written(env[root], writes[root])
     reuse = base is not None
     for step, runner in zip(template.steps, compiled.steps, strict=True):
         name = step.name
-        if reuse and name not in changes and name not in overrides:
+        if reuse and name not in changes and name not in overrides and name not in writes:
             env[name] = base[name]
             continue
         reuse = False
@@ -82,7 +92,25 @@ def run_steps(
             env[name] = compiled.changed(step, changes[name]).run(env)
         else:
             env[name] = runner.run(env)
+        if name in writes:
+            env[name] = _written(env[name], writes[name])
     return env
+
+
+def _writes(compiled: plan.Plan, overrides: Mapping[str, object]) -> dict[str, list]:
+    """source value -> [(path, the student's value)] for the overridden picks."""
+    out: dict[str, list] = {}
+    for name, value in overrides.items():
+        source = compiled.pick_sources.get(name)
+        if source is not None:
+            out.setdefault(source[0], []).append((source[1], value))
+    return out
+
+
+def _written(value, writes: list):
+    for path, new in writes:
+        value = plan.write_path(value, path, new)
+    return value
 
 
 def draw_params(template: Template, rng: np.random.Generator) -> dict:
@@ -103,6 +131,8 @@ def sample(template: Template, seed: int, rng: np.random.Generator | None = None
         except REJECTED as exc:
             last = f"; the last draw failed in a step: {exc}"
             continue
+        except SecurityError as exc:  # e.g. 10 ** (10 ** 10): refused by the sandbox, not redrawn
+            raise BankError(str(exc), source=template.source, where=f"template {template.id}") from None
         if values is not None:
             _check_finite(template, values)
             return Draw(seed=seed, params=params, values=values)
@@ -163,9 +193,22 @@ def to_answer(kind: str, value):
     return expressions.to_plain(arr)
 
 
-def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo: dict):
+def _mistake_values(
+    template: Template,
+    part: Part,
+    draw: Draw,
+    kind: str,
+    memo: dict,
+    overrides: Mapping[str, object] = _NOTHING,
+    writes: Mapping[str, list] = _NOTHING,
+):
     """(spec, value or None) per mistake; None when the changed pipeline rejects this draw.
-    ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`."""
+    ``memo`` holds the instance's re-run step values by :attr:`plan.CompiledStep.key`.
+
+    For error carried forward, ``draw.values`` is the pipeline run with a student's values
+    (``overrides``, step -> value, with the ``writes`` of overridden picks, as
+    :func:`run_steps` makes them): an overridden step keeps the student's value in every
+    mistake's re-run, and a re-run source of an overridden pick gets it written in again."""
     reruns = plan.plan_for(template).mistakes
     values = draw.values
     out = []
@@ -175,9 +218,15 @@ def _mistake_values(template: Template, part: Part, draw: Draw, kind: str, memo:
         value = values[part.answer]
         try:
             for step in steps:
-                value = memo.get(step.key, memo)  # the memo itself marks a miss
-                if value is memo:
-                    value = memo[step.key] = step.run(env)
+                if step.name in overrides:
+                    value = values[step.name]  # the student's value, whatever the mistake
+                else:
+                    value = memo.get(step.key, memo)  # the memo itself marks a miss
+                    if value is memo:
+                        value = step.run(env)
+                        if step.name in writes:
+                            value = _written(value, writes[step.name])
+                        memo[step.key] = value
                 if env is not values:
                     env[step.name] = value
             out.append((m, to_answer(kind, value)))
@@ -337,7 +386,7 @@ def _build(
             build_part(template, p, draw, context, points_scale=scale, memo=memo, option_rng=option_rng)
             for p in template.parts
         )
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError, SecurityError) as exc:
         raise BankError(
             f"{type(exc).__name__}: {exc}", source=template.source, where=f"template {template.id}"
         ) from exc
@@ -382,6 +431,99 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
     """Every part's expected answer when the given parts' values are replaced by ``overrides``
     (part id -> the student's answer): the reference pipeline with error carried forward.
     A part whose recomputation the reference rejects is left out."""
+    return {pid: r.key for pid, r in carried_pipeline(template, plain_params, overrides).items()}
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """One part's answer recomputed with a student's earlier answers in place of the keys'.
+
+    ``key`` is JSON-ready like :attr:`InstancePart.expected`; ``mistakes`` are the part's known
+    mistakes made on that same pipeline (as :func:`build_part` makes them on the unchanged one);
+    ``slack`` (an array of the key's shape, or None when no margins were given) is, per
+    element, how far the key can move while each carried value moves within its margin:
+    sum over carried elements k of max(|key(v + m_k e_k) - key(v)|, |key(v - m_k e_k) - key(v)|).
+    """
+
+    key: Any
+    mistakes: tuple[KnownMistake, ...] = ()
+    slack: Any = None
+    #: the same for each mistake's value, in the order of ``mistakes`` (() without margins)
+    mistake_slack: tuple = ()
+
+
+class CarriedPipeline(Mapping):
+    """The reference pipeline run once with a student's answers in place of some parts'
+    (error carried forward): part id -> :class:`Recomputed` with the key (every non-choice
+    part the reference does not reject); :meth:`detail` adds a part's mistakes and slack,
+    worked out on first use from the same run."""
+
+    def __init__(self, template: Template, params: dict, step_overrides: dict, env: dict, keys: dict) -> None:
+        self.template, self.params, self.env = template, params, env
+        self.step_overrides = step_overrides
+        self.writes = _writes(plan.plan_for(template), step_overrides)
+        self.entries = {pid: Recomputed(key) for pid, key in keys.items()}
+        self.memo: dict = {}  # mistake re-runs shared by the parts' details
+        self.details: dict = {}
+
+    def __getitem__(self, part_id: str) -> Recomputed:
+        return self.entries[part_id]
+
+    def __iter__(self):
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def detail(self, part_id: str, margins: Mapping[str, object] | None = None) -> Recomputed | None:
+        """The part's entry with its known mistakes made on this pipeline and, for
+        ``margins`` (carried part id -> the half-width of the rounding allowed on the
+        student's answer, a number or an array of its shape), the key's and the mistakes'
+        slack (two pipeline runs per carried element). None for a part left out."""
+        if part_id not in self.entries:
+            return None
+        cached = self.details.get((part_id, margins is not None))
+        if cached is not None:
+            return cached
+        part = next(p for p in self.template.parts if p.id == part_id)
+        key = self.entries[part_id].key
+        found: tuple[KnownMistake, ...] = ()
+        if part.answer not in self.step_overrides and part.mistakes:
+            draw = Draw(seed=0, params=self.params, values=self.env)
+            found = tuple(
+                KnownMistake(
+                    m.id,
+                    m.feedback,
+                    value,
+                    value is not None and _distinct(part, key, value),
+                    m.credit,
+                    m.credit_reason,
+                )
+                for m, value in _mistake_values(
+                    self.template, part, draw, part.kind, self.memo, self.step_overrides, self.writes
+                )
+            )
+        entry = Recomputed(key, found)
+        if margins:
+            slack = _slack(
+                self.template, self.params, self.step_overrides, margins, self.env, True, {part_id}
+            )
+            entry = Recomputed(
+                key,
+                found,
+                slack.get((part_id, None)),
+                tuple(slack.get((part_id, i)) for i in range(len(found))),
+            )
+        self.details[part_id, margins is not None] = entry
+        return entry
+
+
+def carried_pipeline(
+    template: Template, plain_params: Mapping, overrides: Mapping[str, object]
+) -> CarriedPipeline | dict:
+    """The pipeline with ``overrides`` (part id -> the student's answer) in place of those
+    parts' values: what error carried forward grades against. {} when the reference rejects
+    the values."""
     params = params_from_plain(template, plain_params)
     by_id = {p.id: p for p in template.parts}
     step_overrides = {by_id[pid].answer: _as_step_value(by_id[pid].kind, v) for pid, v in overrides.items()}
@@ -389,12 +531,96 @@ def recompute(template: Template, plain_params: Mapping, overrides: Mapping[str,
         env = run_steps(template, params, overrides=step_overrides)
     except NOT_APPLICABLE:
         return {}
-    out = {}
+    keys = {}
     for p in template.parts:
         if p.kind == "choice":
             continue
         try:
-            out[p.id] = to_answer(p.kind, env[p.answer])
+            keys[p.id] = to_answer(p.kind, env[p.answer])
         except ValueError:
             continue
+    return CarriedPipeline(template, params, step_overrides, env, keys)
+
+
+def recompute_parts(
+    template: Template,
+    plain_params: Mapping,
+    overrides: Mapping[str, object],
+    *,
+    margins: Mapping[str, object] | None = None,
+) -> dict[str, Recomputed]:
+    """:func:`carried_pipeline` with every part's :meth:`~CarriedPipeline.detail`: its key,
+    its known mistakes made on that pipeline and, for ``margins``, their slack."""
+    pipeline = carried_pipeline(template, plain_params, overrides)
+    if not isinstance(pipeline, CarriedPipeline):
+        return {}
+    return {pid: pipeline.detail(pid, margins) for pid in pipeline}
+
+
+def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> dict:
+    """part id -> [(mistake spec, value or None)] on the pipeline ``env``, for the parts not
+    overridden."""
+    draw = Draw(seed=0, params=params, values=env)
+    memo: dict = {}
+    out = {}
+    for part in template.parts:
+        if part.id in keys and part.answer not in step_overrides and part.mistakes:
+            out[part.id] = _mistake_values(template, part, draw, part.kind, memo, step_overrides, writes)
     return out
+
+
+def _values(template, params, env, step_overrides, mistakes, wanted) -> dict:
+    """(part id, None) -> the part's value and (part id, i) -> its i-th mistake's, as float
+    arrays, for the real-valued parts not overridden (what :func:`_slack` compares)."""
+    out = {}
+    for part in template.parts:
+        if part.id not in wanted or ANSWER_KINDS[part.kind].integral or part.answer in step_overrides:
+            continue
+        out[part.id, None] = env[part.answer]
+    if mistakes:
+        writes = _writes(plan.plan_for(template), step_overrides)
+        keys = {pid for pid, _ in out}
+        for pid, found in _measure(template, params, env, step_overrides, writes, keys, True).items():
+            for i, (_, value) in enumerate(found):
+                if value is not None:
+                    out[pid, i] = value
+    floats = {}
+    for k, v in out.items():
+        try:
+            floats[k] = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+    return floats
+
+
+def _slack(template, params, step_overrides, margins, env, mistakes, wanted) -> dict:
+    """:attr:`Recomputed.slack` and :attr:`Recomputed.mistake_slack` of every real-valued part
+    not overridden, keyed as :func:`_values`: the pipeline re-run at both ends of each carried
+    element's margin, one element at a time."""
+    by_id = {p.id: p for p in template.parts}
+    with np.errstate(all="ignore"):  # a value a moved input makes NaN is left out (fmax)
+        base = _values(template, params, env, step_overrides, mistakes, wanted)
+        total = {k: np.zeros_like(b) for k, b in base.items()}
+        for pid, margin in margins.items():
+            step = by_id[pid].answer
+            value = np.asarray(step_overrides[step], dtype=np.float64)
+            half = np.broadcast_to(np.abs(np.asarray(margin, dtype=np.float64)), value.shape)
+            for k in np.ndindex(value.shape):
+                if not (half[k] > 0 and np.isfinite(half[k])):
+                    continue
+                worst = {q: np.zeros_like(b) for q, b in base.items()}
+                for sign in (1.0, -1.0):
+                    moved = value.copy()
+                    moved[k] += sign * half[k]
+                    moved_overrides = {**step_overrides, step: float(moved) if moved.ndim == 0 else moved}
+                    try:
+                        redone = run_steps(template, params, overrides=moved_overrides, base=env)
+                        got = _values(template, params, redone, moved_overrides, mistakes, wanted)
+                    except NOT_APPLICABLE:
+                        continue
+                    for q, b in base.items():
+                        if q in got and got[q].shape == b.shape:
+                            worst[q] = np.fmax(worst[q], np.abs(got[q] - b))
+                for q in total:
+                    total[q] = total[q] + worst[q]
+    return total

@@ -22,7 +22,11 @@ adding a student changes nobody else's paper, and regenerating is byte-identical
 from __future__ import annotations
 
 import csv
+import ctypes
 import hashlib
+import io
+import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ from pathlib import Path
 from . import __version__, engine, output
 from .bank import Bank
 from .errors import BankError, SpecError
+from .fsutil import read_text
 from .manifest import Manifest, Question, StudentPaper
 from .models import Template
 from .seeding import make_rng, stable_seed
@@ -48,6 +53,12 @@ _SECTION_KEYS = {
     "order": str,
 }
 ORDERS = ("fixed", "shuffled")
+#: The most points a section may give a question.
+MAX_POINTS = 1e6
+
+
+def _as_list(value) -> list:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,18 @@ def load_spec(path: str | Path, bank: Bank) -> ExamSpec:
     data = load_yaml(path, error=SpecError)
     src = str(path)
     _check_keys(data, _SPEC_KEYS, ("title", "seed", "sections"), src, "exam")
+    if not 0 <= data["seed"] < 2**64:
+        raise SpecError(
+            f"seed must be a whole number from 0 to 2**64 - 1, got {data['seed']}",
+            source=f"{src}:{_line(data, 'seed')}",
+            where="exam",
+        )
+    if not data["sections"]:
+        raise SpecError(
+            "the exam has no sections; add at least one (see the example in 'quizgen --help')",
+            source=f"{src}:{_line(data, 'sections')}",
+            where="exam",
+        )
     sections = []
     used: set[str] = set()
     for i, node in enumerate(data["sections"]):
@@ -118,7 +141,18 @@ def load_spec(path: str | Path, bank: Bank) -> ExamSpec:
             raise SpecError(
                 f"order must be one of {', '.join(ORDERS)}, got {order!r}", source=line, where=where
             )
+        for key in ("ids", "tags"):
+            if any(not isinstance(v, str) for v in node.get(key) or ()):
+                raise SpecError(
+                    f"{key} must be a list of strings", source=f"{src}:{_line(node, key)}", where=where
+                )
         difficulty = node.get("difficulty")
+        if any(not isinstance(d, int) or isinstance(d, bool) for d in _as_list(difficulty)):
+            raise SpecError(
+                f"difficulty must be a number or a list of numbers, got {difficulty!r}",
+                source=f"{src}:{_line(node, 'difficulty')}",
+                where=where,
+            )
         try:
             pool = bank.select(
                 ids=node.get("ids"), topic=node.get("topic"), tags=node.get("tags"), difficulty=difficulty
@@ -141,8 +175,12 @@ def load_spec(path: str | Path, bank: Bank) -> ExamSpec:
             chosen = [pool[j] for j in sorted(rng.choice(len(pool), size=pick, replace=False))]
         used.update(t.id for t in chosen)
         points = node.get("points")
-        if points is not None and points <= 0:
-            raise SpecError(f"points must be > 0, got {points}", source=line, where=where)
+        if points is not None and not (0 < points <= MAX_POINTS):
+            raise SpecError(
+                f"points must be a number > 0 and <= {MAX_POINTS:g}, got {points}",
+                source=f"{src}:{_line(node, 'points')}",
+                where=where,
+            )
         sections.append(Section(node.get("title", f"Section {i + 1}"), tuple(chosen), points, order))
     return ExamSpec(
         title=data["title"],
@@ -154,22 +192,34 @@ def load_spec(path: str | Path, bank: Bank) -> ExamSpec:
     )
 
 
+#: How to fix a roster quizgen cannot read.
+ROSTER_FIX = "save it as UTF-8 CSV (in Excel: File > Save As > 'CSV UTF-8 (Comma delimited)')"
+
+
 def load_roster(path: str | Path) -> list[Student]:
-    """A roster CSV with columns id, name and optionally email (header required)."""
+    """A roster CSV with columns id, name and optionally email (header required), in UTF-8
+    (with or without a BOM) or UTF-16 with a BOM; other encodings are refused with
+    :data:`ROSTER_FIX` (see :func:`quizgen.fsutil.read_text`)."""
     path = Path(path)
+    text = read_text(path, error=SpecError, what="roster", fix=ROSTER_FIX)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SpecError(f"cannot read the roster ({exc.strerror})", source=str(path)) from None
-    reader = csv.DictReader(text.splitlines())
+        return _roster_rows(path, reader)
+    except csv.Error as exc:
+        line = reader.line_num + 1  # the line being read when it failed
+        raise SpecError(f"not a readable CSV ({exc})", source=f"{path}:{line}") from None
+
+
+def _roster_rows(path: Path, reader: csv.DictReader) -> list[Student]:
     header = [h.strip().lower() for h in reader.fieldnames or []]
     if "id" not in header or "name" not in header:
         raise SpecError(
             "the first line must be a header with columns id,name (and optionally email)", source=f"{path}:1"
         )
     students, seen = [], {}
-    for lineno, row in enumerate(reader, start=2):
-        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k is not None}
+    for row in reader:
+        lineno = reader.line_num
+        row = {k.strip().lower(): v.strip() for k, v in row.items() if k is not None and isinstance(v, str)}
         sid = row.get("id", "")
         if not sid:
             raise SpecError("empty student id; every row needs an id", source=f"{path}:{lineno}")
@@ -277,8 +327,26 @@ _WORKER_SPEC: ExamSpec | None = None
 _WORKER_FORMATS: tuple = ()
 
 
-def _init_worker(spec: ExamSpec, formats: tuple) -> None:
+def die_with_parent() -> None:
+    """Make this worker process die when its parent does (Linux ``prctl(PR_SET_PDEATHSIG,
+    SIGKILL)``), so a ``kill -9`` of ``generate`` leaves no worker running; exit at once if the
+    parent is already gone. Elsewhere a no-op: the pool's own pipes end the workers there."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() == 1:  # pragma: no cover - the parent died before prctl
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _init_worker(spec: ExamSpec, formats: tuple, in_worker: bool = False) -> None:
     global _WORKER_SPEC, _WORKER_FORMATS
+    if in_worker:
+        die_with_parent()
     _WORKER_SPEC, _WORKER_FORMATS = spec, formats
 
 
@@ -297,15 +365,20 @@ def generate(
     jobs: int = 1,
     formats: tuple = ("html", "md"),
     progress: Callable[[Student], None] | None = None,
+    overwrite: bool = False,
 ) -> int:
     """Build and write every student's paper and key, streaming (flat memory), optionally in
-    ``jobs`` worker processes; output order and bytes do not depend on ``jobs``. ``progress``
-    is called with each student once their files are written. Returns how many files were
-    written."""
+    ``jobs`` worker processes (never more than there are chunks of students; each dies with
+    this process); output order and bytes do not depend on ``jobs``. ``progress`` is called
+    with each student once their files are written. ``out`` holding an exam is refused unless
+    ``overwrite`` (see :class:`output.ExamWriter`). Returns how many files were written."""
     chunks = _chunks(students, jobs)
-    with output.ExamWriter(out, exam_info(spec), response_columns(spec), formats=formats) as writer:
-        if jobs > 1 and len(chunks) > 1:
-            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(spec, formats)) as pool:
+    jobs = min(jobs, len(chunks))
+    columns = response_columns(spec)
+    with output.ExamWriter(out, exam_info(spec), columns, formats=formats, overwrite=overwrite) as writer:
+        if jobs > 1:
+            initargs = (spec, formats, True)
+            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=initargs) as pool:
                 for chunk, done in zip(chunks, pool.map(_rendered_papers, chunks), strict=True):
                     _write(writer, chunk, done, progress)
         else:

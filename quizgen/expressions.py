@@ -25,11 +25,57 @@ from jinja2.utils import _PassArg
 
 from .formatting import FILTERS
 
+#: The largest whole number ``**`` and ``*`` may make, in bits (about 1,200 decimal digits): a
+#: bank needs far less, and ``10 ** (10 ** 10)`` would otherwise run for hours.
+MAX_INT_BITS = 4096
+#: The longest string, list or tuple ``*`` may make (jinja's sandbox caps ``range`` alike).
+MAX_SEQUENCE = 100_000
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def safe_pow(base, exponent):
+    """``base ** exponent``, refusing a whole number of more than :data:`MAX_INT_BITS` bits
+    (SecurityError) before computing it; floats and arrays overflow quickly on their own."""
+    big = _is_int(base) and _is_int(exponent) and exponent > 1 and abs(base) > 1
+    if big and exponent * (abs(base).bit_length() - 1) > MAX_INT_BITS:
+        raise SecurityError(
+            f"{base} ** {exponent} is too large (more than {MAX_INT_BITS} bits); use floats or smaller numbers"
+        )
+    return base**exponent
+
+
+def safe_mul(left, right):
+    """``left * right``, refusing a whole number of more than :data:`MAX_INT_BITS` bits or a
+    string, list or tuple longer than :data:`MAX_SEQUENCE` (SecurityError) before making it."""
+    if _is_int(left) and _is_int(right):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
+            raise SecurityError(f"a product of more than {MAX_INT_BITS} bits; use floats or smaller numbers")
+    else:
+        for seq, n in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and _is_int(n) and len(seq) * n > MAX_SEQUENCE:
+                raise SecurityError(f"repeating a sequence to more than {MAX_SEQUENCE} items is not allowed")
+    return left * right
+
+
+_SAFE_BINOPS = {"**": safe_pow, "*": safe_mul}
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """jinja's immutable sandbox with ``**`` and ``*`` size-checked (:func:`safe_pow`,
+    :func:`safe_mul`); intercepted, they are also never folded at compile time."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context, operator, left, right):
+        op = _SAFE_BINOPS.get(operator)
+        return op(left, right) if op is not None else super().call_binop(context, operator, left, right)
+
 
 def _env() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
+    env = _Sandbox(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
     env.filters.update(FILTERS)
     # the sandbox's own safe_range stays as `range`
     env.globals.update({"abs": abs, "min": min, "max": max, "len": len, "round": round})
@@ -145,6 +191,8 @@ _RUNTIME = {
     "_getattr": _getattr,
     "_getitem": ENV.getitem,
     "_slice": slice,
+    "_pow": safe_pow,
+    "_mul": safe_mul,
 }
 
 
@@ -297,11 +345,11 @@ _EMITTERS: dict[type, Callable[[_Code, Any], str]] = {
     nodes.Getitem: _getitem,
     nodes.Add: _binary("+"),
     nodes.Sub: _binary("-"),
-    nodes.Mul: _binary("*"),
+    nodes.Mul: lambda code, node: f"_mul({code.expression(node.left)}, {code.expression(node.right)})",
     nodes.Div: _binary("/"),
     nodes.FloorDiv: _binary("//"),
     nodes.Mod: _binary("%"),
-    nodes.Pow: _binary("**"),
+    nodes.Pow: lambda code, node: f"_pow({code.expression(node.left)}, {code.expression(node.right)})",
     nodes.Neg: _unary("-"),
     nodes.Pos: _unary("+"),
     nodes.Not: _unary("not "),

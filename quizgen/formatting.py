@@ -11,6 +11,9 @@ import math
 
 import numpy as np
 
+#: Smaller magnitudes are float round-off of an exact 0 (no quiz value is this small) and are written 0.
+ROUND_OFF = 1e-14
+
 
 def num(value, sig: int = 6) -> str:
     """A number, compactly: 3, -0.25, 0.000123457, 1.5e-08 (``sig`` significant figures)."""
@@ -43,6 +46,8 @@ def _num(value, sig: int) -> str:
         x = float(arr)
     if not math.isfinite(x):
         return str(x)
+    if -ROUND_OFF < x < ROUND_OFF:  # 0.3 - 3 * 0.1 is 0 to a reader, not 5.55e-17
+        return "0"
     if -1e15 < x < 1e15 and x.is_integer():
         return str(int(x))
     text = f"{x:.{sig}g}"
@@ -148,4 +153,19 @@ def _plain_nested(values: list, sig: int) -> str:
     return "[" + ", ".join([num(v, sig) for v in values]) + "]"
 
 
-FILTERS = {"num": num, "tex": tex_num, "mat": mat, "colvec": colvec, "shape": shape, "plain": plain}
+def paren(value, sig: int = 6) -> str:
+    """:func:`tex_num`, in parentheses when negative: for a number after an operator or under a
+    power, where ``1 - -0.46^2`` would misread (``1 - (-0.46)^2``)."""
+    text = tex_num(value, sig)
+    return f"({text})" if text.startswith("-") else text
+
+
+FILTERS = {
+    "paren": paren,
+    "num": num,
+    "tex": tex_num,
+    "mat": mat,
+    "colvec": colvec,
+    "shape": shape,
+    "plain": plain,
+}

@@ -1,10 +1,80 @@
-"""Writing files so that a crash never leaves one half-written: temp file, fsync, rename."""
+"""Reading and writing files safely.
+
+Writing: a crash never leaves a file half-written (temp file, fsync, rename).
+
+Reading text (:func:`read_text`): quizgen reads UTF-8, with or without a byte-order mark, and
+UTF-16 with a byte-order mark (what Excel's "Unicode text" and Windows' Notepad write). Nothing
+else is guessed: a legacy 8-bit file (cp1252 as Excel's plain "CSV" writes it, Latin-1) reads
+as valid text in several encodings, each giving other names, so it is refused with the line and
+byte offset of the first byte that is not UTF-8 and the fix (save as UTF-8).
+"""
 
 from __future__ import annotations
 
+import codecs
 import os
 import tempfile
 from pathlib import Path
+
+from .errors import QuizgenError
+
+#: The largest text file read by default (bank files, exam specs, rosters).
+MAX_TEXT_BYTES = 16 * 2**20
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def read_text(
+    path: str | Path,
+    *,
+    error: type[QuizgenError] = QuizgenError,
+    what: str = "file",
+    fix: str = "save it as UTF-8",
+    max_bytes: int = MAX_TEXT_BYTES,
+) -> str:
+    """The text of ``path`` (UTF-8, UTF-8 with BOM, or UTF-16 with BOM; see the module
+    docstring). Anything else raises ``error`` as one line naming the file, line and byte
+    offset and ``fix``; so does a file larger than ``max_bytes``, a folder, or a binary file
+    (NUL bytes)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise error(f"expected a {what}, got a folder", source=str(path))
+        if size > max_bytes:
+            raise error(
+                f"the {what} is {size:,} bytes, more than the {max_bytes:,} quizgen reads; is it the right file?",
+                source=str(path),
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise error(f"cannot read the {what} ({exc.strerror})", source=str(path)) from None
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise error(f"not valid UTF-16 text (byte offset {exc.start}); {fix}", source=str(path)) from None
+    else:
+        nul = data.find(b"\0")
+        if nul >= 0:
+            line = data.count(b"\n", 0, nul) + 1
+            raise error(
+                f"a binary file, not a text {what} (NUL byte at byte offset {nul}); {fix}",
+                source=f"{path}:{line}",
+            )
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise error(
+                f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
+                f"(an Excel/Windows encoding such as cp1252 or Latin-1?); {fix}",
+                source=f"{path}:{line}",
+            ) from None
+    if "\0" in text:  # UTF-16 text with a NUL character
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise error(f"a binary file, not a text {what} (NUL character); {fix}", source=f"{path}:{line}")
+    return text
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

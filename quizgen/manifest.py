@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SpecError
-from .fsutil import atomic_write_text
+from .fsutil import atomic_write_text, read_text
 from .models import Instance
 
 FORMAT = "quizgen-manifest/1"
@@ -149,22 +149,52 @@ def json_chunks(exam: Mapping, students: Iterable[Mapping]) -> Iterator[str]:
     yield MANIFEST_TAIL
 
 
+#: Deepest nesting of lists and objects a manifest may have (a real one has about a dozen).
+MAX_DEPTH = 64
+#: The largest manifest read (a class of 10,000 is a few hundred MB).
+MAX_BYTES = 4 * 2**30
+
+
+def json_depth(data) -> int:
+    """How deeply ``data`` (decoded JSON) nests lists and dicts, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return deepest
+
+
 def read_manifest_json(path: str | Path) -> dict:
-    """manifest.json's data; a missing, malformed or foreign file is a one-line
-    :class:`SpecError` (shared by :func:`load_manifest` and the graders' reader)."""
+    """manifest.json's data; a missing, malformed or foreign file (not UTF-8 text, binary,
+    nested deeper than :data:`MAX_DEPTH`, no students) is a one-line :class:`SpecError`
+    (shared by :func:`load_manifest` and the graders' reader)."""
     path = Path(path)
+    fix = "pass the manifest.json 'quizgen generate' wrote"
+    text = read_text(path, error=SpecError, what="manifest", fix=fix, max_bytes=MAX_BYTES)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise SpecError(f"cannot read the manifest ({exc.strerror})", source=str(path)) from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SpecError(
             f"not valid JSON ({exc.msg}); regenerate it with 'quizgen generate'",
             source=f"{path}:{exc.lineno}",
         ) from None
+    except RecursionError:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep; {fix}", source=str(path)) from None
+    if json_depth(data) > MAX_DEPTH:
+        raise SpecError(f"nested more than {MAX_DEPTH} levels deep; {fix}", source=str(path))
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise SpecError(
-            f"not a quizgen manifest (expected format {FORMAT!r}); pass the manifest.json 'quizgen generate' wrote",
+            f"not a quizgen manifest (expected format {FORMAT!r}); {fix}",
+            source=str(path),
+        )
+    students = data.get("students")
+    if not isinstance(students, list) or not students:
+        raise SpecError(
+            "the manifest has no students; generate the exam again with a roster that lists them",
             source=str(path),
         )
     return data
@@ -175,5 +205,5 @@ def load_manifest(path: str | Path) -> Manifest:
     data = read_manifest_json(path)
     try:
         return Manifest.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         raise SpecError(f"malformed manifest entry ({type(exc).__name__}: {exc})", source=str(path)) from None

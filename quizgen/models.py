@@ -104,8 +104,10 @@ class Tolerance:
     exact: bool = False
 
     def __post_init__(self) -> None:
-        if self.rtol < 0 or self.atol < 0:
-            raise ValueError(f"tolerance: rtol and atol must be >= 0, got rtol={self.rtol}, atol={self.atol}")
+        if not all(math.isfinite(t) and t >= 0 for t in (self.rtol, self.atol)):  # NaN, inf: refused
+            raise ValueError(
+                f"tolerance: rtol and atol must be finite numbers >= 0, got rtol={self.rtol}, atol={self.atol}"
+            )
         if self.sigfigs is not None and self.sigfigs < 1:
             raise ValueError(f"tolerance: sigfigs must be >= 1, got {self.sigfigs}")
         if self.decimals is not None and self.decimals < 0:
@@ -303,6 +305,32 @@ class Part:
     choices: int = 0  # number of options when presented as multiple choice; 0 for free response
 
 
+#: The bank's quality rules (quizgen.quality) and what each exception must name: template-wide
+#: rules name nothing, part rules name a part, the visibility rule a part and one of its mistakes.
+QUALITY_CHECKS: dict[str, tuple[str, ...]] = {
+    "visibility": ("part", "mistake"),
+    "constant": ("part",),
+    "zero": ("part",),
+    "zero_element": ("part",),
+    "options": ("part",),
+    "no_mistake": ("part",),
+    "variants": (),
+    "solution": (),
+}
+
+
+@dataclass(frozen=True)
+class QualityException:
+    """A template's declared exception to one quality rule, with the reason a reviewer reads.
+    ``minimum`` (optional) replaces the rule's threshold, so a regression below it still fails."""
+
+    check: str
+    reason: str
+    part: str = ""
+    mistake: str = ""
+    minimum: float | None = None
+
+
 @dataclass(frozen=True)
 class Template:
     """A parameterized question as loaded from the bank."""
@@ -320,6 +348,7 @@ class Template:
     parts: tuple[Part, ...]
     solution: str
     source: str = ""  # "path:line" where the template starts, for error messages
+    quality: tuple[QualityException, ...] = ()  # declared exceptions to the bank's quality rules
 
     @property
     def points(self) -> float:

@@ -7,14 +7,19 @@
     OUT/responses_template.csv        one row per student, a column per q<number>.<part>
 
 :class:`ExamWriter` takes one student's paper at a time, so memory stays flat however large the
-class. Everything is first written into a fresh folder inside OUT and moved into place only when
-all of it has been written, so a failure never leaves a half-written exam or loses an earlier
-one's files; the manifest is moved last.
+class. Everything is first written into a fresh folder inside OUT (``.quizgen-<pid>-...``) and
+moved into place only when all of it has been written, so a failure never leaves a half-written
+exam or loses an earlier one's files; the manifest is moved last.
+
+A folder that already holds an exam is refused unless ``overwrite`` is given; then the old
+exam's entries (:data:`EXAM_ENTRIES`: the manifest first, whole ``papers/`` and ``keys/``
+folders, so no paper of a student no longer on the roster stays behind) are renamed aside and
+the new ones renamed in, one rename each, and the old ones deleted. A staging folder left by a
+run that was killed (its process is gone) is deleted by the next run into the same folder.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -29,6 +34,8 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from . import csvsafe
+from .errors import SpecError
 from .formatting import FILTERS, num, plain
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
 from .markup import to_html
@@ -271,7 +278,7 @@ def response_columns(papers: Iterable[StudentPaper]) -> list[str]:
 
 def _csv_row(values: list[str]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow(values)
+    csvsafe.writer(buf, lineterminator="\n").writerow(values)
     return buf.getvalue()
 
 
@@ -285,6 +292,43 @@ def response_template(papers: Iterable[StudentPaper], columns: list[str]) -> str
 # --------------------------------------------------------------------------------- writing
 
 
+#: What a generated exam consists of in its folder, in the order a replacement moves them
+#: (the manifest, which says "this folder holds an exam", leaves first and arrives last).
+EXAM_ENTRIES = ("manifest.json", "papers", "keys", "overview.html", "responses_template.csv")
+#: Prefix of the staging folders inside OUT.
+STAGING_PREFIX = ".quizgen-"
+
+
+def holds_exam(out: Path) -> bool:
+    """Whether ``out`` holds a generated exam: a manifest, or papers or keys."""
+    return (out / "manifest.json").exists() or any(
+        (out / sub).is_dir() and any((out / sub).iterdir()) for sub in ("papers", "keys")
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_staging(out: Path) -> list[Path]:
+    """Delete the staging folders in ``out`` whose process is gone (a run killed with -9 or a
+    power cut); returns them. A folder of a running generate (another process) is kept."""
+    removed = []
+    for entry in out.glob(f"{STAGING_PREFIX}*"):
+        pid_text = entry.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        if not entry.is_dir() or (pid_text.isdigit() and _pid_alive(int(pid_text))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
 def _safe_name(student_id: str) -> str:
     cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id)
     return cleaned.lstrip(".") or "student"
@@ -292,10 +336,14 @@ def _safe_name(student_id: str) -> str:
 
 class ExamWriter:
     """Stages an exam's files in a temporary folder inside ``out``; :meth:`commit` moves them
-    into place (manifest last); leaving the ``with`` block without committing removes them."""
+    into place (manifest last); leaving the ``with`` block without committing removes them.
+    ``out`` holding an exam already is a :class:`SpecError` unless ``overwrite``."""
 
-    def __init__(self, out: str | Path, exam: Mapping, columns: list[str], *, formats=("html", "md")) -> None:
+    def __init__(
+        self, out: str | Path, exam: Mapping, columns: list[str], *, formats=("html", "md"), overwrite=False
+    ) -> None:
         self.out = Path(out)
+        self.overwrite = overwrite
         self.exam = dict(exam)
         self.columns = columns
         self.formats = formats
@@ -305,8 +353,17 @@ class ExamWriter:
         self.count = 0  # students written
 
     def __enter__(self) -> ExamWriter:
+        if self.out.exists() and not self.out.is_dir():
+            raise SpecError("is a file, not a folder; choose a folder for --out", source=str(self.out))
+        if not self.overwrite and self.out.is_dir() and holds_exam(self.out):
+            raise SpecError(
+                "already holds an exam (manifest.json, papers/, keys/); pass --overwrite to replace "
+                "all of it, or choose another --out",
+                source=str(self.out),
+            )
         self.out.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=".quizgen-", dir=self.out))
+        remove_stale_staging(self.out)
+        self.staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=self.out))
         for sub in ("papers", "keys"):
             (self.staging / sub).mkdir()
         self._manifest = open(self.staging / "manifest.json", "wb")
@@ -356,13 +413,20 @@ class ExamWriter:
             .encode(),
         )
         self.files += ["responses_template.csv", "manifest.json"]
-        files = self.files
-        for sub in ("papers", "keys"):
-            (self.out / sub).mkdir(exist_ok=True)
-        staging, out = str(self.staging), str(self.out)
-        for rel in files:  # manifest.json last
-            os.replace(os.path.join(staging, rel), os.path.join(out, rel))
-        return len(files)
+        if not self.overwrite and holds_exam(self.out):  # another run finished meanwhile
+            raise SpecError(
+                "an exam appeared here while this one was built; pass --overwrite to replace it",
+                source=str(self.out),
+            )
+        old = self.staging / ".old"
+        old.mkdir()
+        for name in EXAM_ENTRIES:  # the old manifest leaves first
+            if os.path.lexists(self.out / name):
+                os.rename(self.out / name, old / name)
+        for name in reversed(EXAM_ENTRIES):  # the new manifest arrives last
+            os.rename(self.staging / name, self.out / name)
+        shutil.rmtree(old, ignore_errors=True)
+        return len(self.files)
 
     def __exit__(self, *exc) -> None:
         for fh in (self._manifest, self._responses):
@@ -370,9 +434,12 @@ class ExamWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def write_exam(manifest: Manifest, out: str | Path, *, formats=("html", "md"), progress=None) -> list[Path]:
+def write_exam(
+    manifest: Manifest, out: str | Path, *, formats=("html", "md"), progress=None, overwrite=False
+) -> list[Path]:
     """Write an exam built in memory; returns the paths written (manifest last)."""
-    with ExamWriter(out, manifest.exam, response_columns(manifest.students), formats=formats) as writer:
+    columns = response_columns(manifest.students)
+    with ExamWriter(out, manifest.exam, columns, formats=formats, overwrite=overwrite) as writer:
         for paper in manifest.students:
             writer.add(paper)
             if progress:

@@ -19,14 +19,21 @@ Plans are cached per template object; nothing here computes an answer itself.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+import numpy as np
+from jinja2 import nodes
 
 from . import expressions, sampling
 from .models import MistakeSpec, Part, Step, StepChange, Template
 from .reference import registry
 
 Runner = Callable[[dict], object]
+#: A place inside a value: field names and indices, e.g. ("output", 0) for ``fwd.output[0]``.
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,15 @@ class Plan:
     #: where each constraint comes as early as the values it reads allow, the cheapest first,
     #: so a draw that fails one stops before the steps no constraint needs
     schedule: tuple[tuple[str | None, Runner], ...]
-    #: part id -> the earlier parts whose answers feed its answer (for error carried forward)
+    #: part id -> the earlier parts whose answers feed its answer (for error carried forward):
+    #: those whose step reaches the part's step in :attr:`influence`
     part_deps: Mapping[str, tuple[str, ...]]
+    #: pick step -> (the value it is picked from, the path inside it): a student's value for a
+    #: pick is written there (:func:`write_path`), so the steps reading that value see it
+    pick_sources: Mapping[str, tuple[str, Path]]
+    #: step -> every step whose value changes when this step's value is replaced (directly,
+    #: through what reads it, or, for a pick, through what reads the place it is picked from)
+    influence: Mapping[str, frozenset[str]]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -139,13 +153,167 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     return tuple(out)
 
 
-def _part_deps(template: Template, deps: Mapping[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
-    """For each part, the earlier parts whose answer steps its answer depends on."""
+# ------------------------------------------------------------------ what a student's value reaches
+
+
+def _pick_path(pick: str) -> tuple[str, Path]:
+    """``fwd.output[0]`` -> ("fwd", ("output", 0))."""
+    root = expressions.path_root(pick)
+    rest = pick[len(root) :]
+    return root, tuple(attr or int(index) for attr, index in _PATH_STEP.findall(rest))
+
+
+_PATH_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(-?\d+)\]")
+
+
+def _read_paths(source) -> set[tuple[str, Path]]:
+    """The places an argument (an expression, or a list or dict of them) reads: each variable
+    with the fields and constant indices followed from it (``fwd.caches[1]`` reads
+    ("fwd", ("caches", 1)); ``f(fwd)`` reads all of ``fwd``: ("fwd", ()))."""
+    if isinstance(source, list):
+        return set().union(*(_read_paths(s) for s in source)) if source else set()
+    if isinstance(source, dict):
+        return set().union(*(_read_paths(s) for s in source.values())) if source else set()
+    if not isinstance(source, str):
+        return set()
+    out: set[tuple[str, Path]] = set()
+
+    def visit(node) -> None:
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            # a method call, ``gap.out.reshape(3)``: the method reads all of ``gap.out``
+            for child in (node.node.node, *node.args, *node.kwargs):
+                visit(child)
+            for extra in (node.dyn_args, node.dyn_kwargs):
+                if extra is not None:
+                    visit(extra)
+            return
+        path: list[str | int] = []
+        inner = node
+        while True:
+            if isinstance(inner, nodes.Getattr):
+                path.append(inner.attr)
+                inner = inner.node
+            elif (
+                isinstance(inner, nodes.Getitem)
+                and isinstance(inner.arg, nodes.Const)
+                and isinstance(inner.arg.value, (int, str))
+                and not isinstance(inner.arg.value, bool)
+            ):
+                path.append(inner.arg.value)
+                inner = inner.node
+            else:
+                break
+        if isinstance(inner, nodes.Name):
+            out.add((inner.name, tuple(reversed(path))))
+            return
+        for child in inner.iter_child_nodes():
+            visit(child)
+
+    visit(expressions.ENV.parse("{{ (" + source + ") }}"))
+    return out
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    """Does one place contain the other? (A negative index may be any index.)"""
+    for x, y in zip(a, b, strict=False):
+        if x == y:
+            continue
+        if isinstance(x, int) and isinstance(y, int) and (x < 0 or y < 0):
+            continue
+        return False
+    return True
+
+
+def _pick_sources(template: Template) -> dict[str, tuple[str, Path]]:
+    """Each pick step's source, followed through picks of picks to a step that is a call (or
+    a parameter)."""
+    out: dict[str, tuple[str, Path]] = {}
+    for step in template.steps:
+        if step.call is None:
+            root, path = _pick_path(step.pick)
+            if root in out:
+                parent, prefix = out[root]
+                root, path = parent, prefix + path
+            out[step.name] = (root, path)
+    return out
+
+
+def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
+    """For each step, every step whose value changes when its value is replaced: the steps that
+    read it, and for a pick the steps that read an overlapping place of its source (the pick's
+    value is written there); then what those reach, and so on."""
+    names = [s.name for s in template.steps]
+    reads: dict[str, set[tuple[str, Path]]] = {}
+    for step in template.steps:
+        direct = {_pick_path(step.pick)} if step.call is None else _read_paths(dict(step.args))
+        resolved = set()
+        for root, path in direct:
+            if root in sources:  # a read of a pick is a read of its source
+                parent, prefix = sources[root]
+                resolved.add((parent, prefix + path))
+            resolved.add((root, path))
+        reads[step.name] = resolved
+    edges: dict[str, set[str]] = {n: set() for n in names}
+    for name in names:
+        for other in names:
+            if other == name:
+                continue
+            if any(root == name for root, _ in reads[other]):
+                edges[name].add(other)
+            elif name in sources:
+                root, path = sources[name]
+                if any(r == root and _overlap(p, path) for r, p in reads[other]):
+                    edges[name].add(other)
+    out: dict[str, frozenset[str]] = {}
+    for name in reversed(names):  # steps only read earlier ones: later closures are done
+        reach = set(edges[name])
+        for other in edges[name]:
+            reach |= out.get(other, frozenset())
+        out[name] = frozenset(reach)
+    return out
+
+
+def _part_deps(template: Template, influence: Mapping[str, frozenset[str]]) -> dict[str, tuple[str, ...]]:
+    """For each part, the earlier parts whose answer steps reach its answer step."""
     out: dict[str, tuple[str, ...]] = {}
     for i, part in enumerate(template.parts):
-        feeds = deps[part.answer]
-        out[part.id] = tuple(other.id for other in template.parts[:i] if other.answer in feeds)
+        out[part.id] = tuple(
+            other.id
+            for other in template.parts[:i]
+            if other.answer != part.answer and part.answer in influence.get(other.answer, ())
+        )
     return out
+
+
+def write_path(value, path: Path, new):
+    """A copy of ``value`` with ``new`` at ``path`` (what a pick of ``path`` then returns);
+    ``value`` is left as it was. NamedTuples, dataclasses, dicts, lists, tuples and arrays.
+    Raises TypeError, IndexError, KeyError or ValueError where ``new`` does not fit."""
+    if not path:
+        return new
+    key, rest = path[0], path[1:]
+    if isinstance(key, str):
+        if isinstance(value, dict):
+            return {**value, key: write_path(value[key], rest, new)}
+        if hasattr(value, "_replace"):
+            return value._replace(**{key: write_path(getattr(value, key), rest, new)})
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return dataclasses.replace(value, **{key: write_path(getattr(value, key), rest, new)})
+        raise TypeError(f"cannot write field {key!r} of a {type(value).__name__}")
+    if isinstance(value, np.ndarray):
+        inner = np.asarray(write_path(value[key], rest, new))
+        out = value.astype(np.result_type(value.dtype, inner.dtype))  # a copy; ints widen to floats
+        out[key] = inner
+        return out
+    if isinstance(value, list):
+        out = list(value)
+        out[key] = write_path(value[key], rest, new)
+        return out
+    if isinstance(value, tuple):
+        items = list(value)
+        items[key] = write_path(value[key], rest, new)
+        return type(value)(*items) if hasattr(value, "_replace") else tuple(items)
+    raise TypeError(f"cannot write index {key} of a {type(value).__name__}")
 
 
 def _schedule(template: Template, steps: tuple[CompiledStep, ...], deps) -> tuple:
@@ -186,6 +354,8 @@ def plan_for(template: Template) -> Plan:
         return plan
     steps = tuple(_compile_step(s) for s in template.steps)
     deps = _closure(template.steps, {})
+    sources = _pick_sources(template)
+    influence = _influence(template, sources)
     plan = Plan(
         template=template,
         params=tuple((p.name, sampling.compile_draw(p.kind, p.spec)) for p in template.params),
@@ -193,7 +363,9 @@ def plan_for(template: Template) -> Plan:
         deps=deps,
         mistakes={(p.id, m.id): _mistake_run(template, p, m) for p in template.parts for m in p.mistakes},
         schedule=_schedule(template, steps, deps),
-        part_deps=_part_deps(template, deps),
+        part_deps=_part_deps(template, influence),
+        pick_sources=sources,
+        influence=influence,
     )
     _PLANS[id(template)] = plan
     return plan

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import engine
 from .errors import QuizgenError
 from .formatting import plain
 from .markup import to_html
-from .models import Status, Template
+from .models import ANSWER_KINDS, Status, Template
 
 DEFAULT_SEEDS = 500
 
@@ -86,6 +88,9 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
                         seed,
                         f"part {part.id}: mistake {m.id} was graded as {graded.mistake!r} with score {graded.score}",
                     )
+        if seed == first_seed:
+            for message in carry_problems(template, instance):
+                problem(seed, message)
     if not report.problems:
         for pid, mid in mistake_ids:
             if report.distinguishable[f"{pid}/{mid}"] == 0:
@@ -94,6 +99,48 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
                     "change the mistake or the parameter ranges"
                 )
     return report
+
+
+def _moved(part):
+    """A wrong value for ``part``: the key scaled and shifted (rounded for whole-number kinds)."""
+    moved = np.asarray(part.expected, dtype=np.float64) * 1.37 + 0.29
+    if ANSWER_KINDS[part.kind].integral:
+        moved = np.round(moved)
+    return moved
+
+
+def carry_problems(template: Template, instance) -> list[str]:
+    """Error carried forward checked against the data, on one instance: carrying every part's
+    own answer forward changes nothing (each pick can be written back where it came from), and
+    a wrong value for a part changes no later part that does not list it in ``depends_on``."""
+    out = []
+    parts = [p for p in instance.parts if p.kind != "choice"]
+    try:
+        same = engine.recompute(template, instance.params, {p.id: p.expected for p in parts})
+    except Exception as exc:  # a template or reference bug is reported, not a crash
+        return [f"carrying the answers forward failed: {type(exc).__name__}: {exc}"]
+    for p in parts:
+        if p.id not in same or not p.tolerance.accepts(p.expected, same[p.id]):
+            out.append(
+                f"part {p.id}: carrying every part's own answer forward changes it to {same.get(p.id)!r}"
+            )
+    for i, earlier in enumerate(parts):
+        try:
+            redone = engine.recompute(template, instance.params, {earlier.id: _moved(earlier)})
+        except Exception as exc:
+            out.append(
+                f"part {earlier.id}: carrying a wrong value forward failed: {type(exc).__name__}: {exc}"
+            )
+            continue
+        for later in parts[i + 1 :]:
+            if earlier.id in later.depends_on or later.id not in redone:
+                continue
+            if not later.tolerance.accepts(later.expected, redone[later.id]):
+                out.append(
+                    f"part {later.id} changes with part {earlier.id}'s value but does not list it in depends_on; "
+                    "error carried forward would miss it (a value read in a way the step graph does not show)"
+                )
+    return out
 
 
 def check_bank(bank, *, seeds: int = DEFAULT_SEEDS, progress=None) -> list[TemplateReport]:

@@ -1,4 +1,10 @@
-"""YAML reading with line numbers (``yaml.safe_load`` semantics, nothing else is constructed)."""
+"""YAML reading with line numbers (``yaml.safe_load`` semantics, nothing else is constructed).
+
+A file is read as :func:`quizgen.fsutil.read_text` reads text (UTF-8, or UTF-16 with a BOM), and
+what it may ask for is capped before anything is built: at most :data:`MAX_DEPTH` levels of
+nesting and :data:`MAX_VALUES` values counted with every alias expanded (a "billion laughs"
+file of nested aliases is refused, not expanded); an alias inside its own anchor is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,12 @@ from pathlib import Path
 import yaml
 
 from .errors import QuizgenError
+from .fsutil import MAX_TEXT_BYTES, read_text
+
+#: Deepest nesting of mappings and lists a YAML input may have.
+MAX_DEPTH = 64
+#: Most values (scalars, lists, mappings) a YAML input may hold, each alias counted expanded.
+MAX_VALUES = 5_000_000
 
 
 class LineDict(dict):
@@ -46,15 +58,75 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_yaml(path: str | Path, *, error=QuizgenError):
-    """Parse a YAML file safely, mappings as :class:`LineDict`; syntax errors become one line."""
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def node_shape(root: yaml.Node) -> tuple[int, int]:
+    """(values with every alias expanded, depth) of a composed YAML node graph, in time linear
+    in its distinct nodes (each node's expanded size is computed once). ValueError (with the
+    node's mark) for an alias inside its own anchor."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        kids = _children(node)
+        if finished:
+            on_path.discard(key)
+            size[key] = 1 + sum(size[id(k)] for k in kids)
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            continue
+        if key in size:
+            continue
+        if key in on_path:
+            raise ValueError(node.start_mark)
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
+    return size[id(root)], depth[id(root)]
+
+
+def load_yaml(path: str | Path, *, error=QuizgenError, max_bytes: int = MAX_TEXT_BYTES):
+    """Parse a YAML file safely, mappings as :class:`LineDict`; syntax errors, a wrong encoding
+    and inputs past the caps (see the module docstring) become one line."""
     path = Path(path)
+    text = read_text(path, error=error, what="YAML file", fix="save it as UTF-8", max_bytes=max_bytes)
+    loader = _LineLoader(text)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise error(f"cannot read file ({exc.strerror})", source=str(path)) from None
-    try:
-        return yaml.load(text, Loader=_LineLoader)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            values, depth = node_shape(node)
+        except ValueError as exc:
+            mark = exc.args[0]
+            raise error(
+                "an alias refers to the anchor that contains it (a loop); remove the alias",
+                source=f"{path}:{mark.line + 1}",
+            ) from None
+        if depth > MAX_DEPTH:
+            raise error(
+                f"nested {depth} levels deep, more than the {MAX_DEPTH} quizgen reads; flatten it",
+                source=str(path),
+            )
+        if values > MAX_VALUES:
+            raise error(
+                f"holds {values:,} values once its aliases (*name) are expanded, more than the "
+                f"{MAX_VALUES:,} quizgen reads; write the values out or remove the aliases",
+                source=str(path),
+            )
+        return loader.construct_document(node)
+    except RecursionError:
+        raise error(
+            f"nested too deeply (more than {MAX_DEPTH} levels); flatten it", source=str(path)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -62,3 +134,5 @@ def load_yaml(path: str | Path, *, error=QuizgenError):
         raise error(f"invalid YAML: {what}; fix the syntax there", source=line) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", source=str(path)) from None
+    finally:
+        loader.dispose()

@@ -1,5 +1,6 @@
 """The example course: the README's main job works and its responses file is current."""
 
+import csv
 import importlib.util
 import sqlite3
 from pathlib import Path
@@ -55,3 +56,7 @@ def test_grading_the_example_meets_every_kind_of_answer(midterm, tmp_path):
     assert sum(r[1] for r in rows) > 0, "no known mistake was named"
     assert sum(r[2] for r in rows) > 0, "no answer was credited by error carried forward"
     assert len((out / "grades.csv").read_text().splitlines()) == 31
+    # its wrong answers are systematic (off by one, scaled) but independent: nothing to flag
+    with open(out / "flags.csv", newline="") as fh:
+        pairs = {(row["student_id"], row["other_id"]) for row in csv.DictReader(fh)}
+    assert len(pairs) <= 1, pairs

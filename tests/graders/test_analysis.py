@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from quizgen.graders.analysis import PartRecord, collusion_flags, item_analysis, student_totals
+from quizgen.graders.analysis import PartRecord, item_analysis, student_totals
+from quizgen.graders.collusion import CollusionFlag, SharedAnswer
 from quizgen.graders.reports import class_report_html, histogram_svg, student_report_html, student_report_md
 from quizgen.models import GradeResult, InstancePart, KnownMistake, Status, Tolerance
 
@@ -84,54 +85,6 @@ def test_scores_are_broken_down_by_parameters_with_few_values():
     assert by["seed"] == (("1", 1, 1.0), ("2", 1, 1.0), ("3", 1, 0.0))
 
 
-def _class(answers, *, expected=None, **kw):
-    expected = expected or {f"s{i}": float(10 * i) for i in range(1, 8)}
-    return [
-        rec(
-            sid,
-            1.0 if answers.get(sid) == expected[sid] else 0.0,
-            expected=expected[sid],
-            parsed=answers.get(sid),
-            **kw,
-        )
-        for sid in expected
-    ]
-
-
-def test_a_wrong_answer_equal_to_another_students_variant_is_flagged_with_evidence():
-    records = _class({"s1": 10.0, "s2": 10.0, "s3": 30.0})
-    (pair,) = collusion_flags(records)
-    assert (pair.student_id, pair.other_id) == ("s2", "s1")
-    (flag,) = pair.flags
-    assert flag.evidence == (
-        "s2's answer 10 to q1.a (t) equals s1's expected answer 10, not their own 20; s1 answered the same"
-    )
-
-
-def test_right_answers_known_mistakes_carried_forward_and_choices_are_not_flagged():
-    records = [
-        rec("s1", 1.0, expected=10.0, parsed=10.0),
-        rec("s2", 0.0, expected=20.0, parsed=10.0, mistake="m1"),
-        rec("s3", 0.0, expected=30.0, parsed=10.0, cf=True),
-        rec("s4", 0.0, expected="A", parsed="B", kind="choice"),
-        rec("s5", 0.0, expected="B", parsed="A", kind="choice"),
-    ]
-    assert collusion_flags(records) == []
-
-
-def test_values_shared_by_many_variants_are_not_distinctive():
-    expected = {f"s{i}": (0.0 if i > 3 else float(i)) for i in range(1, 8)}
-    records = _class({"s1": 0.0}, expected=expected)
-    assert collusion_flags(records) == []
-
-
-def test_flags_of_a_pair_are_gathered_and_pairs_sorted_by_matches():
-    a = _class({"s2": 10.0, "s5": 30.0})
-    b = _class({"s2": 10.0}, tid="u")
-    pairs = collusion_flags(a + b)
-    assert [(p.student_id, p.other_id, len(p.flags)) for p in pairs] == [("s2", "s1", 2), ("s5", "s3", 1)]
-
-
 def test_student_report_escapes_names_answers_and_feedback_and_renders_math():
     r = rec("s1", 0.5, response="<script>alert(1)</script>", parsed=0.5)
     r = PartRecord(**{**r.__dict__, "name": "Eve <b>"})
@@ -155,10 +108,21 @@ def test_histogram_svg_has_one_bar_per_bin_with_counts():
     assert "<title>8–10: 2</title>" in svg and "<title>0–2: 1</title>" in svg
 
 
-def test_class_report_has_summary_histogram_items_and_flags():
-    records = _class({"s1": 10.0, "s2": 10.0})
+def test_class_report_has_summary_histogram_items_flags_and_the_absent():
+    records = [rec(f"s{i}", 1.0 if i % 2 else 0.0, parsed=float(i)) for i in range(1, 8)]
+    shared = SharedAnswer("t", "a", 1, 1, "4.123", "3.123", "key", 1, 6, 1 / 6)
+    flag = CollusionFlag("s2", "s1", 1e-6, 4.2e-5, (shared,))
     html = class_report_html(
-        "Quiz", student_totals(records), item_analysis(records), collusion_flags(records), ["w <1>"]
+        "Quiz", student_totals(records), item_analysis(records), [flag], ["w <1>"], absent=[("s9", "Eve <b>")]
     )
-    assert "7 students" in html and "<svg" in html and "s2&#39;s answer 10" in html
-    assert "w &lt;1&gt;" in html
+    assert "7 students graded, 1 absent" in html and "<svg" in html
+    assert "s2&#39;s answer 4.123 to q1.a (t) is s1&#39;s right answer for their own variant" in html
+    assert '<td class="num">4.2e-05</td>' in html
+    assert "<li>s9 (Eve &lt;b&gt;)</li>" in html and "w &lt;1&gt;" in html
+
+
+def test_student_report_of_an_absent_student_says_so():
+    assert "absent, not graded" in student_report_html("Quiz", "s9", "Eve", [], {})
+    assert "**No answers from you were received: absent, not graded.**" in student_report_md(
+        "Quiz", "s9", "Eve", [], {}
+    )

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from quizgen.graders.assignment import load_assignment
+from quizgen.graders.assignment import build_cases, load_assignment, with_hidden_key
 from quizgen.graders.autograde import grade_submission
 from quizgen.models import Status
 
 ROOT = Path(__file__).resolve().parents[2]
 MISTAKES = Path(__file__).parent / "fixtures" / "mistakes"
+KEY = b"0123456789abcdef0123456789abcdef-test-key"
 
 
 def spec(name: str):
-    return load_assignment(ROOT / "examples" / "assignments" / f"{name}.yaml")
+    return with_hidden_key(load_assignment(ROOT / "examples" / "assignments" / f"{name}.yaml"), KEY)
 
 
 def grade(name: str, fixture: str | Path, **kw):
@@ -37,8 +38,15 @@ def checks(grade_, test: str, name: str, hidden: bool | None = None):
 def test_flipped_kernel_is_named_as_the_convolution_convention():
     g = grade("conv2d", "conv2d_flipped_kernel.py")
     outs = checks(g, "forward", "out")
-    assert outs and all(c.mistake == "flipped_kernel" for c in outs)
-    assert "cross-correlation" in outs[0].message
+    # a 1x1 kernel is its own flip: only those cases pass (which cases they are depends on the
+    # instructor's key, so they are read from the cases themselves)
+    one_by_one = [
+        c.params["K"] == 1 for c in build_cases(spec("conv2d"), variant="test-student") if c.test == "forward"
+    ]
+    assert len(outs) == len(one_by_one) and not all(one_by_one)
+    assert [c.correct for c in outs] == one_by_one
+    assert all(c.mistake == "flipped_kernel" for c in outs if not c.correct)
+    assert "cross-correlation" in next(c for c in outs if not c.correct).message
     assert all(c.correct for c in checks(g, "backward", "db"))
 
 

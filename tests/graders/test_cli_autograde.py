@@ -7,24 +7,39 @@ import base64
 import csv
 import json
 import os
+import re
+import shutil
 import stat
 import subprocess
 import sys
+import time
+import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
 import click
+import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from quizgen import cli_export
 from quizgen.cli import main
-from quizgen.cli_autograde import _variant_from_metadata, gradescope_run, register
-from quizgen.graders.assignment import build_cases, load_assignment
+from quizgen.cli_autograde import _variant_from_metadata, check_solution, gradescope_run, register
+from quizgen.graders.assignment import build_cases, load_assignment, with_hidden_key
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "examples/assignments/lstm.yaml"
 SOLUTION = ROOT / "examples/assignments/solutions/lstm.py"
+
+
+KEY = "0123456789abcdef0123456789abcdef-test-key"
+
+
+@pytest.fixture(autouse=True)
+def instructor_key(monkeypatch):
+    """The instructor's key for hidden cases, as a CI secret would provide it."""
+    monkeypatch.setenv("QUIZGEN_HIDDEN_KEY", KEY)
 
 
 def invoke(*args: str):
@@ -96,7 +111,7 @@ def test_autograde_grades_a_class_in_parallel(tmp_path):
 
 
 def test_students_get_different_hidden_cases():
-    assignment = load_assignment(SPEC)
+    assignment = with_hidden_key(load_assignment(SPEC), KEY.encode())
     hidden = {v: [c.seed for c in build_cases(assignment, variant=v) if c.hidden] for v in ("alice", "bob")}
     assert hidden["alice"] != hidden["bob"]
 
@@ -188,3 +203,208 @@ def test_both_modules_share_one_export_group_whichever_registers_first(autograde
         add(cli)
     assert {"gradescope", "moodle", "qti", "pdf"} <= set(cli.commands["export"].commands)
     assert {"assignment", "check", "autograde"} <= set(cli.commands)
+
+
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+
+
+def _outputs_are_valid(out: Path) -> dict[str, dict]:
+    """Every output file parses (JSON, XML, CSV, UTF-8 feedback); the grades.csv rows by student."""
+    json.loads((out / "results.json").read_text(encoding="utf-8"))
+    ET.parse(out / "junit.xml")
+    for path in (out / "feedback").iterdir():
+        path.read_text(encoding="utf-8")
+    return {r["student"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
+
+
+def test_hostile_text_and_links_never_stop_the_class(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-ANSWER")
+    secret.chmod(0o600)
+    shutil.copy(SOLUTION, subs / "alice.py")
+    for fixture in HOSTILE.glob("*.py"):
+        shutil.copy(fixture, subs / fixture.name)
+    (subs / "links_to_a_root_only_file.py").symlink_to(secret)
+    (subs / "links_to_the_solutions").symlink_to(SOLUTION.parent)
+    (subs / ("dangling_link_with_a_long_name" + "x" * 200 + ".py")).symlink_to(tmp_path / ("gone" * 50))
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    rows = _outputs_are_valid(tmp_path / "out")
+    assert len(rows) == 7  # every hand-in has a row
+    assert rows["alice"]["score"] == rows["alice"]["max_score"] == "10"
+    for name, row in rows.items():
+        if name != "alice":
+            assert row["score"] == "0", name
+    for name in ("links_to_a_root_only_file", "links_to_the_solutions"):
+        assert "symbolic link" in rows[name]["error"]
+    everything = "".join(p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert "TOP-SECRET" not in everything and "\x1b" not in everything and "\x00" not in everything
+    assert "\\x1b" in everything  # the hostile bytes are shown escaped, on visible cases
+
+
+def test_hostile_text_in_check_reports_keeps_json_xml_and_the_classroom_payload_valid(tmp_path):
+    fixture = HOSTILE / "returns_object_with_hostile_type_name.py"
+    out = tmp_path / "gh_output"
+    result = invoke(
+        "check",
+        SPEC,
+        fixture,
+        "--junit",
+        tmp_path / "j.xml",
+        "--json",
+        tmp_path / "r.json",
+        "--classroom",
+        out,
+    )
+    assert result.exit_code == 1, result.output
+    ET.parse(tmp_path / "j.xml")
+    json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    payload = base64.b64decode(out.read_text().split("result=", 1)[1])
+    assert "\\\\x1b" in payload.decode("utf-8") or "\\x1b" in json.loads(payload)["tests"][0]["message"]
+
+
+def test_without_the_instructors_key_hidden_cases_are_refused_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv("QUIZGEN_HIDDEN_KEY")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(SOLUTION, subs / "alice.py")
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+    assert "QUIZGEN_HIDDEN_KEY" in result.output and "--key-file" in result.output
+    assert not (tmp_path / "out").exists()
+    result = invoke("check", SPEC, SOLUTION, "--hidden")
+    assert result.exit_code == 2 and "QUIZGEN_HIDDEN_KEY" in result.output
+    assert invoke("check", SPEC, SOLUTION).exit_code == 0  # visible cases need no key
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out", "--visible-only")
+    assert result.exit_code == 0
+    key = tmp_path / "hidden.key"
+    key.write_text(KEY + "\n")
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out2", "--key-file", key)
+    assert result.exit_code == 0
+    assert "hidden" in (tmp_path / "out2/feedback/alice.txt").read_text()
+    key.write_text("short\n")
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out3", "--key-file", key)
+    assert result.exit_code == 2 and "hidden.key" in result.output and "at least 32" in result.output
+
+
+def _tabulating_submission(assignment, variant: str) -> str:
+    """A submission that only looks answers up: every case quizgen's own API can draw without the
+    instructor's key (here: with a key the attacker guessed), keyed by the inputs' bytes."""
+    table = {}
+    for case in build_cases(assignment, variant=variant):
+        (call,) = case.calls
+        x = np.asarray(call.args[0], dtype=np.float64)
+        h_next = next(p.expected for p in case.checks if p.name == "h_next")
+        c_next = next(p.expected for p in case.checks if p.name == "c_next")
+        table[x.tobytes().hex()] = (h_next.tolist(), c_next.tolist())
+    return (
+        "import numpy as np\n"
+        f"TABLE = {table!r}\n"
+        "def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):\n"
+        "    found = TABLE.get(np.asarray(x, dtype=np.float64).tobytes().hex())\n"
+        "    if found is None:\n"
+        "        return np.zeros_like(h), np.zeros_like(c)\n"
+        "    return np.array(found[0]), np.array(found[1])\n"
+    )
+
+
+def test_a_lookup_table_built_with_quizgens_api_fails_every_hidden_case(tmp_path):
+    guessed = with_hidden_key(load_assignment(SPEC), b"the attacker's guess at the key 0123456789")
+    path = tmp_path / "tabulates_answers_without_the_key.py"
+    path.write_text(_tabulating_submission(guessed, "alice"))
+    grade = check_solution(SPEC, path, hidden=True, variant="alice")
+    visible = [c for c in grade.cases if not c.hidden]
+    hidden = [c for c in grade.cases if c.hidden]
+    assert visible and all(c.passed for c in visible)  # the table does work where seeds are public
+    assert hidden and not any(c.passed for c in hidden)
+
+
+def test_a_hidden_case_says_pass_or_fail_never_how_far_off(tmp_path):
+    path = tmp_path / "returns_zeros.py"
+    path.write_text(
+        "import numpy as np\n\n\ndef lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):\n"
+        "    return np.zeros_like(h) + 0.5, np.zeros_like(c) + 0.5\n"
+    )
+    grade = check_solution(SPEC, path, hidden=True, variant="alice")
+    hidden = [c for c in grade.cases if c.hidden]
+    assert hidden and not any(c.passed for c in hidden)
+    for case in hidden:
+        body = case.output.split("\n", 1)[1]
+        assert "too low" not in body and "too high" not in body and "largest error" not in body
+        assert not re.search(r"\d", body.replace("0/2", "")), body  # no number at all
+    visible = next(c for c in grade.cases if not c.hidden and not c.passed)
+    assert re.search(r"\d\.\d", visible.output)  # a visible case still says how far off
+
+
+def test_export_gradescope_needs_the_key_and_ships_it_inside_the_zip_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("QUIZGEN_HIDDEN_KEY")
+    result = invoke("export", "gradescope", SPEC, "-o", tmp_path / "a.zip")
+    assert result.exit_code == 2 and "QUIZGEN_HIDDEN_KEY" in result.output
+    assert not (tmp_path / "a.zip").exists()
+    key = tmp_path / "hidden.key"
+    key.write_text(KEY)
+    assert invoke("export", "gradescope", SPEC, "-o", tmp_path / "a.zip", "--key-file", key).exit_code == 0
+    with zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        assert zf.read("hidden.key").decode().strip() == KEY
+        assert '--key-file "$ROOT/source/hidden.key"' in zf.read("run_autograder").decode()
+
+
+def test_absurd_counts_in_a_spec_are_one_line_errors_naming_file_and_field(tmp_path):
+    text = SPEC.read_text()
+    cases = {
+        "hidden": (re.sub(r"hidden: \d+", "hidden: 100000000", text, count=1), "hidden"),
+        "visible": (re.sub(r"visible: \d+", "visible: 1000000", text, count=1), "visible"),
+        "memory": (text.replace("memory_mb: 256", "memory_mb: 1.0e+12"), "limits.memory_mb"),
+        "points": (re.sub(r"points: \d+", "points: .nan", text, count=1), "points"),
+    }
+    for name, (spec_text, field) in cases.items():
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(spec_text)
+        start = time.monotonic()
+        result = invoke("check", spec, SOLUTION)
+        assert time.monotonic() - start < 5
+        assert result.exit_code == 2, (name, result.output)
+        line = result.output.strip()
+        assert "\n" not in line and f"{name}.yaml" in line and field in line, line
+
+
+def test_the_classroom_workflow_installs_the_courses_wheel_and_holds_no_secret():
+    workflow = yaml.safe_load((ROOT / "examples/github-classroom/classroom.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    installs = [r for r in runs if "pip install" in r]
+    assert len(installs) == 1
+    (install,) = installs
+    assert "cd .github/quizgen" in install and "sha256sum --check" in install
+    for line in install.splitlines():
+        if "pip install" in line:
+            targets = line.split("pip install", 1)[1].split()
+            assert [t for t in targets if not t.startswith("-")] == ["./quizgen-*.whl"]  # never by name
+    text = (ROOT / "examples/github-classroom/classroom.yml").read_text()
+    assert "secrets." not in text and "--hidden" not in text  # a student can edit it: no secret
+    check = next(r for r in runs if r.startswith("quizgen check"))
+    assert "--classroom" in check
+
+
+def test_gradescope_refuses_a_submission_that_links_to_the_solution(tmp_path):
+    submission = tmp_path / "submission"
+    submission.mkdir()
+    (submission / "lstm.py").symlink_to(SOLUTION)
+    res = tmp_path / "results" / "results.json"
+    grade = gradescope_run(
+        SPEC, submission=submission, metadata_path=tmp_path / "none.json", results_path=res
+    )
+    data = json.loads(res.read_text())
+    assert grade.score == data["score"] == 0 and "symbolic link" in data["output"]
+
+
+def test_a_file_and_a_folder_of_the_same_student_keep_both_feedback_files(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    shutil.copy(SOLUTION, subs / "alice.py")
+    (subs / "alice" / "lstm.py").write_text("x = 1\n")
+    assert invoke("autograde", SPEC, subs, "--out", tmp_path / "out").exit_code == 0
+    names = sorted(p.name for p in (tmp_path / "out/feedback").iterdir())
+    assert names == ["alice-2.txt", "alice.txt"]

@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from quizgen import bank, engine
 from quizgen.cli import QuizgenGroup
 from quizgen.cli_grade import grade_commands, parse_tolerance, register
+from quizgen.errors import SpecError
+from quizgen.graders.gradebook import Gradebook, GradeSettings
 from quizgen.manifest import Manifest, Question, StudentPaper
 from quizgen.models import Tolerance
 
@@ -145,7 +147,130 @@ def test_tolerance_options_parse(text, key, tol):
     assert parse_tolerance(text) == (key, tol)
 
 
-@pytest.mark.parametrize("text", ["conv.size", "t=speed:3", "t=rtol:x", "t=sigfigs:0", "t=exact,sigfigs:2"])
+@pytest.mark.parametrize(
+    "text",
+    ["conv.size", "t=speed:3", "t=rtol:x", "t=sigfigs:0", "t=exact,sigfigs:2", "t=rtol:nan", "t=rtol:inf",
+     "t=atol:-1", "t=atol:inf", "t=rtol:-0.1"],
+)  # fmt: skip
 def test_bad_tolerance_options_say_how_to_write_them(text):
     with pytest.raises(click.BadParameter):
         parse_tolerance(text)
+
+
+def test_non_finite_tolerances_are_refused_by_the_type_itself():
+    for bad in ({"rtol": float("nan")}, {"rtol": float("inf")}, {"atol": float("nan")}, {"atol": -1.0}):
+        with pytest.raises(ValueError, match="finite numbers >= 0"):
+            Tolerance(**bad)
+
+
+def _snapshot(folder):
+    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _graded(cli, course):
+    result = _run(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "out"])
+    assert result.exit_code == 0, result.output
+    return course / "out" / "gradebook.sqlite"
+
+
+def _fails(cli, args, *fragments):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "tolerance, fragment",
+    [
+        ("conv.size=rtol:0.5", "the exam has no template 'conv.size' (its templates: mlp.neuron_forward)"),
+        ("mlp.neuron_forward:z=rtol:0.5", "has no part 'z'"),
+    ],
+)
+def test_tolerances_that_would_be_ignored_are_errors(cli, course, tolerance, fragment):
+    _fails(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "o",
+                 "--tolerance", tolerance], fragment)  # fmt: skip
+    assert not (course / "o").exists()
+    db = _graded(cli, course)
+    before = _snapshot(course / "out")
+    _fails(cli, ["regrade", "--db", db, "--tolerance", tolerance], fragment)
+    assert _snapshot(course / "out") == before
+
+
+def test_a_tolerance_on_exactly_graded_parts_is_an_error():
+    settings = GradeSettings(tolerances={"conv.size": Tolerance(rtol=0.5)})
+    with pytest.raises(SpecError, match=r"a \(integer\), b \(shape\) graded exactly"):
+        settings.check({"conv.size": {"a": "integer", "b": "shape"}})
+    GradeSettings(tolerances={"conv.size": Tolerance(rtol=0.5)}).check(
+        {"conv.size": {"a": "integer", "b": "real"}}
+    )
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("nobody:q1.a=1", "student 'nobody' has no question 1"),
+        ("s1:q9.a=1", "student 's1' has no question 9"),
+        ("s1:q1.z=1", "has no part 'z'"),
+        ("s1:q1.a=5", "points must be in [0, 1], got 5"),
+        ("s1:q1.a=nan", "points must be in [0, 1], got nan"),
+    ],
+)
+def test_a_bad_override_changes_nothing_and_records_no_run(cli, course, override, fragment):
+    db = _graded(cli, course)
+    before = _snapshot(course / "out")
+    _fails(cli, ["regrade", "--db", db, "--carry-forward-credit", "0.5", "--override", override,
+                 "--reason", "r"], fragment)  # fmt: skip
+    assert _snapshot(course / "out") == before
+    with Gradebook(db) as book:
+        assert [r[0] for r in book.db.execute("SELECT kind FROM runs")] == ["grade"]
+
+
+def test_regrade_refuses_the_manifest_of_another_exam(cli, course, instances):
+    db = _graded(cli, course)
+    before = _snapshot(course / "out")
+    insts, _ = instances
+    papers = (StudentPaper("s1", "S", "", (Question(1, 1, "Neurons", insts["s1"]),)),)
+    Manifest({"title": "Final", "course": "DL", "seed": 8}, papers).save(course / "other.json")
+    _fails(cli, ["regrade", "--db", db, "--manifest", course / "other.json"],
+           f"error: {course / 'other.json'}: this manifest is of another exam ('Final'", "'quizgen grade'")  # fmt: skip
+    assert _snapshot(course / "out") == before
+
+
+def test_regrade_with_only_db_rewrites_the_reports_where_they_were(cli, course):
+    db = _graded(cli, course)
+    result = _run(cli, ["regrade", "--db", db, "--override", "s3:q1.a=1", "--reason", "typo"])
+    assert result.exit_code == 0, result.output
+    assert f"reports in {(course / 'out').resolve()}" in result.output
+    assert "s3,Student s3,1,1" in (course / "out" / "grades.csv").read_text()
+
+
+class _Killed(BaseException):
+    """Stands for kill -9: the process stops between two commits."""
+
+
+def test_an_interrupted_grade_is_marked_and_report_says_to_grade_again(cli, course, monkeypatch):
+    real = Gradebook._commit_student
+    calls = []
+
+    def killed_after_the_first_student(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise _Killed
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Gradebook, "_commit_student", killed_after_the_first_student)
+    with pytest.raises(_Killed):
+        _run(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "out"])
+    monkeypatch.setattr(Gradebook, "_commit_student", real)
+    db = course / "out" / "gradebook.sqlite"
+    message = "did not finish (1 students graded; interrupted?); run 'quizgen grade' again"
+    _fails(cli, ["report", "--db", db, "--out", course / "rep"], message)
+    assert not (course / "rep").exists()
+    _fails(cli, ["regrade", "--db", db, "--out", course / "out"], message)
+    result = _run(cli, ["grade", course / "manifest.json", course / "responses.csv", "--out", course / "out"])
+    assert "resumed: 1 were already done" in result.output
+    assert _run(cli, ["report", "--db", db, "--out", course / "rep"]).exit_code == 0

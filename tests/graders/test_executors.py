@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from quizgen.cli import main
 from quizgen.cli_autograde import autograde_class
 from quizgen.graders import executors
-from quizgen.graders.assignment import load_assignment
+from quizgen.graders.assignment import load_assignment, with_hidden_key
 from quizgen.graders.executors import ExecutorError, Job, run_dask, run_jobs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,15 @@ SPEC = ROOT / "examples/assignments/softmax_cross_entropy.yaml"
 SOLUTION = ROOT / "examples/assignments/solutions/softmax_cross_entropy.py"
 FAILS = Path(__file__).parent / "fixtures/mistakes/softmax_naive_sum.py"
 CRASHES = "import os\n\n\ndef softmax_cross_entropy(logits, y):\n    os._exit(3)\n"
+
+
+KEY = "0123456789abcdef0123456789abcdef-test-key"
+
+
+@pytest.fixture(autouse=True)
+def instructor_key(monkeypatch):
+    """The instructor's key for hidden cases (hidden cases are drawn only with one)."""
+    monkeypatch.setenv("QUIZGEN_HIDDEN_KEY", KEY)
 
 
 def invoke(*args):
@@ -107,7 +116,7 @@ def test_a_dask_cluster_grades_a_class_exactly_like_local_threads(cluster, submi
 def test_a_task_that_fails_on_its_worker_is_that_submissions_error_and_unreadable_files_stay_here(
     cluster, tmp_path
 ):
-    assignment = load_assignment(SPEC)
+    assignment = with_hidden_key(load_assignment(SPEC), KEY.encode())
     gone = Job("erin", str(tmp_path / "erin.py"))  # cannot be read here: fails at once, as locally
     ok = Job("alice", str(SOLUTION))
     grades = run_dask(assignment, [gone, ok], scheduler=cluster.scheduler_address)

@@ -1,3 +1,4 @@
+import csv
 import json
 import sqlite3
 import subprocess
@@ -153,7 +154,9 @@ def test_regrade_with_more_responses_reads_them_against_the_stored_papers(course
 def test_regrade_without_settings_keeps_the_last_runs_and_changes_nothing(course):
     _grade(course, settings=GradeSettings(carry_forward_credit=0.5))
     outcome = regrade_class(course / "out" / "gradebook.sqlite", recompute_factory=recompute_chain)
-    assert outcome.changes == () and outcome.files == ()
+    assert outcome.changes == ()
+    # without out_dir the reports are rewritten where grade wrote them, not left stale
+    assert course / "out" / "grades.csv" in outcome.files
 
 
 def test_regrade_with_a_corrected_manifest_recomputes_from_stored_responses(course):
@@ -252,3 +255,84 @@ def test_two_exams_in_one_gradebook_need_a_choice(course):
     )
     with pytest.raises(SpecError, match=r"several exams .*Quiz 1.*Quiz 2.*; choose one with --exam"):
         report(course / "out" / "gradebook.sqlite", course / "o")
+
+
+# ------------------------------------------------------------------------------ absent students
+
+# s1 answers everything right, s2 hands in a row of blanks, s3 hands in nothing (absent).
+ABSENT_CSV = """student_id,name,q1.a,q1.b,q2.a,q2.b
+s1,Ada Lovelace,6,7,4x4x8,B
+s2,Alan Turing,,,,
+"""
+
+
+def _grades(path):
+    with open(path, newline="") as fh:
+        return {row["student_id"]: row for row in csv.DictReader(fh)}
+
+
+def test_an_absent_student_is_blank_in_grades_csv_and_one_who_handed_in_blanks_gets_0(course):
+    (course / "responses.csv").write_text(ABSENT_CSV)
+    outcome = _grade(course)
+    assert outcome.run.graded == 2 and outcome.run.absent == ("s3",)
+    rows = _grades(course / "out" / "grades.csv")
+    assert list(rows) == ["s1", "s2", "s3"]  # the roster, absent included
+    assert (rows["s1"]["total"], rows["s1"]["slot1"], rows["s1"]["slot2"]) == ("6", "4", "2")
+    assert (rows["s2"]["total"], rows["s2"]["slot1"], rows["s2"]["slot2"]) == ("0", "0", "0")
+    assert (rows["s3"]["name"], rows["s3"]["total"], rows["s3"]["slot1"], rows["s3"]["slot2"]) == (
+        "Grace <Hopper>",
+        "",
+        "",
+        "",
+    )
+    assert _count(course / "out" / "gradebook.sqlite", "grades") == 8  # 4 parts each for s1 and s2
+    assert outcome.warnings == (
+        "no answers from student 's3' (Grace <Hopper>) in any responses file: absent, not graded "
+        "(empty in grades.csv)",
+        "student 's2' (Alan Turing) handed in only blank answers: graded 0",
+    )
+
+
+def test_absent_students_are_left_out_of_item_analysis_and_listed_in_the_report(course):
+    (course / "responses.csv").write_text(ABSENT_CSV)
+    _grade(course)
+    with open(course / "out" / "item_analysis.csv", newline="") as fh:
+        items = list(csv.DictReader(fh))
+    assert len(items) == 4
+    for it in items:  # s1 and s2 only; s2's blank is counted as a blank, s3 not at all
+        assert (it["n"], it["blank"], it["difficulty"]) == ("2", "0.500", "0.500"), it
+    html = (course / "out" / "report.html").read_text()
+    assert "2 students graded, 1 absent" in html
+    absent = html.split("<h2>Absent</h2>", 1)[1]
+    assert "<li>s3 (Grace &lt;Hopper&gt;)</li>" in absent and "s2" not in absent.split("</ul>")[0]
+    assert "absent, not graded" in (course / "out" / "feedback" / "s3.md").read_text()
+    with pytest.raises(SpecError, match=r"override s3:q1.a: s3 is absent \(no answer stored\)"):
+        regrade_class(course / "out" / "gradebook.sqlite", overrides=["s3:q1.a=1"], reason="r")
+
+
+def test_a_second_partial_file_keeps_earlier_answers_without_calling_them_blank(course):
+    (course / "responses.csv").write_text(ABSENT_CSV)
+    _grade(course)
+    (course / "responses.csv").write_text("student_id,name,q1.a,q1.b,q2.a,q2.b\ns3,Grace Hopper,2.5,6,,\n")
+    outcome = _grade(course)
+    assert outcome.run.absent == () and outcome.run.graded == 3
+    assert not any("s1" in w for w in outcome.warnings), outcome.warnings
+    assert outcome.warnings == ("student 's2' (Alan Turing) handed in only blank answers: graded 0",)
+    rows = _grades(course / "out" / "grades.csv")
+    assert rows["s1"]["total"] == "6"  # kept from the first file
+    assert (rows["s3"]["total"], rows["s3"]["slot1"], rows["s3"]["slot2"]) == ("0", "0", "0")
+    assert "<h2>Absent</h2>\n<p>None.</p>" in (course / "out" / "report.html").read_text()
+
+
+def test_late_answers_of_an_absent_student_are_graded_by_a_regrade(course):
+    (course / "responses.csv").write_text(ABSENT_CSV)
+    _grade(course)
+    late = course / "late.csv"
+    late.write_text("student_id,question,part,answer\ns3,1,a,10\ns3,chain,b,11\n")
+    outcome = regrade_class(
+        course / "out" / "gradebook.sqlite", out_dir=course / "out", responses_path=late,
+        recompute_factory=recompute_chain,
+    )  # fmt: skip
+    assert outcome.run.absent == ()
+    assert outcome.warnings == ("student 's2' (Alan Turing) handed in only blank answers: graded 0",)
+    assert _grades(course / "out" / "grades.csv")["s3"]["total"] == "4"

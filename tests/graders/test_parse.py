@@ -355,3 +355,235 @@ def test_fast_path_leaves_everything_else_to_the_full_parser():
         ("[]", "vector"),
     ]:
         assert parse_mod._fast(text, kind) is None
+
+
+# ---- notation real students type (issue 13, section 4) -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("3x10^-5", 3e-5),
+        ("3 x 10^-5", 3e-5),
+        ("3X10^5", 3e5),
+        ("3 × 10⁻⁵", 3e-5),
+        ("3×10^(-5)", 3e-5),
+        ("3*10**-5", 3e-5),
+        ("3·10^-5", 3e-5),
+        ("3⋅10^-5", 3e-5),
+        ("-2.5*10^3", -2500.0),
+        ("\u22122.5 \u00d7 10\u207b\u00b3", -2.5e-3),  # unicode minus, superscript exponent
+        ("2.5 e-3", 2.5e-3),
+        ("2.5 E-3", 2.5e-3),
+        ("2.5e -3", 2.5e-3),
+        ("2.5 e 3", 2.5e3),
+        ("10^23", 1e23),  # exactly the decimal, though math.pow(10, 23) is not
+        ("10^-5", 1e-5),
+        ("1,792,000", 1_792_000.0),
+        ("1,792.5", 1792.5),
+        ("1.792,5", 1792.5),
+        ("1.792.000", 1_792_000.0),
+        ("1\u2009792", 1792.0),  # SI thin space between groups of three
+        ("1\u202f792.25", 1792.25),
+        ("0,5", 0.5),
+        ("-0,25", -0.25),
+        ("12,5", 12.5),
+        ("1234,567", 1234.567),  # four digits before the comma: not a thousands group
+        ("0,500", 0.5),  # a leading 0 is never a thousands group
+        ("1,5e-3", 1.5e-3),
+        ("≈ 0.5", 0.5),
+        ("≈0.5", 0.5),
+        ("~0.5", 0.5),
+        ("~ 0,5", 0.5),
+        ("\\approx 0.5", 0.5),
+        ("approx. 0.5", 0.5),
+        ("\u2012 0.5", -0.5),  # figure dash
+        ("\u20140.5", -0.5),  # em dash
+        ("\uff0d0.5", -0.5),  # fullwidth hyphen-minus
+        ("2^-3*10^2", 12.5),  # the power binds first: (2^-3)*100, not 2^(-3e2)
+        ("6/3*10^2", 200.0),
+        ("3*10^2^2", 30000.0),  # 10^(2^2)
+        ("3*10^2%", 3 * 10**0.02),  # the percent belongs to the exponent
+        ("3*10^2pi", 300 * math.pi),
+    ],
+)
+def test_scientific_notation_separators_dashes_and_approximately_as_students_type_them(text, value):
+    out = parse_answer(text, "real")
+    assert out.shape == () and out.dtype == np.float64
+    assert float(out) == value  # exactly: 3x10^-5 is the number 3e-5, not 3 * 1e-5
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("1,792", 1792), ("1,000", 1000), ("1,792,000", 1_792_000), ("≈ 1,792", 1792), ("3x10^3", 3000)],
+)
+def test_a_whole_number_part_reads_a_single_comma_before_three_digits_as_a_thousands_separator(text, value):
+    out = parse_answer(text, "integer")
+    assert out.dtype == np.int64 and int(out) == value
+
+
+@pytest.mark.parametrize(
+    "text, kind, message",
+    [
+        (
+            "1,792",
+            "real",
+            r"1,792 could be 1792 \(a thousands separator\) or 1.792 \(a decimal comma\): write 1792 or 1.792",
+        ),
+        ("1,500", "real", r"write 1500 or 1.5"),
+        (
+            "0,5",
+            "vector",
+            r"0,5 could be the number 0.5 or the list \[0, 5\]: write 0.5 for the number, \[0, 5\] for the list",
+        ),
+        ("-1,25", "vector", r"could be the number -1.25 or the list \[-1, 25\]"),
+        ("1,234,567", "vector", r"could be the number 1234567 or the list \[1, 234, 567\]"),
+        ("0,5", "matrix", r"could be the number 0.5 or the list \[0, 5\]"),
+        ("0,5", "tensor", r"could be the number 0.5"),
+        (
+            "0,5 0,25",
+            "vector",
+            r"0,5 at character 1 looks like a decimal comma, as other numbers are separated by spaces: write the number with a decimal point \(0.5\)",
+        ),
+        ("[0,5 0,25]", "vector", r"0,5 at character 2 looks like a decimal comma"),
+        (
+            "[0,5; 1 2]",
+            "matrix",
+            r"0,5 at character 2 looks like a decimal comma, as other numbers are separated by spaces",
+        ),
+        (
+            "0,5, 0,25",
+            "vector",
+            r"0,5 at character 1 looks like a decimal comma, as other numbers are separated by ', '",
+        ),
+        ("[0,5, 0,25]", "vector", r"looks like a decimal comma"),
+        ("[[1,5 2,5], [1, 2]]", "matrix", r"1,5 at character 3 looks like a decimal comma"),
+        ("1,5", "integer", r"got 1.5, which is not a whole number"),
+        ("3x10^-5", "shape", r"unknown name 'x10'"),  # a shape's x is a dimension separator
+        ("1,2,3", "real", r"got a list of 3 numbers"),
+    ],
+)
+def test_a_comma_that_may_be_decimal_is_a_format_error_saying_how_to_write_the_number(text, kind, message):
+    with pytest.raises(FormatError, match=message):
+        parse_answer(text, kind)
+
+
+@pytest.mark.parametrize(
+    "text, kind, value",
+    [
+        ("[0,5]", "vector", [0, 5]),  # brackets make a list, as in Python, JSON and MATLAB
+        ("[1,500]", "vector", [1, 500]),
+        ("[1,2,3]", "vector", [1, 2, 3]),
+        ("1,2,3", "vector", [1, 2, 3]),  # three numbers: not one number with a decimal comma
+        ("1, 5", "vector", [1, 5]),
+        ("[1,2;3,4]", "matrix", [[1, 2], [3, 4]]),
+        ("[[1,2], [3,4]]", "matrix", [[1, 2], [3, 4]]),
+        ("[1,2,\n3,4]", "vector", [1, 2, 3, 4]),
+        ("[3x10^-5, 2·10^-3]", "vector", [3e-5, 2e-3]),
+        ("[3x10^-5 -2*10^-3]", "vector", [3e-5, -2e-3]),
+        ("[1\u2009000, 2]", "vector", [1000, 2]),
+        ("4,4,10", "shape", [4, 4, 10]),
+        ("4x4x10", "shape", [4, 4, 10]),
+    ],
+)
+def test_arrays_and_shapes_keep_commas_as_separators(text, kind, value):
+    out = parse_answer(text, kind)
+    assert out.tolist() == value
+
+
+def _superscript(k: str) -> str:
+    return k.translate(str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
+
+
+def _notations(x: float) -> list[str]:
+    """``x`` written every way a student might: each must read back as exactly ``x``."""
+    mantissa, exponent = f"{x:.16e}".split("e")
+    k = str(int(exponent))
+    r = repr(x)
+    return [
+        f"{mantissa}x10^{k}",
+        f"{mantissa} × 10{_superscript(k)}",
+        f"{mantissa}*10**{k}",
+        f"{mantissa}·10^{k}",
+        f"{mantissa}*10^({k})",
+        f"{mantissa} e{k}",
+        f"{mantissa} E {k}",
+        f"≈ {r}",
+        f"~{r}",
+        r.replace("-", "\u2212"),
+        r.replace("-", "\u2013"),
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(finite)
+def test_any_float_written_in_any_notation_reads_back_as_itself(x):
+    for text in _notations(x):
+        assert float(parse_answer(text, "real")) == x, text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(-(10**15), 10**15))
+def test_whole_numbers_with_thousands_separators_read_back(n):
+    text = f"{n:,}"
+    assert int(parse_answer(text, "integer")) == n
+    assert int(parse_answer(text.replace(",", "\u202f"), "integer")) == n
+    european = f"{n:,}".replace(",", ".")
+    if european.count(".") >= 2:
+        assert int(parse_answer(european, "integer")) == n
+    if text.count(",") == 1:  # 1,792: 1792 or 1.792
+        with pytest.raises(FormatError, match="could be"):
+            parse_answer(text, "real")
+    else:
+        assert float(parse_answer(text, "real")) == n
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(["", "-"]), st.integers(0, 10**6), st.from_regex(r"[0-9]{1,6}", fullmatch=True))
+def test_a_decimal_comma_reads_back_unless_it_could_be_a_thousands_separator(sign, whole, frac):
+    text = f"{sign}{whole},{frac}"
+    digits = str(whole)
+    if 1 <= len(digits) <= 3 and digits[0] != "0" and len(frac) == 3:  # 1,792 or 1.792?
+        with pytest.raises(
+            FormatError, match=r"could be .* \(a thousands separator\) or .* \(a decimal comma\)"
+        ):
+            parse_answer(text, "real")
+    else:
+        assert float(parse_answer(text, "real")) == float(f"{sign}{whole}.{frac}")
+    with pytest.raises(FormatError, match=r"could be the number .* or the list"):
+        parse_answer(text, "vector")
+
+
+# ---- the batch grader's bulk readers read the new notations as the parser does -------------------
+
+NOTATION_TEXTS = [
+    "3x10^-5", "3 × 10⁻⁵", "3*10**-5", "3·10^-5", "2.5 e-3", "1,792", "1,500", "1,792,000", "1.792,5",
+    "0,5", "-0,5", "≈ 0.5", "~0.5", "\u22120.5", "\u20130.5", "1\u2009792", "10^23", "1,5e-3",
+    "[0,5]", "[1,500]", "[1,2, 3]", "[1,2 ,3]", "[0,5 0,25]", "[0,5, 0,25]", "0,5 0,25", "[[1,2], [3,4]]",
+    "[[1,2],[3,4]]", "[1,2;3,4]", "[0,5; 1 2]", "[3x10^-5, 1]", "[3x10^-5 1]", "[2.5 e-3]", "1,2,3", "[1,2,\n3]",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["real", "integer", "vector", "matrix", "tensor", "shape"])
+def test_the_batch_grader_reads_every_notation_as_the_parser_does(kind):
+    from quizgen.graders import batch
+    from quizgen.models import InstancePart, Tolerance
+
+    expected = 1.0 if kind in ("real", "integer") else [1.0, 2.0] if kind != "shape" else [1, 2]
+    part = InstancePart("a", kind, "?", expected, Tolerance(), 1.0)
+    items = [(part, t) for t in NOTATION_TEXTS]
+    got = batch.grade_parts(items)
+    for text, g in zip(NOTATION_TEXTS, got, strict=True):
+        try:
+            want = parse_answer(text, kind)
+        except FormatError as exc:
+            assert g.value is None and g.result.format_error == exc.message, text
+            continue
+        assert g.value.dtype == want.dtype and g.value.shape == want.shape, text
+        assert g.value.tolist() == want.tolist(), text
+
+
+@pytest.mark.parametrize("kind", ["real", "integer", "vector", "matrix", "tensor"])
+def test_the_fast_path_reads_every_notation_as_the_full_parser_or_leaves_it(kind):
+    for text in NOTATION_TEXTS:
+        _same(kind, text)

@@ -142,7 +142,7 @@ def test_yaml_answers_report_their_line(manifest, tmp_path):
         ("r.xlsx", "", r"unknown responses format '.xlsx'; use a .csv, .json or .yaml file"),
         ("r.csv", "", r"r.csv:1: the file is empty; expected a header such as student_id"),
         ("r.csv", "name,q1.a\nAda,1\n", r"r.csv:1: no student_id column .*; start it with student_id"),
-        ("r.json", "[1, 2]", r"r.json: expected a mapping of student ids to answers"),
+        ("r.json", "[1, 2]", r"r.json:1: expected a mapping of student ids to answers"),
         ("r.json", "{", r"r.json:1: not valid JSON"),
         ("r.yaml", "s1: [\n", r"r.yaml:\d+: invalid YAML"),
     ],

@@ -189,3 +189,42 @@ def test_exit_codes_for_ci():
     assert results.exit_code([PASSING, FAILING]) == results.EXIT_FAILED == 1
     assert results.exit_code([REJECTED]) == results.EXIT_FAILED
     assert results.exit_code([FAILING, BROKEN]) == results.EXIT_ERROR == 3
+
+
+def _hostile_grade():
+    """A grade whose every text came from a hostile child through the parent's boundary."""
+    from quizgen.graders.autograde import _call_message, clean_outcome
+    from quizgen.graders.sandbox import CallOutcome, Frame
+
+    bad = "\ud800\udfff \x00\x01\x1b[2J\x7f\x85\x9b\u202e\ufffe\uffff\r" * 20
+    outcome = clean_outcome(
+        CallOutcome(
+            "exception",
+            error=bad,
+            exc_type="Err" + bad,
+            exc_message=bad,
+            frames=(Frame(3, bad, bad),),
+            stdout=bad * 100,
+        )
+    )
+    message = _call_message(outcome, False, ())
+    check = CheckGrade("out", 0.0, Status.INCORRECT, message)
+    case = CaseGrade("t [visible 1]", "t", "visible 1", False, 0.0, 1.0, (check,), message + outcome.stdout)
+    return SubmissionGrade("a", "A", "sub.py", (case,), 0.5, student="s")
+
+
+def test_every_writer_stays_valid_for_text_that_came_from_a_hostile_child():
+    grade = _hostile_grade()
+    texts = [
+        results.junit_xml([grade]),
+        json.dumps(results.json_results([grade]), ensure_ascii=False),  # escapes would hide them
+        json.dumps(results.gradescope_results(grade), ensure_ascii=False),
+        results.grades_csv([grade]),
+        results.summary(grade),
+        json.dumps(json.loads(base64.b64decode(results.classroom_output(grade))), ensure_ascii=False),
+    ]
+    ET.fromstring(texts[0].split("\n", 1)[1])
+    for text in texts:
+        text.encode("utf-8")  # no lone surrogate left
+        assert not any(ch in text for ch in "\x00\x01\x1b\x7f\x85\x9b\u202e\ufffe\uffff\r")
+    assert json.loads(texts[1])["submissions"][0]["cases"][0]["checks"][0]["message"].startswith("raised Err")

@@ -99,3 +99,59 @@ def test_formats_choose_the_page_files(tmp_path):
     bad = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "x"), "--formats", "html,pdf"])
     assert bad.exit_code == 2 and "expected a comma-separated list of html, md" in bad.output
     assert not (tmp_path / "x").exists()
+
+
+def _generate_args(out):
+    return ["generate", str(FIXTURES / "exams" / "small.yaml"), "--bank", VALID, "--roster",
+            str(FIXTURES / "exams" / "roster.csv"), "--out", str(out)]  # fmt: skip
+
+
+def test_generate_into_an_existing_exam_needs_overwrite(tmp_path):
+    out = tmp_path / "o"
+    assert run(*_generate_args(out), "--quiet").exit_code == 0
+    before = (out / "manifest.json").read_bytes()
+    result = CliRunner().invoke(main, _generate_args(out))
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"error: {out}: already holds an exam (manifest.json, papers/, keys/); pass --overwrite to "
+        "replace all of it, or choose another --out"
+    )
+    assert (out / "manifest.json").read_bytes() == before
+    assert run(*_generate_args(out), "--overwrite", "--quiet").exit_code == 0
+
+
+def test_out_naming_a_file_is_a_usage_error(tmp_path):
+    existing = tmp_path / "notes.txt"
+    existing.write_text("keep me")
+    result = CliRunner().invoke(main, _generate_args(existing))
+    assert result.exit_code == 2 and "is a file" in result.output and "Traceback" not in result.output
+    assert existing.read_text() == "keep me"
+
+
+def test_jobs_are_capped_with_a_warning(monkeypatch):
+    from quizgen import cli
+
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert cli.max_jobs() == 8
+    assert cli._parse_jobs("100000") == 8
+    monkeypatch.setattr(cli.os, "sched_getaffinity", lambda pid: set(range(512)), raising=False)
+    assert cli.max_jobs() == cli.MAX_JOBS == 64
+
+
+def test_preview_refuses_a_negative_seed():
+    result = CliRunner().invoke(main, ["preview", "fixture.l2_chain", "--bank", VALID, "--seed", "-1"])
+    assert result.exit_code == 2 and "--seed" in result.output and "Traceback" not in result.output
+
+
+def test_bank_validate_refuses_zero_seeds():
+    result = CliRunner().invoke(main, ["bank", "validate", VALID, "--seeds", "0"])
+    assert result.exit_code == 2 and "--seeds" in result.output
+
+
+def test_bank_validate_of_a_folder_reusing_a_builtin_id_fails(tmp_path):
+    from quizgen.bank import builtin_bank_dir
+
+    (tmp_path / "mine.yaml").write_bytes((builtin_bank_dir() / "regularization.yaml").read_bytes())
+    result = CliRunner().invoke(main, ["bank", "validate", str(tmp_path), "--quiet", "--seeds", "2"])
+    assert result.exit_code == 1
+    assert "duplicate template id, first defined at" in result.output

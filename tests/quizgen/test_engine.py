@@ -105,3 +105,57 @@ def test_building_many_instances_at_once_gives_the_instances_built_one_by_one():
         assert [json.dumps(i.to_dict()) for i in together] == [json.dumps(i.to_dict()) for i in alone], (
             template.id
         )
+
+
+# ---------------------------------------------------------------------- error carried forward
+
+
+@pytest.fixture(scope="module")
+def the_bank():
+    from quizgen import bank
+
+    return bank.load_bank(())
+
+
+def test_a_students_picked_value_reaches_the_steps_that_read_its_source(the_bank):
+    """mlp.relu_network_step: yhat is picked from the forward pass that the backward pass
+    reads; with MSE, delta1 and dW1 are proportional to yhat - t, so the student's yhat scales
+    them by (yhat' - t) / (yhat - t)."""
+    template = the_bank.get("mlp.relu_network_step")
+    inst = engine.build_instance(template, 4)
+    t, yhat = inst.params["t"], inst.part("b").expected
+    student = yhat + 1.5
+    redone = engine.recompute(template, inst.params, {"b": student})
+    ratio = (student - t) / (yhat - t)
+    np.testing.assert_allclose(redone["d"], np.asarray(inst.part("d").expected) * ratio, rtol=1e-12)
+    np.testing.assert_allclose(redone["e"], np.asarray(inst.part("e").expected) * ratio, rtol=1e-12)
+    assert redone["a"] == inst.part("a").expected  # z1 is not downstream of yhat
+
+
+def test_recompute_parts_makes_each_mistake_on_the_students_values(the_bank):
+    from quizgen.reference.losses import half_squared_error, mse
+
+    template = the_bank.get("conv.train_step")
+    inst = engine.build_instance(template, 1)
+    flipped = next(m.value for m in inst.part("a").mistakes if m.id == "flipped_kernel")
+    y, target = np.asarray(flipped), np.asarray(inst.params["t"])
+    b = engine.recompute_parts(template, inst.params, {"a": flipped})["b"]
+    assert b.key == pytest.approx(float(mse(y, target).loss), rel=1e-12)
+    half = next(m for m in b.mistakes if m.id == "half_sum_of_squares")
+    assert half.value == pytest.approx(float(half_squared_error(y, target).loss), rel=1e-12)
+    assert half.distinguishable and b.slack is None and b.mistake_slack == ()
+    assert engine.recompute(template, inst.params, {"a": flipped})["b"] == b.key
+
+
+def test_slack_bounds_the_key_over_the_carried_values_rounding(the_bank):
+    template = the_bank.get("mlp.two_layer_sigmoid_step")
+    inst = engine.build_instance(template, 1)
+    wrong = np.asarray(inst.part("b").mistakes[0].value)
+    margin = np.full(wrong.shape, 5e-5)
+    c = engine.recompute_parts(template, inst.params, {"b": wrong}, margins={"b": margin})["c"]
+    assert c.slack > 0 and len(c.mistake_slack) == len(c.mistakes)
+    for shift in ([5e-5, 5e-5], [-5e-5, 5e-5], [2e-5, -4e-5]):
+        moved = engine.recompute(template, inst.params, {"b": wrong + np.asarray(shift)})["c"]
+        assert abs(moved - c.key) <= c.slack * (1 + 1e-6)
+    unmoved = engine.recompute_parts(template, inst.params, {"b": wrong}, margins={"b": 0 * margin})["c"]
+    assert unmoved.slack == 0.0

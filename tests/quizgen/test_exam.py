@@ -1,4 +1,9 @@
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -127,7 +132,7 @@ def test_a_failed_write_leaves_the_previous_exam_whole(tmp_path, spec, monkeypat
 
     monkeypatch.setattr(output, "render_pages", fails_on_the_second_student)
     with pytest.raises(RuntimeError):
-        output.write_exam(manifest, out)
+        output.write_exam(manifest, out, overwrite=True)
     assert (out / "manifest.json").read_text() == before
     assert not [p for p in out.iterdir() if p.name.startswith(".quizgen-")]
 
@@ -190,3 +195,50 @@ def test_html_pages_escape_what_students_and_templates_write_and_markdown_keeps_
         assert "<b>1</b>" not in page and "Midterm &lt;b&gt;1&lt;/b&gt;" in page
         assert "<math" in page  # the question texts' own HTML is not escaped
     assert "<script>alert(1)</script> O'Neil & Co" in output.render_paper(info, paper, key=True, fmt="md")
+
+
+def test_generate_refuses_a_folder_holding_an_exam_unless_overwrite(tmp_path, spec):
+    out = tmp_path / "out"
+    exam.generate(spec, [exam.Student("a1", "Ann"), exam.Student("gone", "Left the course")], out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(SpecError, match=r"already holds an exam.*pass --overwrite"):
+        exam.generate(spec, [exam.Student("a1", "Ann")], out)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+    exam.generate(spec, [exam.Student("a1", "Ann")], out, overwrite=True)
+    assert sorted(p.name for p in (out / "papers").iterdir()) == ["a1.html", "a1.md"]
+    assert sorted(p.name for p in (out / "keys").iterdir()) == ["a1.html", "a1.md"]
+    assert [s["id"] for s in json.loads((out / "manifest.json").read_text())["students"]] == ["a1"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".quizgen-")]
+
+
+def test_a_staging_folder_left_by_a_killed_run_is_removed_by_the_next(tmp_path, spec):
+    out = tmp_path / "out"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    stale = out / f".quizgen-{int(dead.stdout)}-abc"
+    (stale / "papers").mkdir(parents=True)
+    (stale / "papers" / "x.html").write_text("half")
+    running = out / f".quizgen-{os.getpid()}-xyz"  # a live process's: kept
+    running.mkdir()
+    exam.generate(spec, [exam.Student("a1", "Ann")], out)
+    assert not stale.exists() and running.exists()
+
+
+def test_workers_die_with_their_parent(tmp_path):
+    """A worker that called die_with_parent is killed when its parent is killed with -9."""
+    script = (
+        "import os, signal, time\n"
+        "from concurrent.futures import ProcessPoolExecutor\n"
+        "from quizgen.exam import die_with_parent\n"
+        "with ProcessPoolExecutor(1, initializer=die_with_parent) as pool:\n"
+        "    print(pool.submit(os.getpid).result(), flush=True)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    worker = int(proc.stdout)
+    deadline = time.monotonic() + 5
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    status = Path(f"/proc/{worker}/status")
+    assert not status.exists() or "zombie" in status.read_text()

@@ -1,3 +1,6 @@
+import time
+from pathlib import Path
+
 import jinja2
 import numpy as np
 import pytest
@@ -167,3 +170,36 @@ def test_attribute_reads_get_the_sandboxs_answer():
                 assert got.__name__ == want.__name__
             else:
                 assert _same(got, want) or got == want, (obj, attribute)
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["10 ** (10 ** 10)", "(10 ** 1000) * (10 ** 1000)", "'ab' * 10 ** 7", "[0] * (10 ** 9)", "2 ** 4097"],
+)
+def test_huge_powers_and_repeats_are_refused_at_once(source):
+    start = time.perf_counter()
+    with pytest.raises(SecurityError):
+        expressions.evaluate(source, {})
+    with pytest.raises(SecurityError):  # a text runs through jinja itself, which must not fold it
+        expressions.compile_template("{{ " + source + " }}").render()
+    assert time.perf_counter() - start < 1.0
+
+
+def test_ordinary_powers_and_products_still_work():
+    assert expressions.evaluate("5 ** 0.5", {}) == 5**0.5
+    assert expressions.evaluate("2 ** 4096", {}) == 2**4096
+    assert expressions.evaluate("[1, 2] * n", {"n": 2}) == [1, 2, 1, 2]
+    assert expressions.evaluate("x * 3", {"x": 1.5}) == 4.5
+
+
+def test_bank_validate_reports_a_huge_power_instead_of_hanging(tmp_path):
+    from click.testing import CliRunner
+
+    from quizgen.cli import main
+
+    valid = Path(__file__).parent / "fixtures" / "banks" / "valid" / "penalty.yaml"
+    text = valid.read_text().replace('- "lam != 0.5"', '- "lam != 0.5 and 10 ** (10 ** 10) > 0"')
+    (tmp_path / "p.yaml").write_text(text)
+    result = CliRunner().invoke(main, ["bank", "validate", str(tmp_path), "--seeds", "2", "--quiet"])
+    assert result.exit_code == 1
+    assert "10 ** 10000000000 is too large" in result.output

@@ -95,6 +95,8 @@ def _num_as_first_written(value, sig: int = 6) -> str:
     x = float(value) if isinstance(value, (float, int)) else float(np.asarray(value))
     if not math.isfinite(x):
         return str(x)
+    if abs(x) < formatting.ROUND_OFF:  # issue 15: round-off of an exact 0 is written 0
+        return "0"
     if x == int(x) and abs(x) < 1e15:
         return str(int(x))
     text = f"{x:.{sig}g}"
@@ -102,6 +104,13 @@ def _num_as_first_written(value, sig: int = 6) -> str:
         mantissa, exp = text.split("e")
         return f"{mantissa}e{int(exp)}"
     return text
+
+
+def test_num_writes_float_round_off_of_zero_as_0():
+    assert formatting.num(0.3 - 3 * 0.1) == "0"
+    assert formatting.num(-5.551115123125783e-17) == "0"
+    assert formatting.num(1.5e-8) == "1.5e-8"  # a small value that means something (an epsilon)
+    assert formatting.plain([0.25, 1.1102230246251565e-16]) == "[0.25, 0]"
 
 
 @given(st.one_of(_numbers, st.booleans(), st.floats(-1e16, 1e16)), st.integers(1, 12))

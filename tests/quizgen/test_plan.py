@@ -114,3 +114,92 @@ def test_shared_reruns_give_every_part_its_own_mistake_value():
             want = engine.run_steps(template, draw.params, changes=m.changes)[part.answer]
             got = next(k.value for k in inst.part(part.id).mistakes if k.id == m.id)
             assert _same(got, want), (part.id, m.id)
+
+
+# ------------------------------------------------------------------ error carried forward's graph
+
+
+def test_a_picked_part_feeds_the_steps_that_read_its_source():
+    relu = plan.plan_for(BANK.get("mlp.relu_network_step")).part_deps
+    assert relu["d"] == ("a", "b") and relu["e"] == ("a", "b")  # bwd reads fwd: z1 and yhat
+    assert plan.plan_for(BANK.get("mlp.two_layer_sigmoid_step")).part_deps["d"] == ("a", "b")
+    # dense_backward reads fwd.cache, not fwd.out: Y is no input of the gradients
+    dense = plan.plan_for(BANK.get("mlp.dense_backward")).part_deps
+    assert dense["b"] == dense["c"] == dense["d"] == ()
+
+
+def test_read_paths_follow_fields_and_constant_indices():
+    assert plan._read_paths("fwd.caches[1]") == {("fwd", ("caches", 1))}
+    assert plan._read_paths("[yhat, t]") == {("yhat", ()), ("t", ())}
+    assert plan._read_paths("gap.out.reshape(3)") == {("gap", ("out",))}  # a method reads it all
+    assert plan._read_paths("x[i]") == {("x", ()), ("i", ())}
+    assert plan._read_paths({"a": "w.T", "b": ["s.state.sum"]}) == {("w", ("T",)), ("s", ("state", "sum"))}
+
+
+def test_write_path_copies_what_it_changes():
+    from quizgen.reference.mlp import DenseForward
+
+    cache = object()
+    value = DenseForward(np.array([[1, 2]]), cache)
+    written = plan.write_path(value, ("out", 0, 1), 2.5)
+    assert written.out.tolist() == [[1.0, 2.5]] and written.cache is cache  # ints widen to floats
+    assert value.out.tolist() == [[1, 2]]  # the original is untouched
+    assert plan.write_path([1, [2, 3]], (1, 0), 9) == [1, [9, 3]]
+    assert plan.write_path({"a": (1, 2)}, ("a", 1), 5) == {"a": (1, 5)}
+    with pytest.raises(ValueError):
+        plan.write_path(np.zeros((2, 2)), (0,), np.zeros(3))  # a student's value of another shape
+    with pytest.raises(TypeError):
+        plan.write_path(3.0, ("x",), 1)
+
+
+def _perturbed(part) -> list:
+    value = np.asarray(part.expected, dtype=np.float64)
+    if part.kind in ("integer", "shape"):
+        return [value + 1, value * 2 + 1]
+    return [value * 1.37 + 0.29, 0.11 - value, value * 0.5 - 0.3]
+
+
+def _moves(a, b) -> bool:
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return a.shape != b.shape or not np.allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # perturbed values may leave a function's domain
+def test_part_dependencies_are_exactly_what_moves_the_recomputed_keys():
+    """Over the bank: a part lists an earlier part iff perturbing that part's value moves its
+    recomputed key; the only exceptions are listed parts picked from one reference call's
+    result whose field happens not to use that input (an optimizer's state does not read the
+    parameters), which the step graph cannot see inside the call and which cost nothing."""
+    unlisted, unmoved = [], set()
+    for template in TEMPLATES:
+        compiled = plan.plan_for(template)
+        spec = {p.id: p for p in template.parts}
+        for seed in (1, 2):
+            inst = engine.build_instance(template, seed)
+            parts = [p for p in inst.parts if p.kind != "choice"]
+            for i, earlier in enumerate(parts):
+                redone = [
+                    engine.recompute(template, inst.params, {earlier.id: v}) for v in _perturbed(earlier)
+                ]
+                for later in parts[i + 1 :]:
+                    got = [r.get(later.id) for r in redone]
+                    moved = any(g is not None and _moves(g, later.expected) for g in got)
+                    rejected = any(g is None for g in got)
+                    listed = earlier.id in later.depends_on
+                    if not listed and (moved or rejected):
+                        unlisted.append((template.id, seed, earlier.id, later.id))
+                    if listed and not moved:
+                        unmoved.add((template.id, earlier.id, later.id))
+                        answer = spec[later.id].answer
+                        source = compiled.pick_sources.get(answer, (None,))[0]
+                        assert source is not None, (template.id, later.id, "is not a pick")
+                        assert source in compiled.influence[spec[earlier.id].answer], (
+                            template.id,
+                            earlier.id,
+                        )
+    assert unlisted == []
+    assert {t for t, _, _ in unmoved} <= {
+        "optim.adagrad_two_steps",
+        "optim.adam_two_steps",
+        "optim.momentum_two_steps",
+    }

@@ -1,0 +1,82 @@
+"""Every built-in template meets the quality rules of quizgen.quality (issue 15) over 100 seeds,
+or declares its exception with a reason: mistakes visible, answers not constant or zero,
+at least 200 variants in 1,000 draws, 4 options per choice part, clean worked solutions.
+`quizgen bank validate` runs the same rules over 1,000 seeds."""
+
+import functools
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from quizgen import bank, quality
+
+SEEDS = 100
+#: Templates the rules still flag (issue 15 follow-up, mostly §9: parts without a realistic mistake
+#: that needs a new reference keyword, and the two mlp templates another branch restructures).
+#: Strict: a template that starts passing must be taken off this list.
+STILL_FLAGGED = frozenset(
+    {
+        "activations.elu_softplus",
+        "activations.relu_kink",
+        "conv.backward",
+        "losses.label_smoothing",
+        "losses.log_softmax_nll",
+        "losses.softmax_jacobian",
+        "metrics.binary_counts",
+        "metrics.binary_labels",
+        "metrics.confusion_matrix",
+        "mlp.dense_backward",
+        "mlp.neuron_forward",
+        "mlp.relu_network_step",
+        "mlp.sigmoid_neuron_backward",
+        "mlp.softmax_output_layer",
+        "mlp.two_layer_sigmoid_step",
+        "norm.bn_backward",
+        "norm.bn_batch_stats",
+        "norm.bn_eval",
+        "norm.bn_forward_train",
+        "optim.adam_first_step_size",
+        "optim.adam_two_steps",
+        "optim.momentum_two_steps",
+        "optim.nesterov_step",
+        "regularization.l1_subgradient",
+    }
+)
+TEMPLATES = sorted(bank.load_bank().templates)
+
+
+@functools.lru_cache(maxsize=1)
+def _bank() -> bank.Bank:
+    return bank.load_bank()  # once per worker process: loading takes about a second
+
+
+def _measure(template_id: str) -> quality.QualityReport:
+    return quality.measure(_bank().get(template_id), seeds=SEEDS, exact_variants=False)
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict:
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return dict(zip(TEMPLATES, pool.map(_measure, TEMPLATES, chunksize=4), strict=True))
+
+
+@pytest.mark.parametrize(
+    "template_id",
+    [
+        pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="still flagged (issue 15 follow-up)"))
+        if t in STILL_FLAGGED
+        else t
+        for t in TEMPLATES
+    ],
+)
+def test_template_meets_the_quality_rules(reports, template_id):
+    report = reports[template_id]
+    assert report.seeds == SEEDS
+    assert list(report.problems) == []
+
+
+def test_every_declared_exception_has_a_reason():
+    for t in bank.load_bank().select():
+        for e in t.quality:
+            assert e.reason.strip(), (t.id, e)

@@ -1,0 +1,47 @@
+"""read_text: UTF-8 (BOM or not) and UTF-16 with a BOM are read; anything else is refused with
+the file, line, byte offset and the fix."""
+
+import pytest
+
+from quizgen.errors import QuizgenError, SpecError
+from quizgen.fsutil import read_text
+
+NAMES = "id,name\ns1,José Müller\n"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        NAMES.encode("utf-8"),
+        NAMES.encode("utf-8-sig"),
+        NAMES.encode("utf-16"),  # with a BOM, the machine's byte order
+        b"\xfe\xff" + NAMES.encode("utf-16-be"),
+    ],
+    ids=["utf8", "utf8_bom", "utf16", "utf16_be_bom"],
+)
+def test_reads_utf8_and_utf16_with_bom(tmp_path, encoded):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(encoded)
+    assert read_text(path) == NAMES
+
+
+def test_refuses_cp1252_naming_line_and_byte_offset(tmp_path):
+    path = tmp_path / "roster.csv"
+    path.write_bytes(NAMES.encode("cp1252"))
+    with pytest.raises(SpecError) as err:
+        read_text(path, error=SpecError, fix="save it as UTF-8 CSV")
+    assert str(err.value).startswith(f"{path}:2: not UTF-8 text: byte 0xe9 at byte offset 14")
+    assert "save it as UTF-8 CSV" in str(err.value)
+
+
+def test_refuses_binary_large_and_folder(tmp_path):
+    binary = tmp_path / "x.json"
+    binary.write_bytes(b"{}\n\x00\x01")
+    with pytest.raises(QuizgenError, match=r"x.json:2: a binary file"):
+        read_text(binary)
+    with pytest.raises(QuizgenError, match="more than the 4 quizgen reads"):
+        read_text(binary, max_bytes=4)
+    with pytest.raises(QuizgenError, match="got a folder"):
+        read_text(tmp_path)
+    with pytest.raises(QuizgenError, match="cannot read"):
+        read_text(tmp_path / "missing")
