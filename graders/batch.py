@@ -1,23 +1,26 @@
-"""Grade a whole class column by column: the per-answer ladder's results, at array speed.
+"""Grade typed answers column by column: the one implementation of the grading ladder.
 
-Every student's answer to one part of one template (a column) has the same kind and tolerance
-and usually the same shape, so a column is graded with a few array operations instead of the
-ladder's NumPy calls per answer (:mod:`quizgen.graders.numeric`):
+blank → format → kind and shape → values → which mistake (the rules: docs/grading.md). Every
+student's answer to one part of one template (a column) has the same kind and tolerance and
+usually the same shape, so a column is graded with a few array operations; one answer
+(:func:`~quizgen.graders.numeric.grade_part_detail`) is a column of one. The rules on values
+(closeness, per-element credit, hints, messages) are :mod:`quizgen.graders.compare`'s:
 
 1. read: blanks; plain numbers, JSON-style lists and MATLAB-style rows of plain numbers
    (``[1 -2; 3 4]``) are read in bulk; anything else goes through
    :func:`~quizgen.graders.parse.parse_answer`, remembered per (text, kind) because a class
    repeats the same malformed answers;
 2. decide: expected values, given values and each known mistake's values are stacked into
-   arrays of one shape and :meth:`Tolerance.close <quizgen.models.Tolerance.close>` judges the
-   whole column (elements at a significant-figure edge are judged again the ladder's way);
-3. explain: the facts of a wrong answer's message (wrong indices, the largest error, the sign
-   or power-of-ten hint) are computed for the column, and the text is written by
+   arrays of one shape and :func:`~quizgen.graders.compare.close_rows` judges the whole
+   column; a wrong array earns :func:`~quizgen.graders.compare.element_scores`;
+3. which mistake: an answer equal to a known mistake earns that mistake's ``credit`` (0 unless
+   the template gives some) and its feedback, never per-element credit;
+4. explain: the facts of a wrong answer's message (wrong indices, the largest error, the
+   transpose, sign or power-of-ten hint) are computed for the column and written by
    :func:`~quizgen.graders.compare.scalar_message` and
-   :func:`~quizgen.graders.compare.array_message`, as for one answer;
-4. anything unusual (a shape other than the key's, values that do not stack, a choice letter
-   that is not the answer, a response that is not text) is graded by
-   :func:`~quizgen.graders.numeric.grade_part_detail` itself.
+   :func:`~quizgen.graders.compare.array_messages`;
+5. anything unusual (a shape other than the key's, values that do not stack, a response that
+   is not text) is graded row by row with the same rules.
 
 Error carried forward follows, only for the wrong parts whose earlier parts were wrong: the
 keys are recomputed (each distinct set of carried values once per question, so ``recompute``
@@ -53,8 +56,18 @@ from quizgen.models import (
 )
 
 from .carry import carried_keys, grade_carried
-from .compare import HINT_POWERS, MAX_LISTED, array_message, hint_text, match_mistake, scalar_message
-from .numeric import LETTERS, GradedPart, Recompute, _capital, grade_part_detail
+from .compare import (
+    all_rows,
+    array_messages,
+    close_rows,
+    compare_arrays,
+    element_scores,
+    hints,
+    match_mistake,
+    mistake_feedback,
+    scalar_message,
+)
+from .numeric import LETTERS, GradedPart, Recompute, _capital
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
 
 __all__ = ["close_rows", "grade_parts", "grade_questions"]
@@ -153,38 +166,6 @@ def _probe(value) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _all_rows(ok: np.ndarray) -> np.ndarray:
-    return ok.reshape(len(ok), -1).all(axis=1)
-
-
-def close_rows(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """``tol.close(e, g)`` for stacked rows (row r: one answer), equal to
-    ``tol.close(e[r], g[r])`` for each row (``close_scalar`` for single numbers).
-
-    Only significant figures need care: their margin takes a log10 and a power, which NumPy
-    may round differently from ``math`` (the ladder's, for single numbers) in the last bit, so
-    elements at such an edge (log10 of the expected value next to a whole number, or the error
-    next to the margin) are judged again as the ladder judges them."""
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        ok = tol.close(e, g)
-        if tol.sigfigs is None:
-            return ok
-        a = np.abs(e)
-        lg = np.log10(np.where(a > 0, a, 1.0))
-        margin = tol.margin(e)
-        diff = np.abs(g - e)
-        edge = ((a > 0) & (np.abs(lg - np.round(lg)) < 1e-9)) | (np.abs(diff - margin) <= 1e-9 * margin)
-        edge &= np.isfinite(e) & np.isfinite(g)
-    if edge.any():
-        if e.ndim == 1:
-            for k in np.flatnonzero(edge):
-                ok[k] = tol.close_scalar(float(e[k]), float(g[k]))
-        else:
-            for r in np.unique(np.nonzero(edge)[0]):
-                ok[r] = tol.close(e[r], g[r])
-    return ok
-
-
 class _Column:
     """The answers to one part (one kind and tolerance): the rows to grade, where results go."""
 
@@ -212,10 +193,33 @@ class _Column:
             r = self.shared[key] = GradeResult(part.id, score, part.points, status, feedback, mistake, error)
         return r
 
-    def ladder(self, i: int) -> None:
-        self.out[i] = grade_part_detail(
-            self.parts[i], self.texts[i], partial=self.partial, expected_override=self.expecteds[i]
-        )
+    def format_error(self, i: int, error: str) -> None:
+        """Not graded as wrong: the parser's message kept apart in ``format_error``."""
+        feedback = f"Could not read the answer: {error}."
+        result = self.result(self.parts[i], 0.0, Status.FORMAT_ERROR, feedback, error=error)
+        self.out[i] = GradedPart(result, None, False)
+
+    def not_text(self, i: int) -> None:
+        """A response that is not text (None is blank): the parser says so."""
+        try:
+            parse_answer(self.texts[i], self.kind)
+        except FormatError as exc:
+            self.format_error(i, exc.message)
+        else:  # pragma: no cover - the parser reads only text
+            raise TypeError(f"parse_answer read a {type(self.texts[i]).__name__}")
+
+    def not_whole(self, i: int) -> bool:
+        """An integer part answered with a number that is not whole: a wrong answer (score 0),
+        not an unreadable one. False when the text is not such a number."""
+        value, error = _read_slow(self.texts[i], "real")  # remembered: a class repeats them
+        if error is not None:
+            return False
+        x = float(value)
+        if not math.isfinite(x) or x == round(x):
+            return False  # whole but too large: the parser's message stands
+        feedback = f"Expected a whole number; {x:.10g} is not one."
+        self.out[i] = GradedPart(self.result(self.parts[i], 0.0, Status.INCORRECT, feedback), None, False)
+        return True
 
     # -- 1. read
     def grade(self, rows: list[int]) -> None:
@@ -228,7 +232,7 @@ class _Column:
             elif t is None or isinstance(t, str):
                 out[i] = GradedPart(self.result(parts[i], 0.0, Status.BLANK, "No answer."), None, False)
             else:
-                self.ladder(i)
+                self.not_text(i)
         if self.kind == "choice":
             self.choices(pending)
             return
@@ -319,7 +323,7 @@ class _Column:
         elif (self.kind == "vector" and len(shape) != 1) or (self.kind == "matrix" and len(shape) != 2):
             slow.extend(idx)  # the parser says what is wrong
             return
-        finite = _all_rows(np.isfinite(g))
+        finite = all_rows(np.isfinite(g))
         if not finite.all():
             slow.extend(i for i, f in zip(idx, finite, strict=True) if not f)
             keep = np.flatnonzero(finite)
@@ -333,9 +337,8 @@ class _Column:
         for i in slow:
             value, error = _read_slow(self.texts[i], self.kind)
             if error is not None:
-                feedback = f"Could not read the answer: {error}."
-                result = self.result(self.parts[i], 0.0, Status.FORMAT_ERROR, feedback, error=error)
-                self.out[i] = GradedPart(result, None, False)
+                if not (self.kind == "integer" and self.not_whole(i)):
+                    self.format_error(i, error)
             else:
                 rows, values = by_shape[value.shape]
                 rows.append(i)
@@ -344,20 +347,36 @@ class _Column:
             self.decide(rows, values, np.array(values, dtype=np.float64))
 
     def choices(self, pending: list[int]) -> None:
-        """Right letters here; everything else (other letters, letters past the last option)
-        by the ladder. A choice part's key is never overridden (the ladder ignores that)."""
+        """Option letters: a letter past the last option is a format error; the key's letter is
+        right; a mistake's letter earns its credit and feedback. A choice part's key is never
+        overridden (the options are fixed on the paper)."""
         for i in pending:
             letter, error = _read_slow(self.texts[i], "choice")
+            if error is not None:
+                self.format_error(i, error)
+                continue
             p = self.parts[i]
             n = len(p.options)
-            if (
-                error is None
-                and (not n or LETTERS.index(letter) < n)
-                and letter == str(p.expected).strip().upper()
-            ):
+            if n and LETTERS.index(letter) >= n:
+                self.format_error(
+                    i,
+                    f"expected an option letter from A to {LETTERS[n - 1]}; got {letter!r}, which is not an option",
+                )
+            elif letter == str(p.expected).strip().upper():
                 self.out[i] = GradedPart(self.result(p, 1.0, Status.CORRECT, "Correct."), letter, True)
             else:
-                self.ladder(i)
+                m = match_mistake(letter, p.mistakes, EXACT)
+                if m is not None:
+                    self.out[i] = GradedPart(self.mistaken(p, m), letter, False)
+                else:
+                    feedback = f"Option {letter} is not the answer."
+                    self.out[i] = GradedPart(self.result(p, 0.0, Status.INCORRECT, feedback), letter, False)
+
+    def mistaken(self, part: InstancePart, m: KnownMistake) -> GradeResult:
+        """An answer equal to known mistake ``m``: its credit (0 unless the template gives
+        some) and its feedback, never per-element credit."""
+        status = Status.PARTIAL if m.credit > 0 else Status.INCORRECT
+        return self.result(part, m.credit, status, mistake_feedback(m), m.id)
 
     # -- 2. decide
     def decide(self, idx: list[int], values: list, g: np.ndarray) -> None:
@@ -391,8 +410,6 @@ class _Column:
                 out[i] = GradedPart(r, values[k], True)
         if not wrong:
             return
-        size = ok[0].size
-        scores = [1.0 - n_bad[k] / size if self.elementwise else 0.0 for k in wrong]
         w = np.asarray(wrong)
         matched = self.mistakes([idx[k] for k in wrong], g[w], [values[k] for k in wrong])
         explain = []
@@ -400,25 +417,25 @@ class _Column:
             m = matched[j]
             if m is None:
                 explain.append(j)
-                continue
-            score = scores[j]
-            status = Status.PARTIAL if score > 0 else Status.INCORRECT
-            out[idx[k]] = GradedPart(
-                self.result(parts[idx[k]], score, status, m.feedback, m.id), values[k], False
-            )
+            else:
+                out[idx[k]] = GradedPart(self.mistaken(parts[idx[k]], m), values[k], False)
         if explain:
             sub = w[explain]
+            if self.elementwise:
+                scores = element_scores(self.tol, e[sub], g[sub], ok[sub]).tolist()
+            else:
+                scores = [0.0] * len(sub)
             self.explain(
                 [idx[k] for k in sub],
                 [values[k] for k in sub],
                 e[sub],
                 g[sub],
                 ~ok[sub],
-                [scores[j] for j in explain],
+                scores,
             )
 
     def same_shape(self, idx, values, g, exp):
-        """The rows whose key has the given values' shape (the ladder explains the others)."""
+        """The rows whose key has the given values' shape (:meth:`mismatched` grades the others)."""
         keep = []
         for k, i in enumerate(idx):
             try:
@@ -428,9 +445,24 @@ class _Column:
             if same:
                 keep.append(k)
             else:
-                self.ladder(i)
+                self.mismatched(i, values[k], exp[k])
         e = np.array([exp[k] for k in keep], dtype=np.float64).reshape(len(keep), *g.shape[1:])
         return [idx[k] for k in keep], [values[k] for k in keep], g[keep], e
+
+    def mismatched(self, i: int, value: np.ndarray, expected) -> None:
+        """One answer whose shape is not the key's: score 0 (or a known mistake of that shape:
+        its credit), with both shapes and, when the values say so, a transpose or reshape."""
+        part = self.parts[i]
+        m = match_mistake(value, part.mistakes, self.tol)
+        if m is not None:
+            self.out[i] = GradedPart(self.mistaken(part, m), value, False)
+            return
+        if self.kind == "shape":
+            want, got = np.asarray(expected).size, value.size
+            feedback = f"Expected a shape with {want} dimension{'s' if want != 1 else ''}, got {got}."
+        else:
+            feedback = _capital(compare_arrays(expected, value, self.tol).message) + "."
+        self.out[i] = GradedPart(self.result(part, 0.0, Status.INCORRECT, feedback), value, False)
 
     # -- 3. which mistake
     def mistakes(self, idx: list[int], g: np.ndarray, values: list) -> list[KnownMistake | None]:
@@ -458,34 +490,21 @@ class _Column:
                     if match_mistake(values[r], (lists[r][j],), self.tol) is not None:
                         found[r] = lists[r][j]
                 continue
-            hit = _all_rows(close_rows(self.tol, mv, g[rows]))
+            hit = all_rows(close_rows(self.tol, mv, g[rows]))
             for r in np.flatnonzero(hit).tolist():
                 found[rows[r]] = lists[rows[r]][j]
         return found
 
     # -- 4. how far off
     def explain(self, idx, values, e: np.ndarray, g: np.ndarray, bad: np.ndarray, scores) -> None:
-        n, tol = len(idx), self.tol
-        with np.errstate(over="ignore", invalid="ignore"):
-            hinted = (e != 0).reshape(n, -1).any(axis=1) & _all_rows(np.isfinite(g))
-            flipped = hinted & _all_rows(close_rows(tol, -e, g))
-            power: list[int | None] = [None] * n
-            left = np.flatnonzero(hinted & ~flipped)
-            for k in HINT_POWERS:
-                if not len(left):
-                    break
-                hit = _all_rows(close_rows(tol, e[left] * 10.0**k, g[left]))
-                for r in left[hit].tolist():
-                    power[r] = k
-                left = left[~hit]
-        hints = [hint_text(f, p) for f, p in zip(flipped.tolist(), power, strict=True)]
+        tol = self.tol
+        hint = hints(tol, e, g)
         if self.scalar:
             messages = [
-                scalar_message(ev, gv, tol, h)
-                for ev, gv, h in zip(e.tolist(), g.tolist(), hints, strict=True)
+                scalar_message(ev, gv, tol, h) for ev, gv, h in zip(e.tolist(), g.tolist(), hint, strict=True)
             ]
         else:
-            messages = _array_messages(e, g, bad, hints)
+            messages = array_messages(e, g, bad, hint)
         for r, i in enumerate(idx):
             p = self.parts[i]
             score = scores[r]
@@ -494,42 +513,8 @@ class _Column:
             self.out[i] = GradedPart(result, values[r], False)
 
 
-def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(v) for v in np.unravel_index(flat, shape))
-
-
-def _array_messages(e: np.ndarray, g: np.ndarray, bad: np.ndarray, hints: list[str]) -> list[str]:
-    """:func:`~quizgen.graders.compare.array_message` for each row, its facts found for all."""
-    n, shape = len(e), e.shape[1:]
-    flat_bad = bad.reshape(n, -1)
-    n_bad = flat_bad.sum(axis=1).tolist()
-    first = flat_bad & (np.cumsum(flat_bad, axis=1) <= MAX_LISTED)
-    rows, cols = np.nonzero(first)
-    listed: list[list[tuple[int, ...]]] = [[] for _ in range(n)]
-    coords = zip(*(a.tolist() for a in np.unravel_index(cols, shape)), strict=True)
-    for r, ix in zip(rows.tolist(), coords, strict=True):
-        listed[r].append(ix)
-    nonfinite: list = [None] * n
-    flat_nf = ~np.isfinite(g.reshape(n, -1))
-    if flat_nf.any():
-        counts, at = flat_nf.sum(axis=1), flat_nf.argmax(axis=1)
-        for r in np.flatnonzero(counts).tolist():
-            nonfinite[r] = (int(counts[r]), _index(int(at[r]), shape))
-    with np.errstate(invalid="ignore", over="ignore"):
-        err = np.where(np.isfinite(g), np.abs(g - e), math.inf).reshape(n, -1)
-    finite_err = np.where(flat_bad & np.isfinite(err), err, -1.0)
-    at = finite_err.argmax(axis=1)
-    has = (finite_err.max(axis=1) >= 0).tolist()
-    rows_n = np.arange(n)
-    worst_err = err[rows_n, at].tolist()
-    worst_e, worst_g = e.reshape(n, -1)[rows_n, at].tolist(), g.reshape(n, -1)[rows_n, at].tolist()
-    worst_ix = list(zip(*(a.tolist() for a in np.unravel_index(at, shape)), strict=True))
-    size = flat_bad.shape[1]
-    messages = []
-    for r in range(n):
-        worst = (worst_ix[r], worst_err[r], worst_e[r], worst_g[r]) if has[r] else None
-        messages.append(array_message(n_bad[r], size, listed[r], nonfinite[r], worst, hints[r]))
-    return messages
+def _is_blank(response) -> bool:
+    return response is None or (isinstance(response, str) and not response.strip())
 
 
 def grade_parts(
@@ -538,9 +523,9 @@ def grade_parts(
     partial: bool = True,
     expected: Sequence | None = None,
 ) -> list[GradedPart]:
-    """:func:`~quizgen.graders.numeric.grade_part_detail` for many (part, response) pairs at
-    once, in their order; ``expected`` optionally gives each pair's ``expected_override``
-    (None keeps the part's key)."""
+    """Grade many (part, response) pairs at once, in their order (one pair:
+    :func:`~quizgen.graders.numeric.grade_part_detail`); ``expected`` optionally gives each
+    pair's ``expected_override`` (None keeps the part's key)."""
     expecteds = list(expected) if expected is not None else [None] * len(items)
     if len(expecteds) != len(items):
         raise ValueError(f"expected: one value per item ({len(items)}), got {len(expecteds)}")
@@ -554,9 +539,13 @@ def grade_parts(
             columns[(p.kind, p.id)].append(i)
         for (kind, _), rows in columns.items():
             if kind not in ANSWER_KINDS:
-                for i in rows:  # the ladder says what is wrong
-                    out[i] = grade_part_detail(
-                        parts[i], texts[i], partial=partial, expected_override=expecteds[i]
+                for i in rows:  # blank, else the parser names the kinds there are
+                    if not _is_blank(texts[i]):
+                        parse_answer(texts[i], kind)
+                    out[i] = GradedPart(
+                        GradeResult(parts[i].id, 0.0, parts[i].points, Status.BLANK, "No answer."),
+                        None,
+                        False,
                     )
                 continue
             tol = parts[rows[0]].tolerance

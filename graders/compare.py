@@ -5,12 +5,17 @@
 
 - shape mismatch: score 0, ``"expected shape (2, 3), got (3, 2)"``;
 - NaN or infinity in the given value: those elements are wrong;
-- otherwise each element is right or wrong; ``partial=True`` scores the fraction right,
-  ``partial=False`` scores all or nothing.
+- otherwise each element is right or wrong; ``partial=True`` scores what the answer gets right
+  beyond the best trivial answer (:func:`element_scores`), ``partial=False`` all or nothing.
 
 The message for an array says how many elements are off, the first few indices (0-based) and the
 largest error and where; for a single number, how far off it is (absolute and relative), and
-when the answer has the wrong sign or is off by a power of ten, says that too.
+when the answer is the transpose of the key, has the wrong sign or is off by a power of ten, says
+that too (:func:`hints`; never for an answer that all zeros would explain as well).
+
+Every rule works on rows (row r: one answer, stacked): the batch grader
+(:mod:`quizgen.graders.batch`) judges a whole class with them and :func:`compare_arrays` one
+answer, so each rule is written once (docs/grading.md states them with examples).
 
 :func:`match_mistake` finds the first known mistake (in the instance's order) whose value the
 given answer equals within the tolerance; only distinguishable mistakes count.
@@ -29,13 +34,22 @@ from quizgen.models import KnownMistake, Status, Tolerance
 __all__ = [
     "HINT_POWERS",
     "MAX_LISTED",
+    "TRANSPOSED",
     "Comparison",
+    "all_rows",
     "array_message",
+    "array_messages",
+    "close_rows",
     "compare_arrays",
+    "element_scores",
     "format_index",
     "hint_text",
+    "hints",
     "match_mistake",
+    "mistake_feedback",
     "scalar_message",
+    "transposed_rows",
+    "trivial_floor",
 ]
 
 #: How many wrong indices a comparison lists.
@@ -112,10 +126,15 @@ def _allowed(tolerance: Tolerance, expected: float) -> str:
 #: The powers of ten a wrong answer is tried against, in order, for the units hint.
 HINT_POWERS = (1, -1, 2, -2, 3, -3, 6, -6)
 
+#: The hint for an answer that is the key transposed (square or not).
+TRANSPOSED = "; the answer is the transpose of the right one"
 
-def hint_text(flipped: bool, power: int | None) -> str:
-    """The hint that ends a wrong answer's message: the sign flipped, else off by ``10^power``
-    (None: not), else ''."""
+
+def hint_text(flipped: bool, power: int | None, transposed: bool = False) -> str:
+    """The hint that ends a wrong answer's message: the key transposed, else the sign flipped,
+    else off by ``10^power`` (None: not), else ''."""
+    if transposed:
+        return TRANSPOSED
     if flipped:
         return "; the sign is flipped"
     if power is not None:
@@ -123,16 +142,130 @@ def hint_text(flipped: bool, power: int | None) -> str:
     return ""
 
 
-def _hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> str:
-    """A likely cause when the whole answer is off in a recognisable way, else ''."""
-    if not np.any(expected != 0) or not np.all(np.isfinite(given)):
-        return ""
-    if tolerance.accepts(-expected, given):
-        return hint_text(True, None)
-    for k in HINT_POWERS:
-        if tolerance.accepts(expected * 10.0**k, given):
-            return hint_text(False, k)
-    return ""
+def all_rows(ok: np.ndarray) -> np.ndarray:
+    """(n, ...) booleans -> (n,): is every element of each row true?"""
+    return ok.reshape(len(ok), -1).all(axis=1)
+
+
+def close_rows(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``tol.close(e, g)`` for stacked rows (row r: one answer), equal to
+    ``tol.close(e[r], g[r])`` for each row (``close_scalar`` for single numbers).
+
+    Only significant figures need care: their margin takes a log10 and a power, which NumPy
+    may round differently from ``math`` (used for single numbers) in the last bit, so elements
+    at such an edge (log10 of the expected value next to a whole number, or the error next to
+    the margin) are judged again one by one."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        ok = tol.close(e, g)
+        if tol.sigfigs is None:
+            return ok
+        a = np.abs(e)
+        lg = np.log10(np.where(a > 0, a, 1.0))
+        margin = tol.margin(e)
+        diff = np.abs(g - e)
+        edge = ((a > 0) & (np.abs(lg - np.round(lg)) < 1e-9)) | (np.abs(diff - margin) <= 1e-9 * margin)
+        edge &= np.isfinite(e) & np.isfinite(g)
+    if edge.any():
+        if e.ndim == 1:
+            for k in np.flatnonzero(edge):
+                ok[k] = tol.close_scalar(float(e[k]), float(g[k]))
+        else:
+            for r in np.unique(np.nonzero(edge)[0]):
+                ok[r] = tol.close(e[r], g[r])
+    return ok
+
+
+def transposed_rows(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """(n,) booleans: rows of square matrices (``e``, ``g``: (n, m, m), m >= 2) whose given
+    value is the key transposed and not the key itself (a symmetric key is simply right)."""
+    n = len(e)
+    if e.ndim != 3 or e.shape[1] != e.shape[2] or e.shape[1] < 2:
+        return np.zeros(n, dtype=bool)
+    return all_rows(close_rows(tol, e, g.swapaxes(1, 2))) & ~all_rows(close_rows(tol, e, g))
+
+
+def hints(tol: Tolerance, e: np.ndarray, g: np.ndarray) -> list[str]:
+    """The hint (:func:`hint_text`) for each row of wrong answers ``g`` to keys ``e``: the
+    transpose, the sign flipped or a power of ten, only when the whole answer is that and an
+    all-zeros answer would not pass for it too (typing 0 is not "off by a factor of 10^-6")."""
+    n = len(e)
+    with np.errstate(over="ignore", invalid="ignore"):
+        transposed = transposed_rows(tol, e, g)
+        hinted = (e != 0).reshape(n, -1).any(axis=1) & all_rows(np.isfinite(g)) & ~transposed
+        hinted &= (g != 0).reshape(n, -1).any(axis=1)  # all zeros: no hint fits it alone
+
+        def fits(x: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            """(rows where the answer is ``x``, and of those, where zeros would not be)."""
+            hit = all_rows(close_rows(tol, x[rows], g[rows]))
+            alone = hit.copy()
+            if hit.any():
+                at = rows[hit]
+                alone[hit] = ~all_rows(close_rows(tol, x[at], np.zeros_like(x[at])))
+            return hit, alone
+
+        flipped = np.zeros(n, dtype=bool)
+        left = np.flatnonzero(hinted)
+        if len(left):
+            hit, alone = fits(-e, left)
+            flipped[left[alone]] = True
+            left = left[~hit]
+        power: list[int | None] = [None] * n
+        for k in HINT_POWERS:
+            if not len(left):
+                break
+            hit, alone = fits(e * 10.0**k, left)
+            for r in left[alone].tolist():
+                power[r] = k
+            left = left[~hit]  # an answer that zeros fit as well gets no hint
+    return [hint_text(f, p, t) for f, p, t in zip(flipped.tolist(), power, transposed.tolist(), strict=True)]
+
+
+def trivial_floor(tol: Tolerance, e: np.ndarray) -> np.ndarray:
+    """(n,) ints: for each key row, the most of its elements one number typed everywhere gets
+    right, over 0 and each of the key's own values (an all-zeros answer, or all-equal: the
+    trivial answers; a sign-flipped key gets right only elements that zeros get right too)."""
+    n = len(e)
+    flat = e.reshape(n, -1)
+    size = flat.shape[1]
+    floor = all_rows_count(close_rows(tol, flat, np.zeros_like(flat)))
+    step = max(1, 2_000_000 // max(size * size, 1))
+    for lo in range(0, n, step):
+        block = flat[lo : lo + step]
+        # right[r, j, k]: is element j of row r right when the answer is element k everywhere?
+        cube = (*block.shape, size)
+        right = close_rows(
+            tol, np.broadcast_to(block[:, :, None], cube), np.broadcast_to(block[:, None, :], cube)
+        )
+        floor[lo : lo + step] = np.maximum(floor[lo : lo + step], right.sum(axis=1).max(axis=1, initial=0))
+    return floor
+
+
+def all_rows_count(ok: np.ndarray) -> np.ndarray:
+    """(n, ...) booleans -> (n,) how many are true in each row."""
+    return ok.reshape(len(ok), -1).sum(axis=1)
+
+
+def element_scores(tol: Tolerance, e: np.ndarray, g: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Per-element credit for rows of answers ``g`` to keys ``e`` (``ok``: each element right),
+    the one rule::
+
+        score = max(0, (right - floor) / (size - floor))
+
+    where ``right`` counts the elements right and ``floor`` is the most elements a trivial
+    answer gets right (:func:`trivial_floor`, or the answer's own count when it is one number
+    typed everywhere). An all-zeros, all-equal or sign-flipped answer, and a transposed square
+    matrix, earn 0; a key that is itself trivial (floor = size) gives no credit short of all."""
+    n = len(e)
+    right = all_rows_count(ok)
+    size = ok[0].size if n else 0
+    flat = g.reshape(n, -1)
+    constant = (flat == flat[:, :1]).all(axis=1)
+    floor = np.maximum(trivial_floor(tol, e), np.where(constant, right, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(size > floor, np.maximum(right - floor, 0) / np.maximum(size - floor, 1), 0.0)
+    score[transposed_rows(tol, e, g)] = 0.0
+    score[right == size] = 1.0
+    return score
 
 
 def _shape_hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -> str:
@@ -140,7 +273,7 @@ def _shape_hint(expected: np.ndarray, given: np.ndarray, tolerance: Tolerance) -
     if expected.size != given.size or expected.size <= 1:
         return ""
     if given.ndim == 2 and given.T.shape == expected.shape and tolerance.accepts(expected, given.T):
-        return "; the answer is the transpose of the right one"
+        return TRANSPOSED
     if tolerance.accepts(expected, given.reshape(expected.shape)):
         return "; the numbers are right but arranged in the wrong shape"
     return ""
@@ -154,11 +287,6 @@ def scalar_message(e: float, g: float, tolerance: Tolerance, hint: str = "") -> 
     direction = "too high" if err > 0 else "too low"
     rel = f" ({abs(err) / abs(e):.3g} relative)" if e != 0 else ""
     return f"{direction} by {_g(abs(err))}{rel}; {_allowed(tolerance, e)}{hint}"
-
-
-def _scalar_message(e: float, g: float, tolerance: Tolerance) -> str:
-    hint = _hint(np.asarray(e), np.asarray(g), tolerance) if math.isfinite(g) else ""
-    return scalar_message(e, g, tolerance, hint)
 
 
 def array_message(
@@ -175,7 +303,7 @@ def array_message(
     indices ``listed``, ``nonfinite`` = (how many, first index) or None, ``worst`` = (index,
     error, expected, given) of the largest finite error among the wrong ones or None."""
     more = ", ..." if n_bad > MAX_LISTED else ""
-    noun = "element is" if n_bad == 1 else "elements are"
+    noun = f"element{'' if n == 1 else 's'} {'is' if n_bad == 1 else 'are'}"
     parts = [
         f"{n_bad} of {n} {noun} off (at {', '.join(format_index(ix) for ix in listed)}{more}; indices from 0)"
     ]
@@ -190,24 +318,47 @@ def array_message(
     return "; ".join(parts) + hint
 
 
-def _array_message(
-    e: np.ndarray, g: np.ndarray, bad: np.ndarray, err: np.ndarray, tolerance: Tolerance, show_values: bool
-) -> str:
-    n_bad = int(bad.sum())
-    listed = [tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]]
-    nonfinite = ~np.isfinite(g)
-    first_nonfinite = None
-    if nonfinite.any():
-        first = tuple(int(i) for i in np.argwhere(nonfinite)[0])
-        first_nonfinite = (int(nonfinite.sum()), first)
-    finite_err = np.where(bad & np.isfinite(err), err, -1.0)
-    worst = None
-    if finite_err.max() >= 0:
-        at = tuple(int(i) for i in np.unravel_index(int(np.argmax(finite_err)), e.shape))
-        worst = (at, float(err[at]), float(e[at]), float(g[at]))
-    return array_message(
-        n_bad, e.size, listed, first_nonfinite, worst, _hint(e, g, tolerance), show_values=show_values
-    )
+def _index(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(v) for v in np.unravel_index(flat, shape))
+
+
+def array_messages(
+    e: np.ndarray, g: np.ndarray, bad: np.ndarray, hint: Sequence[str], show_values: bool = False
+) -> list[str]:
+    """:func:`array_message` for each row of wrong answers ``g`` to keys ``e`` (``bad``: the
+    wrong elements), its facts found for all rows at once."""
+    n, shape = len(e), e.shape[1:]
+    flat_bad = bad.reshape(n, -1)
+    n_bad = flat_bad.sum(axis=1).tolist()
+    first = flat_bad & (np.cumsum(flat_bad, axis=1) <= MAX_LISTED)
+    rows, cols = np.nonzero(first)
+    listed: list[list[tuple[int, ...]]] = [[] for _ in range(n)]
+    coords = zip(*(a.tolist() for a in np.unravel_index(cols, shape)), strict=True)
+    for r, ix in zip(rows.tolist(), coords, strict=True):
+        listed[r].append(ix)
+    nonfinite: list = [None] * n
+    flat_nf = ~np.isfinite(g.reshape(n, -1))
+    if flat_nf.any():
+        counts, at = flat_nf.sum(axis=1), flat_nf.argmax(axis=1)
+        for r in np.flatnonzero(counts).tolist():
+            nonfinite[r] = (int(counts[r]), _index(int(at[r]), shape))
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.where(np.isfinite(g), np.abs(g - e), math.inf).reshape(n, -1)
+    finite_err = np.where(flat_bad & np.isfinite(err), err, -1.0)
+    at = finite_err.argmax(axis=1)
+    has = (finite_err.max(axis=1) >= 0).tolist()
+    rows_n = np.arange(n)
+    worst_err = err[rows_n, at].tolist()
+    worst_e, worst_g = e.reshape(n, -1)[rows_n, at].tolist(), g.reshape(n, -1)[rows_n, at].tolist()
+    worst_ix = list(zip(*(a.tolist() for a in np.unravel_index(at, shape)), strict=True))
+    size = flat_bad.shape[1]
+    messages = []
+    for r in range(n):
+        worst = (worst_ix[r], worst_err[r], worst_e[r], worst_g[r]) if has[r] else None
+        messages.append(
+            array_message(n_bad[r], size, listed[r], nonfinite[r], worst, hint[r], show_values=show_values)
+        )
+    return messages
 
 
 def compare_arrays(
@@ -221,9 +372,9 @@ def compare_arrays(
 ) -> Comparison:
     """Judge ``given`` against ``expected`` (numbers or arrays of any shape) under ``tolerance``.
 
-    score = (number of elements with |given - expected| within the tolerance) / size when
-    ``partial``, else 1 if all are and 0 otherwise; different shapes or something that is not
-    numbers score 0. ``show_values`` adds the expected and given value of the worst element to
+    score: 1 when every element is within the tolerance; otherwise :func:`element_scores` for
+    an array when ``partial``, else 0; different shapes or something that is not numbers
+    score 0. ``show_values`` adds the expected and given value of the worst element to
     an array's message (a single number's message never states the expected value). With
     ``describe=False`` a wrong answer's message is left empty: the grader first checks whether
     the answer is a known mistake, whose feedback replaces the message anyway.
@@ -250,7 +401,7 @@ def compare_arrays(
             math.inf,
             False,
         )
-    ok = tolerance.close(e, g)
+    ok = close_rows(tolerance, e[None], g[None])[0]
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.where(np.isfinite(g), np.abs(g - e), math.inf)
     max_error = float(err.max()) if err.size else 0.0
@@ -258,16 +409,17 @@ def compare_arrays(
     n_bad = int(bad.sum())
     if n_bad == 0:
         return Comparison(1.0, Status.CORRECT, "correct", (), 0, max_error)
-    fraction = 1.0 - n_bad / e.size
-    score = fraction if partial else 0.0
+    score = float(element_scores(tolerance, e[None], g[None], ok[None])[0]) if partial and e.ndim else 0.0
     status = Status.PARTIAL if score > 0 else Status.INCORRECT
+    wrong = tuple(tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]) if e.ndim else ()
     if not describe:
-        wrong = tuple(tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED]) if e.ndim else ()
         return Comparison(score, status, "", wrong, n_bad, max_error)
+    hint = hints(tolerance, e[None], g[None])
     if e.ndim == 0:
-        return Comparison(score, status, _scalar_message(float(e), float(g), tolerance), (), 1, max_error)
-    wrong = tuple(tuple(int(i) for i in ix) for ix in np.argwhere(bad)[:MAX_LISTED])
-    message = _array_message(e, g, bad, err, tolerance, show_values)
+        return Comparison(
+            score, status, scalar_message(float(e), float(g), tolerance, hint[0]), (), 1, max_error
+        )
+    message = array_messages(e[None], g[None], bad[None], hint, show_values)[0]
     return Comparison(score, status, message, wrong, n_bad, max_error)
 
 
@@ -298,3 +450,11 @@ def match_mistake(given, mistakes: Sequence[KnownMistake], tolerance: Tolerance)
         if m.distinguishable and _mistake_matches(m.value, given, tolerance):
             return m
     return None
+
+
+def mistake_feedback(mistake: KnownMistake) -> str:
+    """The feedback of an answer equal to a known mistake: its explanation, and when the
+    template gives it credit, how much and why."""
+    if not mistake.credit:
+        return mistake.feedback
+    return f"{mistake.feedback} ({mistake.credit:.0%} credit: {mistake.credit_reason})"

@@ -1,18 +1,23 @@
-"""Grade typed answers: the ladder blank → format → kind and shape → values → which mistake.
+"""Grade typed answers one at a time: the ladder blank → format → kind and shape → values →
+which mistake. One answer is graded as a column of one by :mod:`quizgen.graders.batch`, the one
+implementation of these rules (docs/grading.md states them with examples).
 
 Each rung has its own outcome and message (after PrairieLearn's grader):
 
 1. blank (no response or only spaces): :attr:`Status.BLANK`, score 0;
 2. format: an answer :func:`~quizgen.graders.parse.parse_answer` cannot read is
    :attr:`Status.FORMAT_ERROR` (score 0, the parser's message in ``format_error``) and is not
-   counted as a wrong answer; so is a choice letter past the last option;
+   counted as a wrong answer; so is a choice letter past the last option; a number that is not
+   whole for an integer part is a wrong answer ("Expected a whole number"), not a format error;
 3. kind and shape: the parser enforces the kind (a single number, a vector, a 2-d matrix, ...);
    a shape other than the expected one scores 0 with ``expected shape (2, 3), got shape (3, 2)``;
 4. values within the part's tolerance (integer and shape answers are exact; shapes and
-   single numbers all-or-nothing; vectors, matrices and tensors earn the fraction of elements
-   right when ``partial``, else all-or-nothing);
+   single numbers all-or-nothing; vectors, matrices and tensors, when ``partial``, earn what
+   they get right beyond the best trivial answer (:func:`~quizgen.graders.compare.element_scores`:
+   all zeros, all equal, sign-flipped or a transposed square matrix earn 0), else all-or-nothing);
 5. a wrong answer that equals a known mistake of the instance within the tolerance gets that
-   mistake's feedback; otherwise the feedback says how far off it is.
+   mistake's credit (0 unless the template gives some) and feedback, never per-element credit;
+   otherwise the feedback says how far off it is.
 
 :func:`grade_instance` adds error carried forward: a part that depends on earlier parts the
 student got wrong is also graded against the reference recomputed from the student's own
@@ -30,8 +35,6 @@ import numpy as np
 from quizgen.models import ANSWER_KINDS, EXACT, GradeResult, Instance, InstancePart, Status, Tolerance
 
 from . import carry
-from .compare import compare_arrays, match_mistake
-from .parse import FormatError, parse_answer
 
 __all__ = [
     "LETTERS",
@@ -67,76 +70,15 @@ def _tolerance(part: InstancePart) -> Tolerance:
     return EXACT if ANSWER_KINDS[part.kind].integral else part.tolerance
 
 
-def _is_blank(response) -> bool:
-    return response is None or (isinstance(response, str) and not response.strip())
-
-
-def _format_error(part: InstancePart, message: str) -> GradedPart:
-    """Not graded as wrong: the parser's message kept apart in ``format_error``."""
-    feedback = f"Could not read the answer: {message}."
-    return GradedPart(
-        GradeResult(part.id, 0.0, part.points, Status.FORMAT_ERROR, feedback, format_error=message),
-        None,
-        False,
-    )
-
-
-def _grade_choice(part: InstancePart, letter: str) -> GradedPart:
-    n = len(part.options)
-    if n and LETTERS.index(letter) >= n:
-        message = (
-            f"expected an option letter from A to {LETTERS[n - 1]}; got {letter!r}, which is not an option"
-        )
-        return _format_error(part, message)
-    if letter == str(part.expected).strip().upper():
-        return GradedPart(GradeResult(part.id, 1.0, part.points, Status.CORRECT, "Correct."), letter, True)
-    mistake = match_mistake(letter, part.mistakes, EXACT)
-    feedback = mistake.feedback if mistake else f"Option {letter} is not the answer."
-    return GradedPart(
-        GradeResult(
-            part.id, 0.0, part.points, Status.INCORRECT, feedback, mistake=mistake.id if mistake else None
-        ),
-        letter,
-        False,
-    )
-
-
-def _grade_value(part: InstancePart, value: np.ndarray, expected, partial: bool) -> GradedPart:
-    tol = _tolerance(part)
-    spec = ANSWER_KINDS[part.kind]
-    elementwise = partial and spec.ndim != 0 and part.kind != "shape"
-    cmp = compare_arrays(expected, value, tol, partial=elementwise, describe=False)
-    if cmp.correct:
-        return GradedPart(GradeResult(part.id, 1.0, part.points, cmp.status, "Correct."), value, True)
-    mistake = match_mistake(value, part.mistakes, tol)
-    if mistake:
-        feedback = mistake.feedback
-    elif part.kind == "shape" and not cmp.shape_ok:
-        want, got = np.asarray(expected).size, value.size
-        feedback = f"Expected a shape with {want} dimension{'s' if want != 1 else ''}, got {got}."
-    else:
-        feedback = _capital(compare_arrays(expected, value, tol, partial=elementwise).message) + "."
-    result = GradeResult(
-        part.id, cmp.score, part.points, cmp.status, feedback, mistake=mistake.id if mistake else None
-    )
-    return GradedPart(result, value, False)
-
-
 def grade_part_detail(
     part: InstancePart, response: str | None, *, partial: bool = True, expected_override=None
 ) -> GradedPart:
     """:func:`grade_part` with the parsed answer kept (for carrying it forward and for
-    statistics of wrong answers)."""
-    if _is_blank(response):
-        return GradedPart(GradeResult(part.id, 0.0, part.points, Status.BLANK, "No answer."), None, False)
-    try:
-        value = parse_answer(response, part.kind)
-    except FormatError as exc:
-        return _format_error(part, exc.message)
-    if ANSWER_KINDS[part.kind].choice:
-        return _grade_choice(part, value)
-    expected = part.expected if expected_override is None else expected_override
-    return _grade_value(part, value, expected, partial)
+    statistics of wrong answers): a column of one for :func:`~quizgen.graders.batch.grade_parts`."""
+    from .batch import grade_parts  # batch builds on this module's types
+
+    expected = None if expected_override is None else (expected_override,)
+    return grade_parts(((part, response),), partial=partial, expected=expected)[0]
 
 
 def grade_part(

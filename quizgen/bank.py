@@ -83,7 +83,7 @@ _PART_KEYS = {
     "mistakes": list,
     "choices": int,
 }
-_MISTAKE_KEYS = {"id": str, "feedback": str, "change": dict}
+_MISTAKE_KEYS = {"id": str, "feedback": str, "change": dict, "credit": (int, float), "credit_reason": str}
 _STEP_KEYS = {"call": str, "args": dict, "pick": str}
 _QUALITY_KEYS = {"check": str, "part": str, "mistake": str, "min": (int, float), "reason": str}
 _TOLERANCE_KEYS = {"rtol": (int, float), "atol": (int, float), "sigfigs": int, "decimals": int, "exact": bool}
@@ -295,6 +295,29 @@ def _parse_tolerance(node, kind: str, line, tid, where, probs) -> Tolerance:
         return Tolerance()
 
 
+def _mistake_credit(m, tid, where, probs) -> tuple[float, str]:
+    """A mistake's ``credit`` (0 unless given: a named mistake is wrong) and ``credit_reason``:
+    a number in [0, 1], with a reason whenever it is above 0."""
+    credit = m.get("credit", 0)
+    reason = m.get("credit_reason", "")
+    if not isinstance(credit, (int, float)) or isinstance(credit, bool):
+        return 0.0, ""  # _check_mapping has said so
+    if not 0 <= credit <= 1:
+        probs.add(
+            _line(m, "credit"), tid, f"{where}.credit", f"credit must be a number in [0, 1], got {credit}"
+        )
+        return 0.0, ""
+    if credit > 0 and not (isinstance(reason, str) and reason.strip()):
+        probs.add(
+            _line(m, "credit"),
+            tid,
+            f"{where}.credit_reason",
+            f"credit {credit} needs a credit_reason: say why this mistake earns part of the points",
+        )
+        return 0.0, ""
+    return float(credit), reason.strip() if isinstance(reason, str) else ""
+
+
 def _parse_mistakes(node, tid, pwhere, probs, steps_by_name, scope) -> tuple[MistakeSpec, ...]:
     out = []
     seen = set()
@@ -345,7 +368,12 @@ def _parse_mistakes(node, tid, pwhere, probs, steps_by_name, scope) -> tuple[Mis
                 f"{where}.feedback",
                 "feedback is shown as written, not rendered: write it without {{ }} (the key shows the numbers)",
             )
-        out.append(MistakeSpec(id=mid, feedback=m.get("feedback", ""), changes=changes))
+        credit, reason = _mistake_credit(m, tid, where, probs)
+        out.append(
+            MistakeSpec(
+                id=mid, feedback=m.get("feedback", ""), changes=changes, credit=credit, credit_reason=reason
+            )
+        )
     return tuple(out)
 
 

@@ -255,11 +255,11 @@ def _choice_part(
     answer = to_answer(value_kind, value)
     options = [answer]
     owners: list[list[str]] = [[]]
-    feedback = {}
+    specs = {}
     for m, value in _mistake_values(template, part, draw, value_kind, memo):
         if value is None or not _finite(value):
             continue
-        feedback[m.id] = m.feedback
+        specs[m.id] = m
         for i, existing in enumerate(options):
             if not _distinct(part, existing, value):
                 owners[i].append(m.id)
@@ -275,7 +275,10 @@ def _choice_part(
     mistakes = []
     for pos, i in enumerate(order):
         for mid in owners[i]:
-            mistakes.append(KnownMistake(mid, feedback[mid], letters[pos], distinguishable=bool(i != 0)))
+            spec = specs[mid]
+            mistakes.append(
+                KnownMistake(mid, spec.feedback, letters[pos], bool(i != 0), spec.credit, spec.credit_reason)
+            )
     return InstancePart(
         id=part.id,
         kind="choice",
@@ -311,7 +314,12 @@ def build_part(
     expected = to_answer(part.kind, draw.values[part.answer])
     mistakes = tuple(
         KnownMistake(
-            m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, expected, value)
+            m.id,
+            m.feedback,
+            value,
+            value is not None and _distinct(part, expected, value),
+            m.credit,
+            m.credit_reason,
         )
         for m, value in _mistake_values(template, part, draw, part.kind, memo)
     )
@@ -484,7 +492,12 @@ class CarriedPipeline(Mapping):
             draw = Draw(seed=0, params=self.params, values=self.env)
             found = tuple(
                 KnownMistake(
-                    m.id, m.feedback, value, distinguishable=value is not None and _distinct(part, key, value)
+                    m.id,
+                    m.feedback,
+                    value,
+                    value is not None and _distinct(part, key, value),
+                    m.credit,
+                    m.credit_reason,
                 )
                 for m, value in _mistake_values(
                     self.template, part, draw, part.kind, self.memo, self.step_overrides, self.writes

@@ -279,11 +279,16 @@ class StepChange:
 
 @dataclass(frozen=True)
 class MistakeSpec:
-    """A known wrong way to answer a part: the same pipeline with some steps changed."""
+    """A known wrong way to answer a part: the same pipeline with some steps changed.
+
+    An answer that equals the mistake earns ``credit`` (0 unless the template gives a share in
+    [0, 1] with a ``credit_reason``, which the feedback states); never per-element credit."""
 
     id: str
     feedback: str
     changes: Mapping[str, StepChange]
+    credit: float = 0.0
+    credit_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -363,12 +368,38 @@ class Template:
 @quick_init
 @dataclass(frozen=True)
 class KnownMistake:
-    """A mistake's value in one instance; ``distinguishable`` is False when it equals the answer."""
+    """A mistake's value in one instance; ``distinguishable`` is False when it equals the answer.
+
+    ``credit`` in [0, 1] is what an answer equal to the mistake earns (0 by default: a named
+    mistake is wrong), ``credit_reason`` why a template gives more (required then)."""
 
     id: str
     feedback: str
     value: Any
     distinguishable: bool = True
+    credit: float = 0.0
+    credit_reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.credit == 0.0:
+            return
+        if not 0.0 <= self.credit <= 1.0:
+            raise ValueError(f"mistake {self.id}: credit must be in [0, 1], got {self.credit}")
+        if not self.credit_reason.strip():
+            raise ValueError(f"mistake {self.id}: credit {self.credit} needs a credit_reason")
+
+    def to_dict(self) -> dict:
+        """The manifest's form; credit only when given (older manifests read as credit 0)."""
+        d = {
+            "id": self.id,
+            "feedback": self.feedback,
+            "value": self.value,
+            "distinguishable": self.distinguishable,
+        }
+        if self.credit:
+            d["credit"] = self.credit
+            d["credit_reason"] = self.credit_reason
+        return d
 
 
 @quick_init
@@ -399,10 +430,7 @@ class InstancePart:
             "expected": self.expected,
             "tolerance": self.tolerance.to_dict(),
             "points": self.points,
-            "mistakes": [
-                {"id": m.id, "feedback": m.feedback, "value": m.value, "distinguishable": m.distinguishable}
-                for m in self.mistakes
-            ],
+            "mistakes": [m.to_dict() for m in self.mistakes],
             "options": list(self.options),
             "depends_on": list(self.depends_on),
         }

@@ -346,9 +346,9 @@ def test_responses_that_are_not_text_blank_or_odd_kinds_go_the_ladders_way():
     ]
     got = _same_as_ladder(items)
     assert [g.result.status for g in got] == [
-        Status.FORMAT_ERROR, Status.BLANK, Status.BLANK, Status.CORRECT, Status.FORMAT_ERROR,
+        Status.FORMAT_ERROR, Status.BLANK, Status.BLANK, Status.CORRECT, Status.INCORRECT,
         Status.FORMAT_ERROR, Status.FORMAT_ERROR,
-    ]  # fmt: skip
+    ]  # fmt: skip (3.5 for an integer part: a wrong answer, issue 13)
 
 
 # ------------------------------------------------------------------------------ reading in bulk
@@ -436,17 +436,17 @@ def test_carried_forward_parts_equal_the_ladders_and_each_recomputation_runs_onc
 
     answers = [
         {"a": "5", "b": "[6, 1]", "c": "8", "d": "7"},  # a wrong, b, c and d right given it
-        {"a": "5", "b": "[6, 2]", "c": "9"},  # b partly right given a
+        {"a": "5", "b": "[6, 2]", "c": "9"},  # b 1 of 2 right given a: no better than a constant
         {"a": "-1", "b": "[0, 1]", "c": "x"},  # the reference rejects a = -1
         {"a": "2", "b": "[3, 1]", "c": "5"},  # all right
         {"a": "", "b": "[6, 1]", "c": "8"},  # nothing to carry
     ]
     questions = [(_chain(1.0), a) for a in answers]
-    # b, c, d of the first, b of the second, c of the last (from its wrong b); at half credit
-    # the first's b keeps its own half (1 of 2 elements right), and still says it was carried
+    # b, c, d of the first, c of the last (from its wrong b); the second's b, 1 of 2 elements
+    # right given a, earns nothing (issue 13: one number typed everywhere gets as many right)
     for credit in (1.0, 0.5):
         results = _check(questions, factory, credit)
-        assert sum(r.carried_forward for r in results) == 5
+        assert sum(r.carried_forward for r in results) == 4
     first_b = _check(questions[:1], factory, 0.5)[1]
     assert first_b.score == 0.5 and "carried forward: this part is right given it" in first_b.feedback
     calls.clear()

@@ -44,13 +44,13 @@ def test_array_for_a_scalar_is_a_shape_error_naming_a_single_number():
     assert not c.shape_ok and c.message == "expected a single number, got shape (1,)"
 
 
-def test_partial_credit_is_the_fraction_of_elements_right():
+def test_partial_credit_is_the_share_right_beyond_the_best_trivial_answer():
     expected = np.arange(8.0).reshape(2, 4)
     given = expected.copy()
     given[0, 1] += 1.0
     given[1, 3] -= 5.0
     c = compare_arrays(expected, given, TOL)
-    assert c.score == pytest.approx(6 / 8)
+    assert c.score == pytest.approx((6 - 1) / (8 - 1))  # all zeros would get 1 of 8 right
     assert c.status is Status.PARTIAL
     assert c.n_wrong == 2 and c.wrong == ((0, 1), (1, 3))
     assert c.max_error == pytest.approx(5.0)
@@ -61,12 +61,14 @@ def test_partial_credit_is_the_fraction_of_elements_right():
 def test_all_or_nothing_gives_zero_for_one_wrong_element():
     c = compare_arrays([1.0, 2.0, 3.0], [1.0, 2.0, 4.0], TOL, partial=False)
     assert c.score == 0.0 and c.status is Status.INCORRECT and c.n_wrong == 1
-    assert "1 of 3 element is off (at [2]" in c.message
+    assert "1 of 3 elements is off (at [2]" in c.message
+    assert "2 of 3 elements are off" in compare_arrays([1.0, 2.0, 3.0], [1.0, 5.0, 4.0], TOL).message
+    assert compare_arrays([1.0], [2.0], TOL).message.startswith("1 of 1 element is off")
 
 
 def test_non_finite_values_are_wrong_and_reported():
-    c = compare_arrays([1.0, 2.0, 3.0], [1.0, np.nan, np.inf], TOL)
-    assert c.score == pytest.approx(1 / 3) and c.n_wrong == 2 and c.max_error == math.inf
+    c = compare_arrays([1.0, 2.0, 3.0, 4.0], [1.0, np.nan, np.inf, 4.0], TOL)
+    assert c.score == pytest.approx((2 - 1) / (4 - 1)) and c.n_wrong == 2 and c.max_error == math.inf
     assert "2 not a finite number (first at [1])" in c.message
     s = compare_arrays(1.0, float("nan"), TOL)
     assert s.score == 0.0 and "not a finite number" in s.message
@@ -120,20 +122,68 @@ def test_sigfigs_tolerance_accepts_a_value_rounded_to_that_many_figures():
     assert not compare_arrays(0.0123456, 0.0124, tol).correct
 
 
-@settings(max_examples=50, deadline=None)
+def _floor_by_brute_force(expected, tol):
+    """The most elements one number typed everywhere gets right, over 0 and the key's values."""
+    flat = list(np.ravel(expected))
+    return max(sum(tol.accepts(e, c) for e in flat) for c in [0.0, *flat])
+
+
+@settings(max_examples=60, deadline=None)
 @given(
-    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=1, max_size=12),
+    st.lists(
+        st.sampled_from([0.0, 1.0, -2.0, 3.5, 1e-3]) | st.floats(-1e6, 1e6, allow_nan=False),
+        min_size=1,
+        max_size=12,
+    ),
     st.lists(st.booleans(), min_size=12, max_size=12),
 )
-def test_score_equals_fraction_of_unperturbed_elements(values, flips):
+def test_score_is_the_share_right_beyond_the_best_trivial_answer(values, flips):
     expected = np.array(values)
     given_ = expected.copy()
     flip = np.array(flips[: len(values)])
     given_[flip] += 10.0 * (np.abs(expected[flip]) + 1.0)
     c = compare_arrays(expected, given_, TOL)
-    assert c.score == pytest.approx(1 - flip.mean())
+    right, n = int((~flip).sum()), len(values)
+    floor = _floor_by_brute_force(expected, TOL)
+    if right == n:
+        assert c.score == 1.0
+    elif floor >= n:
+        assert c.score == 0.0
+    else:
+        assert c.score == pytest.approx(max(0, right - floor) / (n - floor))
     assert c.n_wrong == int(flip.sum())
     assert 0.0 <= c.score <= 1.0
+    for trivial in (np.zeros_like(expected), -expected, np.full_like(expected, expected[0])):
+        t = compare_arrays(expected, trivial, TOL)
+        assert t.correct or t.score == 0.0
+
+
+def test_all_zeros_constant_and_sign_flipped_arrays_earn_zero():
+    key = np.array([0.0, 0.0, 0.0, 1.0])  # relu'(x) at [-2, -1, 0, 3]
+    assert compare_arrays(key, np.zeros(4), TOL).score == 0.0
+    assert compare_arrays(key, [0.0, 0.0, 1.0, 1.0], TOL).score == 0.0  # 3 right, as many as zeros
+    assert compare_arrays(key, [0.0, 0.0, 0.0, 2.0], TOL).score == 0.0
+    assert compare_arrays([1.0, -2.0, 3.0], [-1.0, 2.0, -3.0], TOL).score == 0.0
+    assert (
+        compare_arrays([1.0, 1.0, 1.0, 2.0], [5.0, 5.0, 5.0, 2.0], TOL).score == 0.0
+    )  # 1 right, as a constant gets 3
+    assert compare_arrays([1.0, 1.0, 2.0, 3.0], [1.0, 1.0, 2.0, 0.0], TOL).score == pytest.approx(0.5)
+
+
+def test_a_transposed_square_matrix_is_named_and_scores_zero():
+    e = np.array([[1.0, 2.0], [3.0, 4.0]])
+    c = compare_arrays(e, e.T, TOL)
+    assert c.score == 0.0 and c.status is Status.INCORRECT
+    assert c.message.endswith("; the answer is the transpose of the right one")
+    symmetric = np.array([[1.0, 2.0], [2.0, 5.0]])
+    assert compare_arrays(symmetric, symmetric.T, TOL).correct
+
+
+def test_zero_is_never_off_by_a_power_of_ten_or_flipped():
+    for key, zero in ((3e-5, 0.0), ([3e-5, -2e-7], [0.0, 0.0]), (2e-9, 0.0)):
+        message = compare_arrays(key, zero, TOL).message
+        assert "factor" not in message and "sign" not in message, message
+    assert "off by a factor of 10^-3" in compare_arrays(3e-5, 3e-8, TOL).message
 
 
 def _mistakes():

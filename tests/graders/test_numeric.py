@@ -68,7 +68,11 @@ def test_integer_parts_are_exact_whatever_the_tolerance_says():
     p = part(kind="integer", expected=100, tol=Tolerance(rtol=0.1))
     assert grade_part(p, "100").status is Status.CORRECT
     assert grade_part(p, "99").status is Status.INCORRECT
-    assert grade_part(p, "99.5").status is Status.FORMAT_ERROR
+    r = grade_part(p, "99.5")  # issue 13: a wrong answer with a message, not "could not read"
+    assert (r.status, r.score, r.format_error) == (Status.INCORRECT, 0.0, None)
+    assert r.feedback == "Expected a whole number; 99.5 is not one."
+    assert grade_part(p, "1e400").status is Status.FORMAT_ERROR
+    assert grade_part(p, "2^60").status is Status.FORMAT_ERROR  # whole, but too large to be exact
 
 
 def test_shapes_are_exact_all_or_nothing_and_count_dimensions():
@@ -88,8 +92,9 @@ def test_shapes_are_exact_all_or_nothing_and_count_dimensions():
 def test_matrix_partial_credit_per_element_or_all_or_nothing():
     p = part(kind="matrix", expected=[[1.0, 2.0], [3.0, 4.0]])
     r = grade_part(p, "[1 2; 3 5]")
-    assert r.status is Status.PARTIAL and r.score == pytest.approx(0.75) and r.points == pytest.approx(1.5)
-    assert r.feedback.startswith("1 of 4 element is off (at [1, 1]")
+    # 3 right; one number typed everywhere gets at most 1 right: (3 - 1) / (4 - 1)
+    assert r.status is Status.PARTIAL and r.score == pytest.approx(2 / 3) and r.points == pytest.approx(4 / 3)
+    assert r.feedback.startswith("1 of 4 elements is off (at [1, 1]")
     r = grade_part(p, "[1 2; 3 5]", partial=False)
     assert r.status is Status.INCORRECT and r.score == 0.0
 
@@ -259,3 +264,46 @@ def test_detail_keeps_the_parsed_answers():
 def test_bad_carry_forward_credit_is_rejected():
     with pytest.raises(ValueError, match=r"carry_forward_credit: expected a number in \[0, 1\], got 1.5"):
         grade_instance(CHAIN, {}, carry_forward_credit=1.5)
+
+
+def test_a_named_mistake_earns_its_credit_never_per_element_credit():
+    halved = KnownMistake("halved", "You halved it.", [0.5, 0.0, 0.0, 2.0])
+    p = part(kind="vector", expected=[1.0, 0.0, 0.0, 2.0], mistakes=[halved])
+    r = grade_part(p, "[0.5, 0, 0, 2]")  # 3 of 4 elements right, but a named mistake
+    assert (r.status, r.score, r.mistake, r.feedback) == (Status.INCORRECT, 0.0, "halved", "You halved it.")
+    given = KnownMistake(
+        "slip", "A slip.", [0.5, 0.0, 0.0, 2.0], credit=0.5, credit_reason="the method is right"
+    )
+    r = grade_part(part(kind="vector", expected=[1.0, 0.0, 0.0, 2.0], mistakes=[given]), "[0.5, 0, 0, 2]")
+    assert (r.status, r.score, r.mistake) == (Status.PARTIAL, 0.5, "slip")
+    assert r.feedback == "A slip. (50% credit: the method is right)"
+
+
+def test_a_mistake_of_a_choice_part_earns_its_credit():
+    slip = KnownMistake("slip", "A slip.", "C", credit=0.25, credit_reason="close")
+    p = part(kind="choice", expected="B", options=("x", "y", "z"), mistakes=[slip])
+    r = grade_part(p, "c")
+    assert (r.status, r.score, r.mistake) == (Status.PARTIAL, 0.25, "slip")
+
+
+def test_a_mistakes_credit_needs_a_reason_and_a_share_in_zero_to_one():
+    with pytest.raises(ValueError, match="needs a credit_reason"):
+        KnownMistake("m", "f", 1.0, credit=0.5)
+    with pytest.raises(ValueError, match=r"credit must be in \[0, 1\]"):
+        KnownMistake("m", "f", 1.0, credit=2.0, credit_reason="r")
+    m = KnownMistake("m", "f", 1.0, credit=0.5, credit_reason="r")
+    assert InstancePart.from_dict(part(mistakes=[m]).to_dict()).mistakes == (m,)
+    assert "credit" not in part(mistakes=[KnownMistake("m", "f", 1.0)]).to_dict()["mistakes"][0]
+
+
+def test_trivial_arrays_earn_nothing_on_an_array_part():
+    # a max-pooling gradient: one non-zero per window; zeros alone get 12 of 16 right
+    key = np.zeros((4, 4))
+    key[0, 1], key[1, 2], key[3, 0], key[2, 3] = 0.5, -1.25, 2.0, 0.75
+    p = part(kind="matrix", expected=key.tolist())
+    for trivial in (np.zeros((4, 4)), -key, np.full((4, 4), 0.5), key.T):
+        r = grade_part(p, str(trivial.tolist()))
+        assert (r.score, r.status) == (0.0, Status.INCORRECT), trivial
+    one_window_wrong = key.copy()
+    one_window_wrong[0, 1], one_window_wrong[0, 0] = 0.0, 0.5  # routed to the wrong place
+    assert grade_part(p, str(one_window_wrong.tolist())).score == pytest.approx((14 - 12) / (16 - 12))

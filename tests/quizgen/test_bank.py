@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from quizgen import bank
+from quizgen import bank, engine
 from quizgen.errors import BankError
+from quizgen.models import Instance
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -94,6 +95,18 @@ templates:
             "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: f, change: {s: {args: {lam: t}}}}]}",
             "uses 't', which is not defined before it",
         ),
+        (
+            "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: f, change: {s: {args: {lam: 2}}}, credit: 1.5, credit_reason: r}]}",
+            "credit must be a number in [0, 1], got 1.5",
+        ),
+        (
+            "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: f, change: {s: {args: {lam: 2}}}, credit: 0.5}]}",
+            "credit 0.5 needs a credit_reason",
+        ),
+        (
+            "{id: a, kind: real, answer: s, mistakes: [{id: m, feedback: f, change: {s: {args: {lam: 2}}}, credit: half}]}",
+            "field parts[0].mistakes[0].credit",
+        ),
     ],
 )
 def test_part_problems_are_reported(tmp_path, part, message):
@@ -133,3 +146,34 @@ def test_select_filters_by_topic_tag_and_difficulty(fixture_bank):
     assert fixture_bank.select(difficulty=[1]) == []
     with pytest.raises(BankError, match=r"no template 'x\.y'"):
         fixture_bank.get("x.y")
+
+
+def test_a_mistake_earns_no_credit_unless_the_template_gives_it_with_a_reason(tmp_path):
+    path = tmp_path / "b.yaml"
+    path.write_text(
+        """family: f
+templates:
+  - id: f.t
+    title: t
+    topic: x
+    difficulty: 1
+    params: {a: {int: [1, 3]}}
+    steps: {s: {call: regularization.l1_penalty, args: {w: a, lam: 1}}, t: {pick: s.penalty}}
+    text: "{{ a }}"
+    parts: [{id: a, kind: real, answer: t, mistakes: [
+      {id: double, feedback: f, change: {s: {args: {lam: 2}}}},
+      {id: half, feedback: g, change: {s: {args: {lam: 0.5}}}, credit: 0.5, credit_reason: " a slip "}]}]
+    solution: "x"
+"""
+    )
+    templates, problems = bank.load_file(path)
+    assert problems == []
+    double, half = templates[0].part("a").mistakes
+    assert (double.credit, double.credit_reason) == (0.0, "")
+    assert (half.credit, half.credit_reason) == (0.5, "a slip")
+    # the instance, and so the manifest, carries the credit to grading
+    instance = Instance.from_dict(engine.build_instance(templates[0], 3).to_dict())
+    assert [(m.id, m.credit, m.credit_reason) for m in instance.part("a").mistakes] == [
+        ("double", 0.0, ""),
+        ("half", 0.5, "a slip"),
+    ]
