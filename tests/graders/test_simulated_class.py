@@ -6,6 +6,10 @@ for integer parts, a number that is not whole. The rules of docs/grading.md must
 every answer: a right answer is accepted; no wrong answer earns full credit; a named mistake
 earns its credit (0 by default) and never per-element credit; a trivial array (all zeros, all
 equal, sign-flipped, a transposed square matrix) earns 0; typing 0 is never "off by a factor".
+
+The same class with wrong earlier parts (each mistake after a wrong earlier part is named, every
+chain consistent with the student's own earlier answers is credited, rounding as asked costs
+nothing) is graded over every template in tests/graders/test_carry.py.
 """
 
 from __future__ import annotations
@@ -206,10 +210,3 @@ def test_the_issues_examples_maxpool_backward_and_relu_kink_earn_nothing_for_tri
     floor = int((key == 0).sum())
     graded = grade_parts([(pool, plain(one_off, sig=12))])[0].result
     assert graded.score == pytest.approx((key.size - 1 - floor) / (key.size - floor))
-
-
-def test_error_carried_forward_place_for_the_ecf_assertions():
-    """Error carried forward over the simulated class (issue 13 section 2: each mistake after a
-    wrong earlier part, every consistent chain credited) is asserted by the ECF work; this is
-    its place in this module."""
-    pytest.skip("the error-carried-forward assertions of the simulated class belong to issue 13 section 2")
