@@ -33,7 +33,7 @@ from pathlib import Path
 import click
 
 from .errors import SpecError
-from .fsutil import atomic_write_text
+from .fsutil import atomic_write_text, student_file_stem
 from .graders import results, sandbox, untrusted
 from .graders.assignment import (
     Assignment,
@@ -127,23 +127,12 @@ def find_submissions(folder: str | Path, assignment: Assignment) -> list[untrust
     return untrusted.find_submissions(folder, assignment.id)
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name)[:100] or "_"
-
-
 def _feedback_names(grades: Sequence[SubmissionGrade]) -> list[str]:
     """A distinct file name per student (two names that differ only in unsafe characters, or a
-    file and a folder of the same name, would otherwise overwrite each other's feedback)."""
-    names, used = [], set()
-    for grade in grades:
-        base = _safe(grade.student)
-        name, k = base, 1
-        while name.lower() in used:
-            k += 1
-            name = f"{base}-{k}"
-        used.add(name.lower())
-        names.append(name)
-    return names
+    file and a folder of the same name, would otherwise overwrite each other's feedback), short
+    enough for any file system whatever the characters of the student's file or folder name."""
+    used: set[str] = set()
+    return [student_file_stem(grade.student, used, keep="-_.@") for grade in grades]
 
 
 def _job(submission: untrusted.Submission, *, read: bool) -> Job:

@@ -25,9 +25,10 @@ import numpy as np
 
 from ..errors import QuizgenError
 from ..formatting import mat, num, shape
+from ..fsutil import student_file_stem
 from ..manifest import StudentPaper
 from ..models import InstancePart
-from ..output import _safe_name, _sections
+from ..output import _sections
 from .common import ExportResult, ExportSource
 from .text import latex_escape, to_latex
 
@@ -254,10 +255,7 @@ def export_pdf(
     names: set[str] = set()
     tex_files = []
     for paper in source.manifest.students:
-        name = _safe_name(paper.id)
-        if name in names:
-            name = f"{name}-{len(names)}"
-        names.add(name)
+        name = student_file_stem(paper.id, names)
         for folder, is_key in (("papers", False), ("keys", True)):
             if is_key and not keys:
                 continue

@@ -408,3 +408,16 @@ def test_a_file_and_a_folder_of_the_same_student_keep_both_feedback_files(tmp_pa
     assert invoke("autograde", SPEC, subs, "--out", tmp_path / "out").exit_code == 0
     names = sorted(p.name for p in (tmp_path / "out/feedback").iterdir())
     assert names == ["alice-2.txt", "alice.txt"]
+
+
+def test_a_student_folder_with_a_long_non_ascii_name_gets_its_feedback(tmp_path):
+    """85 three-byte characters fill a folder name (255 bytes); the feedback file named after it
+    (plus ".txt" and a temporary suffix) must still fit, and the students after it get theirs."""
+    subs = tmp_path / "subs"
+    long_name = "字" * 85
+    (subs / long_name).mkdir(parents=True)
+    (subs / long_name / "lstm.py").write_text("def nothing(): pass\n")
+    (subs / "zed.py").write_text("def nothing(): pass\n")
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out", "--visible-only")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out/feedback").glob("*.txt"))) == 2
