@@ -346,3 +346,31 @@ def test_sigkill_of_a_child_from_outside_is_reported_as_a_crash(tmp_path):
     outcome = sandbox.run(src, [Call("attack")], LIMITS).outcomes[0]
     assert outcome.status == "crashed"
     assert "SIGKILL" in outcome.error
+
+
+def test_numpy_installed_under_tmp_still_gets_the_filesystem_view(tmp_path):
+    """A virtual environment under /tmp (as .ci/run makes with mktemp -d): NumPy's folder is bound
+    at its own path inside the view, where the private /tmp also goes; the view must still be
+    built (it failed with "File exists: .../tmp", so grading was refused)."""
+    import subprocess
+    import sys
+
+    site = Path(np.__file__).resolve().parent.parent
+    copy = tmp_path / "site-packages"  # hard links where the file system allows: no data copied
+    copy.mkdir()
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).is_dir():
+            subprocess.run(["cp", "-al" if site.stat().st_dev == tmp_path.stat().st_dev else "-a",
+                            str(site / name), str(copy)], check=True)  # fmt: skip
+    code = (
+        f"import sys; sys.path.insert(0, {str(copy)!r}); import numpy;"
+        f"assert numpy.__file__.startswith({str(copy)!r});"
+        "from quizgen.cli import main; main()"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check", str(root / "examples/assignments/softmax_cross_entropy.yaml"),
+         str(root / "examples/assignments/solutions/softmax_cross_entropy.py"), "--quiet"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
