@@ -51,7 +51,7 @@ def test_refuses_binary_large_and_folder(tmp_path):
 
 
 def test_student_file_stems_stay_distinct_whatever_order_the_ids_come_in():
-    """"a_b-2" first, then "a_b" and "a/b" (which sanitizes to "a_b"): the third must not be
+    """ "a_b-2" first, then "a_b" and "a/b" (which sanitizes to "a_b"): the third must not be
     given "a_b-2", which is taken (generate wrote a/b's paper over a_b-2's)."""
     from quizgen.fsutil import student_file_stem
 
@@ -60,6 +60,14 @@ def test_student_file_stems_stay_distinct_whatever_order_the_ids_come_in():
     assert len({s.casefold() for s in stems}) == len(stems)
     assert stems[:2] == ["a_b-2", "a_b"]
     assert all("/" not in s and not s.startswith(".") and s for s in stems)
+
+
+def test_windows_device_names_are_not_used_as_file_stems():
+    from quizgen.fsutil import student_file_stem
+
+    taken: set[str] = set()
+    stems = [student_file_stem(s, taken) for s in ("CON", "nul", "com1", "LPT9.x", "CONSOLE")]
+    assert stems == ["_CON", "_nul", "_com1", "_LPT9.x", "CONSOLE"]
 
 
 def test_student_file_stems_fit_a_file_name_with_room_for_a_temporary_suffix():
