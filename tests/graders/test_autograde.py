@@ -172,9 +172,7 @@ def test_bytes_read_elsewhere_grade_like_the_file_and_keep_its_name(tmp_path):
 def test_a_hidden_case_quotes_nothing_the_submission_chose_from_its_inputs():
     """An exception class, a returned type's name, a number or a list's length can each carry a
     hidden input out to the feedback; a hidden case names only the kind of thing that failed."""
-    fixture = (
-        Path(__file__).parent / "fixtures" / "hostile" / "smuggles_hidden_inputs_out_through_feedback.py"
-    )
+    fixture = Path(__file__).parent / "fixtures" / "covert" / "smuggles_hidden_inputs_out_through_feedback.py"
     g = grade("softmax_cross_entropy", fixture)
     visible = [c for c in g.cases if not c.hidden]
     assert any(re.search(r"Leak\d", c.output) for c in visible)  # on visible cases, all is shown
