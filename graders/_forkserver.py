@@ -864,7 +864,12 @@ def _status_of(exc: BaseException) -> str:
 
 
 def _child(chan: socket.socket, req: dict, env: _Env) -> None:
-    """Everything the submission's process does; student code runs only after ``ready`` is sent."""
+    """Everything the submission's process does; student code runs only after ``ready`` is sent.
+    Its source comes from the grader on ``chan``, never through the fork server."""
+    header, blobs = read_frame(chan, deadline=time.monotonic() + 60, max_bytes=1 << 26)
+    if header.get("op") != "source" or len(blobs) != 1:
+        raise WireError("the submission's source did not come first")
+    req = dict(req, source=blobs[0])
     workdir = _setup(req, env)
     report = env.report
     name = req["name"]
@@ -1156,11 +1161,11 @@ def serve(ctl_fd: int) -> None:
                 break
             if not _msg:
                 break
-            header, blobs = read_frame(ctl)
+            header, _ = read_frame(ctl)  # requests carry no source (see _child)
             _reap(children, statuses)
             op = header.get("op")
             if op == "spawn":
-                req = dict(header, source=blobs[0])
+                req = dict(header)
                 pid = os.fork()
                 if pid == 0:
                     ctl.close()

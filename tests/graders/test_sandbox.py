@@ -374,3 +374,21 @@ def test_numpy_installed_under_tmp_still_gets_the_filesystem_view(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_submission_cannot_find_an_earlier_submissions_source_in_its_memory(tmp_path):
+    """Every child is a fork of the fork server: a source the server once held (freed, not
+    wiped) would be in the memory of every later child, where another student can read it."""
+    victim = tmp_path / "victim.py"
+    body = "".join(f"    x{i} = {i} * 2.0  # a line of an ordinary solution\n" for i in range(7))
+    victim.write_text("# quizgen-victim-" + f"source-7c1e: a clever solution\ndef f():\n{body}    return 1\n")
+    limits = Limits(call_seconds=20.0, submission_seconds=30.0, memory_mb=256)
+    server = sandbox.ForkServer()
+    try:
+        assert sandbox.run(victim, [Call("f")], limits, server=server).outcomes[0].value == 1
+        attack = FIXTURES / "reads_other_students_source_from_memory.py"
+        run = sandbox.run(attack, [Call("find", ("quizgen-victim-", "source-7c1e"))], limits, server=server)
+    finally:
+        server.close()
+    assert run.outcomes[0].status == "ok", run.outcomes[0].error
+    assert run.outcomes[0].value == 0
