@@ -169,8 +169,14 @@ def autograde_class(
     :mod:`quizgen.graders.executors`): "local", ``jobs`` threads here; "dask", the cluster at
     ``scheduler`` (without one, a local cluster of ``jobs`` processes). Every executor gives the
     same grades. Every hand-in gets a row, those that cannot be graded with the reason."""
-    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
     folder, out = Path(submissions), Path(out)
+    if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+        raise SpecError(
+            "--out is inside the submissions folder, where the next run would take feedback/ for a "
+            "student; choose an output folder outside it",
+            source=str(out),
+        )
+    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
     work = [_job(s, read=executor != "local") for s in find_submissions(folder, assignment)]
     hide = [str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())]
     if key_file is not None:

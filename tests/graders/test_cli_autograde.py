@@ -447,3 +447,15 @@ def test_the_gradescope_zip_installs_every_dependency_quizgen_imports(tmp_path):
 
     needed = {name(r) for r in metadata.requires("quizgen") or [] if "extra ==" not in r}
     assert needed and needed <= {name(r) for r in project["dependencies"]}
+
+
+@pytest.mark.parametrize("inside", [".", "graded"])
+def test_an_output_folder_inside_the_submissions_folder_is_refused(tmp_path, inside):
+    """Written there, feedback/ would be a student (with no Python file) on the next run."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(SOLUTION.read_text())
+    before = sorted(p.name for p in subs.rglob("*"))
+    result = CliRunner().invoke(main, ["autograde", str(SPEC), str(subs), "--out", str(subs / inside)])
+    assert result.exit_code == 2 and "submissions folder" in result.output, result.output
+    assert "Traceback" not in result.output and sorted(p.name for p in subs.rglob("*")) == before
