@@ -125,11 +125,15 @@ HIDDEN_WRONG = "wrong (a hidden case says only whether it passed, not how far of
 #: Exception types a hidden case may name: Python's and NumPy's own. Any other name is the
 #: submission's choice (``type("Leak3141", (Exception,), {})``) and could carry a hidden input out.
 KNOWN_ERRORS = frozenset(
-    {n for n, v in vars(builtins).items() if isinstance(v, type) and issubclass(v, BaseException)}
-    | {"LinAlgError", "AxisError", "ComplexWarning", "TooHardError", "DTypePromotionError"}
+    {
+        n
+        for module in (builtins, getattr(np, "exceptions", builtins), np.linalg)
+        for n, v in vars(module).items()
+        if isinstance(v, type) and issubclass(v, BaseException)
+    }
 )
-#: What a hidden case says of an exception of the submission's own class.
-OWN_ERROR = "an exception of a class your code defines (a hidden case does not name it)"
+#: What a hidden case says of an exception of another type (most likely the submission's own).
+OWN_ERROR = "an exception of a type Python and NumPy do not define (a hidden case does not name it)"
 
 
 def _fail(name: str, message: str, status: Status = Status.INCORRECT) -> CheckGrade:
