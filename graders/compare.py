@@ -103,9 +103,10 @@ def _as_numbers(value) -> np.ndarray | str:
 
 
 def _allowed(tolerance: Tolerance, expected: float) -> str:
+    """What is accepted, worded so that it cannot read as "your answer was accepted"."""
     if tolerance.exact:
-        return "exactly"
-    return f"within ±{_g(float(tolerance.margin(expected)))} ({tolerance.describe()})"
+        return "the key must be matched exactly"
+    return f"it must be within ±{_g(float(tolerance.margin(expected)))} of the key ({tolerance.describe()})"
 
 
 #: The powers of ten a wrong answer is tried against, in order, for the units hint.
@@ -152,7 +153,7 @@ def scalar_message(e: float, g: float, tolerance: Tolerance, hint: str = "") -> 
     err = g - e
     direction = "too high" if err > 0 else "too low"
     rel = f" ({abs(err) / abs(e):.3g} relative)" if e != 0 else ""
-    return f"{direction} by {_g(abs(err))}{rel}; accepted {_allowed(tolerance, e)}{hint}"
+    return f"{direction} by {_g(abs(err))}{rel}; {_allowed(tolerance, e)}{hint}"
 
 
 def _scalar_message(e: float, g: float, tolerance: Tolerance) -> str:

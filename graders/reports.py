@@ -34,6 +34,13 @@ def _pts(x: float) -> str:
     return f"{x:.3g}" if abs(x - round(x)) > 1e-9 else str(round(x))
 
 
+def _short(text, limit: int = 40) -> str:
+    """``text`` on one line, cut to ``limit`` characters with an ellipsis (the cell's title
+    attribute keeps the whole)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def expected_text(part) -> str:
     """The right answer as a student would type it (with the option text for a choice)."""
     if part.options:
@@ -92,11 +99,19 @@ _STATUS_TEXT = {
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.45;color:#222}
+body.wide{max-width:76rem}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}th,td{border:1px solid #ccc;padding:.3rem .5rem;
-text-align:left;vertical-align:top}th{background:#f4f4f4}code{white-space:pre-wrap}.num{text-align:right}
+text-align:left;vertical-align:top;overflow-wrap:break-word}th{background:#f4f4f4}
+code{white-space:pre-wrap;overflow-wrap:anywhere}.num{text-align:right;white-space:nowrap}
+td p{margin:0 0 .3rem}td p:last-child{margin:0}math[display="block"]{max-width:100%;overflow-x:auto;overflow-y:hidden}
+.question{overflow-x:auto}
 tr.correct td.status{color:#176a2c}tr.incorrect td.status,tr.format_error td.status{color:#a11}
 tr.partial td.status{color:#8a5a00}tr.blank td.status{color:#666}.total{font-size:1.2rem}
 section{border-top:1px solid #ddd;margin-top:1.5rem}.note{color:#555;font-size:.9rem}
+table.items{table-layout:fixed;font-size:.9rem}table.items th{font-size:.85rem;overflow-wrap:normal;hyphens:auto}
+table.items th.num{white-space:normal}
+table.items .one{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+details summary{cursor:pointer;color:#355f8c}details[open] summary{margin-bottom:.2rem}
 """
 
 _ENV = jinja2.Environment(
@@ -112,22 +127,23 @@ _ENV = jinja2.Environment(
 {% endif %}
 {% for q in questions %}<section>
 <h2>Question {{ q.number }}: {{ q.title }} — {{ pts(q.points) }} / {{ pts(q.max_points) }}</h2>
-{{ question_html(q.text) }}
+<div class="question">{{ question_html(q.text) }}</div>
 <table><tr><th>Part</th><th>Your answer</th><th>Right answer</th><th>Points</th><th>Result</th><th>Feedback</th></tr>
 {% for r in q.parts %}<tr class="{{ r.result.status.value }}">
-<td>({{ r.part.id }}) {{ r.part.prompt }}</td>
+<td><strong>({{ r.part.id }})</strong> {{ question_html(r.part.prompt) }}</td>
 <td>{% if r.response %}<code>{{ r.response }}</code>{% else %}—{% endif %}</td>
 <td><code>{{ expected(r.part) }}</code></td>
 <td class="num">{{ pts(r.points) }} / {{ pts(r.part.points) }}</td>
 <td class="status">{{ status_text[r.result.status] }}</td>
-<td>{{ r.result.feedback }}{% if r.override_reason %} <span class="note">(set by hand: {{ r.override_reason }})</span>{% endif %}</td>
+<td>{{ question_html(r.result.feedback) }}{% if r.override_reason %} <span class="note">(set by hand: {{ r.override_reason }})</span>{% endif %}</td>
 </tr>{% endfor %}</table>
 </section>{% endfor %}
 </body></html>
 """,
             "class.html": """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ exam_title }} — grading report</title>
-<style>{{ css }}</style></head><body>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>{{ css }}</style></head><body class="wide">
 <h1>{{ exam_title }} — grading report</h1>
 <p>{{ totals|length }} students graded{% if absent %}, {{ absent|length }} absent{% endif %}; mean {{ pts(summary.mean) }}, median {{ pts(summary.median) }},
 standard deviation {{ pts(summary.sd) }}, lowest {{ pts(summary.low) }}, highest {{ pts(summary.high) }}
@@ -137,16 +153,21 @@ of {{ pts(summary.max) }} points.</p>
 <h2>Items</h2>
 <p class="note">Difficulty is the mean score as a fraction (higher is easier); discrimination is the
 correlation of the part's score with the rest of the exam (below 0.2 deserves a look).</p>
-<table><tr><th>Template</th><th>Part</th><th class="num">n</th><th class="num">Mean points</th>
-<th class="num">Difficulty</th><th class="num">Discrimination</th><th class="num">Blank</th>
+<table class="items"><colgroup><col style="width:16%"><col style="width:4%"><col style="width:4%">
+<col style="width:7%"><col style="width:7%"><col style="width:8%"><col style="width:6%"><col style="width:7%">
+<col style="width:17%"><col style="width:14%"><col style="width:10%"></colgroup>
+<tr><th>Template</th><th>Part</th><th class="num">n</th><th class="num">Mean points</th>
+<th class="num">Difficulty</th><th class="num">Discrimi&shy;nation</th><th class="num">Blank</th>
 <th class="num">Unreadable</th><th>Common wrong answers</th><th>Mistakes matched</th><th>By parameter</th></tr>
-{% for it in items %}<tr><td>{{ it.template_id }}</td><td>{{ it.part_id }}</td><td class="num">{{ it.n }}</td>
+{% for it in items %}<tr><td class="tid">{{ it.template_id }}</td><td>{{ it.part_id }}</td><td class="num">{{ it.n }}</td>
 <td class="num">{{ pts(it.mean_points) }} / {{ pts(it.max_points) }}</td><td class="num">{{ "%.2f"|format(it.difficulty) }}</td>
 <td class="num">{{ "—" if it.discrimination is none else "%.2f"|format(it.discrimination) }}</td>
 <td class="num">{{ "%.0f%%"|format(100 * it.blank) }}</td><td class="num">{{ "%.0f%%"|format(100 * it.format_errors) }}</td>
-<td>{% for a, c in it.common_wrong %}<code>{{ a }}</code> ×{{ c }}{% if not loop.last %}; {% endif %}{% endfor %}</td>
-<td>{% for m, f, c in it.mistakes %}<span title="{{ f }}">{{ m }}</span> ×{{ c }}{% if not loop.last %}; {% endif %}{% endfor %}</td>
-<td>{% for b in it.by_param %}{{ b.name }}: {% for v, n, s in b.values %}{{ v }} → {{ "%.2f"|format(s) }} (n={{ n }}){% if not loop.last %}, {% endif %}{% endfor %}<br>{% endfor %}</td>
+<td class="list">{% for a, c in it.common_wrong[:3] %}<code class="one" title="{{ a }}">{{ a }} ×{{ c }}</code>{% endfor %}
+{% if it.common_wrong|length > 3 %}<details><summary>{{ it.common_wrong|length - 3 }} more</summary>{% for a, c in it.common_wrong[3:] %}<code class="one" title="{{ a }}">{{ a }} ×{{ c }}</code>{% endfor %}</details>{% endif %}</td>
+<td class="list">{% for m, f, c in it.mistakes[:3] %}<span class="one" title="{{ m }}: {{ f }}">{{ m }} ×{{ c }}</span>{% endfor %}
+{% if it.mistakes|length > 3 %}<details><summary>{{ it.mistakes|length - 3 }} more</summary>{% for m, f, c in it.mistakes[3:] %}<span class="one" title="{{ m }}: {{ f }}">{{ m }} ×{{ c }}</span>{% endfor %}</details>{% endif %}</td>
+<td class="list">{% if it.by_param %}<details><summary>{{ it.by_param|length }} parameter{{ "s" if it.by_param|length != 1 else "" }}</summary>{% for b in it.by_param %}{{ b.name }}: {% for v, n, s in b.values %}{{ short(v) }} → {{ "%.2f"|format(s) }} (n={{ n }}){% if not loop.last %}, {% endif %}{% endfor %}<br>{% endfor %}</details>{% endif %}</td>
 </tr>{% endfor %}</table>
 <h2>Possible collusion</h2>
 {% if flags %}<p class="note">Pairs whose shared wrong answers the class's own answers make improbable: a wrong
@@ -173,7 +194,12 @@ out of the statistics above.</p>
     keep_trailing_newline=True,
 )
 _ENV.globals.update(
-    pts=_pts, expected=expected_text, question_html=_question_html, status_text=_STATUS_TEXT, css=Markup(_CSS)
+    short=_short,
+    pts=_pts,
+    expected=expected_text,
+    question_html=_question_html,
+    status_text=_STATUS_TEXT,
+    css=Markup(_CSS),
 )
 
 
@@ -224,7 +250,7 @@ def student_report_md(
         for r in q.parts:
             status = _STATUS_TEXT[r.result.status]
             lines.append(
-                f"- **({r.part.id})** {r.part.prompt} — {_pts(r.points)} / {_pts(r.part.points)} points, {status}"
+                f"- **({r.part.id})** {' '.join(r.part.prompt.split())} — {_pts(r.points)} / {_pts(r.part.points)} points, {status}"
             )
             lines.append(f"  - Your answer: {_md_code(r.response) if r.response else '(none)'}")
             lines.append(f"  - Right answer: {_md_code(expected_text(r.part))}")

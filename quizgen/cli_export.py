@@ -123,6 +123,33 @@ def pdf_cmd(
     _report("pdf", result, as_json, strict)
 
 
+@click.command("grades")
+@click.option(
+    "--lms", type=click.Choice(["canvas", "moodle"]), required=True, help="Whose grade-import CSV to write."
+)
+@click.option(
+    "--db",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The gradebook 'quizgen grade' wrote (OUT/gradebook.sqlite).",
+)
+@click.option("--exam", help="Exam key, when the gradebook holds several.")
+@click.option("--title", help="Assignment / grade item name [default: the exam's title].")
+@click.option("--assignment-id", help="Canvas: the assignment's id, to update that assignment.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The CSV to write."
+)
+def grades_cmd(lms, db, exam, title, assignment_id, out) -> None:
+    """Totals as a Canvas gradebook CSV or a Moodle grade-import CSV (absent students blank)."""
+    from .graders.lms_grades import write_lms_grades
+
+    try:
+        path = write_lms_grades(db, out, lms, exam=exam, title=title, assignment_id=assignment_id)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.echo(f"{lms} grades -> {path}")
+
+
 def register(main: click.Group) -> None:
     """Add ``moodle``, ``qti`` and ``pdf`` to the ``export`` group of the ``quizgen`` command
     (creating the group unless another module already has)."""
@@ -133,5 +160,5 @@ def register(main: click.Group) -> None:
         def group() -> None:
             """Export exams to Moodle XML, a Canvas QTI zip, printable PDF, and other systems."""
 
-    for command in (moodle_cmd, qti_cmd, pdf_cmd):
+    for command in (moodle_cmd, qti_cmd, pdf_cmd, grades_cmd):
         group.add_command(command)

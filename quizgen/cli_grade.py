@@ -284,11 +284,42 @@ def report_command(db, out, exam):
     click.echo(f"{len(files)} files in {out}")
 
 
+@click.command("import-responses")
+@click.argument(
+    "reports", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--lms", type=click.Choice(["canvas", "moodle"]), required=True, help="Whose reports they are.")
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, path_type=Path),
+    help="The manifest.json (or its folder) the quiz was exported from.",
+)
+@click.option("--template", "template_ids", multiple=True, help="Or: the template ids it was exported from.")
+@click.option("--variants", type=click.IntRange(min=1), default=5, show_default=True, help="With --template.")
+@click.option("--title", default="quizgen", show_default=True, help="With --template: the export's title.")
+@bank_option
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+def import_responses_command(reports, lms, manifest, template_ids, variants, title, bank_dirs, out):
+    """Read the Canvas Student Analysis or Moodle Responses CSVs of a quiz exported by quizgen
+    (Canvas: one REPORT per version of the quiz taken, each found from its columns):
+    writes OUT/manifest.json (the variants each student was served) and OUT/responses.json,
+    to grade with 'quizgen grade OUT/manifest.json OUT/responses.json --out ...'."""
+    from .cli_export import _source
+    from .graders.lms_responses import import_lms_responses, write_imported
+
+    source = _source(manifest, template_ids, variants, bank_dirs, title)
+    imported = import_lms_responses(lms, reports, source)
+    for w in imported.warnings:
+        click.echo(f"warning: {w}", err=True)
+    m, r = write_imported(imported, out)
+    click.echo(f"{len(imported.responses)} students' answers -> {r}; their variants -> {m}")
+
+
 #: The commands, for a group that prefers to add them itself.
 grade_commands = [grade_command, regrade_command, report_command]
 
 
 def register(cli_group: click.Group) -> None:
-    """Add ``grade``, ``regrade`` and ``report`` to ``cli_group``."""
-    for command in grade_commands:
+    """Add ``grade``, ``regrade``, ``report`` and ``import-responses`` to ``cli_group``."""
+    for command in (*grade_commands, import_responses_command):
         cli_group.add_command(command)

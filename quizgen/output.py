@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 from array import array
@@ -57,6 +58,26 @@ def known_mistakes(part: InstancePart) -> list:
     return [m for m in part.mistakes if m.distinguishable]
 
 
+def md_code(text) -> str:
+    """A CommonMark code span of ``text`` on one line: fenced with more backticks than any run
+    inside it, padded when it starts or ends with a backtick."""
+    text = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def answer_box_rows(part: InstancePart) -> int:
+    """Lines an HTML answer box needs: one per row of a matrix (a tensor's rows over all its
+    leading indices, plus a line between blocks), one for anything else."""
+    shape = np.shape(part.expected) if not part.options else ()
+    if len(shape) < 2:
+        return 1
+    blocks = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+    return blocks * shape[-2] + (blocks - 1)
+
+
 def _page_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("quizgen", "templates"),
@@ -71,6 +92,8 @@ def _page_env() -> jinja2.Environment:
     env.filters["html"] = to_html
     env.filters["answer_text"] = answer_text
     env.filters["known_mistakes"] = known_mistakes
+    env.filters["md_code"] = md_code
+    env.filters["box_rows"] = answer_box_rows
     # a filter, not a method call in the template: jinja's call of a method checks how to call it
     # every time, ~3 us, 50 times a key
     env.filters["describe"] = Tolerance.describe

@@ -305,20 +305,30 @@ def _same_shape(dout, y, y_name: str) -> tuple[np.ndarray, np.ndarray]:
     return dout, y
 
 
-def softmax_backward(dout, y, axis: int = -1) -> np.ndarray:
+def softmax_backward(dout, y, axis: int = -1, *, off_diagonal: bool = True) -> np.ndarray:
     """Vector-Jacobian product of softmax: dx = y ⊙ (dout - Σ_j dout_j y_j) along ``axis``.
 
     ``y`` is the softmax output, ``dout`` the upstream gradient, both of one shape; returns dx.
+    ``off_diagonal=False`` is the mistake of treating softmax as elementwise (as a sigmoid):
+    dx = y ⊙ (1 - y) ⊙ dout, the off-diagonal terms -y_i y_j of the Jacobian dropped.
     """
     dout, y = _same_shape(dout, y, "y")
     axis = _axis(y, axis)
+    if not off_diagonal:
+        return y * (1.0 - y) * dout
     return y * (dout - (dout * y).sum(axis=axis, keepdims=True))
 
 
-def softmax_jacobian(z) -> np.ndarray:
-    """J = diag(y) - y yᵀ, y = softmax(z), for a 1-D ``z`` of length C; J is (C, C), J_ij = ∂y_i/∂z_j."""
+def softmax_jacobian(z, *, off_diagonal: bool = True) -> np.ndarray:
+    """J = diag(y) - y yᵀ, y = softmax(z), for a 1-D ``z`` of length C; J is (C, C), J_ij = ∂y_i/∂z_j.
+
+    ``off_diagonal=False`` is the mistake of treating softmax as elementwise:
+    J = diag(y ⊙ (1 - y)), the off-diagonal entries -y_i y_j left at 0.
+    """
     z = as_float_array(z, "z", ndim=1)
     y = softmax(z)
+    if not off_diagonal:
+        return np.diag(y * (1.0 - y))
     return np.diag(y) - np.outer(y, y)
 
 

@@ -10,6 +10,12 @@ c in [g·C_in/groups, (g+1)·C_in/groups):
 
     size_out = floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1.
 
+``padding`` is an int, a pair (h, w), or a mode by exact name as ``nn.Conv2d`` takes it:
+``"valid"`` is padding 0; ``"same"`` (stride 1 only, as PyTorch refuses it for strided
+convolutions) pads each axis by total = dilation·(kernel - 1), left = total // 2 before and
+right = total - left after, so size_out = size. An even kernel pads one more zero after (bottom,
+right) than before: k = 4, d = 1 gives (1, 2). That is PyTorch's ``_convolution_same``.
+
 Conventions, so a textbook mistake is computed by the same code as the answer:
   - ``convention``: ``"cross_correlation"`` (PyTorch) or ``"convolution"``, the signal-processing
     convolution, which is cross-correlation with the kernel flipped in both spatial axes.
@@ -39,6 +45,7 @@ __all__ = [
     "conv2d_forward",
     "conv_output_shape",
     "conv_output_size",
+    "conv_padding",
     "conv_param_count",
     "receptive_field",
 ]
@@ -77,6 +84,7 @@ class ConvCache(NamedTuple):
     groups: int
     convention: str
     has_bias: bool
+    padding_after: tuple[int, int] | None = None  # (bottom, right); None: equal to ``padding``
 
 
 class ConvForward(NamedTuple):
@@ -92,35 +100,102 @@ class ConvGrads(NamedTuple):
 
 def _window_count(size: int, kernel: int, stride: int, padding: int, dilation: int, rounding: str) -> float:
     """rounding((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1, unchecked."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    return _padded_window_count(size, kernel, stride, 2 * padding, dilation, rounding)
+
+
+def _padded_window_count(size, kernel, stride, pad_total, dilation, rounding: str) -> float:
+    """rounding((size + pad_total - dilation·(kernel - 1) - 1) / stride) + 1, unchecked; pad_total
+    = before + after (2·padding when symmetric)."""
+    span = size + pad_total - dilation * (kernel - 1) - 1
     return choose(rounding, "rounding", _ROUNDINGS)(span, stride)
 
 
-def _fitting_size(size: int, kernel: int, stride: int, padding: int, dilation: int, rounding: str, axis=""):
-    """``_window_count`` of checked ints, once the dilated kernel is known to fit the padded input."""
+def _fitting_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, rounding: str, axis="", pad_after=None
+):
+    """``_window_count`` of checked ints, once the dilated kernel is known to fit the padded input;
+    ``pad_after`` (default: ``padding``) is the padding after the input, before it is ``padding``."""
+    pad_after = padding if pad_after is None else pad_after
     extent = dilation * (kernel - 1) + 1
-    if extent > size + 2 * padding:
+    if extent > size + padding + pad_after:
+        shown = f"2·padding {padding}" if pad_after == padding else f"padding {padding} + {pad_after}"
         raise ValueError(
             f"kernel{axis}: the kernel (size {kernel}, dilation {dilation}, so extent {extent}) is larger "
-            f"than the padded input size {size + 2 * padding} (size {size} + 2·padding {padding})"
+            f"than the padded input size {size + padding + pad_after} (size {size} + {shown})"
         )
-    return _window_count(size, kernel, stride, padding, dilation, rounding)
+    return _padded_window_count(size, kernel, stride, padding + pad_after, dilation, rounding)
+
+
+def _same_padding(kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """PyTorch's 'same' padding of one axis: total = dilation·(kernel - 1), (total // 2, total -
+    total // 2) before and after; ValueError for stride > 1, which PyTorch refuses."""
+    if stride != 1:
+        raise ValueError(
+            f"padding: 'same' is not supported for strided convolutions (stride {stride}), as in "
+            "PyTorch; use stride=1 or give the padding as an integer"
+        )
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def _valid_padding(kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """'valid': no padding."""
+    return 0, 0
+
+
+# padding modes by exact name: (kernel, stride, dilation) of one axis -> (before, after)
+_PADDING_MODES: dict[str, Callable[[int, int, int], tuple[int, int]]] = {
+    "same": _same_padding,
+    "valid": _valid_padding,
+}
+
+
+def _axis_padding(padding, kernel: int, stride: int, dilation: int) -> tuple[int, int]:
+    """(before, after) of one axis for an int padding or a mode name."""
+    if isinstance(padding, str):
+        return choose(padding, "padding", _PADDING_MODES)(kernel, stride, dilation)
+    p = nonnegative_int(padding, "padding")
+    return p, p
+
+
+def _pad_pairs(padding, kernel, stride, dilation) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((top, left), (bottom, right)): the padding before and after in H and W, for padding an
+    int, a pair (h, w) or a mode name ("same", "valid"); kernel, stride, dilation checked pairs."""
+    if isinstance(padding, str):
+        h = _axis_padding(padding, kernel[0], stride[0], dilation[0])
+        w = _axis_padding(padding, kernel[1], stride[1], dilation[1])
+        return (h[0], w[0]), (h[1], w[1])
+    p = pair(padding, "padding", low=0)
+    return p, p
 
 
 def conv_output_size(size, kernel, *, stride=1, padding=0, dilation=1, rounding: str = "floor"):
-    """Output length of a convolution along one axis (all arguments ints):
+    """Output length of a convolution along one axis (all arguments ints, padding also "same"
+    or "valid"):
 
-        floor((size + 2·padding - dilation·(kernel - 1) - 1) / stride) + 1.
+        floor((size + before + after - dilation·(kernel - 1) - 1) / stride) + 1,
 
+    before = after = padding for an int; "valid" is 0; "same" (stride 1) gives size itself.
     ``rounding="exact"`` returns the unrounded (W - F + 2P)/S + 1 of the course notes (a float);
     ``"ceil"`` rounds up. ValueError if the dilated kernel is larger than the padded input.
     """
     size = positive_int(size, "size")
     kernel = positive_int(kernel, "kernel")
     stride = positive_int(stride, "stride")
-    padding = nonnegative_int(padding, "padding")
     dilation = positive_int(dilation, "dilation")
-    return _fitting_size(size, kernel, stride, padding, dilation, rounding)
+    before, after = _axis_padding(padding, kernel, stride, dilation)
+    return _fitting_size(size, kernel, stride, before, dilation, rounding, pad_after=after)
+
+
+def conv_padding(kernel, *, padding="same", stride=1, dilation=1) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The zeros ``nn.Conv2d`` adds, ((top, bottom), (left, right)), for padding an int, a pair
+    (h, w), "valid" or "same"; kernel, stride, dilation int or (h, w). For "same" (stride 1) each
+    axis gets total = dilation·(kernel - 1): top = total // 2, bottom = total - top (and so for
+    left, right). e.g. kernel 4: ((1, 2), (1, 2)); kernel (3, 2), dilation 2: ((2, 2), (1, 1))."""
+    kernel = pair(kernel, "kernel")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    before, after = _pad_pairs(padding, kernel, stride, dilation)
+    return (before[0], after[0]), (before[1], after[1])
 
 
 def _dims4(shape, name: str) -> tuple[int, int, int, int]:
@@ -137,7 +212,8 @@ def conv_output_shape(
     input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1
 ) -> tuple[int, int, int, int]:
     """(N, C_out, H_out, W_out) for input (N, C_in, H, W) and weight (C_out, C_in/groups, kH, kW);
-    each spatial size is ``conv_output_size``. stride, padding, dilation: int or (h, w)."""
+    each spatial size is ``conv_output_size``. stride, padding, dilation: int or (h, w); padding
+    also "same" (stride 1; H_out, W_out = H, W) or "valid" (0)."""
     return _output_shape(input_shape, weight_shape, stride, padding, dilation, groups)[0]
 
 
@@ -155,16 +231,13 @@ def _output_shape(input_shape, weight_shape, stride, padding, dilation, groups):
             f"input_shape: expected {groups * c_group} input channels (groups {groups} × "
             f"weight_shape[1] {c_group}), got {c_in}"
         )
-    geometry = _geometry(stride, padding, dilation)
-    (sh, sw), (ph, pw), (dh, dw) = geometry
-    # every size is checked by now (_dims4 and _geometry): only whether the kernel fits is left
-    ho = _fitting_size(h, kh, sh, ph, dh, "floor", " (height)")
-    wo = _fitting_size(w, kw, sw, pw, dw, "floor", " (width)")
-    return (n, c_out, int(ho), int(wo)), geometry
-
-
-def _geometry(stride, padding, dilation) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-    return pair(stride, "stride"), pair(padding, "padding", low=0), pair(dilation, "dilation")
+    stride, dilation = pair(stride, "stride"), pair(dilation, "dilation")
+    (ph, pw), (ph_after, pw_after) = _pad_pairs(padding, (kh, kw), stride, dilation)
+    (sh, sw), (dh, dw) = stride, dilation
+    # every size is checked by now (_dims4, pair and _pad_pairs): only whether the kernel fits is left
+    ho = _fitting_size(h, kh, sh, ph, dh, "floor", " (height)", pad_after=ph_after)
+    wo = _fitting_size(w, kw, sw, pw, dw, "floor", " (width)", pad_after=pw_after)
+    return (n, c_out, int(ho), int(wo)), (stride, (ph, pw), dilation, (ph_after, pw_after))
 
 
 def _padded(x: np.ndarray, pad_width, fill=0) -> np.ndarray:
@@ -221,19 +294,21 @@ def conv2d_forward(
         out[n, o, i, j] = b[o] + Σ w[o, c, p, q] · x_pad[n, g·C_in/groups + c, s_h·i + d_h·p, s_w·j + d_w·q],
 
     g = o // (C_out/groups). ``convention="convolution"`` runs the same sum with w flipped in both
-    spatial axes (true convolution). Computed as an im2col matrix product per group.
+    spatial axes (true convolution). Computed as an im2col matrix product per group. ``padding``
+    "same" pads top/left by total // 2 and bottom/right by the rest, total = dilation·(k - 1)
+    (``conv_padding``); "valid" is 0.
     """
     x = as_float_array(x, "x", ndim=4)
     w = as_float_array(w, "w", ndim=4)
     w_applied = choose(convention, "convention", _CONVENTIONS)(w)
-    (n, c_out, ho, wo), (stride, (ph, pw), dilation) = _output_shape(
+    (n, c_out, ho, wo), (stride, (ph, pw), dilation, (ph_after, pw_after)) = _output_shape(
         x.shape, w.shape, stride, padding, dilation, groups
     )
     if b is not None:
         b = as_float_array(b, "b", ndim=1)
         check_shape(b, "b", (c_out,))
     _, c_group, kh, kw = w.shape
-    xp = _padded(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    xp = _padded(x, ((0, 0), (0, 0), (ph, ph_after), (pw, pw_after)))
     win = _windows(xp, (kh, kw), stride, dilation, (ho, wo))  # (N, C_in, H_out, W_out, kH, kW)
     # (groups, N·H_out·W_out, C_in/groups·kH·kW) @ (groups, C_in/groups·kH·kW, C_out/groups)
     cols = (
@@ -257,6 +332,7 @@ def conv2d_forward(
         groups,
         convention,
         b is not None,
+        (ph_after, pw_after),
     )
     return ConvForward(out, cache)
 
@@ -272,6 +348,7 @@ def conv2d_backward(dout, cache: ConvCache) -> ConvGrads:
     _, c_group, kh, kw = cache.w_applied.shape
     groups = cache.groups
     (ph, pw) = cache.padding
+    (ph_after, pw_after) = cache.padding if cache.padding_after is None else cache.padding_after
     dout_g = dout.reshape(n, groups, c_out // groups, ho, wo).transpose(1, 0, 3, 4, 2)
     dout_g = dout_g.reshape(groups, n * ho * wo, c_out // groups)
     dw_applied = (cache.cols.transpose(0, 2, 1) @ dout_g).transpose(0, 2, 1).reshape(c_out, c_group, kh, kw)
@@ -279,7 +356,8 @@ def conv2d_backward(dout, cache: ConvCache) -> ConvGrads:
     kernels = cache.w_applied.reshape(groups, c_out // groups, c_group * kh * kw)
     dcols = (dout_g @ kernels).reshape(groups, n, ho, wo, c_group, kh, kw)
     dcols = dcols.transpose(1, 0, 4, 2, 3, 5, 6).reshape(n, c_in, ho, wo, kh, kw)
-    dxp = _scatter_windows(dcols, (n, c_in, h + 2 * ph, w + 2 * pw), cache.stride, cache.dilation)
+    padded_shape = (n, c_in, h + ph + ph_after, w + pw + pw_after)
+    dxp = _scatter_windows(dcols, padded_shape, cache.stride, cache.dilation)
     dx = dxp[:, :, ph : ph + h, pw : pw + w]
     db = dout.sum(axis=(0, 2, 3)) if cache.has_bias else None
     return ConvGrads(np.ascontiguousarray(dx), np.ascontiguousarray(dw), db)

@@ -39,7 +39,15 @@ __all__ = [
 
 _ONE = np.float64(1.0)
 _LOG_CLAMP = -100.0  # PyTorch's BCELoss clamps each log at -100
-_BCE_EPS = 1e-12  # PyTorch's BCELoss backward divides by max(p(1 - p), 1e-12)
+# PyTorch's BCELoss backward divides by max(p(1 - p), EPSILON) with ``constexpr float EPSILON =
+# 1e-12`` (aten/src/ATen/native/Loss.cpp): the float32 nearest 1e-12, 9.99999996e-13, whatever the
+# tensor's dtype (a float64 tensor gets that float widened, not 1e-12).
+_BCE_EPS = float(np.float32(1e-12))
+# d loss / d input is divided by the element count for "mean" (grad_input.div_(numel)), not
+# multiplied by its reciprocal: the divisor per reduction.
+_BCE_GRAD_DIVISORS: Mapping[str, Callable[[int], float]] = MappingProxyType(
+    {"mean": float, "sum": lambda n: 1.0, "none": lambda n: 1.0}
+)
 
 
 class LossResult(NamedTuple):
@@ -155,18 +163,27 @@ def binary_cross_entropy(probs, target, *, reduction: str = "mean", weight=None)
     """F.binary_cross_entropy: ℓ = -w [t max(log p, -100) + (1 - t) max(log(1 - p), -100)].
 
     ``probs`` and ``target`` have one shape with entries in [0, 1]; ``weight`` broadcasts to it.
-    grad = w (p - t) / max(p(1 - p), 1e-12), PyTorch's backward (so finite at p = 0 or 1).
+    grad = w (p - t) / max(p(1 - p), ε) (/ n for "mean"), PyTorch's backward, with
+    ε = float32(1e-12) = 9.99999996e-13 as PyTorch's ``constexpr float EPSILON``; so at p = 0,
+    t = 1 the gradient is -1/ε = -1.00000000e12 · (1 + 4.0e-9), not -1e12. Both are evaluated
+    in PyTorch's order (loss (t - 1) max(log1p(-p), -100) - t max(log p, -100), then · w;
+    gradient (p - t) / max(·), then · w, then / n), so they match a float64 PyTorch to the last bit.
     """
     p, t = _input_and_target(probs, target, "probs")
     _in_unit_interval(p, "probs")
     _in_unit_interval(t, "target")
-    w = _broadcast(weight, p.shape, "weight")
+    w = None if weight is None else _broadcast(weight, p.shape, "weight")
+    reduce = choose(reduction, "reduction", REDUCTIONS)
     with np.errstate(divide="ignore"):  # log 0 = -inf, then clamped
         log_p = np.maximum(np.log(p), _LOG_CLAMP)
         log_q = np.maximum(np.log1p(-p), _LOG_CLAMP)
-    values = -w * (t * log_p + (1.0 - t) * log_q)
-    local = w * (p - t) / np.maximum(p * (1.0 - p), _BCE_EPS)
-    return _reduced(values, local, reduction)
+    values = (t - 1.0) * log_q - t * log_p
+    grad = (p - t) / np.maximum((1.0 - p) * p, _BCE_EPS)
+    if w is not None:
+        values = values * w
+        grad = grad * w
+    loss, _ = reduce(values, values.size)
+    return LossResult(loss, grad / _BCE_GRAD_DIVISORS[reduction](p.size))
 
 
 def binary_cross_entropy_with_logits(
@@ -328,18 +345,31 @@ def softmax_cross_entropy(
     return LossResult(res.loss, log_softmax_backward(res.grad, log_probs, axis=axis))
 
 
-def cross_entropy_probs(probs, target, *, reduction: str = "mean") -> LossResult:
+def cross_entropy_probs(
+    probs, target, *, reduction: str = "mean", log_base: float | None = None
+) -> LossResult:
     """Categorical cross-entropy on probabilities: loss_i = -Σ_c t_ic log p_ic, with 0 · log 0 = 0.
 
     ``probs`` (C,) for one sample (the loss is the plain sum) or (N, C, ...), entries in [0, 1];
     ``target`` class probabilities of that shape, or class indices (t = onehot).
     "mean" averages over samples. grad = -t / p, and 0 wherever t = 0.
+    The log is natural (PyTorch's); ``log_base=b`` (e.g. 2 or 10, a calculator's log) gives
+    -Σ_c t_ic log_b p_ic = (the natural loss) / ln b, and grad -t / (p ln b).
     """
     p = as_float_array(probs, "probs")
     axis = _class_axis(p, "probs")
     _in_unit_interval(p, "probs")
+    scale = 1.0
+    if log_base is not None:
+        base = _positive(log_base, "log_base")
+        if base == 1.0:
+            raise ValueError("log_base: expected a base > 0 other than 1, got 1")
+        scale = 1.0 / np.log(base)
     targets = _targets(target, p.shape, axis, None, 0.0, None)
     with np.errstate(divide="ignore"):  # p = 0 under a nonzero target: the loss is +inf, honestly
         res = _nll(np.log(p), targets, axis, reduction)
         grad = np.divide(res.grad, p, out=np.zeros_like(p), where=targets.q != 0)
-    return LossResult(res.loss, grad)
+    if log_base is None:
+        return LossResult(res.loss, grad)
+    loss = res.loss * scale if isinstance(res.loss, np.ndarray) else float(res.loss * scale)
+    return LossResult(loss, grad * scale)

@@ -11,11 +11,17 @@ Averages (keyword ``average``): ``"binary"`` — the class ``pos_label`` of a 2-
 ``"micro"`` — the formulas on TP, FP, FN summed over classes (for single-label multiclass data,
 micro precision = recall = F = accuracy); ``"macro"`` — unweighted mean of the per-class values;
 ``"weighted"`` — mean weighted by support; ``None`` — the per-class arrays (length K).
-Macro and weighted averages run over the classes that occur in y_true or y_pred, as sklearn's
-default ``labels=None`` (sklearn with ``labels=range(K)`` would also average in absent classes'
-zeros).
+Which classes (keyword ``labels``, as sklearn's): the default ``labels=None`` averages macro and
+weighted over the classes that occur in y_true or y_pred, as sklearn's default does (sklearn's
+``unique_labels``); ``average=None`` then returns all K = max label + 1 classes. ``labels=[...]``
+scores exactly those classes in that order: ``None`` returns one value per listed label, micro
+sums TP, FP, FN over the listed labels only, and macro averages over every listed label, so a
+class absent from both y_true and y_pred adds a 0 to the mean (sklearn's ``labels=`` rule); weighted
+weighs by support, where an absent class weighs 0. ``"binary"`` ignores ``labels`` (sklearn uses
+``[pos_label]``).
 
-Zero division: a ratio whose denominator is 0 is 0.0. That is the value sklearn's default
+Zero division: a ratio whose denominator is 0 is 0.0, for precision (nothing predicted as k),
+recall (no true k) and F (TP = FP = FN = 0). That is the value sklearn's default
 ``zero_division="warn"`` returns; sklearn also warns, here nothing is printed.
 
 Convention (keyword ``layout``): ``"true_rows"`` (sklearn) or ``"predicted_rows"``, the
@@ -336,16 +342,63 @@ _AVERAGES = {
 }
 
 
+def _select(c: ClassCounts, idx: np.ndarray) -> ClassCounts:
+    """The counts of the listed classes only, in the listed order."""
+    return ClassCounts(*(v[idx] for v in c))
+
+
+def _macro_over_all(c, beta2, pos_label):
+    """Unweighted mean over every class of ``c``, absent ones' zeros included (sklearn's
+    ``labels=`` macro)."""
+    return Scores(*_mean_over_classes(_per_class(c, beta2), np.ones(c.tp.size)), int(c.support.sum()))
+
+
+# average -> rule(all classes' counts, listed label indices, beta2, pos_label), when labels= is given
+_LABELLED_AVERAGES: dict[str | None, Callable[[ClassCounts, np.ndarray, float, int], Scores]] = {
+    None: lambda c, idx, beta2, pos: _no_average(_select(c, idx), beta2, pos),
+    "binary": lambda c, idx, beta2, pos: _binary(c, beta2, pos),  # sklearn: labels = [pos_label]
+    "micro": lambda c, idx, beta2, pos: _micro(_select(c, idx), beta2, pos),
+    "macro": lambda c, idx, beta2, pos: _macro_over_all(_select(c, idx), beta2, pos),
+    "weighted": lambda c, idx, beta2, pos: _weighted(_select(c, idx), beta2, pos),
+}
+
+
+def _label_indices(labels, k: int) -> np.ndarray:
+    """``labels`` checked as distinct class indices in [0, K), an int array in the given order."""
+    if isinstance(labels, (str, bytes)) or np.ndim(labels) != 1 or len(labels) == 0:
+        raise ValueError(f"labels: expected a non-empty list of class labels, got {labels!r}")
+    idx = np.array([nonnegative_int(v, "labels") for v in labels], dtype=np.int64)
+    if len(set(idx.tolist())) != idx.size:
+        raise ValueError(f"labels: expected distinct class labels, got {list(labels)!r}")
+    if idx.max() >= k:
+        raise ValueError(
+            f"labels: {int(idx.max())} is not a class of the {k}×{k} confusion matrix (classes 0..{k - 1})"
+        )
+    return idx
+
+
 def scores_from_confusion(
-    cm, *, beta: float = 1.0, average: str | None = "macro", pos_label: int = 1, layout: str = "true_rows"
+    cm,
+    *,
+    beta: float = 1.0,
+    average: str | None = "macro",
+    pos_label: int = 1,
+    layout: str = "true_rows",
+    labels=None,
 ) -> Scores:
     """Precision, recall, F_β and support from a confusion matrix (K, K), under ``average``
-    (see the module docstring; sklearn's ``precision_recall_fscore_support``)."""
+    (see the module docstring; sklearn's ``precision_recall_fscore_support``). ``labels``: None
+    (classes present), or a list of class indices < K to score, absent ones included in a macro
+    mean: e.g. per-class F (2/3, 0.8) and labels [0, 1, 2] give macro F (2/3 + 0.8 + 0)/3."""
     beta = nonnegative(beta, "beta")
     pos_label = nonnegative_int(pos_label, "pos_label")
     rule = choose(average, "average", _AVERAGES)
     orient = choose(layout, "layout", _LAYOUTS)
     beta2 = beta * beta
+    if labels is not None:
+        counts = _class_counts(cm, orient)
+        idx = _label_indices(labels, counts.tp.size)
+        return _LABELLED_AVERAGES[average](counts, idx, beta2, pos_label)
     rows = _count_rows(cm, orient)
     if rows is None:
         return rule.rule(_class_counts(cm, orient), beta2, pos_label)
@@ -356,9 +409,19 @@ def scores_from_confusion(
     return rule.rule(_row_counts(rows), beta2, pos_label)
 
 
-def accuracy_from_confusion(cm, *, layout: str = "true_rows") -> float:
-    """Accuracy = trace(C) / ΣC, the fraction of correct predictions."""
+def accuracy_from_confusion(cm, *, layout: str = "true_rows", balanced: bool = False) -> float:
+    """Accuracy = trace(C) / ΣC, the fraction of correct predictions; C is (K, K).
+
+    ``balanced=True`` is scikit-learn's ``balanced_accuracy_score`` instead, the mean per-class
+    recall (1/K') Σ_k C_kk / Σ_p C_kp over the K' classes present (true rows), which a bank uses
+    as the mistake of averaging per-class accuracies.
+    """
     orient = choose(layout, "layout", _LAYOUTS)
+    if balanced:
+        m = _confusion(cm, orient).astype(np.float64)
+        support = m.sum(axis=1)
+        present = support > 0
+        return float((np.diag(m)[present] / support[present]).mean())
     rows = _count_rows(cm, orient)
     if rows is not None:
         counts = _micro_counts(rows, 0)
@@ -372,23 +435,42 @@ def accuracy(y_true, y_pred) -> float:
     return accuracy_from_confusion(confusion_matrix(y_true, y_pred))
 
 
-def _scores(y_true, y_pred, beta, average, pos_label, num_classes) -> Scores:
+def _scores(y_true, y_pred, beta, average, pos_label, num_classes, labels=None) -> Scores:
     cm = confusion_matrix(y_true, y_pred, num_classes)
-    return scores_from_confusion(cm, beta=beta, average=average, pos_label=pos_label)
+    if labels is not None and num_classes is None:
+        # a listed label above every label in the data is a class with no samples: zero rows
+        top = max((v for v in np.ravel(labels).tolist() if isinstance(v, int)), default=0)
+        if top >= cm.shape[0]:
+            cm = np.pad(cm, ((0, top + 1 - cm.shape[0]), (0, top + 1 - cm.shape[0])))
+    return scores_from_confusion(cm, beta=beta, average=average, pos_label=pos_label, labels=labels)
 
 
 def precision(
-    y_true, y_pred, *, average: str | None = "binary", pos_label: int = 1, num_classes: int | None = None
+    y_true,
+    y_pred,
+    *,
+    average: str | None = "binary",
+    pos_label: int = 1,
+    num_classes: int | None = None,
+    labels=None,
 ) -> float | np.ndarray:
-    """Precision TP / (TP + FP) (``precision_score``); y_true, y_pred (n,) integer labels."""
-    return _scores(y_true, y_pred, 1.0, average, pos_label, num_classes).precision
+    """Precision TP / (TP + FP) (``precision_score``); y_true, y_pred (n,) integer labels.
+    ``labels``: the classes to score (default None: those present; see the module docstring)."""
+    return _scores(y_true, y_pred, 1.0, average, pos_label, num_classes, labels).precision
 
 
 def recall(
-    y_true, y_pred, *, average: str | None = "binary", pos_label: int = 1, num_classes: int | None = None
+    y_true,
+    y_pred,
+    *,
+    average: str | None = "binary",
+    pos_label: int = 1,
+    num_classes: int | None = None,
+    labels=None,
 ) -> float | np.ndarray:
-    """Recall TP / (TP + FN) (``recall_score``); y_true, y_pred (n,) integer labels."""
-    return _scores(y_true, y_pred, 1.0, average, pos_label, num_classes).recall
+    """Recall TP / (TP + FN) (``recall_score``); y_true, y_pred (n,) integer labels.
+    ``labels``: the classes to score (default None: those present; see the module docstring)."""
+    return _scores(y_true, y_pred, 1.0, average, pos_label, num_classes, labels).recall
 
 
 def fbeta(
@@ -399,13 +481,23 @@ def fbeta(
     average: str | None = "binary",
     pos_label: int = 1,
     num_classes: int | None = None,
+    labels=None,
 ) -> float | np.ndarray:
-    """F_β = (1 + β²) P R / (β² P + R) (``fbeta_score``); β > 1 weighs recall more."""
-    return _scores(y_true, y_pred, beta, average, pos_label, num_classes).fbeta
+    """F_β = (1 + β²) P R / (β² P + R) (``fbeta_score``); β > 1 weighs recall more.
+    ``labels``: the classes to score (default None: those present; see the module docstring)."""
+    return _scores(y_true, y_pred, beta, average, pos_label, num_classes, labels).fbeta
 
 
 def f1(
-    y_true, y_pred, *, average: str | None = "binary", pos_label: int = 1, num_classes: int | None = None
+    y_true,
+    y_pred,
+    *,
+    average: str | None = "binary",
+    pos_label: int = 1,
+    num_classes: int | None = None,
+    labels=None,
 ) -> float | np.ndarray:
     """F_1 = 2 P R / (P + R) (``f1_score``): :func:`fbeta` with β = 1."""
-    return fbeta(y_true, y_pred, beta=1.0, average=average, pos_label=pos_label, num_classes=num_classes)
+    return fbeta(
+        y_true, y_pred, beta=1.0, average=average, pos_label=pos_label, num_classes=num_classes, labels=labels
+    )

@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import losses
-from ._checks import as_float_array, check_shape, choose, one_of
+from ._checks import as_float_array, check_shape, choose, one_of, positive_int
 from .activations import activation
 from .optim import sgd_step
 
@@ -40,6 +40,7 @@ __all__ = [
     "dense_backward",
     "dense_forward",
     "gd_step",
+    "linear_param_count",
     "mlp_backward",
     "mlp_forward",
     "train_step",
@@ -100,6 +101,16 @@ def dense_backward(dout, cache: DenseCache) -> DenseGrads:
     dw = dout[:, None] * x if x.ndim == 1 else dout.T @ x  # outer product: np.outer's one multiply
     db = None if b is None else (dout if dout.ndim == 1 else dout.sum(axis=0))
     return DenseGrads(dx, dw, db)
+
+
+def linear_param_count(in_features: int, out_features: int, *, bias: bool = True) -> int:
+    """Learnable parameters of ``nn.Linear(in_features, out_features, bias)``: weight (out, in)
+    and bias (out,), so out · in + [bias] · out = out · (in + 1) with bias. e.g. Linear(4, 3):
+    3 · (4 + 1) = 15; without bias 12."""
+    fan_in = positive_int(in_features, "in_features")
+    fan_out = positive_int(out_features, "out_features")
+    has_bias = choose(bias, "bias", {False: 0, True: 1})
+    return fan_out * (fan_in + has_bias)
 
 
 # --------------------------------------------------------------------------------------------------

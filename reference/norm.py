@@ -93,12 +93,13 @@ class BatchNormGrads(NamedTuple):
 
 class LayerNormCache(NamedTuple):
     x_hat: np.ndarray
-    gamma: np.ndarray
+    gamma: np.ndarray | None  # None without elementwise affine parameters
     denom: np.ndarray  # (leading..., 1, ..., 1)
     mean: np.ndarray
     var: np.ndarray
     axes: tuple[int, ...]
     count: int
+    has_beta: bool = True
 
 
 class LayerNormForward(NamedTuple):
@@ -108,8 +109,8 @@ class LayerNormForward(NamedTuple):
 
 class LayerNormGrads(NamedTuple):
     dx: np.ndarray
-    dgamma: np.ndarray
-    dbeta: np.ndarray
+    dgamma: np.ndarray | None  # None when the forward had no gamma (elementwise_affine=False)
+    dbeta: np.ndarray | None  # None when the forward had no beta
 
 
 def _normalize(x, mean, var, eps, normalization: str) -> tuple[np.ndarray, np.ndarray]:
@@ -251,30 +252,84 @@ def batchnorm_backward(dout, cache: BatchNormCache) -> BatchNormGrads:
     return BatchNormGrads(dx, dgamma, dbeta)
 
 
-def layernorm_forward(x, gamma, beta, *, eps: float = 1e-5) -> LayerNormForward:
+def _normalized_shape(value) -> tuple[int, ...]:
+    """``normalized_shape`` as ``nn.LayerNorm`` takes it: an int or a sequence of ints >= 1."""
+    dims = (value,) if isinstance(value, (int, np.integer)) else value
+    try:
+        dims = tuple(positive_int(d, "normalized_shape") for d in dims)
+    except TypeError:
+        raise ValueError(
+            f"normalized_shape: expected an integer or a tuple of integers, got {value!r}"
+        ) from None
+    if not dims:
+        raise ValueError("normalized_shape: expected at least one dimension, got ()")
+    return dims
+
+
+def _affine_parameters(gamma, beta, normalized_shape):
+    """elementwise_affine=True: gamma (required) and beta (None: no shift, ``bias=False``) checked
+    against each other and against normalized_shape if given; (gamma, beta, shape)."""
+    if gamma is None:
+        raise ValueError(
+            "gamma: expected an array of normalized_shape (or elementwise_affine=False), got None"
+        )
+    gamma = as_float_array(gamma, "gamma")
+    if normalized_shape is not None and gamma.shape != _normalized_shape(normalized_shape):
+        raise ValueError(
+            f"gamma: expected shape {_normalized_shape(normalized_shape)} (normalized_shape), got {gamma.shape}"
+        )
+    if beta is not None:
+        beta = as_float_array(beta, "beta")
+        check_shape(beta, "beta", gamma.shape)
+    return gamma, beta, gamma.shape
+
+
+def _no_affine_parameters(gamma, beta, normalized_shape):
+    """elementwise_affine=False: no gamma or beta; the shape from normalized_shape (required)."""
+    for value, name in ((gamma, "gamma"), (beta, "beta")):
+        if value is not None:
+            raise ValueError(f"{name}: expected None with elementwise_affine=False, got an array")
+    if normalized_shape is None:
+        raise ValueError(
+            "normalized_shape: expected the normalised trailing shape with elementwise_affine=False"
+        )
+    return None, None, _normalized_shape(normalized_shape)
+
+
+# elementwise_affine -> (gamma, beta, normalized_shape) -> checked (gamma, beta, shape)
+_LAYERNORM_AFFINE = {True: _affine_parameters, False: _no_affine_parameters}
+
+
+def layernorm_forward(
+    x, gamma=None, beta=None, *, eps: float = 1e-5, elementwise_affine: bool = True, normalized_shape=None
+) -> LayerNormForward:
     """Layer normalisation over the trailing axes that ``gamma`` covers, as ``nn.LayerNorm``.
 
     Shapes: gamma, beta = normalized_shape = x.shape[-k:]; out has the shape of x. For each
     leading index, mean and BIASED var over the k trailing axes;
         out = gamma (x - mean) / sqrt(var + eps) + beta.
+    ``elementwise_affine=False`` (``nn.LayerNorm(..., elementwise_affine=False)``): no gamma or
+    beta, out = (x - mean) / sqrt(var + eps), and ``normalized_shape`` (int or tuple) says which
+    trailing axes. ``beta=None`` with gamma: no shift (``bias=False``).
     """
     x = as_float_array(x, "x")
-    gamma = as_float_array(gamma, "gamma")
-    beta = as_float_array(beta, "beta")
-    k = gamma.ndim
-    if k == 0 or k > x.ndim or x.shape[x.ndim - k :] != gamma.shape:
+    rule = choose(elementwise_affine, "elementwise_affine", _LAYERNORM_AFFINE)
+    gamma, beta, shape = rule(gamma, beta, normalized_shape)
+    k = len(shape)
+    if k == 0 or k > x.ndim or x.shape[x.ndim - k :] != shape:
+        name = "gamma" if gamma is not None else "normalized_shape"
         raise ValueError(
-            f"gamma: expected a shape that x's trailing dimensions end with, got {gamma.shape} "
-            f"for x of shape {x.shape}"
+            f"{name}: expected a shape that x's trailing dimensions end with, got {shape} for x of shape {x.shape}"
         )
-    check_shape(beta, "beta", gamma.shape)
     eps = nonnegative(eps, "eps")
     axes = tuple(range(x.ndim - k, x.ndim))
-    count = int(gamma.size)
+    count = int(np.prod(shape))
     mean, var = _moments(x, axes, count)
     x_hat, denom = _normalize(x, mean, var, eps, "pytorch")
-    out = gamma * x_hat + beta
-    cache = LayerNormCache(x_hat, gamma, denom, mean, var, axes, count)
+    out = x_hat if gamma is None else gamma * x_hat
+    if beta is not None:
+        out = out + beta
+    cache = LayerNormCache(x_hat, gamma, denom, mean, var, axes, count, beta is not None)
     return LayerNormForward(out, cache)
 
 
@@ -282,12 +337,16 @@ def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
     """Gradients of layer norm: dx (shape of x), dgamma and dbeta (normalized_shape).
 
     dbeta = Σ_leading dout, dgamma = Σ_leading dout · x̂, and dx is the batch-norm formula with
-    the sums over the normalised axes and g = γ · dout in place of γ · dout per channel.
+    the sums over the normalised axes and g = γ · dout in place of γ · dout per channel
+    (g = dout without affine parameters; dgamma, dbeta are then None).
     """
     dout = as_float_array(dout, "dout")
     check_shape(dout, "dout", cache.x_hat.shape)
     leading = tuple(range(dout.ndim - len(cache.axes)))
-    dbeta = dout.sum(axis=leading)
-    dgamma = (dout * cache.x_hat).sum(axis=leading)
-    dx = _normalized_input_grad(dout * cache.gamma, cache.x_hat, cache.denom, cache.axes, cache.count)
+    dbeta = dout.sum(axis=leading) if cache.has_beta else None
+    if cache.gamma is None:
+        dgamma, g = None, dout
+    else:
+        dgamma, g = (dout * cache.x_hat).sum(axis=leading), dout * cache.gamma
+    dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
     return LayerNormGrads(dx, dgamma, dbeta)

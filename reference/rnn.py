@@ -14,6 +14,10 @@ h = o tanh c: the same cell as PyTorch's with W = the gate's block of ``w_hh``, 
 ``w_ih`` and b = b_ih + b_hh. Only the parameter count differs (one bias vector per gate instead of
 two), available as ``rnn_param_count(..., bias_form="single")``.
 
+LSTM projection (``nn.LSTM(..., proj_size=P)``, 0 < P < H): ``lstm_cell_step(..., w_hr=W_hr)``
+with ``w_hr`` (P, H) projects the new hidden state, h' = (o · tanh c') W_hrᵀ, so h is (N, P),
+``w_hh`` is (4H, P) and c stays (N, H); ``rnn_param_count(..., proj_size=P)`` counts W_hr.
+
 GRU convention (keyword ``update_form``): ``"pytorch"`` h' = (1 - z) n + z h, or ``"textbook"``
 h' = z n + (1 - z) h (z read as "take the new state"), so the mix-up can be computed.
 """
@@ -25,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape, choose, positive_int
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, positive_int
 from .activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
 
 __all__ = [
@@ -34,6 +38,7 @@ __all__ = [
     "GRUStep",
     "LSTMCache",
     "LSTMCellGrads",
+    "LSTMProjCellGrads",
     "LSTMStep",
     "RNNCache",
     "RNNCellGrads",
@@ -68,12 +73,15 @@ def _state(value, name: str, batch: int, hidden: int, batched: bool) -> np.ndarr
     return arr.reshape(batch, hidden)
 
 
-def _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, gates: int) -> _Cell:
+def _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, gates: int, hidden: int | None = None) -> _Cell:
+    """Checked inputs; the state h has w_hh's column count, the gates ``hidden`` rows each (default:
+    that same count; an LSTM with a projection has h of size proj_size < hidden)."""
     w_hh = as_float_array(w_hh, "w_hh", ndim=2)
-    hidden = w_hh.shape[1]
-    if hidden < 1:
+    state = w_hh.shape[1]
+    if state < 1:
         raise ValueError(f"w_hh: expected shape ({gates} * hidden, hidden), got {w_hh.shape}")
-    check_shape(w_hh, "w_hh", (gates * hidden, hidden))
+    hidden = state if hidden is None else hidden
+    check_shape(w_hh, "w_hh", (gates * hidden, state))
     w_ih = as_float_array(w_ih, "w_ih", ndim=2)
     check_shape(w_ih, "w_ih", (gates * hidden, None))
     x = as_float_array(x, "x")
@@ -82,7 +90,7 @@ def _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, gates: int) -> _Cell:
     batched = x.ndim == 2
     check_shape(x, "x", (None, w_ih.shape[1]) if batched else (w_ih.shape[1],))
     x = x.reshape(-1, w_ih.shape[1])
-    h = _state(h, "h", x.shape[0], hidden, batched)
+    h = _state(h, "h", x.shape[0], state, batched)
     biases = []
     for value, name in ((b_ih, "b_ih"), (b_hh, "b_hh")):
         if value is not None:
@@ -206,6 +214,7 @@ class LSTMCache(NamedTuple):
     c: np.ndarray  # (N, H) previous cell state
     c_next: np.ndarray  # (N, H)
     pre: np.ndarray  # (N, 4H) gate pre-activations, blocks i, f, g, o
+    w_hr: np.ndarray | None = None  # (P, H) projection, or None without proj_size
 
 
 class LSTMStep(NamedTuple):
@@ -230,6 +239,40 @@ class LSTMCellGrads(NamedTuple):
     db_hh: np.ndarray | None
 
 
+class LSTMProjCellGrads(NamedTuple):
+    """:class:`LSTMCellGrads` and ``dw_hr`` (P, H), for a step with a projection ``w_hr``."""
+
+    dx: np.ndarray
+    dh: np.ndarray  # (N, P) or (P,)
+    dc: np.ndarray  # (N, H) or (H,)
+    dw_ih: np.ndarray
+    dw_hh: np.ndarray  # (4H, P)
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+    dw_hr: np.ndarray  # (P, H)
+
+
+def _projection(w_hr, w_hh) -> tuple[np.ndarray | None, int | None]:
+    """The checked projection (P, H) with P = w_hh's columns and 0 < P < H (as ``nn.LSTM``
+    requires), and H; or (None, None) without one."""
+    if w_hr is None:
+        return None, None
+    w_hr = as_float_array(w_hr, "w_hr", ndim=2)
+    proj, hidden = w_hr.shape
+    if not 0 < proj < hidden:
+        raise ValueError(
+            f"w_hr: expected shape (proj_size, hidden_size) with 0 < proj_size < hidden_size, as "
+            f"nn.LSTM requires, got {w_hr.shape}"
+        )
+    w_hh_cols = np.shape(w_hh)[1] if np.ndim(w_hh) == 2 else None
+    if w_hh_cols != proj:
+        raise ValueError(
+            f"w_hh: expected shape (4 * {hidden}, {proj}) for a projection w_hr of shape {w_hr.shape} "
+            f"(the recurrent weight reads the projected state), got {np.shape(w_hh)}"
+        )
+    return w_hr, hidden
+
+
 def _lstm_gates(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """i, f, g, o = σ(a_i), σ(a_f), tanh(a_g), σ(a_o) from pre (N, 4H); σ is elementwise, so one
     call over all of pre gives the three σ blocks (its g block goes unused)."""
@@ -237,35 +280,42 @@ def _lstm_gates(pre: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return s_i, s_f, tanh(_blocks(pre, 4)[2]), s_o
 
 
-def lstm_cell_step(x, h, c, w_ih, w_hh, b_ih, b_hh) -> LSTMStep:
+def lstm_cell_step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, w_hr=None) -> LSTMStep:
     """``nn.LSTMCell``. With [a_i, a_f, a_g, a_o] = x W_ihᵀ + b_ih + h W_hhᵀ + b_hh (blocks of H):
 
         i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o),
-        c' = f · c + i · g,   h' = o · tanh(c').
+        c' = f · c + i · g,   h' = o · tanh(c')   (with ``w_hr``: h' = (o · tanh(c')) W_hrᵀ).
 
     Shapes: x (N, in) or (in,); h, c (N, H), (H,) or None; w_ih (4H, in); w_hh (4H, H); biases (4H,).
+    ``w_hr`` (P, H), 0 < P < H: one step of ``nn.LSTM(..., proj_size=P)``; then h, h' are (N, P)
+    and w_hh is (4H, P), while c, c' and the gates stay (N, H).
     """
-    cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 4)
-    c = _state(c, "c", cell.h.shape[0], cell.h.shape[1], cell.batched)
+    w_hr, hidden = _projection(w_hr, w_hh)
+    cell = _cell_inputs(x, h, w_ih, w_hh, b_ih, b_hh, 4, hidden)
+    c = _state(c, "c", cell.h.shape[0], cell.w_hh.shape[0] // 4, cell.batched)
     pre = _affine(cell.x, cell.w_ih, cell.b_ih) + _affine(cell.h, cell.w_hh, cell.b_hh)
     i, f, g, o = _lstm_gates(pre)
     c_next = f * c + i * g
     h_next = o * tanh(c_next)
+    if w_hr is not None:
+        h_next = h_next @ w_hr.T
     out = (_unbatch(v, cell.batched) for v in (h_next, c_next, i, f, g, o))
-    return LSTMStep(*out, LSTMCache(cell, c, c_next, pre))
+    return LSTMStep(*out, LSTMCache(cell, c, c_next, pre, w_hr))
 
 
-def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads:
+def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads | LSTMProjCellGrads:
     """Gradients of an LSTM step for upstream dh_next and dc_next (None: zeros), shapes of h', c'.
 
     dc' total = dc_next + dh_next · o · tanh'(c');  do = dh_next · tanh(c');
     di = dc' g, df = dc' c, dg = dc' i, dc = dc' f; each gate's pre-activation gradient is its
     gradient times σ' (or tanh' for g), and the stacked [da_i, da_f, da_g, da_o] goes back through
-    both affine maps.
+    both affine maps. With a projection (m = o · tanh(c'), h' = m W_hrᵀ): dW_hr = dh'ᵀ m and
+    dh_next W_hr takes dh_next's place above; the result is then :class:`LSTMProjCellGrads`.
     """
     cell = cache.cell
-    dh_next = _upstream(dh_next, "dh_next", cell)
-    dc_next = _upstream(dc_next, "dc_next", cell)
+    dh_out = _upstream(dh_next, "dh_next", cell)  # d h', (N, P) with a projection
+    dc_next = _state(dc_next, "dc_next", cell.h.shape[0], cache.c.shape[1], cell.batched)
+    dh_next = dh_out if cache.w_hr is None else dh_out @ cache.w_hr  # d m = d(o · tanh c'), (N, H)
     a_i, a_f, a_g, a_o = _blocks(cache.pre, 4)
     i, f, g, o = _lstm_gates(cache.pre)
     dc_total = dc_next + dh_next * o * tanh_grad(cache.c_next)
@@ -279,7 +329,11 @@ def lstm_cell_backward(dh_next, dc_next, cache: LSTMCache) -> LSTMCellGrads:
         axis=1,
     )
     dx, dh, dw_ih, dw_hh, db_ih, db_hh = _input_grads(cell, da, da)
-    return LSTMCellGrads(dx, dh, _unbatch(dc_total * f, cell.batched), dw_ih, dw_hh, db_ih, db_hh)
+    grads = LSTMCellGrads(dx, dh, _unbatch(dc_total * f, cell.batched), dw_ih, dw_hh, db_ih, db_hh)
+    if cache.w_hr is None:
+        return grads
+    m = o * tanh(cache.c_next)
+    return LSTMProjCellGrads(*grads, dh_out.T @ m)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -307,6 +361,7 @@ class GRUCache(NamedTuple):
     z: np.ndarray
     n: np.ndarray
     update_form: str
+    reset_before_matmul: bool = False
 
 
 class GRUStep(NamedTuple):
@@ -328,11 +383,17 @@ class GRUCellGrads(NamedTuple):
     db_hh: np.ndarray | None
 
 
-def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch") -> GRUStep:
+def gru_cell_step(
+    x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch", reset_before_matmul: bool = False
+) -> GRUStep:
     """``nn.GRUCell``. With gi = x W_ihᵀ + b_ih and gh = h W_hhᵀ + b_hh in blocks r, z, n:
 
         r = σ(gi_r + gh_r),  z = σ(gi_z + gh_z),  n = tanh(gi_n + r · gh_n),
         h' = (1 - z) · n + z · h        (``update_form="textbook"``: z · n + (1 - z) · h).
+
+    ``reset_before_matmul=True`` is the original (Cho et al. 2014) form that many textbooks print,
+    the reset gate applied to h before the matmul: n = tanh(gi_n + (r · h) W_hnᵀ + b_hn). It
+    differs from PyTorch's r · (h W_hnᵀ + b_hn) by (1 - r) · b_hn, and in general for H > 1.
 
     Shapes: x (N, in) or (in,); h (N, H), (H,) or None; w_ih (3H, in); w_hh (3H, H); biases (3H,).
     """
@@ -343,11 +404,15 @@ def gru_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, *, update_form: str = "pytorch")
     hidden = cell.h.shape[1]
     # r and z in one σ call over both blocks (elementwise, so each is σ of its own block's sum)
     r, z = (np.ascontiguousarray(v) for v in _blocks(sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden]), 2))
-    n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
+    if reset_before_matmul:
+        b_hn = None if cell.b_hh is None else cell.b_hh[2 * hidden :]
+        n = tanh(gi[:, 2 * hidden :] + _affine(r * cell.h, cell.w_hh[2 * hidden :], b_hn))
+    else:
+        n = tanh(gi[:, 2 * hidden :] + r * gh[:, 2 * hidden :])
     w = mix.weight(z)
     h_next = w * n + (1.0 - w) * cell.h
     out = (_unbatch(v, cell.batched) for v in (h_next, r, z, n))
-    return GRUStep(*out, GRUCache(cell, gi, gh, r, z, n, update_form))
+    return GRUStep(*out, GRUCache(cell, gi, gh, r, z, n, update_form, bool(reset_before_matmul)))
 
 
 def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
@@ -358,6 +423,10 @@ def gru_cell_backward(dh_next, cache: GRUCache) -> GRUCellGrads:
     da_r = dr σ'(·),  da_z = dz σ'(·);  d gi = [da_r, da_z, da_n],  d gh = [da_r, da_z, r da_n].
     """
     cell = cache.cell
+    if cache.reset_before_matmul:
+        raise ValueError(
+            "cache: the backward pass exists for PyTorch's GRU only, got reset_before_matmul=True"
+        )
     mix = _GRU_UPDATE_FORMS[cache.update_form]
     dh_next = _upstream(dh_next, "dh_next", cell)
     (i_r, i_z, i_n), (h_r, h_z, h_n) = _blocks(cache.gi, 3), _blocks(cache.gh, 3)
@@ -377,6 +446,7 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 # Bias vectors per gate block: PyTorch keeps b_ih and b_hh; note 003's equations have one b.
 _BIAS_VECTORS = {"pytorch": 2, "single": 1}
 _DIRECTIONS = {False: 1, True: 2}
+_PROJECTION_CELLS = frozenset({"lstm"})  # cells that take proj_size (nn.LSTM only)
 
 
 def rnn_param_count(
@@ -388,14 +458,17 @@ def rnn_param_count(
     num_layers: int = 1,
     bidirectional: bool = False,
     bias_form: str = "pytorch",
+    proj_size: int = 0,
 ) -> int:
     """Parameters of ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (G = 1, 3, 4 gate blocks):
 
-        per layer and direction: G·H·(in_l + H) + (2·G·H if bias),
-        in_0 = input_size, in_l = H·directions for l > 0.
+        per layer and direction: G·H·(in_l + R) + (2·G·H if bias) + (P·H if P > 0),
+        R = P if P > 0 else H,  in_0 = input_size, in_l = R·directions for l > 0,
 
-    e.g. LSTM(10, 20): 4·(20·10 + 20·20 + 20 + 20) = 2560. ``bias_form="single"`` counts one
-    bias vector per gate (G·H), as equations with a single b suggest.
+    P = ``proj_size`` (LSTM only, 0 < P < H as PyTorch requires; W_hr (P, H), no bias).
+    e.g. LSTM(10, 20): 4·(20·10 + 20·20 + 20 + 20) = 2560; LSTM(10, 20, proj_size=5):
+    4·20·(10 + 5) + 2·80 + 5·20 = 1460. ``bias_form="single"`` counts one bias vector per gate
+    (G·H), as equations with a single b suggest.
     """
     gates = choose(cell, "cell", _GATES)
     nb = choose(bias_form, "bias_form", _BIAS_VECTORS)
@@ -404,8 +477,15 @@ def rnn_param_count(
     input_size = positive_int(input_size, "input_size")
     hidden = positive_int(hidden_size, "hidden_size")
     layers = positive_int(num_layers, "num_layers")
+    proj = nonnegative_int(proj_size, "proj_size")
+    if proj and cell not in _PROJECTION_CELLS:
+        raise ValueError(f"proj_size: supported for cell='lstm' only (as PyTorch), got cell={cell!r}")
+    if proj >= hidden:
+        raise ValueError(f"proj_size: expected fewer than hidden_size={hidden} (as PyTorch), got {proj}")
+    state = proj or hidden  # the size of h, which W_hh reads and the next layer takes
     total = 0
     for layer in range(layers):
-        fan_in = input_size if layer == 0 else hidden * directions
-        total += directions * (gates * hidden * (fan_in + hidden) + has_bias * nb * gates * hidden)
+        fan_in = input_size if layer == 0 else state * directions
+        per_direction = gates * hidden * (fan_in + state) + has_bias * nb * gates * hidden + proj * hidden
+        total += directions * per_direction
     return total

@@ -5,29 +5,42 @@ the ones here the recursion has the closed form used below (PyTorch's own ``_get
 so ``fn(t)`` is the lr the optimizer uses during epoch t after t calls of ``scheduler.step()``.
 Course-note schedules without a PyTorch class (inverse-time, natural-exponential, piecewise
 constant) follow TensorFlow's definitions, which the notes copy.
+
+Composed schedules, each scheduler given as a pair (name, keyword arguments without t and lr0),
+e.g. ``("linear_lr", {"start_factor": 0.1, "total_iters": 3})``, all on one optimizer's lr0:
+  - ``sequential_lr`` (``SequentialLR``): scheduler i runs from milestone i - 1 (0 for the
+    first) and, at its milestone, is stepped with epoch 0 (``scheduler.step(0)``), which sets its
+    closed form at 0 from the base lr; so lr(t) = s_i(t - m_i) for m_i <= t < m_{i+1}, m_0 = 0.
+  - ``chained_lr`` (``ChainedScheduler``): every scheduler steps each epoch, each multiplying the
+    current lr by its own ratio s(t)/s(t - 1); for the multiplicative schedulers (StepLR,
+    MultiStepLR, ExponentialLR, LinearLR) the product telescopes to lr(t) = lr0 Π_i s_i(t)/lr0.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ._checks import choose, nonnegative, nonnegative_int, positive_int
 
 __all__ = [
+    "chained_lr",
     "cosine_annealing_lr",
     "exponential_lr",
     "inverse_time_lr",
     "linear_lr",
+    "linear_then_cosine_lr",
     "linear_warmup_lr",
     "multistep_lr",
     "natural_exp_lr",
     "piecewise_constant_lr",
     "schedule_values",
+    "sequential_lr",
     "step_lr",
     "warmup_cosine_lr",
 ]
@@ -182,6 +195,123 @@ def warmup_cosine_lr(
     return cosine_annealing_lr(t - warmup, lr0=lr0, T_max=total - warmup, eta_min=eta_min)
 
 
+# Schedulers that PyTorch has a class for (SequentialLR takes these); each has a closed form from
+# the base lr, which ``scheduler.step(0)`` at a milestone uses.
+PYTORCH_SCHEDULERS: dict[str, Callable[..., float]] = {
+    "step_lr": step_lr,
+    "multistep_lr": multistep_lr,
+    "exponential_lr": exponential_lr,
+    "cosine_annealing_lr": cosine_annealing_lr,
+    "linear_lr": linear_lr,
+}
+
+# Schedulers whose recursive step multiplies the current lr by s(t)/s(t - 1) (ChainedScheduler
+# composes these by product); CosineAnnealingLR's step is affine in the lr, not multiplicative.
+MULTIPLICATIVE_SCHEDULERS: dict[str, Callable[..., float]] = {
+    "step_lr": step_lr,
+    "multistep_lr": multistep_lr,
+    "exponential_lr": exponential_lr,
+    "linear_lr": linear_lr,
+}
+
+
+def _scheduler_calls(schedulers, registry: dict[str, Callable[..., float]], what: str) -> list:
+    """Each (name, kwargs) pair as a function of (t, lr0), checked against ``registry``."""
+    if (
+        isinstance(schedulers, (str, bytes, Mapping))
+        or not isinstance(schedulers, Sequence)
+        or not schedulers
+    ):
+        raise ValueError(
+            f"schedulers: expected a non-empty list of (name, keyword arguments) pairs, got {schedulers!r}"
+        )
+    calls = []
+    for i, spec in enumerate(schedulers):
+        if isinstance(spec, (str, bytes)) or not isinstance(spec, Sequence) or len(spec) != 2:
+            raise ValueError(f"schedulers[{i}]: expected a pair (name, keyword arguments), got {spec!r}")
+        name, kwargs = spec
+        fn = choose(name, f"schedulers[{i}] ({what})", registry)
+        if not isinstance(kwargs, Mapping):
+            raise ValueError(
+                f"schedulers[{i}]: expected the keyword arguments of {name} as a mapping, got {kwargs!r}"
+            )
+        shared = sorted({"t", "lr0"} & set(kwargs))
+        if shared:
+            raise ValueError(
+                f"schedulers[{i}]: {', '.join(shared)} is shared by every scheduler; give it once, not in {name}'s arguments"
+            )
+        calls.append(functools.partial(fn, **kwargs))
+    return calls
+
+
+def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) -> float:
+    """``SequentialLR(optimizer, schedulers, milestones)``: with m_0 = 0 < m_1 < ... (one
+    milestone fewer than schedulers) and i = the number of milestones <= t,
+
+        lr(t) = s_i(t - m_i; lr0),
+
+    s_i the closed form of scheduler i (a name in ``PYTORCH_SCHEDULERS`` with its arguments); at
+    t = m_i PyTorch calls ``step(0)``, so the next scheduler starts from lr0 (its own s_i(0)), not
+    from where the previous one stopped. e.g. LinearLR(0.25, total_iters=2) then StepLR(2, 0.5)
+    at milestone 3, lr0 = 1: 0.25, 0.625, 1, then 1, 1, 0.5, 0.5, ...
+    """
+    t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    calls = _scheduler_calls(schedulers, PYTORCH_SCHEDULERS, "SequentialLR")
+    if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
+        raise ValueError(f"milestones: expected a list of integers >= 1, got {milestones!r}")
+    marks = [positive_int(m, "milestones") for m in milestones]
+    if len(marks) != len(calls) - 1:
+        raise ValueError(
+            f"milestones: expected {len(calls) - 1} (one fewer than the {len(calls)} schedulers), got {len(marks)}"
+        )
+    if any(a >= b for a, b in itertools.pairwise(marks)):
+        raise ValueError(f"milestones: expected strictly increasing integers, got {list(milestones)!r}")
+    i = bisect.bisect_right(marks, t)
+    start = 0 if i == 0 else marks[i - 1]
+    return calls[i](t - start, lr0=lr0)
+
+
+def chained_lr(t: int, *, lr0: float, schedulers) -> float:
+    """``ChainedScheduler(schedulers)`` of multiplicative schedulers (``MULTIPLICATIVE_SCHEDULERS``):
+    each step multiplies the lr by every scheduler's ratio s_i(t)/s_i(t - 1), so
+
+        lr(t) = lr0 · Π_i f_i(t),   f_i(t) = s_i(t; lr0 = 1).
+
+    e.g. LinearLR(0.5, total_iters=2) and ExponentialLR(0.9), lr0 = 1: 0.5, 0.675, 0.81, 0.729.
+    """
+    t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    lr = lr0
+    for call in _scheduler_calls(schedulers, MULTIPLICATIVE_SCHEDULERS, "ChainedScheduler"):
+        lr *= call(t, lr0=1.0)
+    return lr
+
+
+def linear_then_cosine_lr(
+    t: int,
+    *,
+    lr0: float,
+    milestone: int,
+    T_max: int,
+    start_factor: float = 1.0 / 3.0,
+    end_factor: float = 1.0,
+    total_iters: int = 5,
+    eta_min: float = 0.0,
+) -> float:
+    """``SequentialLR([LinearLR(start_factor, end_factor, total_iters), CosineAnnealingLR(T_max,
+    eta_min)], milestones=[milestone])``, the common warm-up then cosine decay:
+
+        t < milestone: linear_lr(t),    t >= milestone: cosine_annealing_lr(t - milestone),
+
+    both from lr0 (:func:`sequential_lr`); at t = milestone the lr is lr0 again.
+    """
+    linear = (
+        "linear_lr",
+        {"start_factor": start_factor, "end_factor": end_factor, "total_iters": total_iters},
+    )
+    cosine = ("cosine_annealing_lr", {"T_max": T_max, "eta_min": eta_min})
+    return sequential_lr(t, lr0=lr0, schedulers=[linear, cosine], milestones=[milestone])
+
+
 SCHEDULES: dict[str, Callable[..., float]] = {
     "step_lr": step_lr,
     "multistep_lr": multistep_lr,
@@ -193,6 +323,9 @@ SCHEDULES: dict[str, Callable[..., float]] = {
     "linear_lr": linear_lr,
     "linear_warmup_lr": linear_warmup_lr,
     "warmup_cosine_lr": warmup_cosine_lr,
+    "sequential_lr": sequential_lr,
+    "chained_lr": chained_lr,
+    "linear_then_cosine_lr": linear_then_cosine_lr,
 }
 
 

@@ -19,7 +19,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,16 +31,23 @@ from ..manifest import Manifest, Question, StudentPaper
 from ..models import Instance, InstancePart, Tolerance
 
 __all__ = [
+    "CANVAS_PAGE_DECIMALS",
     "Blank",
+    "CanvasScale",
     "ExportResult",
     "ExportSource",
     "VariantGroup",
     "blanks",
     "canvas_accepts",
+    "canvas_page_accepts",
+    "canvas_page_saves",
+    "canvas_scale",
+    "canvas_stored",
     "interval_problem",
     "layout",
     "moodle_accepts",
     "number_text",
+    "positional",
     "source_from_bank",
     "source_from_manifest",
     "stable_id",
@@ -246,13 +253,118 @@ def moodle_accepts(answer_text: str, tolerance_text: str, given: float) -> bool:
     return answer - slack <= float(given) <= answer + slack
 
 
+def canvas_stored(text: str) -> Decimal:
+    """A number as Canvas keeps it: its QTI converter stores the answer and the margin (computed
+    as ``upper - exact`` in BigDecimal) as floats (``to_f``), and the grader reads them back as
+    BigDecimal of their shortest text (``BigDecimal(x.to_s)``)."""
+    return Decimal(repr(float(text)))
+
+
 def canvas_accepts(exact_text: str, margin_text: str, given: float) -> bool:
     """Canvas's exact-answer rule: ``exact - margin <= given <= exact + margin`` in decimal
-    arithmetic (it reads the answer, margin and response as BigDecimal)."""
+    arithmetic, with the answer and margin as stored (:func:`canvas_stored`) and the response
+    read as BigDecimal."""
     with localcontext() as ctx:
         ctx.prec = 200
-        exact, margin, g = Decimal(exact_text), Decimal(margin_text), Decimal(repr(float(given)))
+        exact, margin = canvas_stored(exact_text), canvas_stored(margin_text)
+        g = Decimal(repr(float(given)))
         return exact - margin <= g <= exact + margin
+
+
+#: Classic Quizzes' quiz page keeps this many decimals of a typed number (``toFixed(4)``).
+CANVAS_PAGE_DECIMALS = 4
+_PAGE_STEP = Decimal(1).scaleb(-CANVAS_PAGE_DECIMALS)
+
+
+def canvas_page_saves(typed: str) -> str | None:
+    """What Canvas Classic Quizzes' quiz page saves when a student types ``typed`` in a numerical
+    answer box: the number read (JavaScript's ``parseFloat``, a double) and written with 4
+    decimals (``toFixed(4)``: the nearest multiple of 10⁻⁴ to the double, ties away from zero),
+    or None when the page blanks the box (not a number, or e-notation such as ``3e-05``)."""
+    text = typed.strip()
+    if not text or "e" in text.lower():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(value) or abs(value) >= 1e21:  # toFixed falls back to e-notation there
+        return None
+    saved = Decimal(value).quantize(_PAGE_STEP, rounding=ROUND_HALF_UP)
+    return format(saved, "f")
+
+
+def canvas_page_accepts(exact_text: str, margin_text: str, typed: str) -> bool:
+    """Whether typing ``typed`` on the quiz page scores: the saved 4-decimal text (blank scores
+    nothing) within ``exact ± margin`` in decimal arithmetic, as Canvas's server grades it."""
+    saved = canvas_page_saves(typed)
+    if saved is None:
+        return False
+    with localcontext() as ctx:
+        ctx.prec = 200
+        try:
+            exact, margin = canvas_stored(exact_text), canvas_stored(margin_text)
+        except (InvalidOperation, ValueError):
+            return False
+        return exact - margin <= Decimal(saved) <= exact + margin
+
+
+def positional(value: float | Decimal, power: int = 0) -> str:
+    """``value × 10^power`` written as a student types it: every digit of the float's shortest
+    form, no exponent (``3e-05`` at power 3 -> ``0.03``)."""
+    d = Decimal(repr(float(value))) if not isinstance(value, Decimal) else value
+    d = d.scaleb(power)
+    text = format(d, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class CanvasScale(NamedTuple):
+    """How a number is asked on Canvas's quiz page: in units of ``10^-power`` (0: as is), the
+    answer and margin texts in those units (the floats nearest to the decimal shifts of ours,
+    which Canvas stores as they are), or the reason
+    no power up to :data:`MAX_CANVAS_POWER` works (``problem``)."""
+
+    power: int
+    exact_text: str
+    margin_text: str
+    problem: str | None = None
+
+
+#: The finest unit a Canvas item is asked in: 10⁻¹² (powers go in steps of 3: 10⁻³, 10⁻⁶, ...).
+MAX_CANVAS_POWER = 12
+
+
+def _page_problem(blank: Blank, power: int, exact_text: str, margin_text: str) -> str | None:
+    typed = positional(blank.expected, power)
+    if not canvas_page_accepts(exact_text, margin_text, typed):
+        return f"the answer typed as {typed} is saved as {canvas_page_saves(typed)}, outside the margin"
+    for value, _feedback in blank.mistakes:
+        typed = positional(value, power)
+        if canvas_page_accepts(exact_text, margin_text, typed):
+            return f"the known mistake {typed} is saved as {canvas_page_saves(typed)}, inside the margin"
+    return None
+
+
+def canvas_scale(blank: Blank) -> CanvasScale:
+    """The smallest unit 10^-p (p = 0, 3, 6, ..., :data:`MAX_CANVAS_POWER`) in which the quiz
+    page, keeping 4 decimals and blanking e-notation, saves the typed answer inside the margin
+    and every known mistake outside it. The answer, margin and mistakes are all shifted by the
+    same power of ten (the answer and margin to the nearest float, a relative change below
+    1e-16), so Canvas decides as at power 0."""
+    exact = Decimal(number_text(blank.expected))
+    margin = Decimal(number_text(blank.margin))
+    problem = None
+    for power in range(0, MAX_CANVAS_POWER + 1, 3):
+        if power == 0:  # as before: the shortest round-trip texts of our floats
+            exact_text, margin_text = number_text(blank.expected), number_text(blank.margin)
+        else:
+            # the floats nearest to the shifted decimals, written shortest: what Canvas stores
+            exact_text = number_text(float(exact.scaleb(power)))
+            margin_text = number_text(float(margin.scaleb(power)))
+        problem = _page_problem(blank, power, exact_text, margin_text)
+        if problem is None:
+            return CanvasScale(power, exact_text, margin_text)
+    return CanvasScale(0, number_text(blank.expected), number_text(blank.margin), problem)
 
 
 def _probes(e: float, m: float) -> list[float]:

@@ -126,6 +126,47 @@ def _checked(blank: Blank, value: float, instance: Instance, part: InstancePart,
     return answer, margin
 
 
+def _merged_feedback(feedbacks: list[str]) -> str:
+    unique = list(dict.fromkeys(f for f in feedbacks if f))
+    if len(unique) < 2:
+        return unique[0] if unique else ""
+    listed = " ".join(f"({k}) {' '.join(f.split())}" for k, f in enumerate(unique, 1))
+    return f"One of these mistakes, which give numbers too close to tell apart: {listed}"
+
+
+def answer_order(blank: Blank) -> list[tuple[float, float, str]]:
+    """``(value, fraction, feedback)`` for a numerical blank, in the order Moodle must try them.
+
+    Moodle grades a numerical response with the first answer, in order, whose tolerance holds it
+    (qtype_numerical_question::get_matching_answer). So the correct answer comes first, and a
+    known mistake comes before every other mistake whose interval holds its value. Mistakes whose
+    intervals hold each other's values (directly or through others) cannot be told apart in any
+    order: they share one feedback that names each of them."""
+    mistakes = list(blank.mistakes)
+    n = len(mistakes)
+    texts = [(number_text(v), number_text(float(blank.tolerance.margin(v)))) for v, _ in mistakes]
+    # holds[i][j]: mistake i's interval holds mistake j's value
+    holds = [[i != j and moodle_accepts(*texts[i], mistakes[j][0]) for j in range(n)] for i in range(n)]
+    reach = [row[:] for row in holds]
+    for k in range(n):
+        for i in range(n):
+            if reach[i][k]:
+                for j in range(n):
+                    reach[i][j] = reach[i][j] or reach[k][j]
+    together = [[j for j in range(n) if j == i or (reach[i][j] and reach[j][i])] for i in range(n)]
+    feedback = [_merged_feedback([mistakes[j][1] for j in together[i]]) for i in range(n)]
+    order: list[int] = []
+    while len(order) < n:
+        # the first mistake (in the instance's order) all of whose held values are already placed
+        nxt = next(
+            i
+            for i in range(n)
+            if i not in order and all(j in order or j in together[i] for j in range(n) if holds[i][j])
+        )
+        order.append(nxt)
+    return [(blank.expected, 1.0, ""), *((mistakes[i][0], 0.0, feedback[i]) for i in order)]
+
+
 # ------------------------------------------------------------------------------- numerical
 
 
@@ -134,7 +175,7 @@ def _numerical(instance: Instance, warnings: list[str]) -> ET.Element:
     (blank,) = blanks(part)
     q = ET.Element("question", {"type": "numerical"})
     _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
-    for value, fraction, feedback in [(blank.expected, 1.0, ""), *((v, 0.0, f) for v, f in blank.mistakes)]:
+    for value, fraction, feedback in answer_order(blank):
         answer, margin = _checked(blank, value, instance, part, warnings)
         a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "moodle_auto_format"})
         _simple(a, "text", answer)
@@ -206,9 +247,32 @@ def _integer_weights(weights: list[float]) -> tuple[list[int], bool]:
     return [max(1, round(w / top * MAX_WEIGHT)) for w in weights], False
 
 
+def cloze_weights(weights: list[float], points: float) -> tuple[list[int], str | None]:
+    """Whole-number blank weights for a cloze question worth ``points``, and what is inexact.
+
+    Moodle's importer ignores ``<defaultgrade>`` for cloze: the question is worth the sum of its
+    blank weights (qtype_multianswer_extract_question adds up each blank's ``{w:`` weight, 1 when
+    empty or 0), and each blank earns its weight's share of the mark. The weights keep the
+    exam's split exactly (so Moodle grades as quizgen does): the smallest integers in its
+    proportions, scaled to sum to ``points`` when they can. When they cannot (8 points over 13
+    blanks), the note says what the question imports worth and which mark to give it; rounding
+    the split to reach the total instead would grade students differently from quizgen."""
+    ints, exact = _integer_weights(weights)
+    total = sum(ints)
+    if exact and float(points).is_integer() and points > 0 and int(points) % total == 0:
+        return [i * (int(points) // total) for i in ints], None
+    how = "" if exact else f" (weights rounded to 1/{MAX_WEIGHT} of the largest)"
+    return ints, (
+        f"a cloze question is worth the sum of its whole-number blank weights in Moodle, and "
+        f"{len(weights)} blanks split as the exam splits them{how} sum to {total}, not "
+        f"{_grade_text(points)}: it imports with mark {total}; set its maximum mark in the quiz to "
+        f"{_grade_text(points)}"
+    )
+
+
 def _numerical_blank(weight: int, blank: Blank, instance: Instance, part: InstancePart, warnings) -> str:
     alternatives = []
-    for value, fraction, feedback in [(blank.expected, 1.0, ""), *((v, 0.0, f) for v, f in blank.mistakes)]:
+    for value, fraction, feedback in answer_order(blank):
         answer, margin = _checked(blank, value, instance, part, warnings)
         mark = "=" if fraction == 1.0 else f"%{fraction_text(fraction)}%"
         alternatives.append(
@@ -246,19 +310,18 @@ def _grid(shape: tuple[int, ...], cells: list[str]) -> str:
     return "".join(out)
 
 
-def _cloze(instance: Instance, warnings: list[str]) -> ET.Element:
+def _cloze(instance: Instance, warnings: list[str], notes: dict[str, list[int]]) -> ET.Element:
+    """The cloze question; what cannot be exact in its marks goes to ``notes`` (note -> seeds),
+    reported once per slot."""
     per_part = [blanks(p) if not p.options else None for p in instance.parts]
     weights: list[float] = []
     for part, bl in zip(instance.parts, per_part, strict=True):
         weights.extend([part.points] if bl is None else [part.points / len(bl)] * len(bl))
     if not weights or min(weights) <= 0:
         raise ValueError("every part needs positive points for a cloze question")
-    ints, exact = _integer_weights(weights)
-    if not exact:
-        warnings.append(
-            f"{where(instance)}: the parts' points could not be written as small integer weights; "
-            f"Moodle gets weights rounded to 1/{MAX_WEIGHT} of the largest"
-        )
+    ints, note = cloze_weights(weights, instance.points)
+    if note:
+        notes.setdefault(note, []).append(instance.seed)
     body = [to_lms_html(instance.text)]
     k = 0
     for part, bl in zip(instance.parts, per_part, strict=True):
@@ -271,16 +334,16 @@ def _cloze(instance: Instance, warnings: list[str]) -> ET.Element:
         k += len(bl)
         body.append(_grid(np.shape(part.expected), cells))
     q = ET.Element("question", {"type": "cloze"})
-    _header(q, instance, "\n".join(body), float(sum(ints)))
+    _header(q, instance, "\n".join(body), instance.points)
     return q
 
 
 # ------------------------------------------------------------------------------- document
 
 _BUILDERS = {
-    "numerical": lambda instance, warnings: _numerical(instance, warnings),
-    "multichoice": lambda instance, warnings: _multichoice(instance),
-    "multi": lambda instance, warnings: _cloze(instance, warnings),
+    "numerical": lambda instance, warnings, notes: _numerical(instance, warnings),
+    "multichoice": lambda instance, warnings, notes: _multichoice(instance),
+    "multi": lambda instance, warnings, notes: _cloze(instance, warnings, notes),
 }
 
 
@@ -299,7 +362,10 @@ def _category(root: ET.Element, title: str, group: VariantGroup) -> None:
     q = ET.SubElement(root, "question", {"type": "category"})
     _text_el(q, "category", category_path(title, group.key), fmt=None)
     n = len(group.instances)
-    info = f"<p>{html.escape(group.title)}: {n} variant{'s' if n != 1 else ''} of {html.escape(group.template_id)}</p>"
+    info = (
+        f"<p>{html.escape(group.title)}: {n} variant{'s' if n != 1 else ''} of {html.escape(group.template_id)}, "
+        f"worth {_grade_text(group.points)} points in the exam (give its quiz slot this maximum mark)</p>"
+    )
     _text_el(q, "info", info)
 
 
@@ -310,13 +376,17 @@ def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
     count = 0
     for group in source.groups:
         _category(root, source.title, group)
+        notes: dict[str, list[int]] = {}
         for instance in group.instances:
             problem = _representable(instance)
             if problem:
                 warnings.append(f"{where(instance)}: not exported to Moodle: {problem}")
                 continue
-            root.append(_BUILDERS[layout(instance)](instance, warnings))
+            root.append(_BUILDERS[layout(instance)](instance, warnings, notes))
             count += 1
+        for note, seeds in notes.items():
+            which = "every variant" if len(seeds) == len(group.instances) else f"seeds {seeds}"
+            warnings.append(f"{group.key} ({which}): {note}")
     ET.indent(root, space=" ")
     text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     return text, count, warnings

@@ -12,11 +12,18 @@
   mistakes' feedback on their options.
 - The variants of a slot form a question group that picks one (``selection_number`` 1) with the
   slot's points per item, so every student gets one random variant.
+- Classic Quizzes' quiz page saves a typed number with 4 decimals (``toFixed(4)``) and blanks
+  e-notation, so each number is asked in the largest unit 10^-p (p = 0, 3, ..., 12) in which
+  the answer typed in full is saved inside the margin and every known mistake outside it
+  (:func:`~.common.canvas_scale`); the prompt states the unit and the answer, margin and bounds
+  are exact decimal shifts. A number no unit makes answerable is not exported (a warning names
+  it).
 - A variant with several answers (several parts, or a vector, matrix or tensor) cannot be one
-  Canvas item, and a group cannot draw several items of the same variant together. Such a
-  variant becomes one item per number (and per choice part), in its own section that picks all
-  of them, and the export warns, naming the template: delete all but one variant section, or
-  use the Moodle export, whose cloze questions keep a variant together.
+  Canvas item (Classic Quizzes has no item with several numerical answers), and a group cannot
+  draw several items of the same variant together. Such a variant becomes a text-only item
+  with the question text, then per part one item (a number or a choice), or a text-only item
+  with the part's prompt and one short item per entry ("(a) row 1, column 2"); the zip then
+  holds versions of the quiz, and the export warns, naming the templates.
 - Canvas numerical answers all score 100%: a known mistake cannot get its own feedback there
   (multiple-choice options can).
 
@@ -31,7 +38,10 @@ import zipfile
 from decimal import Decimal, localcontext
 from pathlib import Path
 
+import numpy as np
+
 from ..models import Instance, InstancePart
+from . import common
 from .common import (
     Blank,
     ExportResult,
@@ -39,6 +49,7 @@ from .common import (
     VariantGroup,
     blanks,
     canvas_accepts,
+    canvas_scale,
     export_path,
     interval_problem,
     layout,
@@ -131,6 +142,17 @@ def _resprocessing(item: ET.Element, with_general: bool) -> ET.Element:
     return rp
 
 
+def unit_note(power: int) -> str:
+    """The sentence telling students the unit a scaled number is asked in ('' at power 0)."""
+    if power == 0:
+        return ""
+    example = common.positional(Decimal("1.5").scaleb(-power))
+    return (
+        f"<p><em>Enter this number in units of 10<sup>\u2212{power}</sup> "
+        f"(for example {example} is entered as 1.5).</em></p>"
+    )
+
+
 def _numerical_item(
     ident: str,
     instance: Instance,
@@ -143,8 +165,9 @@ def _numerical_item(
 ) -> ET.Element:
     answer_id = stable_id("answer", ident, prefix="a")
     item = _start_item(ident, title, "numerical_question", points, [answer_id])
+    scale = canvas_scale(blank)
     pres = _sub(item, "presentation")
-    _mattext(pres, text_html)
+    _mattext(pres, text_html + unit_note(scale.power))
     rs = _sub(pres, "response_str", ident="response1", rcardinality="Single")
     _sub(_sub(rs, "render_fib", fibtype="Decimal"), "response_label", ident="answer1")
     solution = instance.solution.strip()
@@ -153,6 +176,7 @@ def _numerical_item(
     problem = interval_problem(blank.expected, blank.tolerance, exact, margin, canvas_accepts)
     if problem:
         warnings.append(f"{where(instance, part, blank.index)}: Canvas would grade differently: {problem}")
+    exact, margin = scale.exact_text, scale.margin_text
     cond = _sub(rp, "respcondition", **{"continue": "No"})
     either = _sub(_sub(cond, "conditionvar"), "or")
     _sub(either, "varequal", exact, respident="response1")
@@ -207,8 +231,39 @@ def _prompt(part: InstancePart, label: str) -> str:
     return f"<p><strong>{label}</strong></p>{prompt}" if label else prompt
 
 
+def element_label(shape: tuple[int, ...], index: tuple[int, ...]) -> str:
+    """Where an element sits, counted from 1 as people count: 'entry 2' of a vector, 'row 1,
+    column 3' of a matrix, 'entry [1, 2, 1]' of a tensor."""
+    one = [i + 1 for i in index]
+    if len(shape) == 1:
+        return f"entry {one[0]}"
+    if len(shape) == 2:
+        return f"row {one[0]}, column {one[1]}"
+    return "entry [" + ", ".join(str(i) for i in one) + "]"
+
+
+def _shape_words(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"the {shape[0]} entries of the vector"
+    if len(shape) == 2:
+        return f"the {shape[0]} \u00d7 {shape[1]} matrix, one item per entry (row and column counted from 1)"
+    dims = " \u00d7 ".join(str(n) for n in shape)
+    return f"the {dims} array, one item per entry (indices counted from 1)"
+
+
+def _text_item(ident: str, title: str, html_text: str) -> ET.Element:
+    """A Canvas text-only item (no answer, no points): the shared question text."""
+    item = _start_item(ident, title, "text_only_question", 0.0, [])
+    _mattext(_sub(item, "presentation"), html_text)
+    return item
+
+
 def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[ET.Element]:
-    """The items asking one variant (one item unless it has several answers)."""
+    """The items asking one variant: one item unless it has several answers. Then a text-only
+    item holds the question text, and each part follows: a choice or a number is one item with
+    the part's prompt; a vector, matrix or tensor is a text-only item with the part's prompt
+    and one short numerical item per entry ('(a) row 1, column 2'), so the stem is not
+    repeated in every entry (Canvas Classic has no item with several numerical answers)."""
     text = to_lms_html(instance.text)
     title = f"{instance.title or instance.template_id} [{instance.template_id} seed {instance.seed}]"
     if layout(instance) != "multi":
@@ -219,23 +274,29 @@ def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[
         (blank,) = blanks(part)
         ident = item_ident(scope, instance, part, blank.index)
         return [_numerical_item(ident, instance, part, blank, body, part.points, title, warnings)]
-    items = []
+    items = [_text_item(item_ident(scope, instance, None, ("stem",)), title, text)]
     for part in instance.parts:
+        label = f"({part.id})"
         if part.options:
-            body = text + _prompt(part, f"({part.id})")
             ident = item_ident(scope, instance, part)
-            items.append(_choice_item(ident, instance, part, body, part.points, f"{title} ({part.id})"))
+            body = _prompt(part, label)
+            items.append(_choice_item(ident, instance, part, body, part.points, f"{title} {label}"))
             continue
         part_blanks = blanks(part)
+        shape = tuple(np.shape(part.expected))
+        if shape:
+            stem = _prompt(part, label) + f"<p>Answer {_shape_words(shape)}.</p>"
+            items.append(_text_item(item_ident(scope, instance, part, ("stem",)), f"{title} {label}", stem))
         for blank in part_blanks:
-            label = f"({part.id})"
             if blank.index:
-                label += " element [" + ", ".join(str(i) for i in blank.index) + "] (0-based, row-major)"
-            body = text + _prompt(part, label)
+                where_text = f"{label} {element_label(shape, blank.index)}"
+                body = f"<p><strong>{where_text}</strong></p>"
+            else:
+                where_text, body = label, _prompt(part, label)
             points = part.points / len(part_blanks)
             ident = item_ident(scope, instance, part, blank.index)
             items.append(
-                _numerical_item(ident, instance, part, blank, body, points, f"{title} {label}", warnings)
+                _numerical_item(ident, instance, part, blank, body, points, f"{title} {where_text}", warnings)
             )
     return items
 
@@ -244,8 +305,19 @@ def _representable(instance: Instance) -> str | None:
     if not instance.parts:
         return "it has no parts to answer"
     for part in instance.parts:
-        if part.options and len(part.options) < 2:
-            return f"part {part.id} is multiple choice with a single option"
+        if part.options:
+            if len(part.options) < 2:
+                return f"part {part.id} is multiple choice with a single option"
+            continue
+        for blank in blanks(part):
+            scale = canvas_scale(blank)
+            if scale.problem:
+                index = "[" + ", ".join(str(i) for i in blank.index) + "]" if blank.index else ""
+                return (
+                    f"part {part.id}{index} cannot be answered on Canvas's quiz page, which keeps 4 "
+                    f"decimals and blanks e-notation, even in units down to 10^-{common.MAX_CANVAS_POWER}: "
+                    f"{scale.problem}; give the template a wider tolerance or use the Moodle export"
+                )
     return None
 
 

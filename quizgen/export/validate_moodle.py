@@ -10,6 +10,10 @@ question types' own parsers), with the standard library's XML parser.
   tolerance >= 0; grades from Moodle's list (:data:`~.moodle.ALLOWED_FRACTIONS`, within the
   importer's 1e-5); one answer at 100%;
 - multichoice: ``single``, at least two answers, allowed grades, one at 100% when single;
+- marks: a question imports worth its ``defaultgrade``, except cloze, worth the sum of its
+  blank weights (the importer ignores ``defaultgrade`` there): :attr:`MoodleQuestion.mark`;
+- numerical grading: :func:`matching_answer` picks the first answer whose tolerance holds a
+  response, as Moodle does, so the tests can check which feedback each known value gets;
 - cloze: the embedded answers parsed with Moodle's own regular expressions
   (qtype_multianswer: ``ANSWER_REGEX`` and friends) and checked like
   ``qtype_multianswer_validate_question``: known types, numbers in NUMERICAL answers, an answer
@@ -27,9 +31,17 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from .common import moodle_accepts
 from .moodle import ALLOWED_FRACTIONS
 
-__all__ = ["MoodleAnswer", "MoodleQuestion", "MoodleReport", "parse_cloze", "validate_moodle"]
+__all__ = [
+    "MoodleAnswer",
+    "MoodleQuestion",
+    "MoodleReport",
+    "matching_answer",
+    "parse_cloze",
+    "validate_moodle",
+]
 
 QUESTION_TYPES = {
     "category",
@@ -95,12 +107,25 @@ class MoodleQuestion:
     category: str
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[tuple[str, int, list[MoodleAnswer]]] = field(default_factory=list)  # cloze
+    mark: float = 1.0  # the mark the question imports with (its default mark)
 
 
 @dataclass
 class MoodleReport:
     problems: list[str]
     questions: list[MoodleQuestion]
+
+
+def matching_answer(answers: list[MoodleAnswer], value: float) -> MoodleAnswer | None:
+    """The answer Moodle grades a numerical response ``value`` with: the first, in the file's
+    order, whose tolerance interval holds it (qtype_numerical_question::get_matching_answer;
+    ``*`` holds anything), or None (no credit, no feedback)."""
+    for a in answers:
+        if a.text.strip() == "*":
+            return a
+        if a.tolerance is not None and moodle_accepts(a.text.replace(",", "."), a.tolerance, value):
+            return a
+    return None
 
 
 def _fraction_ok(fraction: float) -> bool:
@@ -126,7 +151,7 @@ def parse_cloze(text: str) -> tuple[list[tuple[str, int, list[MoodleAnswer]]], l
             break
         position += 1
         kind = next((t for g, t in _GROUP_TYPES.items() if m.group(g)), "?")
-        weight = int(m.group(1)) if m.group(1) else 1
+        weight = int(m.group(1)) or 1 if m.group(1) else 1  # PHP: empty('0') is true
         answers = []
         remaining = m.group(16)
         while remaining:
@@ -264,6 +289,10 @@ def validate_moodle(xml_text: str) -> MoodleReport:
                 problems.append(f"{where}: idnumber longer than 100 characters")
         _check_common(q, problems, where)
         parsed = MoodleQuestion(kind, name, idnumber, category)
+        try:  # import_headers reads <defaultgrade> (default 1) for every type but cloze
+            parsed.mark = float(q.findtext("defaultgrade", "1"))
+        except ValueError:
+            parsed.mark = 1.0
         if kind == "numerical":
             parsed.answers = _answers(q, problems, where, numerical=True)
             if not parsed.answers:
@@ -284,6 +313,9 @@ def validate_moodle(xml_text: str) -> MoodleReport:
         elif kind == "cloze":
             subs, cloze_problems = parse_cloze(_text(q.find("questiontext")) or "")
             parsed.subquestions = subs
+            # qtype_multianswer_extract_question: the mark is the sum of the blank weights;
+            # the importer does not read <defaultgrade> for cloze
+            parsed.mark = float(sum(w for _k, w, _a in subs))
             problems.extend(f"{where}: {p}" for p in cloze_problems)
         questions.append(parsed)
     return MoodleReport(problems, questions)

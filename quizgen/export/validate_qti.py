@@ -6,7 +6,10 @@
 - question groups: ``selection_number`` a whole number from 1 to the number of items in the
   section, ``points_per_item`` a number;
 - every item: ``question_type`` one Canvas knows, ``points_possible`` a number >= 0;
-- numerical items: a ``response_str`` with a ``render_fib``, and each condition that sets
+- text-only items (the shared stem of a several-answer variant): a question text, no points;
+- numerical items: answerable on Classic Quizzes' quiz page, which saves a typed number with 4
+  decimals (``toFixed(4)``) and blanks e-notation: the exact answer typed in full is saved
+  inside its margin (or a range holds a multiple of 10⁻⁴); and a ``response_str`` with a ``render_fib``, and each condition that sets
   SCORE to 100 in one of the numeric patterns Canvas reads: exact (``varequal``), exact with
   margin (``or`` of ``varequal`` and ``and(vargte, varlte)`` symmetric around it), precision
   (``vargt``/``varlte``) or range (``vargte`` and ``varlte``), with numbers Canvas parses;
@@ -26,8 +29,10 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import ROUND_CEILING, Decimal, InvalidOperation, localcontext
 from pathlib import Path
+
+from .common import CANVAS_PAGE_DECIMALS, canvas_page_accepts, positional
 
 __all__ = ["QtiItem", "QtiReport", "validate_qti"]
 
@@ -58,6 +63,7 @@ class QtiItem:
     ranges: list[tuple[str, str]] = field(default_factory=list)  # (low, high)
     correct_option: str = ""
     options: list[str] = field(default_factory=list)
+    text: str = ""  # the question text (HTML) as Canvas shows it
 
 
 @dataclass
@@ -159,6 +165,23 @@ def _numeric_condition(cv: ET.Element, where: str, problems: list[str], item: Qt
         problems.append(f"{where}: a numeric pattern Canvas does not read: {names}")
 
 
+def _page_answerable(item: QtiItem) -> bool:
+    """Whether some answer of a numerical item can be typed on Classic Quizzes' quiz page: the
+    exact answer typed with all its digits is saved (4 decimals) inside its margin, or a range
+    holds a multiple of 10^-4 (the page saves nothing finer)."""
+    for exact, margin in item.exact:
+        if canvas_page_accepts(exact, margin, positional(Decimal(exact))):
+            return True
+    with localcontext() as ctx:
+        ctx.prec = 200
+        for low_text, high_text in item.ranges:
+            low, high = Decimal(low_text), Decimal(high_text)
+            step = Decimal(1).scaleb(-CANVAS_PAGE_DECIMALS)
+            if (low / step).to_integral_value(rounding=ROUND_CEILING) * step <= high:
+                return True
+    return False
+
+
 def _check_item(item_el: ET.Element, section: str, problems: list[str], seen: set[str]) -> QtiItem | None:
     ident = item_el.get("ident", "")
     where = f"item {ident or '?'}"
@@ -183,6 +206,11 @@ def _check_item(item_el: ET.Element, section: str, problems: list[str], seen: se
     if presentation is None or _child(presentation, "material") is None:
         problems.append(f"{where}: no presentation/material (the question text)")
         return item
+    item.text = "".join(m.text or "" for m in _descendants(_child(presentation, "material"), "mattext"))
+    if qtype == "text_only_question":
+        if points != 0:
+            problems.append(f"{where}: a text-only item is worth no points, not {points:g}")
+        return item
     resprocessing = _child(item_el, "resprocessing")
     if resprocessing is None:
         problems.append(f"{where}: no resprocessing")
@@ -205,6 +233,11 @@ def _check_item(item_el: ET.Element, section: str, problems: list[str], seen: se
                 problems.append(f"{where}: respcondition without conditionvar")
                 continue
             _numeric_condition(cv, where, problems, item)
+        if full and not _page_answerable(item):
+            problems.append(
+                f"{where}: no number a student can type is saved inside an accepted answer (the quiz page "
+                f"keeps {CANVAS_PAGE_DECIMALS} decimals and blanks e-notation): {item.exact or item.ranges}"
+            )
     elif qtype == "multiple_choice_question":
         lid = _child(presentation, "response_lid")
         labels = [] if lid is None else _descendants(lid, "response_label")

@@ -61,7 +61,7 @@ def test_indistinguishable_mistake_never_names_a_right_answer_and_other_wrong_an
     assert grade_part(ADAM, "0.5").mistake is None
     r = grade_part(ADAM, "0.6")
     assert r.mistake is None and r.status is Status.INCORRECT
-    assert r.feedback.startswith("Too high by 0.1 (0.2 relative); accepted within ±0.005")
+    assert r.feedback.startswith("Too high by 0.1 (0.2 relative); it must be within ±0.005 of the key")
 
 
 def test_integer_parts_are_exact_whatever_the_tolerance_says():

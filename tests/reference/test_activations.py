@@ -244,6 +244,20 @@ def test_softmax_jacobian_of_two_equal_logits_by_hand():
     np.testing.assert_array_equal(act.softmax_jacobian([0.0, 0.0]), [[0.25, -0.25], [-0.25, 0.25]])
 
 
+def test_softmax_as_elementwise_mistake_keeps_only_the_diagonal_by_hand():
+    # y = (½, ½): the diagonal y(1 - y) = ¼, the off-diagonal -y_i y_j dropped
+    np.testing.assert_array_equal(
+        act.softmax_jacobian([0.0, 0.0], off_diagonal=False), [[0.25, 0.0], [0.0, 0.25]]
+    )
+    z = np.array([0.5, -1.0, 2.0])
+    dout = np.array([1.0, -2.0, 0.5])
+    y = act.softmax(z)
+    elementwise = act.softmax_backward(dout, y, off_diagonal=False)
+    np.testing.assert_allclose(elementwise, act.softmax_jacobian(z, off_diagonal=False).T @ dout, rtol=1e-14)
+    np.testing.assert_allclose(elementwise, y * (1 - y) * dout, rtol=1e-14)
+    assert not np.allclose(elementwise, act.softmax_backward(dout, y))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

@@ -383,3 +383,79 @@ def test_bad_arguments_raise_value_errors_naming_them():
 def test_public_functions_resolve_through_the_registry():
     assert resolve("conv.conv2d_forward") is conv.conv2d_forward
     assert resolve("conv.conv_output_size")(7, 3, stride=2, padding=1) == 4
+
+
+# --- padding "same" and "valid" (nn.Conv2d's string modes) ----------------------------------
+
+
+def test_same_padding_of_an_even_kernel_adds_the_extra_zero_after_hand_example():
+    # x = 1..9 in 3×3, a 2×2 kernel of ones, "same": total = 1 per axis, so 0 before and 1 after
+    # (bottom, right). Each output sums the 2×2 block starting at (i, j) of
+    #   1 2 3 0 / 4 5 6 0 / 7 8 9 0 / 0 0 0 0.
+    x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    out = conv.conv2d_forward(x, np.ones((1, 1, 2, 2)), padding="same").out
+    np.testing.assert_array_equal(out[0, 0], [[12, 16, 9], [24, 28, 15], [15, 17, 9]])
+    assert conv.conv_padding(2) == ((0, 1), (0, 1))
+
+
+def test_same_padding_sizes_by_hand():
+    # total = d (k - 1): k = 4 -> (1, 2); k = 3 -> (1, 1); k = 3, d = 2 -> (2, 2); k = 2, d = 3 -> (1, 2)
+    assert conv.conv_padding(4) == ((1, 2), (1, 2))
+    assert conv.conv_padding((3, 2), dilation=(2, 3)) == ((2, 2), (1, 2))
+    assert conv.conv_padding(5, padding="valid") == ((0, 0), (0, 0))
+    assert conv.conv_padding(5, padding=(2, 1)) == ((2, 2), (1, 1))
+    for size, k, d in itertools.product([1, 4, 7], [1, 2, 3, 4], [1, 2]):
+        assert conv.conv_output_size(size, k, padding="same", dilation=d) == size
+    assert conv.conv_output_size(7, 3, padding="valid") == 5 == conv.conv_output_size(7, 3)
+    assert conv.conv_output_shape((2, 3, 6, 5), (4, 3, 4, 2), padding="same") == (2, 4, 6, 5)
+    assert conv.conv_output_shape((2, 3, 6, 5), (4, 3, 4, 2), padding="valid") == (2, 4, 3, 4)
+
+
+@pytest.mark.parametrize("k, dilation", [((4, 2), (1, 1)), ((3, 4), (2, 1)), ((2, 3), (3, 2))])
+def test_same_padding_equals_explicit_asymmetric_zero_padding_then_valid(k, dilation):
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(2, 2, 5, 6))
+    w = rng.normal(size=(3, 2, *k))
+    b = rng.normal(size=3)
+    (top, bottom), (left, right) = conv.conv_padding(k, dilation=dilation)
+    # PyTorch: total = d (k - 1), left = total // 2, right = total - left, per axis
+    for (before, after), kk, d in zip(((top, bottom), (left, right)), k, dilation, strict=True):
+        assert (before, after) == (d * (kk - 1) // 2, d * (kk - 1) - d * (kk - 1) // 2)
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    expected = naive_conv2d(xp, w, b, (1, 1), (0, 0), dilation, 1)
+    got = conv.conv2d_forward(x, w, b, padding="same", dilation=dilation).out
+    assert got.shape == (2, 3, 5, 6)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    valid = conv.conv2d_forward(x, w, b, padding="valid", dilation=dilation).out
+    np.testing.assert_array_equal(valid, conv.conv2d_forward(x, w, b, padding=0, dilation=dilation).out)
+
+
+@pytest.mark.parametrize("k", [(4, 3), (2, 2)])
+def test_same_padding_backward_matches_finite_differences(k):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(1, 2, 4, 5))
+    w = rng.normal(size=(2, 2, *k))
+    b = rng.normal(size=2)
+    fwd = conv.conv2d_forward(x, w, b, padding="same")
+    dout = rng.normal(size=fwd.out.shape)
+    grads = conv.conv2d_backward(dout, fwd.cache)
+    num_dx = numerical_gradient_array(lambda z: conv.conv2d_forward(z, w, b, padding="same").out, x, dout)
+    num_dw = numerical_gradient_array(lambda z: conv.conv2d_forward(x, z, b, padding="same").out, w, dout)
+    assert grads.dx.shape == x.shape
+    assert relative_error(grads.dx, num_dx) < 1e-8
+    assert relative_error(grads.dw, num_dw) < 1e-8
+
+
+def test_same_padding_refuses_strides_and_unknown_modes_like_pytorch():
+    x = np.zeros((1, 1, 5, 5))
+    with pytest.raises(ValueError, match="'same' is not supported for strided convolutions"):
+        conv.conv2d_forward(x, np.zeros((1, 1, 3, 3)), padding="same", stride=2)
+    with pytest.raises(ValueError, match="'same' is not supported for strided convolutions"):
+        conv.conv_output_size(5, 3, padding="same", stride=(2))
+    with pytest.raises(ValueError, match="'same' is not supported"):
+        conv.conv_output_shape((1, 1, 5, 5), (1, 1, 3, 3), padding="same", stride=(1, 2))
+    with pytest.raises(ValueError, match="padding: unknown value 'full'; expected one of 'same', 'valid'"):
+        conv.conv2d_forward(x, np.zeros((1, 1, 3, 3)), padding="full")
+    with pytest.raises(ValueError, match=r"kernel \(height\).*size 5 \+ 2·padding 0"):
+        conv.conv2d_forward(x, np.zeros((1, 1, 6, 3)), padding="valid")
+    assert resolve("conv.conv_padding") is conv.conv_padding

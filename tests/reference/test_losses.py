@@ -130,6 +130,7 @@ def test_cross_entropy_probs_gradient_matches_finite_differences(shape, kind, re
     probs = softmax(rng.normal(size=shape), axis=0 if len(shape) == 1 else 1)
     target = _ce_target(rng, shape, kind, ignore=False)
     _check_grad(lambda p: L.cross_entropy_probs(p, target, reduction=reduction), probs)
+    _check_grad(lambda p: L.cross_entropy_probs(p, target, reduction=reduction, log_base=2), probs)
 
 
 # --- hand-checked examples --------------------------------------------------------------------
@@ -167,6 +168,17 @@ def test_half_squared_error_reproduces_the_seed_backprop_example():
     # PyTorch's MSE of the same numbers: the mean of the squares, no ½
     assert L.mse([0.75136507, 0.772928465], [0.01, 0.99]).loss == pytest.approx(0.298371109, abs=5e-10)
     assert L.half_squared_error([3.0], [1.0], reduction="mean").loss == 2.0
+
+
+def test_cross_entropy_probs_in_base_2_and_10_by_hand():
+    # -log2 0.25 = 2 bits, -log10 0.01 = 2; the gradient -t / (p ln b)
+    y = [0.0, 1.0, 0.0]
+    r = L.cross_entropy_probs([0.5, 0.25, 0.25], y, log_base=2)
+    assert r.loss == pytest.approx(2.0, rel=1e-15)
+    np.testing.assert_allclose(r.grad, [0.0, -4.0 / math.log(2.0), 0.0], rtol=1e-15)
+    assert L.cross_entropy_probs([0.98, 0.01, 0.01], y, log_base=10).loss == pytest.approx(2.0, rel=1e-15)
+    with pytest.raises(ValueError, match="log_base"):
+        L.cross_entropy_probs([0.5, 0.25, 0.25], y, log_base=1)
 
 
 def test_cross_entropy_probs_reproduces_the_seed_example_with_zero_probabilities():
@@ -216,9 +228,25 @@ def test_binary_cross_entropy_clamps_each_log_at_minus_100():
         warnings.simplefilter("error")
         res = L.binary_cross_entropy([0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0], reduction="none")
     np.testing.assert_array_equal(res.loss, [100.0, 100.0, 0.0, 0.0])
-    # PyTorch's backward divides by max(p(1 - p), 1e-12): (0 - 1)/1e-12 and (1 - 0)/1e-12
-    np.testing.assert_array_equal(res.grad, [-1e12, 1e12, 0.0, 0.0])
+    # PyTorch's backward divides by max(p(1 - p), EPSILON), EPSILON the float32 1e-12 =
+    # 9.999999960041972e-13: 1/EPSILON = 1e12 (1 + 3.9958e-9) = 1000000003995.8029 (not 1e12)
+    assert float(np.float32(1e-12)) == 9.999999960041972e-13
+    np.testing.assert_array_equal(res.grad, [-1000000003995.8029, 1000000003995.8029, 0.0, 0.0])
     assert L.binary_cross_entropy([0.0, 1.0], [1.0, 0.0]).loss == 100.0
+
+
+def test_binary_cross_entropy_gradient_at_0_and_1_is_pytorchs_to_the_last_bit():
+    eps = 9.999999960041972e-13  # float(torch.float32(1e-12)) widened to float64
+    # "mean" divides by n after the weight (grad_input.mul_(weight); grad_input.div_(numel))
+    res = L.binary_cross_entropy([0.0, 1.0, 1.0], [1.0, 0.0, 0.25], weight=[3.0, 0.5, 2.0])
+    np.testing.assert_array_equal(
+        res.grad, [(-1.0 / eps) * 3.0 / 3.0, (1.0 / eps) * 0.5 / 3.0, (0.75 / eps) * 2.0 / 3.0]
+    )
+    assert res.grad[0] == -1000000003995.8029
+    # the forward: (t - 1) max(log1p(-p), -100) - t max(log p, -100), then times w
+    assert res.loss == (100.0 * 3.0 + 100.0 * 0.5 + 75.0 * 2.0) / 3.0
+    # a p strictly inside (0, 1) is far above the clamp: grad (p - t)/(p (1 - p)) as before
+    assert L.binary_cross_entropy([0.5], [1.0], reduction="sum").grad[0] == -2.0
 
 
 def test_bce_with_logits_equals_bce_on_sigmoid_and_is_stable_at_1e4():

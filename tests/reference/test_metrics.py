@@ -137,6 +137,15 @@ def test_reading_a_predicted_rows_table_as_true_rows_swaps_precision_and_recall(
     assert accuracy_from_confusion(table) == accuracy_from_confusion(CM) == pytest.approx(0.6)
 
 
+def test_balanced_accuracy_is_the_mean_recall_by_hand():
+    # CM's recalls: 2/4, 2/3, 2/3 -> (1/2 + 2/3 + 2/3) / 3 = 11/18, against the accuracy 6/10
+    assert accuracy_from_confusion(CM, balanced=True) == pytest.approx(11 / 18)
+    table = confusion_matrix(Y_TRUE, Y_PRED, layout="predicted_rows")
+    assert accuracy_from_confusion(table, layout="predicted_rows", balanced=True) == pytest.approx(11 / 18)
+    # a class absent from y_true is left out, as scikit-learn's balanced_accuracy_score: (1 + 1/2) / 2
+    assert accuracy_from_confusion([[0, 0, 0], [0, 2, 0], [0, 1, 1]], balanced=True) == pytest.approx(0.75)
+
+
 def test_labels_may_be_bools_or_integral_floats():
     assert accuracy([True, False, True], [True, True, True]) == pytest.approx(2 / 3)
     assert precision([1.0, 0.0, 1.0], [1.0, 1.0, 1.0]) == pytest.approx(2 / 3)
@@ -260,3 +269,63 @@ def test_weighted_row_sums_equal_each_rows_own_sum_bit_for_bit(rows_and_weights)
     flat, weights = rows_and_weights
     per_class, w = np.array(flat).reshape(3, -1), np.array(weights)
     assert (per_class * w).sum(axis=1).tobytes() == np.array([(v * w).sum() for v in per_class]).tobytes()
+
+
+# --- labels= (sklearn's: which classes are scored and averaged) -------------------------------
+
+
+def test_labels_put_a_class_absent_from_the_data_into_the_macro_mean_hand_example():
+    # y_true [0, 0, 1, 1], y_pred [0, 1, 1, 1]: class 0 P 1, R 1/2, F 2/3; class 1 P 2/3, R 1, F 4/5.
+    # labels [0, 1, 2]: class 2 occurs nowhere, so its P = R = F = 0 (zero division) join the mean.
+    y_true, y_pred = [0, 0, 1, 1], [0, 1, 1, 1]
+    assert precision(y_true, y_pred, average="macro", labels=[0, 1, 2]) == pytest.approx(5 / 9, rel=1e-15)
+    assert recall(y_true, y_pred, average="macro", labels=[0, 1, 2]) == pytest.approx(0.5, rel=1e-15)
+    assert f1(y_true, y_pred, average="macro", labels=[0, 1, 2]) == pytest.approx(22 / 45, rel=1e-15)
+    # the default (labels=None) averages the classes present only: (1 + 2/3)/2, (2/3 + 4/5)/2
+    assert precision(y_true, y_pred, average="macro") == pytest.approx(5 / 6, rel=1e-15)
+    assert f1(y_true, y_pred, average="macro") == pytest.approx(11 / 15, rel=1e-15)
+    # per class, in the listed order
+    np.testing.assert_allclose(
+        f1(y_true, y_pred, average=None, labels=[2, 1, 0]), [0.0, 0.8, 2 / 3], rtol=1e-15
+    )
+
+
+def test_labels_restrict_micro_and_weighted_averages_to_the_listed_classes():
+    # CM above: TP [2, 2, 2], FP [1, 2, 1], FN [2, 1, 1], support [4, 3, 3]
+    s = scores_from_confusion(CM, average="micro", labels=[1, 2])  # TP 4, FP 3, FN 2
+    assert (s.precision, s.recall, s.support) == (pytest.approx(4 / 7), pytest.approx(4 / 6), 6)
+    assert precision(Y_TRUE, Y_PRED, average="micro", labels=[1, 2]) == pytest.approx(4 / 7)
+    w = scores_from_confusion(CM, average="weighted", labels=[0, 2])  # recalls 1/2 and 2/3, support 4, 3
+    assert w.recall == pytest.approx((4 * 0.5 + 3 * (2 / 3)) / 7)
+    # all classes listed: the same as the default, absent classes being none
+    for average in ("micro", "macro", "weighted"):
+        a = scores_from_confusion(CM, average=average, labels=[0, 1, 2])
+        b = scores_from_confusion(CM, average=average)
+        np.testing.assert_allclose(a[:3], b[:3], rtol=1e-15)
+        assert a.support == b.support
+
+
+def test_labels_are_ignored_for_binary_as_sklearn_uses_pos_label():
+    y_true, y_pred = [1, 0, 1, 1], [1, 1, 0, 1]
+    assert precision(y_true, y_pred, labels=[0]) == precision(y_true, y_pred) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([0, 0], "labels: expected distinct class labels"),
+        ([], "labels: expected a non-empty list"),
+        ([-1], "labels: expected an integer >= 0"),
+        ([3], r"labels: 3 is not a class of the 3×3 confusion matrix"),
+        ("01", "labels: expected a non-empty list"),
+    ],
+)
+def test_bad_labels_are_refused_naming_the_argument(labels, message):
+    with pytest.raises(ValueError, match=message):
+        scores_from_confusion(CM, average="macro", labels=labels)
+
+
+def test_labels_beyond_the_data_extend_the_table_unless_num_classes_says_otherwise():
+    assert recall([0, 1], [0, 1], average="macro", labels=[0, 1, 5]) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="labels: 5 is not a class of the 3×3"):
+        recall([0, 1], [0, 1], average="macro", labels=[0, 5], num_classes=3)

@@ -300,3 +300,21 @@ W2 = [np.ones((3, 2)), np.ones((1, 3))]
 def test_bad_arguments_raise_value_errors_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_linear_param_count_by_hand_and_as_the_arrays_dense_forward_takes():
+    from quizgen.reference.mlp import linear_param_count
+
+    # nn.Linear(4, 3): weight (3, 4) + bias (3,) = 15; the notes' 4-3-4 network: 15 + 16 = 31
+    assert linear_param_count(4, 3) == 15
+    assert linear_param_count(4, 3, bias=False) == 12
+    assert linear_param_count(4, 3) + linear_param_count(3, 4) == 31
+    for fan_in, fan_out in itertools.product([1, 2, 7], [1, 5]):
+        w, b = np.zeros((fan_out, fan_in)), np.zeros(fan_out)
+        dense_forward(np.zeros(fan_in), w, b)  # the shapes nn.Linear stores
+        assert linear_param_count(fan_in, fan_out) == w.size + b.size
+    assert registry.resolve("mlp.linear_param_count") is linear_param_count
+    with pytest.raises(ValueError, match="in_features: expected an integer >= 1"):
+        linear_param_count(0, 3)
+    with pytest.raises(ValueError, match="bias: unknown value 'yes'"):
+        linear_param_count(2, 3, bias="yes")

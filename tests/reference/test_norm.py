@@ -314,3 +314,71 @@ def test_batchnorm_without_running_stats_equals_their_start_arrays_bit_for_bit(
         lambda: batchnorm_forward(x, gamma, beta, **kwargs),
         lambda: batchnorm_forward(x, gamma, beta, running_mean=np.zeros(c), running_var=np.ones(c), **kwargs),
     )
+
+
+# --- LayerNorm without affine parameters (elementwise_affine=False) --------------------------
+
+
+def test_layernorm_without_affine_hand_example():
+    # Row [1, 2, 3]: mean 2, biased var 2/3 -> out = x̂ = [-1, 0, 1] / sqrt(2/3 + eps)
+    out, cache = layernorm_forward([[1.0, 2.0, 3.0]], elementwise_affine=False, normalized_shape=3)
+    s = np.sqrt(2.0 / 3.0 + 1e-5)
+    np.testing.assert_allclose(out, [[-1 / s, 0.0, 1 / s]], rtol=1e-15)
+    assert cache.gamma is None
+
+
+@pytest.mark.parametrize("shape, norm_shape", [((4, 5), 5), ((2, 3, 4), (3, 4)), ((5,), [5])])
+def test_layernorm_without_affine_equals_unit_gamma_zero_beta_bit_for_bit(shape, norm_shape):
+    x = np.random.default_rng(30).standard_normal(shape)
+    plain = layernorm_forward(x, elementwise_affine=False, normalized_shape=norm_shape).out
+    ones = np.ones(shape[-len(np.atleast_1d(norm_shape)) :])
+    np.testing.assert_array_equal(plain, layernorm_forward(x, ones, np.zeros_like(ones)).out)
+
+
+@pytest.mark.parametrize("shape, k", [((4, 5), 1), ((2, 3, 4), 2), ((5,), 1)])
+def test_layernorm_without_affine_backward_matches_finite_differences(shape, k):
+    rng = np.random.default_rng(31 + k)
+    norm_shape = shape[len(shape) - k :]
+    x, dout = rng.standard_normal(shape), rng.standard_normal(shape)
+    kw = dict(elementwise_affine=False, normalized_shape=norm_shape)
+    dx, dgamma, dbeta = layernorm_backward(dout, layernorm_forward(x, **kw).cache)
+    assert dgamma is None and dbeta is None
+    num_dx = numerical_gradient_array(lambda z: layernorm_forward(z, **kw).out, x, dout)
+    assert relative_error(dx, num_dx) < 1e-7
+
+
+def test_layernorm_with_gamma_and_no_beta_is_pytorchs_bias_false():
+    rng = np.random.default_rng(33)
+    x, gamma, dout = rng.standard_normal((3, 4)), rng.standard_normal(4), rng.standard_normal((3, 4))
+    out, cache = layernorm_forward(x, gamma)
+    np.testing.assert_array_equal(out, layernorm_forward(x, gamma, np.zeros(4)).out)
+    dx, dgamma, dbeta = layernorm_backward(dout, cache)
+    assert dbeta is None
+    assert (
+        relative_error(dx, numerical_gradient_array(lambda z: layernorm_forward(z, gamma).out, x, dout))
+        < 1e-7
+    )
+    assert (
+        relative_error(dgamma, numerical_gradient_array(lambda g: layernorm_forward(x, g).out, gamma, dout))
+        < 1e-7
+    )
+
+
+def test_layernorm_affine_arguments_are_checked():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="gamma: expected None with elementwise_affine=False"):
+        layernorm_forward(x, np.ones(3), elementwise_affine=False, normalized_shape=3)
+    with pytest.raises(ValueError, match="beta: expected None with elementwise_affine=False"):
+        layernorm_forward(x, None, np.ones(3), elementwise_affine=False, normalized_shape=3)
+    with pytest.raises(ValueError, match="normalized_shape: expected the normalised trailing shape"):
+        layernorm_forward(x, elementwise_affine=False)
+    with pytest.raises(ValueError, match="normalized_shape: expected a shape that x's trailing"):
+        layernorm_forward(x, elementwise_affine=False, normalized_shape=2)
+    with pytest.raises(ValueError, match=r"gamma: expected shape \(2, 3\) \(normalized_shape\)"):
+        layernorm_forward(x, np.ones(3), normalized_shape=(2, 3))
+    with pytest.raises(ValueError, match="gamma: expected an array of normalized_shape"):
+        layernorm_forward(x)
+    with pytest.raises(ValueError, match="gamma: expected a shape that x's trailing"):
+        layernorm_forward(x, 1.0)
+    with pytest.raises(ValueError, match="elementwise_affine: unknown value 'no'"):
+        layernorm_forward(x, elementwise_affine="no", normalized_shape=3)

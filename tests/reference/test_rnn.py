@@ -156,6 +156,32 @@ def test_gru_reset_gate_multiplies_the_hidden_bias_of_the_candidate_as_pytorch()
     assert step.n == pytest.approx([math.tanh(0.5)])
 
 
+def test_gru_reset_before_the_matmul_is_the_cho_form_by_hand():
+    # r = σ(0) = 0.5, b_hn = 1, W_hn = 2, h = 1: PyTorch n = tanh(0.5·(2 + 1)) = tanh(1.5);
+    # reset before the matmul n = tanh(2·(0.5·1) + 1) = tanh(2).
+    w_hh = np.array([[0.0], [0.0], [2.0]])
+    b_hh = np.array([0.0, 0.0, 1.0])
+    args = ([0.0], [1.0], np.zeros((3, 1)), w_hh, np.zeros(3), b_hh)
+    assert gru_cell_step(*args).n == pytest.approx([math.tanh(1.5)])
+    before = gru_cell_step(*args, reset_before_matmul=True)
+    assert before.n == pytest.approx([math.tanh(2.0)])
+    assert before.h == pytest.approx([0.5 * math.tanh(2.0) + 0.5])  # z = 0.5
+
+
+def test_gru_reset_before_the_matmul_matches_an_explicit_formula_for_several_units():
+    rng = np.random.default_rng(5)
+    p = _params(rng, "gru", 2, 3, 4, True)
+    step = gru_cell_step(**p, reset_before_matmul=True)
+    hid = 4
+    gi = p["x"] @ p["w_ih"].T + p["b_ih"]
+    gh = p["h"] @ p["w_hh"].T + p["b_hh"]
+    r = 1.0 / (1.0 + np.exp(-(gi[:, :hid] + gh[:, :hid])))
+    n = np.tanh(gi[:, 2 * hid :] + (r * p["h"]) @ p["w_hh"][2 * hid :].T + p["b_hh"][2 * hid :])
+    np.testing.assert_allclose(step.n, n, rtol=1e-13)
+    with pytest.raises(ValueError, match="reset_before_matmul"):
+        gru_cell_backward(np.ones((2, 4)), step.cache)
+
+
 def test_note_003_lstm_equations_are_pytorchs_cell_with_renamed_weights():
     rng = np.random.default_rng(11)
     p = _params(rng, "lstm", 2, 3, 4, True)
@@ -303,3 +329,104 @@ def test_backward_rejects_wrong_upstream_shape():
     lstm = lstm_cell_step(np.zeros(3), None, None, np.zeros((8, 3)), np.zeros((8, 2)), None, None)
     with pytest.raises(ValueError, match=r"dc_next: expected shape \(2,\)"):
         lstm_cell_backward(np.zeros(2), np.zeros(3), lstm.cache)
+
+
+# --- LSTM with a projection (nn.LSTM(..., proj_size=P)) ---------------------------------------
+
+
+def _proj_params(rng, n, in_size, hidden, proj, bias):
+    state_shape = (proj,) if n is None else (n, proj)
+    cell_shape = (hidden,) if n is None else (n, hidden)
+    return {
+        "x": rng.standard_normal((in_size,) if n is None else (n, in_size)),
+        "h": rng.standard_normal(state_shape),
+        "c": rng.standard_normal(cell_shape),
+        "w_ih": 0.7 * rng.standard_normal((4 * hidden, in_size)),
+        "w_hh": 0.7 * rng.standard_normal((4 * hidden, proj)),
+        "b_ih": rng.standard_normal(4 * hidden) if bias else None,
+        "b_hh": rng.standard_normal(4 * hidden) if bias else None,
+        "w_hr": 0.7 * rng.standard_normal((proj, hidden)),
+    }
+
+
+def test_lstm_projection_hand_example_with_zero_weights():
+    # H = 2, P = 1, zero w_ih and w_hh: gates from the biases, blocks i, f, g, o of 2 rows each:
+    # i = 0.5, f = σ(ln 3) = 0.75, g = (tanh 1, 0), o = 0.5; c = (2, 4) -> c' = (1.5 + 0.5 tanh 1, 3);
+    # h' = W_hr (o tanh c') with W_hr = [[2, -1]]: tanh(c'_0) - 0.5 tanh 3, a state of size P = 1.
+    b_ih = np.array([0.0, 0.0, math.log(3.0), math.log(3.0), 1.0, 0.0, 0.0, 0.0])
+    w_hr = np.array([[2.0, -1.0]])
+    step = lstm_cell_step([7.0], [3.0], [2.0, 4.0], np.zeros((8, 1)), np.zeros((8, 1)), b_ih, None, w_hr=w_hr)
+    c0 = 1.5 + 0.5 * math.tanh(1.0)
+    np.testing.assert_allclose(step.c, [c0, 3.0], rtol=1e-15)
+    assert step.h.shape == (1,)
+    assert step.h == pytest.approx([math.tanh(c0) - 0.5 * math.tanh(3.0)], rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "n, in_size, hidden, proj, bias", [(3, 4, 5, 2, True), (None, 3, 3, 1, True), (2, 2, 4, 3, False)]
+)
+def test_lstm_projection_backward_matches_finite_differences(n, in_size, hidden, proj, bias):
+    rng = np.random.default_rng(200 + in_size * 10 + hidden)
+    p = _proj_params(rng, n, in_size, hidden, proj, bias)
+    step = lstm_cell_step(**p)
+    assert step.h.shape == p["h"].shape and step.c.shape == p["c"].shape
+    dh, dc = rng.standard_normal(step.h.shape), rng.standard_normal(step.c.shape)
+
+    def loss(**q):
+        s = lstm_cell_step(**q)
+        return float(np.sum(s.h * dh) + np.sum(s.c * dc))
+
+    grads = lstm_cell_backward(dh, dc, step.cache)
+    assert grads.dw_hr.shape == (proj, hidden) and grads.dh.shape == p["h"].shape
+    names = ["x", "h", "c", "w_ih", "w_hh", "b_ih", "b_hh", "w_hr"]
+    _check_grads(loss, dict(zip(names, grads, strict=True)), p)
+
+
+def test_lstm_projection_by_the_identity_rows_is_the_first_p_units_of_the_plain_cell():
+    # W_hr = [I_P 0] keeps the first P entries of o·tanh(c'): the plain cell's h' cut to P
+    rng = np.random.default_rng(21)
+    p = _proj_params(rng, 2, 3, 4, 2, True)
+    p["w_hr"] = np.eye(2, 4)
+    plain = {**{k: v for k, v in p.items() if k != "w_hr"}, "h": None, "w_hh": np.zeros((16, 4))}
+    proj = {**p, "h": None}
+    np.testing.assert_array_equal(lstm_cell_step(**proj).h, lstm_cell_step(**plain).h[:, :2])
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        (dict(input_size=10, hidden_size=20, proj_size=5), 1460),  # 4·20·(10 + 5) + 2·80 + 5·20
+        (dict(input_size=10, hidden_size=20, proj_size=5, bias=False), 1300),
+        # layer 1 reads the projected 5: 4·20·(5 + 5) + 160 + 100 = 1060
+        (dict(input_size=10, hidden_size=20, proj_size=5, num_layers=2), 1460 + 1060),
+        # bidirectional: layer 1 reads 2·5 = 10 inputs: 2·(4·20·(10 + 5) + 160 + 100) = 2920
+        (dict(input_size=10, hidden_size=20, proj_size=5, num_layers=2, bidirectional=True), 2 * 1460 + 2920),
+        (dict(input_size=10, hidden_size=20, proj_size=0), 2560),  # 0: no projection
+    ],
+)
+def test_rnn_param_count_with_proj_size_matches_pytorch(kwargs, expected):
+    assert rnn_param_count(**kwargs) == expected
+
+
+def test_proj_param_count_agrees_with_the_weight_shapes_the_step_accepts():
+    p = _proj_params(np.random.default_rng(22), 2, 5, 4, 3, True)
+    lstm_cell_step(**p)  # accepted
+    assert rnn_param_count(5, 4, proj_size=3) == sum(
+        p[k].size for k in ("w_ih", "w_hh", "b_ih", "b_hh", "w_hr")
+    )
+
+
+def test_projection_arguments_are_checked_like_pytorch():
+    p = _proj_params(np.random.default_rng(23), 2, 3, 4, 2, True)
+    with pytest.raises(ValueError, match="0 < proj_size < hidden_size"):
+        lstm_cell_step(**{**p, "w_hr": np.zeros((4, 4)), "w_hh": np.zeros((16, 4)), "h": None})
+    with pytest.raises(ValueError, match=r"w_hh: expected shape \(4 \* 4, 2\)"):
+        lstm_cell_step(**{**p, "w_hh": np.zeros((16, 4))})
+    with pytest.raises(ValueError, match=r"c: expected shape \(2, 4\)"):
+        lstm_cell_step(**{**p, "c": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match=r"dc_next: expected shape \(2, 4\)"):
+        lstm_cell_backward(np.zeros((2, 2)), np.zeros((2, 2)), lstm_cell_step(**p).cache)
+    with pytest.raises(ValueError, match="proj_size: supported for cell='lstm' only"):
+        rnn_param_count(3, 4, cell="gru", proj_size=2)
+    with pytest.raises(ValueError, match="proj_size: expected fewer than hidden_size=4"):
+        rnn_param_count(3, 4, proj_size=4)

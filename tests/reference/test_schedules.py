@@ -1,19 +1,23 @@
 import math
+from bisect import bisect_right
 
 import numpy as np
 import pytest
 
 from quizgen.reference import registry
 from quizgen.reference.schedules import (
+    chained_lr,
     cosine_annealing_lr,
     exponential_lr,
     inverse_time_lr,
     linear_lr,
+    linear_then_cosine_lr,
     linear_warmup_lr,
     multistep_lr,
     natural_exp_lr,
     piecewise_constant_lr,
     schedule_values,
+    sequential_lr,
     step_lr,
     warmup_cosine_lr,
 )
@@ -185,3 +189,168 @@ def test_schedules_are_reachable_from_templates():
 def test_bad_arguments_raise_value_errors_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- composed schedules: SequentialLR and ChainedScheduler ------------------------------------
+
+# PyTorch's recursive get_lr() of each scheduler (torch/optim/lr_scheduler.py), transcribed as an
+# independent oracle: lr_next = rule(current lr, last_epoch) after last_epoch is incremented.
+
+
+def _linear_step(lr, e, start, end, total):
+    if e == 0:
+        return lr * start
+    if e > total:
+        return lr
+    return lr * (1.0 + (end - start) / (total * start + (e - 1) * (end - start)))
+
+
+def _cosine_step(lr, e, lr0, T, eta_min):
+    if e == 0:
+        return lr
+    if (e - 1 - T) % (2 * T) == 0:
+        return lr + (lr0 - eta_min) * (1 - math.cos(math.pi / T)) / 2
+    return (1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T)) * (lr - eta_min) + eta_min
+
+
+def _pytorch_sequential_linear_cosine(n, lr0, milestone, start, end, total, T, eta_min):
+    """SequentialLR([LinearLR, CosineAnnealingLR], [milestone]) stepped n - 1 times: the lr in
+    each epoch. At the milestone, scheduler.step(0) sets the cosine's closed form at epoch 0."""
+    lr = _linear_step(lr0, 0, start, end, total)  # only the first scheduler's initial step
+    lrs, lin_e, cos_e = [lr], 0, 0
+    for epoch in range(1, n):
+        idx = bisect_right([milestone], epoch)
+        if idx == 1 and epoch == milestone:
+            cos_e = 0
+            lr = eta_min + (lr0 - eta_min) * (1 + math.cos(0.0)) / 2  # step(0): closed form at 0
+        elif idx == 0:
+            lin_e += 1
+            lr = _linear_step(lr, lin_e, start, end, total)
+        else:
+            cos_e += 1
+            lr = _cosine_step(lr, cos_e, lr0, T, eta_min)
+        lrs.append(lr)
+    return lrs
+
+
+def test_linear_then_cosine_worked_example():
+    # lr0 0.1, LinearLR(0.1, total_iters=3) to milestone 3, then CosineAnnealingLR(T_max=4):
+    # 0.01, 0.04, 0.07 | 0.1 (step(0): the cosine from lr0), 0.1 (1 + cos(π/4))/2, 0.05, ..., 0
+    lrs = schedule_values(
+        "linear_then_cosine_lr", 8, lr0=0.1, milestone=3, T_max=4, start_factor=0.1, total_iters=3
+    )
+    c = 0.1 * (1 + math.cos(math.pi / 4)) / 2
+    np.testing.assert_allclose(lrs, [0.01, 0.04, 0.07, 0.1, c, 0.05, 0.1 - c, 0.0], rtol=1e-14, atol=1e-17)
+
+
+@pytest.mark.parametrize(
+    "milestone, start, end, total, T, eta_min",
+    [(3, 0.1, 1.0, 3, 4, 0.0), (2, 0.25, 1.0, 5, 6, 0.01), (5, 0.5, 0.8, 3, 3, 0.02)],
+)
+def test_sequential_linear_then_cosine_equals_pytorchs_recursive_steps(
+    milestone, start, end, total, T, eta_min
+):
+    n, lr0 = 14, 0.2
+    expected = _pytorch_sequential_linear_cosine(n, lr0, milestone, start, end, total, T, eta_min)
+    kw = dict(
+        lr0=lr0,
+        milestone=milestone,
+        start_factor=start,
+        end_factor=end,
+        total_iters=total,
+        T_max=T,
+        eta_min=eta_min,
+    )
+    np.testing.assert_allclose(
+        schedule_values("linear_then_cosine_lr", n, **kw), expected, rtol=1e-12, atol=1e-15
+    )
+    # the milestone restarts from lr0 even where LinearLR had not reached end_factor
+    assert linear_then_cosine_lr(milestone, **kw) == lr0
+
+
+def test_sequential_lr_hand_example_with_three_schedulers():
+    # LinearLR(0.25, total 2) | milestone 3: StepLR(2, 0.5) | milestone 6: ExponentialLR(0.1), lr0 = 1
+    scheds = [
+        ("linear_lr", {"start_factor": 0.25, "total_iters": 2}),
+        ("step_lr", {"step_size": 2, "gamma": 0.5}),
+        ("exponential_lr", {"gamma": 0.1}),
+    ]
+    lrs = [sequential_lr(t, lr0=1.0, schedulers=scheds, milestones=[3, 6]) for t in range(8)]
+    np.testing.assert_allclose(lrs, [0.25, 0.625, 1.0, 1.0, 1.0, 0.5, 1.0, 0.1], rtol=1e-15)
+
+
+def _pytorch_chained(n, lr0, steps):
+    """ChainedScheduler: construction runs each scheduler's initial step in order, then every
+    step() runs each scheduler's recursive step on the current lr."""
+    lr, lrs = lr0, []
+    for e in range(n):
+        for step in steps:
+            lr = step(lr, e)
+        lrs.append(lr)
+    return lrs
+
+
+def test_chained_lr_equals_pytorchs_recursive_steps_and_a_hand_example():
+    # LinearLR(0.5, total 2) and ExponentialLR(0.9), lr0 = 1: 0.5, 0.75·0.9, 0.81, 0.729
+    scheds = [("linear_lr", {"start_factor": 0.5, "total_iters": 2}), ("exponential_lr", {"gamma": 0.9})]
+    lrs = [chained_lr(t, lr0=1.0, schedulers=scheds) for t in range(4)]
+    np.testing.assert_allclose(lrs, [0.5, 0.675, 0.81, 0.729], rtol=1e-15)
+    scheds.append(("step_lr", {"step_size": 3, "gamma": 0.5}))
+    steps = [
+        lambda lr, e: _linear_step(lr, e, 0.5, 1.0, 2),
+        lambda lr, e: lr if e == 0 else lr * 0.9,  # ExponentialLR
+        lambda lr, e: lr if e == 0 or e % 3 else lr * 0.5,  # StepLR
+    ]
+    expected = _pytorch_chained(10, 0.3, steps)
+    np.testing.assert_allclose(
+        schedule_values("chained_lr", 10, lr0=0.3, schedulers=scheds), expected, rtol=1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda: chained_lr(0, lr0=1.0, schedulers=[("cosine_annealing_lr", {"T_max": 3})]),
+            r"schedulers\[0\] \(ChainedScheduler\): unknown value 'cosine_annealing_lr'",
+        ),
+        (
+            lambda: sequential_lr(
+                0, lr0=1.0, schedulers=[("inverse_time_lr", {"decay_rate": 1.0})], milestones=[]
+            ),
+            r"schedulers\[0\] \(SequentialLR\): unknown value 'inverse_time_lr'",
+        ),
+        (
+            lambda: sequential_lr(0, lr0=1.0, schedulers=[("step_lr", {"step_size": 2})], milestones=[3]),
+            "milestones: expected 0 .one fewer than the 1 schedulers., got 1",
+        ),
+        (
+            lambda: sequential_lr(
+                0, lr0=1.0, schedulers=[("step_lr", {"step_size": 2})] * 3, milestones=[3, 3]
+            ),
+            "milestones: expected strictly increasing",
+        ),
+        (
+            lambda: sequential_lr(0, lr0=1.0, schedulers=[("step_lr", {"step_size": 2})] * 2, milestones=[0]),
+            "milestones: expected an integer >= 1",
+        ),
+        (
+            lambda: chained_lr(0, lr0=1.0, schedulers=[("step_lr", {"step_size": 2, "lr0": 3.0})]),
+            "lr0 is shared by every scheduler",
+        ),
+        (lambda: chained_lr(0, lr0=1.0, schedulers=[]), "schedulers: expected a non-empty list"),
+        (lambda: chained_lr(0, lr0=1.0, schedulers=["step_lr"]), r"schedulers\[0\]: expected a pair"),
+        (
+            lambda: chained_lr(0, lr0=1.0, schedulers=[("step_lr", 2)]),
+            r"schedulers\[0\]: expected the keyword arguments of step_lr",
+        ),
+    ],
+)
+def test_composed_schedules_reject_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_composed_schedules_are_reachable_from_templates():
+    for name in ("sequential_lr", "chained_lr", "linear_then_cosine_lr"):
+        assert registry.resolve(f"schedules.{name}").__name__ == name

@@ -28,3 +28,17 @@ def builtin_source() -> common.ExportSource:
 def fixture_source() -> common.ExportSource:
     the_bank = bank.load_bank([VALID], include_builtin=False)
     return common.source_from_bank(the_bank, sorted(the_bank.templates), 3, title="fixture bank")
+
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@pytest.fixture(scope="session")
+def example_source() -> common.ExportSource:
+    """The example exam (examples/midterm.yaml with examples/roster.csv), built in memory."""
+    from quizgen import exam
+
+    the_bank = bank.load_bank()
+    spec = exam.load_spec(EXAMPLES / "midterm.yaml", the_bank)
+    manifest = exam.build_exam(spec, exam.load_roster(EXAMPLES / "roster.csv"))
+    return common.source_from_manifest(manifest)

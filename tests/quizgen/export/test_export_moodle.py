@@ -8,8 +8,10 @@ import pytest
 from export_helpers import awkward, hand_source, lr_update, make_instance
 
 from quizgen.export import common, moodle
+from quizgen.export import validate_moodle as validate_moodle_mod
+from quizgen.export.text import to_lms_inline
 from quizgen.export.validate_moodle import parse_cloze, validate_moodle
-from quizgen.models import InstancePart, Tolerance
+from quizgen.models import InstancePart, KnownMistake, Tolerance
 
 
 def _answers_by_blank(question):
@@ -19,15 +21,22 @@ def _answers_by_blank(question):
     return [answers for kind, _w, answers in question.subquestions if kind == "NUMERICAL"]
 
 
-def check_numbers(source, report):
+def check_numbers(source, report, warnings=()):
     """Each variant's question holds its numbers in C order, each answer and known mistake written
-    so that Moodle's rule decides like Tolerance.close; returns the number of numbers checked."""
+    so that Moodle's rule decides like Tolerance.close; graded the way Moodle grades (the first
+    answer whose tolerance holds the response), the answer scores and each known mistake gets
+    its own feedback; the question imports worth the exam's points unless a warning about the
+    slot says why not. Returns the number of numbers checked."""
     by_id = {q.idnumber: q for q in report.questions}
     checked = 0
     for group in source.groups:
         for inst in group.instances:
             q = by_id[f"{inst.template_id}:{inst.seed}"]
             assert q.category == moodle.category_path(source.title, group.key)
+            if q.mark != inst.points:
+                assert any(w.startswith(f"{group.key} (") and "mark" in w for w in warnings), common.where(
+                    inst
+                )
             numeric = [b for p in inst.parts if not p.options for b in common.blanks(p)]
             written = _answers_by_blank(q)
             assert len(written) == len(numeric), common.where(inst)
@@ -38,14 +47,22 @@ def check_numbers(source, report):
                     blank.expected, blank.tolerance, correct.text, correct.tolerance, common.moodle_accepts
                 )
                 assert problem is None, f"{common.where(inst)}: {problem}"
-                assert [float(a.text) for a in mistakes] == [v for v, _ in blank.mistakes]
-                for a, (value, _feedback) in zip(mistakes, blank.mistakes, strict=True):
+                assert sorted(float(a.text) for a in mistakes) == sorted(v for v, _ in blank.mistakes)
+                for a in mistakes:
+                    value = float(a.text)
                     assert a.fraction == 0.0 and a.feedback
                     assert (
                         common.interval_problem(
                             value, blank.tolerance, a.text, a.tolerance, common.moodle_accepts
                         )
                         is None
+                    )
+                assert validate_moodle_mod.matching_answer(answers, blank.expected) is correct
+                for value, feedback in blank.mistakes:
+                    got = validate_moodle_mod.matching_answer(answers, value)
+                    assert got is not None and got.fraction == 0.0, common.where(inst)
+                    assert " ".join(to_lms_inline(feedback).split()) in got.feedback, (
+                        f"{common.where(inst, None)}: {value} gets {got.feedback!r}"
                     )
                 checked += 1
             if q.type == "multichoice" or any(p.options for p in inst.parts):
@@ -63,17 +80,30 @@ def test_every_builtin_template_exports_to_valid_moodle_xml(builtin_source):
     text, count, warnings = moodle.moodle_xml(builtin_source)
     report = validate_moodle(text)
     assert report.problems == []
-    assert warnings == []
+    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
     assert count == sum(len(g.instances) for g in builtin_source.groups)
-    assert check_numbers(builtin_source, report) > 0
+    assert check_numbers(builtin_source, report, warnings) > 0
+    # the single-number and choice questions, and the cloze questions whose split allows it,
+    # import worth the exam's points
+    by_id = {q.idnumber: q for q in report.questions}
+    exact = [g for g in builtin_source.groups if not any(w.startswith(f"{g.key} (") for w in warnings)]
+    assert len(exact) > len(builtin_source.groups) // 3
+    assert all(by_id[f"{i.template_id}:{i.seed}"].mark == i.points for g in exact for i in g.instances)
 
 
 def test_the_fixture_bank_exports_to_valid_moodle_xml(fixture_source):
     text, _count, warnings = moodle.moodle_xml(fixture_source)
     report = validate_moodle(text)
-    assert report.problems == [] and warnings == []
+    assert report.problems == []
+    # 1 + 3 + 3 numbers and a choice: 8 blanks, whose exact split sums to 12, not the 4 points
+    assert warnings == [
+        "fixture.l2_chain (every variant): a cloze question is worth the sum of its whole-number blank "
+        "weights in Moodle, and 8 blanks split as the exam splits them sum to 12, not 4: it imports "
+        "with mark 12; set its maximum mark in the quiz to 4"
+    ]
+    assert {q.mark for q in report.questions} == {12.0}
     assert {q.type for q in report.questions} == {"cloze"}
-    assert check_numbers(fixture_source, report) == 3 * 7  # 3 variants x (1 + 3 + 3 numbers)
+    assert check_numbers(fixture_source, report, warnings) == 3 * 7  # 3 variants x (1 + 3 + 3 numbers)
 
 
 def test_a_category_per_template_holds_its_variants(fixture_source):
@@ -105,13 +135,15 @@ def test_awkward_numbers_go_into_one_cloze_in_c_order():
     source = hand_source([awkward()])
     text, _, warnings = moodle.moodle_xml(source)
     report = validate_moodle(text)
-    assert report.problems == [] and warnings == []
+    assert report.problems == []
+    assert len(warnings) == 1 and "imports with mark 20; set its maximum mark in the quiz to 5" in warnings[0]
     (q,) = report.questions
     kinds = [k for k, _w, _a in q.subquestions]
     assert kinds == ["NUMERICAL"] * (1 + 4 + 4 + 2) + ["MULTICHOICE"]
     values = [a[0].text for k, _w, a in q.subquestions if k == "NUMERICAL"]
     assert values == ["0.30000000000000004", "1.5e-07", "-2.25", "1000000", "0", "1", "2", "3", "4", "2", "3"]
-    assert check_numbers(source, report) == 11
+    assert check_numbers(source, report, warnings) == 11
+    assert q.mark == 20  # Moodle's rule: the sum of the weights below, whatever <defaultgrade> says
     # weights: each part 1 point, split over its numbers -> smallest integers 4, 1x4, 1x4, 2x2, 4
     assert [w for _k, w, _a in q.subquestions] == [4, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 4]
     # the mistake's feedback with ~ # { } survives the cloze syntax
@@ -237,3 +269,96 @@ def test_the_validator_rejects_a_multichoice_with_one_answer_and_an_unclosed_bla
     problems = validate_moodle(mc).problems
     assert any("at least two answers" in p for p in problems)
     assert any("malformed embedded answer" in p for p in problems)
+
+
+def _overlapping(order):
+    """3.0 with rtol 1e-2 and known mistakes: 1.0 (margin 0.01) is inside 1.0101's interval
+    (margin 0.010101) but not the other way round; 5.0 and 5.04 hold each other."""
+    known = {
+        "small": KnownMistake("small", "Forgot the square.", 1.0),
+        "near": KnownMistake("near", "Used the biased variance.", 1.0101),
+        "five": KnownMistake("five", "Added the bias twice.", 5.0),
+        "five2": KnownMistake("five2", "Used n instead of n - 1.", 5.04),
+    }
+    part = InstancePart(
+        "a", "real", "", 3.0, Tolerance(rtol=1e-2, atol=0.0), 2.0, tuple(known[k] for k in order)
+    )
+    return make_instance("hand.overlap", 0, [part])
+
+
+@pytest.mark.parametrize("order", [("near", "small", "five", "five2"), ("small", "near", "five2", "five")])
+def test_each_known_mistake_gets_its_own_feedback_under_moodles_first_match_rule(order):
+    inst = _overlapping(order)
+    text, _, warnings = moodle.moodle_xml(hand_source([inst]))
+    report = validate_moodle(text)
+    assert report.problems == [] and warnings == []
+    (q,) = report.questions
+    assert check_numbers(hand_source([inst]), report) == 1
+    match = validate_moodle_mod.matching_answer
+    assert match(q.answers, 1.0).feedback == "<p>Forgot the square.</p>"
+    assert match(q.answers, 1.0101).feedback == "<p>Used the biased variance.</p>"
+    # 5.0 and 5.04 cannot be told apart in any order: both get a feedback naming both mistakes
+    for value in (5.0, 5.04):
+        fb = match(q.answers, value).feedback
+        assert "Added the bias twice." in fb and "Used n instead of n - 1." in fb
+    assert match(q.answers, 3.0).fraction == 1.0 and match(q.answers, 7.0) is None
+    # in a cloze blank Moodle tries the answers in the same order
+    cloze = moodle.moodle_xml(hand_source([make_instance("hand.two", 0, [*inst.parts, awkward().parts[0]])]))[
+        0
+    ]
+    (cq,) = validate_moodle(cloze).questions
+    answers = cq.subquestions[0][2]
+    assert "Forgot the square." in match(answers, 1.0).feedback
+
+
+def test_moodles_first_match_rule_is_what_made_the_feedback_wrong():
+    # the instance's order puts 1.0101 first: read in that order, 1.0 would get its feedback
+    inst = _overlapping(("near", "small", "five", "five2"))
+    (blank,) = common.blanks(inst.parts[0])
+    naive = [
+        validate_moodle_mod.MoodleAnswer(
+            common.number_text(v),
+            0.0,
+            common.number_text(float(blank.tolerance.margin(v))),
+            f,
+        )
+        for v, f in blank.mistakes
+    ]
+    assert validate_moodle_mod.matching_answer(naive, 1.0).feedback == "Used the biased variance."
+
+
+def test_a_cloze_imports_worth_the_sum_of_its_weights_whatever_its_defaultgrade():
+    xml = (
+        '<quiz><question type="cloze"><name><text>c</text></name><questiontext format="html"><text>'
+        "{3:NUMERICAL:=1:0} {0:NUMERICAL:=2:0} {:NUMERICAL:=3:0}</text></questiontext>"
+        "<defaultgrade>8</defaultgrade></question>"
+        '<question type="numerical"><name><text>n</text></name><questiontext format="html"><text>t</text>'
+        '</questiontext><defaultgrade>8</defaultgrade><answer fraction="100"><text>1</text>'
+        "<tolerance>0</tolerance></answer></question></quiz>"
+    )
+    report = validate_moodle(xml)
+    assert report.problems == []
+    assert [q.mark for q in report.questions] == [5.0, 8.0]  # 3 + 1 (a 0 weight is 1) + 1
+
+
+def test_cloze_weights_reach_the_exams_points_when_the_split_allows():
+    assert moodle.cloze_weights([4.0, 4.0], 8.0) == ([4, 4], None)
+    assert moodle.cloze_weights([1.0, 1.0, 2.0], 8.0) == ([2, 2, 4], None)
+    weights, note = moodle.cloze_weights([4 / 9] * 9 + [1.0] * 4, 8.0)
+    assert (
+        weights == [4] * 9 + [9] * 4 and "imports with mark 72; set its maximum mark in the quiz to 8" in note
+    )
+
+
+def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(example_source):
+    text, count, warnings = moodle.moodle_xml(example_source)
+    assert count == 300  # 10 questions x 30 students, each a distinct variant
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
+    assert check_numbers(example_source, report, warnings) == 2400
+    marks = {
+        g.key: {q.mark for q in report.questions if q.idnumber.startswith(g.template_id + ":")}
+        for g in example_source.groups
+    }
+    assert marks["conv.receptive_field"] == {8.0} and marks["conv.single_output"] == {8.0}
