@@ -25,6 +25,13 @@ FAMILIES: tuple[str, ...] = (
     "metrics",
     "rnn",
     "gradcheck",
+    "perceptron",
+    "training",
+    "data",
+    "gradients",
+    "filters",
+    "roc",
+    "groupnorm",
 )
 
 
