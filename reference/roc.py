@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import as_float_array, choose
 
-__all__ = ["RocCurve", "roc_auc", "roc_curve", "rates_at"]
+__all__ = ["RocCurve", "rates_at", "roc_auc", "roc_curve"]
 
 
 def _binary(y_true, scores) -> tuple[np.ndarray, np.ndarray]:

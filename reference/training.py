@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -40,7 +41,7 @@ def mlp_param_count(sizes: Sequence[int], *, bias: bool = True) -> int:
     sizes = [positive_int(s, "sizes") for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"mlp_param_count: sizes needs an input and at least one layer, got {sizes}")
-    return sum(linear_param_count(a, b, bias=bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return sum(linear_param_count(a, b, bias=bias) for a, b in itertools.pairwise(sizes))
 
 
 class EarlyStop(NamedTuple):

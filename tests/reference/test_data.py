@@ -18,5 +18,5 @@ def test_minmax_and_zscore_by_hand():
 def test_one_hot_rows_and_its_transpose():
     np.testing.assert_array_equal(data.one_hot([2, 0, 1], 4), [[0, 0, 1, 0], [1, 0, 0, 0], [0, 1, 0, 0]])
     np.testing.assert_array_equal(data.one_hot([2, 0], 3, layout="classes_rows"), [[0, 1], [0, 0], [1, 0]])
-    with pytest.raises(ValueError, match="0..2"):
+    with pytest.raises(ValueError, match=r"0\.\.2"):
         data.one_hot([3], 3)
