@@ -53,7 +53,9 @@ def chain_gradient(z, w, *, local: str = "derivative") -> ChainGradient:
     z = as_float_array(z, "z", ndim=1)
     w = as_float_array(w, "w", ndim=1)
     if z.shape != w.shape:
-        raise ValueError(f"chain_gradient: z has shape {z.shape} but w has {w.shape}; give one weight per layer")
+        raise ValueError(
+            f"chain_gradient: z has shape {z.shape} but w has {w.shape}; give one weight per layer"
+        )
     factors = w * choose(local, "local", _LOCALS)(z)
     return ChainGradient(factors, float(np.prod(factors)))
 

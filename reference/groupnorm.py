@@ -39,7 +39,9 @@ def group_norm_forward(
     n, c = x.shape[:2]
     g = positive_int(num_groups, "num_groups")
     if c % g:
-        raise ValueError(f"group_norm_forward: {c} channels do not split into {g} groups; num_groups must divide C")
+        raise ValueError(
+            f"group_norm_forward: {c} channels do not split into {g} groups; num_groups must divide C"
+        )
     ddof = choose(ddof, "ddof", {0: 0, 1: 1})
     grouped = x.reshape(n, g, -1)
     mean = grouped.mean(axis=2)

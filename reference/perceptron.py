@@ -39,7 +39,9 @@ def perceptron_output(x, w, b: float = 0.0, *, at_zero: float = 0.0) -> float:
     x = as_float_array(x, "x", ndim=1)
     w = as_float_array(w, "w", ndim=1)
     if x.shape != w.shape:
-        raise ValueError(f"perceptron_output: x has shape {x.shape} but w has {w.shape}; give one weight per input")
+        raise ValueError(
+            f"perceptron_output: x has shape {x.shape} but w has {w.shape}; give one weight per input"
+        )
     return float(_step(np.asarray(w @ x + float(b)), at_zero))
 
 
@@ -62,7 +64,14 @@ class PerceptronStep(NamedTuple):
 
 
 def perceptron_step(
-    w, b, x, target, *, lr: float = 1.0, at_zero: float = 0.0, error: str = "target_minus_output",
+    w,
+    b,
+    x,
+    target,
+    *,
+    lr: float = 1.0,
+    at_zero: float = 0.0,
+    error: str = "target_minus_output",
     update_bias: bool = True,
 ) -> PerceptronStep:
     """The perceptron rule on one example: y = step(w · x + b), then

@@ -43,7 +43,9 @@ def rates_at(y_true, scores, threshold: float, *, rule: str = ">=") -> Rates:
     """TPR and FPR when s >= threshold is predicted positive (``rule=">"``: strictly above)."""
     y, s = _binary(y_true, scores)
     pred = choose(rule, "rule", _PREDICT)(s, float(threshold))
-    return Rates(float(np.sum(pred & (y == 1)) / np.sum(y == 1)), float(np.sum(pred & (y == 0)) / np.sum(y == 0)))
+    return Rates(
+        float(np.sum(pred & (y == 1)) / np.sum(y == 1)), float(np.sum(pred & (y == 0)) / np.sum(y == 0))
+    )
 
 
 class RocCurve(NamedTuple):

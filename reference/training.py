@@ -61,7 +61,11 @@ _STOP_RULES = {
 
 
 def early_stopping(
-    losses, patience: int, *, min_delta: float = 0.0, restore_best_weights: bool = True,
+    losses,
+    patience: int,
+    *,
+    min_delta: float = 0.0,
+    restore_best_weights: bool = True,
     stop_when: str = "reaches",
 ) -> EarlyStop:
     """Keras' ``EarlyStopping`` on validation losses (E,) of epochs 1..E: after each epoch e,
