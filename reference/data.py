@@ -16,12 +16,19 @@ from ._checks import as_float_array, choose, positive_int
 __all__ = ["minmax_scale", "one_hot", "zscore"]
 
 
-def minmax_scale(x, *, feature_range=(0.0, 1.0)) -> np.ndarray:
+_SPANS = {
+    "range": lambda x: x.max(axis=0) - x.min(axis=0),
+    "max": lambda x: x.max(axis=0),  # the mistake: dividing by the maximum, not the range
+}
+
+
+def minmax_scale(x, *, feature_range=(0.0, 1.0), denominator: str = "range") -> np.ndarray:
     """Min-max scaling of each column of x (n, d) (or of a vector (n,)) into ``feature_range``:
-    (x - min) / (max - min) · (hi - lo) + lo. A constant column is an error."""
+    (x - min) / (max - min) · (hi - lo) + lo. A constant column is an error.
+    ``denominator="max"`` divides by max instead of max - min."""
     x = as_float_array(x, "x")
     lo, hi = (float(v) for v in feature_range)
-    span = x.max(axis=0) - x.min(axis=0)
+    span = choose(denominator, "denominator", _SPANS)(x)
     if np.any(span == 0):
         raise ValueError("minmax_scale: a feature is constant (max = min); min-max scaling is undefined")
     return (x - x.min(axis=0)) / span * (hi - lo) + lo

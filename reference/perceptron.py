@@ -19,7 +19,7 @@ import numpy as np
 
 from ._checks import as_float_array, choose, nonnegative
 
-__all__ = ["PerceptronStep", "perceptron_output", "perceptron_step", "truth_table"]
+__all__ = ["PerceptronStep", "net_inputs", "perceptron_output", "perceptron_step", "truth_table"]
 
 # The four inputs of a two-input gate, in the order a truth table lists them.
 GATE_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -45,18 +45,25 @@ def perceptron_output(x, w, b: float = 0.0, *, at_zero: float = 0.0) -> float:
     return float(_step(np.asarray(w @ x + float(b)), at_zero))
 
 
+def net_inputs(w, b: float = 0.0) -> np.ndarray:
+    """z_k = w · x_k + b (4,) of a two-input unit, w (2,), for (0,0), (0,1), (1,0), (1,1)."""
+    w = as_float_array(w, "w", ndim=1)
+    if w.shape != (2,):
+        raise ValueError(f"net_inputs: w has shape {w.shape}; a two-input gate needs 2 weights")
+    return GATE_INPUTS @ w + float(b)
+
+
 def truth_table(w, b: float = 0.0, *, at_zero: float = 0.0) -> np.ndarray:
     """Outputs (4,) of a two-input perceptron, w (2,), for the inputs (0,0), (0,1), (1,0), (1,1):
     y_k = step(w · x_k + b). e.g. w = (-2, -2), b = 3 gives NAND: (1, 1, 1, 0)."""
-    w = as_float_array(w, "w", ndim=1)
-    if w.shape != (2,):
-        raise ValueError(f"truth_table: w has shape {w.shape}; a two-input gate needs 2 weights")
-    return _step(GATE_INPUTS @ w + float(b), at_zero)
+    return _step(net_inputs(w, b), at_zero)
 
 
 class PerceptronStep(NamedTuple):
-    """One step of the learning rule: the ``output`` y before it, the ``error`` t - y, new ``w``, ``b``."""
+    """One step of the learning rule: the net input ``z`` = w · x + b and ``output`` y before it,
+    the ``error`` t - y, the new ``w`` and ``b``."""
 
+    z: float
     output: float
     error: float
     w: np.ndarray
@@ -80,7 +87,10 @@ def perceptron_step(
     x = as_float_array(x, "x", ndim=1)
     w = as_float_array(w, "w", ndim=1)
     lr = nonnegative(lr, "lr")
-    y = perceptron_output(x, w, b, at_zero=at_zero)
+    if x.shape != w.shape:
+        raise ValueError(f"perceptron_step: x has shape {x.shape} but w has {w.shape}; give one weight per input")
+    z = float(w @ x + float(b))
+    y = float(_step(np.asarray(z), at_zero))
     e = float(choose(error, "error", _ERRORS)(float(target), y))
     bias_factor = choose(update_bias, "update_bias", {True: 1.0, False: 0.0})
-    return PerceptronStep(y, e, w + lr * e * x, float(b) + bias_factor * lr * e)
+    return PerceptronStep(z, y, e, w + lr * e * x, float(b) + bias_factor * lr * e)

@@ -8,6 +8,7 @@ def test_minmax_and_zscore_by_hand():
     x = np.array([[2.0, 10.0], [4.0, 10.0], [6.0, 40.0]])
     np.testing.assert_allclose(data.minmax_scale(x), [[0, 0], [0.5, 0], [1, 1]])
     np.testing.assert_allclose(data.minmax_scale([2.0, 4.0, 6.0], feature_range=(-1, 1)), [-1, 0, 1])
+    np.testing.assert_allclose(data.minmax_scale([2.0, 4.0, 6.0], denominator="max"), [0, 1 / 3, 2 / 3])
     # mean 4, population std sqrt(8/3), sample std 2
     np.testing.assert_allclose(data.zscore([2.0, 4.0, 6.0]), [-(1.5**0.5), 0, 1.5**0.5])
     np.testing.assert_allclose(data.zscore([2.0, 4.0, 6.0], ddof=1), [-1, 0, 1])
