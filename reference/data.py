@@ -9,11 +9,30 @@ One-hot (``F.one_hot``): label k of C classes becomes the row e_k; labels (n,) -
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._checks import as_float_array, choose, positive_int
 
-__all__ = ["minmax_scale", "one_hot", "zscore"]
+__all__ = ["FeatureStats", "feature_stats", "minmax_scale", "one_hot", "zscore"]
+
+
+class FeatureStats(NamedTuple):
+    """Per-feature ``min``, ``max``, ``mean`` and ``std`` (with the given ddof), each (d,) or scalar."""
+
+    min: np.ndarray
+    max: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+
+
+def feature_stats(x, *, ddof: int = 0) -> FeatureStats:
+    """The statistics the scalers use, per column of x (n, d) or of a vector (n,):
+    std = sqrt(Σ (x - mean)² / (n - ddof))."""
+    x = as_float_array(x, "x")
+    ddof = choose(ddof, "ddof", {0: 0, 1: 1})
+    return FeatureStats(x.min(axis=0), x.max(axis=0), x.mean(axis=0), x.std(axis=0, ddof=ddof))
 
 
 _SPANS = {

@@ -12,6 +12,9 @@ def test_minmax_and_zscore_by_hand():
     # mean 4, population std sqrt(8/3), sample std 2
     np.testing.assert_allclose(data.zscore([2.0, 4.0, 6.0]), [-(1.5**0.5), 0, 1.5**0.5])
     np.testing.assert_allclose(data.zscore([2.0, 4.0, 6.0], ddof=1), [-1, 0, 1])
+    st = data.feature_stats([2.0, 4.0, 6.0])
+    assert (st.min, st.max, st.mean) == (2.0, 6.0, 4.0)
+    assert st.std == pytest.approx((8 / 3) ** 0.5)
     with pytest.raises(ValueError, match="constant"):
         data.zscore(x[:, :1].repeat(2, axis=1) * 0 + 1)
 
