@@ -16,7 +16,7 @@ import numpy as np
 
 from ._checks import as_float_array, choose
 
-__all__ = ["RocCurve", "rates_at", "roc_auc", "roc_curve"]
+__all__ = ["Rates", "RocCurve", "rates_at", "roc_auc", "roc_curve", "roc_point"]
 
 
 def _binary(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +46,11 @@ def rates_at(y_true, scores, threshold: float, *, rule: str = ">=") -> Rates:
     return Rates(
         float(np.sum(pred & (y == 1)) / np.sum(y == 1)), float(np.sum(pred & (y == 0)) / np.sum(y == 0))
     )
+
+
+def roc_point(y_true, scores, threshold: float, *, rule: str = ">=") -> np.ndarray:
+    """The ROC point at one threshold as a vector (2,): [TPR, FPR] (:func:`rates_at`)."""
+    return np.array(rates_at(y_true, scores, threshold, rule=rule))
 
 
 class RocCurve(NamedTuple):

@@ -24,6 +24,7 @@ def test_roc_points_and_auc_with_a_tie():
     assert roc.roc_auc(y, s, ties="loss") == 0.75
     assert roc.rates_at(y, s, 0.6) == (1.0, 0.5)
     assert roc.rates_at(y, s, 0.6, rule=">") == (0.5, 0.0)
+    np.testing.assert_array_equal(roc.roc_point(y, s, 0.6), [1.0, 0.5])
 
 
 def test_group_norm_by_hand_and_its_two_ends():
