@@ -32,6 +32,8 @@ FAMILIES: tuple[str, ...] = (
     "filters",
     "roc",
     "groupnorm",
+    "lrn",
+    "residual",
 )
 
 
