@@ -36,8 +36,14 @@ class ResidualForward(NamedTuple):
     out: np.ndarray
 
 
-def residual_block(x, w1, b1, w2, b2, *, skip: bool = True, order: str = "add_then_relu") -> ResidualForward:
-    """y = ReLU(x + W2 ReLU(W1 x + b1) + b2); see the module docstring for shapes."""
+_HIDDEN = {"relu": _relu, "identity": lambda v: v}
+
+
+def residual_block(
+    x, w1, b1, w2, b2, *, skip: bool = True, order: str = "add_then_relu", hidden_activation: str = "relu"
+) -> ResidualForward:
+    """y = ReLU(x + W2 ReLU(W1 x + b1) + b2); see the module docstring for shapes.
+    ``hidden_activation="identity"`` leaves out the inner ReLU (the mistake)."""
     x = as_float_array(x, "x", ndim=1)
     w1, w2 = as_float_array(w1, "w1", ndim=2), as_float_array(w2, "w2", ndim=2)
     b1, b2 = as_float_array(b1, "b1", ndim=1), as_float_array(b2, "b2", ndim=1)
@@ -51,7 +57,7 @@ def residual_block(x, w1, b1, w2, b2, *, skip: bool = True, order: str = "add_th
             f"residual_block: shapes x {x.shape}, w1 {w1.shape}, b1 {b1.shape}, w2 {w2.shape}, b2 {b2.shape} "
             "do not chain; need W1 (m, d), b1 (m,), W2 (d, m), b2 (d,) for x (d,)"
         )
-    h = _relu(w1 @ x + b1)
+    h = choose(hidden_activation, "hidden_activation", _HIDDEN)(w1 @ x + b1)
     f = w2 @ h + b2
     shortcut = x * choose(skip, "skip", {True: 1.0, False: 0.0})
     return ResidualForward(h, f, choose(order, "order", _ORDERS)(shortcut, f))

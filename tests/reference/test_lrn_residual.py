@@ -27,5 +27,7 @@ def test_residual_block_by_hand():
     np.testing.assert_allclose(r.out, [2, 0])
     np.testing.assert_allclose(residual.residual_block(x, w1, b1, w2, b2, order="relu_then_add").out, [2, -2])
     np.testing.assert_allclose(residual.residual_block(x, w1, b1, w2, b2, skip=False).out, [1, 0])
+    linear = residual.residual_block(x, w1, b1, w2, b2, hidden_activation="identity")
+    np.testing.assert_allclose(linear.residual, [1, -3])  # h = [1, -2]
     with pytest.raises(ValueError, match="do not chain"):
         residual.residual_block(x, w1, b1, w2[:1], b2)
