@@ -20,10 +20,13 @@ from ._checks import as_float_array, choose, positive_int
 
 __all__ = [
     "ChainGradient",
+    "RecurrentGradient",
     "chain_gradient",
     "finite_difference",
     "polynomial",
     "polynomial_derivative",
+    "recurrent_gradient",
+    "recurrent_gradient_bound",
     "scalar_relative_error",
     "sigmoid_gradient_bound",
 ]
@@ -107,3 +110,39 @@ def scalar_relative_error(a: float, b: float, *, denominator: str = "max") -> fl
     if a == b:
         return 0.0
     return abs(a - b) / choose(denominator, "denominator", _DENOMINATORS)(a, b)
+
+
+class RecurrentGradient(NamedTuple):
+    """``h`` (T,) the states h_1..h_T, ``local`` (T,) the factors ∂h_t/∂h_{t-1}, ``gradient``
+    ∂h_T/∂h_0 their product."""
+
+    h: np.ndarray
+    local: np.ndarray
+    gradient: float
+
+
+# ∂h_t/∂h_{t-1} = w tanh'(z_t) = w (1 - h_t²); "no_weight" leaves out the recurrent weight.
+_RECURRENT_FACTORS = {
+    "weight_times_derivative": lambda w, h: w * (1.0 - h**2),
+    "no_weight": lambda w, h: 1.0 - h**2,
+}
+
+
+def recurrent_gradient(
+    x, h0: float, w: float, u: float, b: float = 0.0, *, factor: str = "weight_times_derivative"
+):
+    """A scalar tanh RNN h_t = tanh(w h_{t-1} + u x_t + b) over inputs x (T,), from h0:
+    ∂h_T/∂h_0 = Π_{t=1..T} w (1 - h_t²), the product through time that vanishes or explodes."""
+    x = as_float_array(x, "x", ndim=1)
+    h, prev = np.empty_like(x), float(h0)
+    for t, xt in enumerate(x):
+        prev = float(np.tanh(float(w) * prev + float(u) * xt + float(b)))
+        h[t] = prev
+    local = choose(factor, "factor", _RECURRENT_FACTORS)(float(w), h)
+    return RecurrentGradient(h, local, float(np.prod(local)))
+
+
+def recurrent_gradient_bound(w: float, steps: int, *, max_derivative: float = 1.0) -> float:
+    """Upper bound (|w| max tanh')^T = |w|^T of |∂h_T/∂h_0| for a scalar tanh RNN (tanh' <= 1):
+    below 1 the gradient must vanish geometrically; above 1 it may explode."""
+    return (abs(float(w)) * float(max_derivative)) ** positive_int(steps, "steps")

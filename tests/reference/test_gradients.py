@@ -48,3 +48,23 @@ def test_relative_error_by_its_stated_formula():
     assert gradients.scalar_relative_error(12.0, 12.01) == pytest_approx(0.01 / 12.01)
     assert gradients.scalar_relative_error(12.0, 12.01, denominator="sum") == pytest_approx(0.01 / 24.01)
     assert gradients.scalar_relative_error(0.0, 0.0) == 0.0
+
+
+def test_recurrent_gradient_is_the_product_through_time_and_matches_finite_differences():
+    x, w, u, b = np.array([1.0, -0.5, 2.0]), 0.8, 0.5, 0.1
+    r = gradients.recurrent_gradient(x, 0.2, w, u, b)
+
+    def h_last(h0):
+        h = h0[0]
+        for xt in x:
+            h = math.tanh(w * h + u * xt + b)
+        return h
+
+    assert r.h[-1] == pytest_approx(h_last(np.array([0.2])))
+    num = gradcheck.numerical_gradient(h_last, np.array([0.2]))[0]
+    assert abs(num - r.gradient) < 1e-8
+    assert r.gradient == pytest_approx(float(np.prod(w * (1 - r.h**2))))
+    assert gradients.recurrent_gradient(x, 0.2, w, u, b, factor="no_weight").gradient == pytest_approx(
+        r.gradient / w**3
+    )
+    assert gradients.recurrent_gradient_bound(-1.5, 3) == 1.5**3
