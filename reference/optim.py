@@ -433,10 +433,6 @@ def _adam_core(p, g, state, *, lr, betas, eps, amsgrad, maximize, bias_correctio
     correction = choose(bias_correction, "bias_correction", BIAS_CORRECTIONS)
     lr, (beta1, beta2), eps = _lr(lr), _betas(betas), nonnegative(eps, "eps")
     state = _state(state, AdamState, p, "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
-    for name in ("exp_avg_sq", "max_exp_avg_sq"):
-        moment = None if state is None else getattr(state, name)
-        if moment is not None and np.any(np.asarray(moment) < 0):
-            raise ValueError(f"state.{name}: a running mean of g² is >= 0, got {moment!r}")
     # A missing moment is 0.0, which broadcasts like np.zeros_like(p): the betas are finite, so
     # beta * 0.0 is 0.0 and the sums and maxima with it are NumPy's elementwise ones.
     zeros = 0.0
