@@ -88,7 +88,9 @@ def perceptron_step(
     w = as_float_array(w, "w", ndim=1)
     lr = nonnegative(lr, "lr")
     if x.shape != w.shape:
-        raise ValueError(f"perceptron_step: x has shape {x.shape} but w has {w.shape}; give one weight per input")
+        raise ValueError(
+            f"perceptron_step: x has shape {x.shape} but w has {w.shape}; give one weight per input"
+        )
     z = float(w @ x + float(b))
     y = float(_step(np.asarray(z), at_zero))
     e = float(choose(error, "error", _ERRORS)(float(target), y))
