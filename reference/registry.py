@@ -25,6 +25,15 @@ FAMILIES: tuple[str, ...] = (
     "metrics",
     "rnn",
     "gradcheck",
+    "perceptron",
+    "training",
+    "data",
+    "gradients",
+    "filters",
+    "roc",
+    "groupnorm",
+    "lrn",
+    "residual",
 )
 
 

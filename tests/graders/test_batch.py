@@ -176,6 +176,7 @@ def test_the_example_class_gets_the_ladders_results_with_error_carried_forward(m
     ],
     ids=["defaults", "all-or-nothing-half-credit", "sigfigs", "decimals-no-ecf"],
 )
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a carried-forward odd answer may leave a domain
 def test_every_template_with_perturbed_answers_gets_the_ladders_results(bank_exam, settings):
     _, papers = bank_exam
     rng = np.random.default_rng(7)
@@ -221,7 +222,7 @@ def test_the_gradebook_stores_the_ladders_grades_and_parsed_answers(midterm, the
             (sid, n, p): t
             for sid, n, p, t in book.db.execute("SELECT student, number, part, text FROM responses")
         }
-    assert len(stored) == 64 * 25
+    assert len(stored) == sum(len(q.instance.parts) for paper in papers.papers for q in paper.questions)
     for paper in papers.papers:
         for q in paper.questions:
             responses = {p.id: answers.get((paper.id, q.number, p.id)) for p in q.instance.parts}

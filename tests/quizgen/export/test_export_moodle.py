@@ -356,7 +356,7 @@ def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(exam
     report = validate_moodle(text)
     assert report.problems == []
     assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
-    assert check_numbers(example_source, report, warnings) == 2400
+    assert check_numbers(example_source, report, warnings) == 1800
     marks = {
         g.key: {q.mark for q in report.questions if q.idnumber.startswith(g.template_id + ":")}
         for g in example_source.groups

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+
+from quizgen.reference import conv, filters, groupnorm, roc
+
+
+def test_sobel_x_responds_to_a_step_to_the_right():
+    x = np.array([[0, 0, 9, 9]] * 3, dtype=float).reshape(1, 1, 3, 4)
+    out = conv.conv2d_forward(x, filters.edge_kernel("sobel", "x")).out
+    # each window: (-1 - 2 - 1)·col0 + (1 + 2 + 1)·col2 -> 4·9 - 0 = 36, then 4·9 - 4·0 = 36
+    np.testing.assert_array_equal(out.reshape(-1), [36, 36])
+    prewitt_y = filters.edge_kernel("prewitt", "y").reshape(3, 3)
+    np.testing.assert_array_equal(prewitt_y, [[-1, -1, -1], [0, 0, 0], [1, 1, 1]])
+
+
+def test_roc_points_and_auc_with_a_tie():
+    y, s = [1, 0, 1, 0], [0.9, 0.6, 0.6, 0.2]
+    curve = roc.roc_curve(y, s)
+    np.testing.assert_allclose(curve.fpr, [0, 0, 0.5, 1])
+    np.testing.assert_allclose(curve.tpr, [0, 0.5, 1, 1])
+    # pairs (0.9, 0.6) win, (0.9, 0.2) win, (0.6, 0.6) tie, (0.6, 0.2) win -> 3.5 / 4
+    assert roc.roc_auc(y, s) == 0.875
+    assert np.trapezoid(curve.tpr, curve.fpr) == pytest.approx(0.875)
+    assert roc.roc_auc(y, s, ties="loss") == 0.75
+    assert roc.rates_at(y, s, 0.6) == (1.0, 0.5)
+    assert roc.rates_at(y, s, 0.6, rule=">") == (0.5, 0.0)
+    np.testing.assert_array_equal(roc.roc_point(y, s, 0.6), [1.0, 0.5])
+
+
+def test_group_norm_by_hand_and_its_two_ends():
+    x = np.array([1.0, 3.0, 2.0, 6.0]).reshape(1, 4, 1)
+    g = groupnorm.group_norm_forward(x, 2, eps=0.0)
+    np.testing.assert_allclose(g.mean, [[2.0, 4.0]])
+    np.testing.assert_allclose(g.var, [[1.0, 4.0]])
+    np.testing.assert_allclose(g.out.reshape(-1), [-1, 1, -1, 1])
+    layer = groupnorm.group_norm_forward(x, 1, eps=0.0)
+    np.testing.assert_allclose(layer.mean, [[3.0]])  # every channel of the sample
+    inst = groupnorm.group_norm_forward(x.reshape(1, 2, 2), 2, eps=0.0)
+    np.testing.assert_allclose(inst.mean, [[2.0, 4.0]])
+    with pytest.raises(ValueError, match="must divide C"):
+        groupnorm.group_norm_forward(x, 3)

@@ -1,0 +1,28 @@
+import pytest
+
+from quizgen.reference import training
+
+
+def test_iterations_round_up_unless_the_last_batch_is_dropped():
+    assert training.iterations_per_epoch(1000, 64) == 16  # 15 full batches and one of 40
+    assert training.iterations_per_epoch(1000, 64, drop_last=True) == 15
+    assert training.iterations_per_epoch(1024, 64) == 16
+    assert training.total_iterations(1000, 64, 10) == 160
+
+
+def test_the_4_3_4_network_has_31_parameters():
+    assert training.mlp_param_count([4, 3, 4]) == 31  # 3·(4+1) + 4·(3+1)
+    assert training.mlp_param_count([4, 3, 4], bias=False) == 24
+    with pytest.raises(ValueError, match="at least one layer"):
+        training.mlp_param_count([4])
+
+
+def test_early_stopping_as_keras_counts_it():
+    losses = [0.9, 0.7, 0.72, 0.71, 0.75, 0.6]
+    # best at epoch 2; epochs 3, 4, 5 do not improve: with patience 3 it stops after epoch 5
+    assert training.early_stopping(losses, 3) == (5, 2, 2)
+    assert training.early_stopping(losses, 3, restore_best_weights=False) == (5, 2, 5)
+    assert training.early_stopping(losses, 3, stop_when="exceeds") == (6, 6, 6)
+    # min_delta 0.05: 0.6 < 0.7 - 0.05, but only patience 4 lets training reach it
+    assert training.early_stopping(losses, 4, min_delta=0.05) == (6, 6, 6)
+    assert training.early_stopping([0.5, 0.49, 0.6], 2, min_delta=0.05) == (3, 1, 1)
