@@ -153,9 +153,20 @@ def _check_mapping(
                     _line(node, key),
                     tid,
                     f"{where}.{key}" if where else key,
-                    f"expected {_type_name(typ)}, got {type(value).__name__}",
+                    f"expected {_type_name(typ)}, got {type(value).__name__}" + _number_hint(value),
                 )
     return True
+
+
+def _number_hint(value) -> str:
+    """YAML 1.1 reads ``1e-6`` (a number without a point) as text: say how to write it."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return f" ({value!r} is read as text: write it with a point, e.g. 1.0e-6)"
+    return ""
 
 
 @dataclass
@@ -288,9 +299,12 @@ def _parse_tolerance(node, kind: str, line, tid, where, probs) -> Tolerance:
         return EXACT if ANSWER_KINDS[kind].integral else Tolerance()  # choice: how far apart options must be
     if not _check_mapping(node, _TOLERANCE_KEYS, (), where, tid, probs):
         return Tolerance()
+    values = {k: v for k, v in node.items() if k in _TOLERANCE_KEYS}
+    if any(isinstance(v, str) for v in values.values()):
+        return Tolerance()  # the wrong type is already reported by _check_mapping
     try:
-        return Tolerance(**{k: v for k, v in node.items() if k in _TOLERANCE_KEYS})
-    except ValueError as exc:
+        return Tolerance(**values)
+    except (ValueError, TypeError) as exc:
         probs.add(line, tid, where, str(exc))
         return Tolerance()
 

@@ -23,6 +23,8 @@ CORPUS = {
     "unknown_function": (OTHER.replace("regularization.l2_penalty", "regularization.nope").encode(), "t.yaml:", "nope"),
     "deep": (b"family: x\ntemplates: " + b"[" * 100 + b"]" * 100 + b"\n", "t.yaml", "nested"),
     "alias_loop": (b"family: x\ntemplates: &t [*t]\n", "t.yaml:2", "alias"),
+    # YAML 1.1 reads 1e-06 (no point) as text, which reached Tolerance and raised a TypeError
+    "tolerance_as_text": (OTHER.replace("        kind: real\n", "        kind: real\n        tolerance: {atol: 1e-06}\n", 1).encode(), "t.yaml:25", "write it with a point"),
 }  # fmt: skip
 #: A template that loads but whose constraint asks for 10 ** (10 ** 10) when drawn.
 HUGE_POWER = OTHER.replace('- "lam != 0.5"', '- "lam != 0.5 and 10 ** (10 ** 10) > 0"')
