@@ -599,6 +599,13 @@ def _build_view(new: str, hide, size_mb: int) -> int:
     mount("none", "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, _ROOT_TMPFS)
     read_only = ["/"]
+    # the private /tmp and /dev/shm first: a folder bound below comes on top of them (Python or
+    # NumPy in a virtual environment under /tmp, as mktemp -d makes on a CI runner)
+    tmpfs = MS_NOSUID | MS_NODEV
+    os.makedirs(f"{new}/dev/shm")
+    mount("tmpfs", f"{new}/dev/shm", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={SHM_INODES},mode=1777")
+    os.makedirs(f"{new}/tmp")
+    mount("tmpfs", f"{new}/tmp", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={TMP_INODES},mode=1777")
     for step in _VIEW:
         kind, path = step[0], step[1]
         target = new + path
@@ -618,11 +625,6 @@ def _build_view(new: str, hide, size_mb: int) -> int:
     for dev in _DEVICES:
         _touch(f"{new}/dev/{dev}")
         mount(f"/dev/{dev}", f"{new}/dev/{dev}", None, MS_BIND)
-    tmpfs = MS_NOSUID | MS_NODEV
-    os.makedirs(f"{new}/dev/shm")
-    mount("tmpfs", f"{new}/dev/shm", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={SHM_INODES},mode=1777")
-    os.makedirs(f"{new}/tmp")
-    mount("tmpfs", f"{new}/tmp", "tmpfs", tmpfs, f"size={size_mb}m,nr_inodes={TMP_INODES},mode=1777")
     hidden = 0
     for path in hide:  # grader paths that fall inside a bound folder (e.g. a system-wide install)
         target = new + path
@@ -862,7 +864,12 @@ def _status_of(exc: BaseException) -> str:
 
 
 def _child(chan: socket.socket, req: dict, env: _Env) -> None:
-    """Everything the submission's process does; student code runs only after ``ready`` is sent."""
+    """Everything the submission's process does; student code runs only after ``ready`` is sent.
+    Its source comes from the grader on ``chan``, never through the fork server."""
+    header, blobs = read_frame(chan, deadline=time.monotonic() + 60, max_bytes=1 << 26)
+    if header.get("op") != "source" or len(blobs) != 1:
+        raise WireError("the submission's source did not come first")
+    req = dict(req, source=blobs[0])
     workdir = _setup(req, env)
     report = env.report
     name = req["name"]
@@ -1154,11 +1161,11 @@ def serve(ctl_fd: int) -> None:
                 break
             if not _msg:
                 break
-            header, blobs = read_frame(ctl)
+            header, _ = read_frame(ctl)  # requests carry no source (see _child)
             _reap(children, statuses)
             op = header.get("op")
             if op == "spawn":
-                req = dict(header, source=blobs[0])
+                req = dict(header)
                 pid = os.fork()
                 if pid == 0:
                     ctl.close()

@@ -21,6 +21,7 @@ exception message (it may quote inputs), no printed output.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import os
 from collections.abc import Sequence
@@ -121,12 +122,32 @@ class SubmissionGrade:
 HIDDEN_WRONG = "wrong (a hidden case says only whether it passed, not how far off it is)"
 
 
+#: Exception types a hidden case may name: Python's and NumPy's own. Any other name is the
+#: submission's choice (``type("Leak3141", (Exception,), {})``) and could carry a hidden input out.
+KNOWN_ERRORS = frozenset(
+    {
+        n
+        for module in (builtins, getattr(np, "exceptions", builtins), np.linalg)
+        for n, v in vars(module).items()
+        if isinstance(v, type) and issubclass(v, BaseException)
+    }
+)
+#: What a hidden case says of an exception of another type (most likely the submission's own).
+OWN_ERROR = "an exception of a type Python and NumPy do not define (a hidden case does not name it)"
+
+
 def _fail(name: str, message: str, status: Status = Status.INCORRECT) -> CheckGrade:
     return CheckGrade(name, 0.0, status, message)
 
 
-def _kind(value) -> str:
-    """A value's kind as a student would say it."""
+def _kind(value, hidden: bool = False) -> str:
+    """A value's kind as a student would say it; on a hidden case without the parts the
+    submission chose (a type's name, a number, a length, a shape), any of which could encode a
+    hidden input."""
+    if hidden:
+        kinds = ((np.ndarray, "a NumPy array"), (bool, "a bool"), ((int, float), "a number"),
+                 (tuple, "a tuple"), (list, "a list"), (str, "a text"), (dict, "a dict"))  # fmt: skip
+        return next((text for kind, text in kinds if isinstance(value, kind)), "an object")
     if isinstance(value, Opaque):
         return f"a {clean_text(value.type_name, 100)} object"
     if isinstance(value, np.ndarray):
@@ -176,17 +197,19 @@ def judge(
         return _fail(name, "the result could not be read", Status.FORMAT_ERROR)
     value = parts[check.pick]
     if isinstance(value, Missing):
-        return _fail(name, clean_text(value.reason, 300), Status.FORMAT_ERROR)
+        reason = "the result does not have the part this check reads" if hidden else value.reason
+        return _fail(name, clean_text(reason, 300), Status.FORMAT_ERROR)
     if value is None:
         return _fail(name, "returned None (a missing return statement?)", Status.FORMAT_ERROR)
     expected = np.asarray(check.expected, dtype=np.float64)
     if expected.ndim == 0:
         if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
-            return _fail(name, f"expected a number, got {_kind(value)}", Status.FORMAT_ERROR)
+            return _fail(name, f"expected a number, got {_kind(value, hidden)}", Status.FORMAT_ERROR)
     elif not isinstance(value, np.ndarray):
         hint = " (convert it with np.asarray)" if isinstance(value, (list, tuple)) else ""
         shape = "" if hidden else f" of shape {expected.shape}"
-        return _fail(name, f"expected a NumPy array{shape}, got {_kind(value)}{hint}", Status.FORMAT_ERROR)
+        got = _kind(value, hidden)
+        return _fail(name, f"expected a NumPy array{shape}, got {got}{hint}", Status.FORMAT_ERROR)
     if isinstance(value, np.ndarray) and value.dtype != np.float64:
         why = "floating-point numbers" if value.dtype.kind != "f" else "float64 (double precision)"
         return _fail(name, f"expected {why}, got an array of dtype {value.dtype}", Status.FORMAT_ERROR)
@@ -253,6 +276,18 @@ def _case_output(case: Case, checks: Sequence[CheckGrade], outcomes: Sequence[Ca
     return "\n".join(lines)
 
 
+def blind_outcome(outcome: CallOutcome, functions: Sequence[str]) -> CallOutcome:
+    """``outcome`` as a hidden case may show it: no exception message, an exception type only
+    when Python or NumPy defines it, and in the traceback only function names the file defines
+    at its top level (a function made at run time may be named after a hidden input)."""
+    if not outcome.exc_type:
+        return outcome
+    exc_type = outcome.exc_type if outcome.exc_type in KNOWN_ERRORS else OWN_ERROR
+    known = set(functions) | {"<module>", "<lambda>", "<listcomp>", "<dictcomp>", "<genexpr>"}
+    frames = tuple(replace(f, function=f.function if f.function in known else "...") for f in outcome.frames)
+    return replace(outcome, exc_type=exc_type, exc_message="", frames=frames)
+
+
 def clean_outcome(outcome: CallOutcome) -> CallOutcome:
     """``outcome`` with every text the submission could have chosen made safe
     (:func:`~quizgen.graders.untrusted.clean_text`): where the child's output enters the results."""
@@ -288,6 +323,8 @@ def run_cases(
     graded = []
     for case, offset in zip(cases, offsets, strict=True):
         outcomes = all_outcomes[offset : offset + len(case.calls)]
+        if case.hidden:
+            outcomes = [blind_outcome(o, functions) for o in outcomes]
         checks = []
         for plan in case.checks:
             checks.append(judge(outcomes[plan.call], plan, hidden=case.hidden, functions=functions))

@@ -41,7 +41,7 @@ import numpy as np
 
 from quizgen import csvsafe
 from quizgen.errors import SpecError
-from quizgen.fsutil import atomic_write_text
+from quizgen.fsutil import atomic_write_text, student_file_stem
 from quizgen.manifest import Manifest, Question, StudentPaper, load_manifest
 from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
@@ -909,16 +909,6 @@ def _flags_csv(flags) -> str:
     return buf.getvalue()
 
 
-def _safe_name(student_id: str, taken: set[str]) -> str:
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id).lstrip(".") or "student"
-    base, i = name, 1
-    while name in taken:
-        i += 1
-        name = f"{base}-{i}"
-    taken.add(name)
-    return name
-
-
 @collector_paused()
 def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
     """Write the grades CSV, item analysis, collusion flags, class report and every student's
@@ -945,7 +935,7 @@ def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None 
         by_student.setdefault(r.student_id, []).append(r)
     taken: set[str] = set()
     for sid, name in students:
-        stem = _safe_name(sid, taken)
+        stem = student_file_stem(sid, taken)
         recs = by_student.get(sid, [])
         files[out / "feedback" / f"{stem}.html"] = student_report_html(
             title, sid, name, recs, texts.get(sid, {})

@@ -47,6 +47,7 @@ from typing import ClassVar
 
 import yaml
 
+from quizgen import csvsafe
 from quizgen.errors import SpecError
 from quizgen.manifest import Manifest
 from quizgen.yamlio import LineDict, _LineLoader
@@ -290,7 +291,8 @@ def _read_csv(path: Path, text: str, collector: _Collector) -> None:
                 )
                 continue
             answer = row[ans_col] if ans_col < len(row) else ""
-            collector.add(row[sid_col], row[q_col], row[part_col], answer, f"{path}:{lineno}")
+            sid = csvsafe.unescape_cell(row[sid_col].strip())
+            collector.add(sid, row[q_col], row[part_col], answer, f"{path}:{lineno}")
         return
     columns: dict[int, tuple[str, str]] = {}
     for i, name in enumerate(header):
@@ -311,7 +313,7 @@ def _read_csv(path: Path, text: str, collector: _Collector) -> None:
                 f"{path}:{lineno}: the row has {len(row)} cells but the header {len(header)}; the extra cells are not read "
                 "(quote answers that contain the separator)"
             )
-        sid = row[sid_col].strip() if sid_col < len(row) else ""
+        sid = csvsafe.unescape_cell(row[sid_col].strip()) if sid_col < len(row) else ""
         if not sid:
             collector.warnings.append(f"{path}:{lineno}: no student_id; the row is not read")
             continue

@@ -491,11 +491,15 @@ class _Child:
             "hide": _hide_list(options.hide),
         }
         try:
-            reply = server.request(request, [source], fd=theirs.fileno())
+            reply = server.request(request, fd=theirs.fileno())
         finally:
             theirs.close()
         self.pid, self.uid, self.alive = int(reply["pid"]), int(reply["uid"]), True
         self.generation = server.restarts
+        # the source goes to the child alone, never through the fork server: every later child
+        # is a fork of the server and would find it in its memory (freed is not wiped)
+        with contextlib.suppress(OSError):  # a child that refused or died says so below
+            wire.write_frame(ours, {"op": "source"}, [source])
         try:
             ready, _ = wire.read_frame(ours, deadline=time.monotonic() + _SETUP_SECONDS)
         except (OSError, EOFError, WireError) as exc:

@@ -602,10 +602,15 @@ class Bank:
 
 
 def bank_files(folders: Iterable[str | Path]) -> list[Path]:
-    files = []
+    """The YAML files of the given folders and files, each once (a built-in file named again is not
+    loaded twice, which would report its own ids as duplicates)."""
+    files, seen = [], set()
     for folder in folders:
         folder = Path(folder)
-        files.extend(sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder])
+        for f in sorted(folder.glob("*.yaml")) if folder.is_dir() else [folder]:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                files.append(f)
     return files
 
 

@@ -139,13 +139,13 @@ def bank_validate(paths, seeds, quality_seeds, report, as_json, quiet) -> None:
     Given files or folders are checked against the built-in bank too (an id may not be reused)."""
     extra = list(paths)
     loaded, problems = bank_mod.load_bank(extra, strict=False)
-    if extra:  # self-test only the given templates; the built-in ones are checked in CI
-        builtin = bank_mod.builtin_bank_dir()
+    if extra:  # self-test only the given templates (a built-in file may be given too)
+        given = [p.resolve() for p in extra]
         loaded = bank_mod.Bank(
             {
                 k: t
                 for k, t in loaded.templates.items()
-                if not Path(t.source.rsplit(":", 1)[0]).is_relative_to(builtin)
+                if any(Path(t.source.rsplit(":", 1)[0]).resolve().is_relative_to(g) for g in given)
             }
         )
     reports = selfcheck.check_bank(loaded, seeds=seeds, progress=None if quiet or as_json else _progress_cb)

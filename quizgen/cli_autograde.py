@@ -33,7 +33,7 @@ from pathlib import Path
 import click
 
 from .errors import SpecError
-from .fsutil import atomic_write_text
+from .fsutil import atomic_write_text, student_file_stem
 from .graders import results, sandbox, untrusted
 from .graders.assignment import (
     Assignment,
@@ -127,23 +127,12 @@ def find_submissions(folder: str | Path, assignment: Assignment) -> list[untrust
     return untrusted.find_submissions(folder, assignment.id)
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name)[:100] or "_"
-
-
 def _feedback_names(grades: Sequence[SubmissionGrade]) -> list[str]:
     """A distinct file name per student (two names that differ only in unsafe characters, or a
-    file and a folder of the same name, would otherwise overwrite each other's feedback)."""
-    names, used = [], set()
-    for grade in grades:
-        base = _safe(grade.student)
-        name, k = base, 1
-        while name.lower() in used:
-            k += 1
-            name = f"{base}-{k}"
-        used.add(name.lower())
-        names.append(name)
-    return names
+    file and a folder of the same name, would otherwise overwrite each other's feedback), short
+    enough for any file system whatever the characters of the student's file or folder name."""
+    used: set[str] = set()
+    return [student_file_stem(grade.student, used, keep="-_.@") for grade in grades]
 
 
 def _job(submission: untrusted.Submission, *, read: bool) -> Job:
@@ -180,8 +169,14 @@ def autograde_class(
     :mod:`quizgen.graders.executors`): "local", ``jobs`` threads here; "dask", the cluster at
     ``scheduler`` (without one, a local cluster of ``jobs`` processes). Every executor gives the
     same grades. Every hand-in gets a row, those that cannot be graded with the reason."""
-    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
     folder, out = Path(submissions), Path(out)
+    if out.resolve() == folder.resolve() or folder.resolve() in out.resolve().parents:
+        raise SpecError(
+            "--out is inside the submissions folder, where the next run would take feedback/ for a "
+            "student; choose an output folder outside it",
+            source=str(out),
+        )
+    assignment = keyed(load_assignment(spec), key_file, hidden=hidden)
     work = [_job(s, read=executor != "local") for s in find_submissions(folder, assignment)]
     hide = [str(folder.resolve()), str(out.resolve()), str(Path(spec).resolve())]
     if key_file is not None:
@@ -308,7 +303,7 @@ build-backend = "setuptools.build_meta"
 name = "quizgen"
 version = "{version}"
 requires-python = ">=3.10"
-dependencies = ["numpy>=1.24", "pyyaml>=6.0", "jinja2>=3.1", "click>=8.1"]
+dependencies = {dependencies}
 
 [project.scripts]
 quizgen = "quizgen.cli:main"
@@ -319,6 +314,20 @@ include = ["quizgen*"]
 [tool.setuptools.package-data]
 "*" = ["*.yaml", "*.j2", "*.json", "*.css", "*.tex"]
 """
+
+#: What quizgen needs at run time when its own metadata cannot be read (a source checkout
+#: that was never installed); keep it in step with pyproject.toml's ``dependencies``.
+_DEPENDENCIES = ("numpy>=1.24", "pyyaml>=6.0", "jinja2>=3.1", "click>=8.1", "latex2mathml>=3.77")
+
+
+def _dependencies() -> list[str]:
+    """The installed quizgen's run-time requirements (not its extras), so that the copy
+    setup.sh installs on Gradescope can import everything this one does."""
+    try:
+        required = metadata.requires("quizgen") or []
+    except metadata.PackageNotFoundError:
+        return list(_DEPENDENCIES)
+    return [r for r in required if "extra ==" not in r] or list(_DEPENDENCIES)
 
 
 def _package_dirs() -> dict[str, Path]:
@@ -373,7 +382,11 @@ def export_gradescope(
             version = metadata.version("quizgen")
         except metadata.PackageNotFoundError:
             version = "0"
-        _add_text(zf, "quizgen_src/pyproject.toml", _GENERATED_PYPROJECT.format(version=version))
+        _add_text(
+            zf,
+            "quizgen_src/pyproject.toml",
+            _GENERATED_PYPROJECT.format(version=version, dependencies=json.dumps(_dependencies())),
+        )
         for name, folder in dirs.items():
             skip_nested = [d for n, d in dirs.items() if n != name and folder in d.parents]
             for path in sorted(folder.rglob("*")):

@@ -26,6 +26,14 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
+def unescape_cell(text: str) -> str:
+    """``text`` as it was before :func:`escape_cell`: a cell read back from a CSV quizgen wrote
+    (a filled-in responses template names student "+s1" as "'+s1")."""
+    if text.startswith("'") and escape_cell(text[1:]) == text:
+        return text[1:]
+    return text
+
+
 class SafeWriter:
     """A ``csv.writer`` whose rows pass through :func:`escape_cell`."""
 

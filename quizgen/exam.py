@@ -27,6 +27,7 @@ import hashlib
 import io
 import os
 import signal
+import unicodedata
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -223,12 +224,13 @@ def _roster_rows(path: Path, reader: csv.DictReader) -> list[Student]:
         sid = row.get("id", "")
         if not sid:
             raise SpecError("empty student id; every row needs an id", source=f"{path}:{lineno}")
-        if sid in seen:
+        same = unicodedata.normalize("NFC", sid)  # "é" typed as one character or as e + accent
+        if same in seen:
             raise SpecError(
-                f"student id {sid!r} already on line {seen[sid]}; ids must be unique",
+                f"student id {sid!r} already on line {seen[same]}; ids must be unique",
                 source=f"{path}:{lineno}",
             )
-        seen[sid] = lineno
+        seen[same] = lineno
         students.append(Student(sid, row.get("name", ""), row.get("email", "")))
     if not students:
         raise SpecError("the roster has no students", source=str(path))

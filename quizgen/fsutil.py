@@ -96,3 +96,37 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+#: The longest file stem made from a student id, in UTF-8 bytes: a file system's name limit is
+#: 255 bytes, and room is left for an extension, a "-N" to keep names distinct and
+#: :func:`atomic_write_bytes`'s temporary name (".<name>.XXXXXXXX.tmp").
+MAX_STEM_BYTES = 120
+
+
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL"} | {f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10)}
+)
+
+
+def student_file_stem(student_id: str, taken: set[str], *, keep: str = "-_.") -> str:
+    """A file stem for ``student_id`` unlike every stem already given out with ``taken`` (the
+    caller's set, which holds them case-folded; the new one is added).
+
+    Characters other than letters, digits and ``keep`` become "_", leading dots go (no hidden
+    or ``..`` names), a Windows device name ("CON", "nul", "COM1") gets a "_" in front, and
+    "-2", "-3", ... is appended until the stem differs from every taken one, ignoring case (as a
+    macOS or Windows disk does); with its number, a stem is at most :data:`MAX_STEM_BYTES` long.
+    """
+    name = "".join(c if c.isalnum() or c in keep else "_" for c in student_id).lstrip(".") or "student"
+    if name.split(".")[0].upper() in _WINDOWS_DEVICES:  # "CON.html" cannot be made on Windows
+        name = "_" + name
+    raw = name.encode("utf-8")
+    k = 1
+    name = raw[:MAX_STEM_BYTES].decode("utf-8", "ignore")
+    while name.casefold() in taken:
+        k += 1
+        suffix = f"-{k}"
+        name = raw[: MAX_STEM_BYTES - len(suffix)].decode("utf-8", "ignore") + suffix
+    taken.add(name.casefold())
+    return name

@@ -38,6 +38,7 @@ import numpy as np
 from . import csvsafe
 from .errors import SpecError
 from .formatting import FILTERS, num, plain
+from .fsutil import student_file_stem
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
@@ -352,11 +353,6 @@ def remove_stale_staging(out: Path) -> list[Path]:
     return removed
 
 
-def _safe_name(student_id: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id)
-    return cleaned.lstrip(".") or "student"
-
-
 class ExamWriter:
     """Stages an exam's files in a temporary folder inside ``out``; :meth:`commit` moves them
     into place (manifest last); leaving the ``with`` block without committing removes them.
@@ -404,10 +400,7 @@ class ExamWriter:
         """Write one student's paper and key (a :class:`RenderedPaper`, rendered here from a
         paper), and append the student to the manifest and overview."""
         done = paper if isinstance(paper, RenderedPaper) else render_student(self.exam, paper, self.formats)
-        name = _safe_name(done.id)
-        if name in self._names:
-            name = f"{name}-{len(self._names)}"
-        self._names.add(name)
+        name = student_file_stem(done.id, self._names)
         for rel, data in done.pages.items():
             folder, fmt = rel.split("/")
             self._put(f"{folder}/{name}.{fmt}", data)

@@ -41,6 +41,7 @@ __all__ = [
     "dense_forward",
     "gd_step",
     "linear_param_count",
+    "mlp_backprop",
     "mlp_backward",
     "mlp_forward",
     "train_step",
@@ -133,13 +134,13 @@ class MLPForward(NamedTuple):
 
 
 class MLPBackward(NamedTuple):
-    """``loss`` E; per layer l: ``deltas[l]`` = dE/dz_l, ``dweights[l]`` = dE/dW_l, ``dbiases[l]`` = dE/db_l.
+    """``loss`` E (None from :func:`mlp_backprop`); per layer l: ``deltas[l]`` = dE/dz_l, ``dweights[l]`` = dE/dW_l, ``dbiases[l]`` = dE/db_l.
 
     Also the chain-rule factors a worked solution prints: ``doutput`` = dE/da_{L-1} (the loss's
     gradient), ``activation_grads[l]`` = h'_l(z_l) (da_l/dz_l elementwise), and ``dinput`` = dE/dx.
     """
 
-    loss: float | np.ndarray
+    loss: float | np.ndarray | None
     deltas: list[np.ndarray]
     dweights: list[np.ndarray]
     dbiases: list[np.ndarray | None]
@@ -224,16 +225,32 @@ def mlp_backward(
         )
     kw = {} if reduction is None else {"reduction": one_of(reduction, "reduction", ("mean", "sum", "none"))}
     value, doutput = spec.fn(forward.output, target, **kw)
+    return mlp_backprop(forward, doutput)._replace(loss=value)
+
+
+def mlp_backprop(forward: MLPForward, doutput, *, activation_derivative: bool = True) -> MLPBackward:
+    """Backpropagation through :func:`mlp_forward`'s network from a given ``doutput`` = dE/da_{L-1}
+    (the output's shape), e.g. dE/dx of the layers above it: delta_l = (delta_{l+1} W_{l+1}) ⊙ h'_l(z_l).
+
+    ``loss`` is None (no loss is computed here). ``activation_derivative=False`` is the mistake of
+    passing the gradient straight through each activation (h'_l taken as 1, delta_l = dE/da_l).
+    """
+    if not isinstance(forward, MLPForward):
+        raise ValueError(f"forward: expected the MLPForward of mlp_forward, got {type(forward).__name__}")
+    doutput = as_float_array(doutput, "doutput")
+    check_shape(doutput, "doutput", np.shape(forward.output))
     n_layers = len(forward.caches)
     deltas: list = [None] * n_layers
     dweights: list = [None] * n_layers
     dbiases: list = [None] * n_layers
     local = [activation(n).grad(z) for n, z in zip(forward.activations, forward.net_inputs, strict=True)]
+    if not activation_derivative:
+        local = [np.ones_like(g) for g in local]
     upstream = doutput
     for l in reversed(range(n_layers)):
         deltas[l] = upstream * local[l]
         upstream, dweights[l], dbiases[l] = dense_backward(deltas[l], forward.caches[l])
-    return MLPBackward(value, deltas, dweights, dbiases, doutput, local, upstream)
+    return MLPBackward(None, deltas, dweights, dbiases, doutput, local, upstream)
 
 
 # --------------------------------------------------------------------------------------------------

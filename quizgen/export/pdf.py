@@ -30,9 +30,10 @@ import numpy as np
 
 from ..errors import QuizgenError
 from ..formatting import mat, num, shape
+from ..fsutil import student_file_stem
 from ..manifest import StudentPaper
 from ..models import InstancePart
-from ..output import _safe_name, _sections
+from ..output import _sections
 from .common import ExportResult, ExportSource
 from .text import latex_escape, to_latex
 
@@ -498,10 +499,7 @@ def export_pdf(
                 f"{paper.id}: no font for Chinese, Japanese or Korean is installed; install one:"
                 f" {UNICODE_INSTALL_COMMAND}"
             )
-        name = _safe_name(paper.id)
-        if name in names:
-            name = f"{name}-{len(names)}"
-        names.add(name)
+        name = student_file_stem(paper.id, names)
         for folder, is_key in (("papers", False), ("keys", True)):
             if is_key and not keys:
                 continue

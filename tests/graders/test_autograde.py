@@ -3,8 +3,10 @@ say how they failed but never on what."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from quizgen.graders.assignment import build_cases, load_assignment, with_hidden_key
@@ -165,3 +167,23 @@ def test_bytes_read_elsewhere_grade_like_the_file_and_keep_its_name(tmp_path):
     assert from_bytes.passed and from_bytes.score == from_file.score == from_file.max_score
     broken = grade("softmax_cross_entropy", solution, source=b"def softmax_cross_entropy(:\n")
     assert broken.score == 0 and "syntax error" in broken.cases[0].output
+
+
+def test_a_hidden_case_quotes_nothing_the_submission_chose_from_its_inputs():
+    """An exception class, a returned type's name, a number or a list's length can each carry a
+    hidden input out to the feedback; a hidden case names only the kind of thing that failed."""
+    fixture = Path(__file__).parent / "fixtures" / "covert" / "smuggles_hidden_inputs_out_through_feedback.py"
+    g = grade("softmax_cross_entropy", fixture)
+    visible = [c for c in g.cases if not c.hidden]
+    assert any(re.search(r"Leak\d", c.output) for c in visible)  # on visible cases, all is shown
+    tokens = {}
+    for case in build_cases(spec("softmax_cross_entropy"), variant="test-student", hidden=True):
+        if case.hidden:
+            x = abs(float(np.asarray(case.params["logits"], dtype=float).flat[0]))
+            tokens[case.name] = f"{x:.6f}".replace(".", "")
+    hidden = [c for c in g.cases if c.hidden]
+    assert hidden and all(c.score == 0 for c in hidden for c in c.checks)
+    for case in hidden:
+        token = tokens[case.name]
+        assert not re.search(r"Leak\d", case.output), case.output  # the source line says "Leak" +
+        assert token[:5] not in case.output.replace(case.name, ""), case.output

@@ -386,6 +386,11 @@ def test_the_classroom_workflow_installs_the_courses_wheel_and_holds_no_secret()
     assert "secrets." not in text and "--hidden" not in text  # a student can edit it: no secret
     check = next(r for r in runs if r.startswith("quizgen check"))
     assert "--classroom" in check
+    # it runs as the runner's ordinary user, on ubuntu-latest (24.04) whose AppArmor refuses
+    # unprivileged user namespaces (actions/runner-images#10443): without this flag quizgen
+    # refuses to run and every student's check fails. The code is the student's own, run in
+    # their own CI, which they control anyway: the sandbox protects nothing there.
+    assert "--allow-unsandboxed" in check
 
 
 def test_gradescope_refuses_a_submission_that_links_to_the_solution(tmp_path):
@@ -408,3 +413,49 @@ def test_a_file_and_a_folder_of_the_same_student_keep_both_feedback_files(tmp_pa
     assert invoke("autograde", SPEC, subs, "--out", tmp_path / "out").exit_code == 0
     names = sorted(p.name for p in (tmp_path / "out/feedback").iterdir())
     assert names == ["alice-2.txt", "alice.txt"]
+
+
+def test_a_student_folder_with_a_long_non_ascii_name_gets_its_feedback(tmp_path):
+    """85 three-byte characters fill a folder name (255 bytes); the feedback file named after it
+    (plus ".txt" and a temporary suffix) must still fit, and the students after it get theirs."""
+    subs = tmp_path / "subs"
+    long_name = "字" * 85
+    (subs / long_name).mkdir(parents=True)
+    (subs / long_name / "lstm.py").write_text("def nothing(): pass\n")
+    (subs / "zed.py").write_text("def nothing(): pass\n")
+    result = invoke("autograde", SPEC, subs, "--out", tmp_path / "out", "--visible-only")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out/feedback").glob("*.txt"))) == 2
+
+
+def test_the_gradescope_zip_installs_every_dependency_quizgen_imports(tmp_path):
+    """setup.sh installs quizgen_src with pip: its pyproject must ask for everything the installed
+    quizgen needs (it left out latex2mathml, so `quizgen` failed to import on Gradescope and every
+    student read "the autograder failed")."""
+    import re
+    from importlib import metadata
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    zip_path = tmp_path / "autograder.zip"
+    assert invoke("export", "gradescope", SPEC, "-o", zip_path).exit_code == 0
+    with zipfile.ZipFile(zip_path) as zf:
+        project = tomllib.loads(zf.read("quizgen_src/pyproject.toml").decode())["project"]
+
+    def name(requirement: str) -> str:
+        return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+
+    needed = {name(r) for r in metadata.requires("quizgen") or [] if "extra ==" not in r}
+    assert needed and needed <= {name(r) for r in project["dependencies"]}
+
+
+@pytest.mark.parametrize("inside", [".", "graded"])
+def test_an_output_folder_inside_the_submissions_folder_is_refused(tmp_path, inside):
+    """Written there, feedback/ would be a student (with no Python file) on the next run."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(SOLUTION.read_text())
+    before = sorted(p.name for p in subs.rglob("*"))
+    result = CliRunner().invoke(main, ["autograde", str(SPEC), str(subs), "--out", str(subs / inside)])
+    assert result.exit_code == 2 and "submissions folder" in result.output, result.output
+    assert "Traceback" not in result.output and sorted(p.name for p in subs.rglob("*")) == before

@@ -346,3 +346,49 @@ def test_sigkill_of_a_child_from_outside_is_reported_as_a_crash(tmp_path):
     outcome = sandbox.run(src, [Call("attack")], LIMITS).outcomes[0]
     assert outcome.status == "crashed"
     assert "SIGKILL" in outcome.error
+
+
+def test_numpy_installed_under_tmp_still_gets_the_filesystem_view(tmp_path):
+    """A virtual environment under /tmp (as .ci/run makes with mktemp -d): NumPy's folder is bound
+    at its own path inside the view, where the private /tmp also goes; the view must still be
+    built (it failed with "File exists: .../tmp", so grading was refused)."""
+    import subprocess
+    import sys
+
+    site = Path(np.__file__).resolve().parent.parent
+    copy = tmp_path / "site-packages"  # hard links where the file system allows: no data copied
+    copy.mkdir()
+    for name in ("numpy", "numpy.libs"):
+        if (site / name).is_dir():
+            subprocess.run(["cp", "-al" if site.stat().st_dev == tmp_path.stat().st_dev else "-a",
+                            str(site / name), str(copy)], check=True)  # fmt: skip
+    code = (
+        f"import sys; sys.path.insert(0, {str(copy)!r}); import numpy;"
+        f"assert numpy.__file__.startswith({str(copy)!r});"
+        "from quizgen.cli import main; main()"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check", str(root / "examples/assignments/softmax_cross_entropy.yaml"),
+         str(root / "examples/assignments/solutions/softmax_cross_entropy.py"), "--quiet"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_a_submission_cannot_find_an_earlier_submissions_source_in_its_memory(tmp_path):
+    """Every child is a fork of the fork server: a source the server once held (freed, not
+    wiped) would be in the memory of every later child, where another student can read it."""
+    victim = tmp_path / "victim.py"
+    body = "".join(f"    x{i} = {i} * 2.0  # a line of an ordinary solution\n" for i in range(7))
+    victim.write_text("# quizgen-victim-" + f"source-7c1e: a clever solution\ndef f():\n{body}    return 1\n")
+    limits = Limits(call_seconds=20.0, submission_seconds=30.0, memory_mb=256)
+    server = sandbox.ForkServer()
+    try:
+        assert sandbox.run(victim, [Call("f")], limits, server=server).outcomes[0].value == 1
+        attack = FIXTURES / "reads_other_students_source_from_memory.py"
+        run = sandbox.run(attack, [Call("find", ("quizgen-victim-", "source-7c1e"))], limits, server=server)
+    finally:
+        server.close()
+    assert run.outcomes[0].status == "ok", run.outcomes[0].error
+    assert run.outcomes[0].value == 0

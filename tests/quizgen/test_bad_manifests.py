@@ -105,3 +105,21 @@ def test_random_json_gives_a_manifest_or_a_spec_error(tmp_path_factory, data):
         load_manifest(path)
     except SpecError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="grade trusts the manifest's stored answer keys: a student who gets hold of the "
+    "manifest can set their own part's 'expected' to what they will answer (found by the #14 "
+    "audit; the fix is to redraw each instance from its template and seed, or to sign the "
+    "manifest with the instructor's key, and refuse one whose keys differ)",
+)
+def test_a_manifest_with_an_edited_answer_key_is_refused(tmp_path, graded):
+    _, manifest, responses, _ = graded
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    part = data["students"][0]["questions"][0]["instance"]["parts"][0]
+    part["expected"] = 987654321 if isinstance(part["expected"], int) else [987654321.0]
+    edited = tmp_path / "manifest.json"
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(main, ["grade", str(edited), str(responses), "--out", str(tmp_path / "g")])
+    assert result.exit_code in (1, 2) and "manifest.json" in result.output

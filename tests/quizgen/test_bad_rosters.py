@@ -26,6 +26,12 @@ CORPUS = {
     "header_only": (b"id,name\n", "roster.csv", "no students"),
     "empty_id": (b"id,name\n,Ann\n", "roster.csv:2", "empty student id"),
     "duplicate_id": (b"id,name\ns1,A\ns1,B\n", "roster.csv:3", "already on line 2"),
+    # the same id typed twice, once with a precomposed "é" and once with "e" + a combining accent
+    "duplicate_id_nfc_nfd": (
+        "id,name\n\u00e91,A\ne\u03011,B\n".encode(),
+        "roster.csv:3",
+        "already on line 2",
+    ),
     "huge_cell": (b"id,name\ns1," + b"x" * 200_000 + b"\n", "roster.csv:2", "not a readable CSV"),
 }
 

@@ -155,3 +155,13 @@ def test_bank_validate_of_a_folder_reusing_a_builtin_id_fails(tmp_path):
     result = CliRunner().invoke(main, ["bank", "validate", str(tmp_path), "--quiet", "--seeds", "2"])
     assert result.exit_code == 1
     assert "duplicate template id, first defined at" in result.output
+
+
+def test_bank_validate_of_a_builtin_file_checks_its_templates():
+    from quizgen.bank import builtin_bank_dir
+
+    path = str(builtin_bank_dir() / "regularization.yaml")
+    result = CliRunner().invoke(main, ["bank", "validate", path, "--seeds", "2", "--quality-seeds", "0"])
+    assert "duplicate template id" not in result.output
+    assert "0 templates checked" not in result.output
+    assert "regularization." in result.output

@@ -45,3 +45,35 @@ def test_refuses_binary_large_and_folder(tmp_path):
         read_text(tmp_path)
     with pytest.raises(QuizgenError, match="cannot read"):
         read_text(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------ file names from student ids
+
+
+def test_student_file_stems_stay_distinct_whatever_order_the_ids_come_in():
+    """ "a_b-2" first, then "a_b" and "a/b" (which sanitizes to "a_b"): the third must not be
+    given "a_b-2", which is taken (generate wrote a/b's paper over a_b-2's)."""
+    from quizgen.fsutil import student_file_stem
+
+    taken: set[str] = set()
+    stems = [student_file_stem(s, taken) for s in ("a_b-2", "a_b", "a/b", "A_B", "../../etc/x", "")]
+    assert len({s.casefold() for s in stems}) == len(stems)
+    assert stems[:2] == ["a_b-2", "a_b"]
+    assert all("/" not in s and not s.startswith(".") and s for s in stems)
+
+
+def test_windows_device_names_are_not_used_as_file_stems():
+    from quizgen.fsutil import student_file_stem
+
+    taken: set[str] = set()
+    stems = [student_file_stem(s, taken) for s in ("CON", "nul", "com1", "LPT9.x", "CONSOLE")]
+    assert stems == ["_CON", "_nul", "_com1", "_LPT9.x", "CONSOLE"]
+
+
+def test_student_file_stems_fit_a_file_name_with_room_for_a_temporary_suffix():
+    from quizgen.fsutil import student_file_stem
+
+    taken: set[str] = set()
+    stems = [student_file_stem(s, taken) for s in ("字" * 300, "字" * 301, "é" * 200, "e" * 1000)]
+    assert all(len(s.encode("utf-8")) <= 120 for s in stems)
+    assert len(set(stems)) == 4

@@ -128,6 +128,13 @@ def test_a_picked_part_feeds_the_steps_that_read_its_source():
     assert dense["b"] == dense["c"] == dense["d"] == ()
 
 
+def test_the_hidden_layer_carries_the_output_layer_forward_but_not_w5():
+    # dE/dw1..w4 read the output deltas (from the student's outputs) and the hidden outputs; they
+    # do not read dE/dw5 or the updated w5 (the gradients are taken at the current weights)
+    deps = plan.plan_for(BANK.get("mlp.two_layer_sigmoid_step")).part_deps
+    assert deps["f"] == ("a", "b") and deps["g"] == ("a", "b", "f")
+
+
 def test_read_paths_follow_fields_and_constant_indices():
     assert plan._read_paths("fwd.caches[1]") == {("fwd", ("caches", 1))}
     assert plan._read_paths("[yhat, t]") == {("yhat", ()), ("t", ())}

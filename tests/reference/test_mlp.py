@@ -11,6 +11,7 @@ from quizgen.reference.mlp import (
     dense_backward,
     dense_forward,
     gd_step,
+    mlp_backprop,
     mlp_backward,
     mlp_forward,
     train_step,
@@ -65,6 +66,30 @@ def test_seed_004_chain_rule_factors_for_w5(seed004):
     # dnet_o1/dw5 = out_h1 = 0.593269992; dE/dw5 = 0.74136507 * 0.186815602 * 0.593269992 = 0.082167041
     assert close_to_printed(bwd.dweights[1][0, 0], "0.082167041")
     assert bwd.deltas[1][0] == pytest.approx(bwd.doutput[0] * bwd.activation_grads[1][0], rel=1e-15)
+
+
+def test_seed_004_hidden_layer_from_the_output_layers_gradient(seed004):
+    # The hidden layer's step of the 2-2-2 example (the notes stop at w5; these are the classic
+    # worked example's values): dE/dout_h1 = δ_o1 w5 + δ_o2 w7 with the OLD w5, w7 = 0.036350306,
+    # dE/dw1 = 0.036350306 * out_h1 (1 - out_h1) * i1 = 0.000438568, w1 <- 0.149780716.
+    fwd = seed004.forward
+    hidden = mlp_forward([0.05, 0.10], [SEED_W[0]], [SEED_B[0]], "sigmoid")
+    dh = dense_backward(seed004.backward.deltas[1], fwd.caches[1]).dx
+    assert close_to_printed(dh[0], "0.036350306")
+    bwd = mlp_backprop(hidden, dh)
+    assert bwd.loss is None
+    np.testing.assert_allclose(bwd.dweights[0], seed004.backward.dweights[0], rtol=1e-13)
+    assert close_to_printed(bwd.dweights[0][0, 0], "0.000438568")
+    assert close_to_printed(seed004.weights[0][0, 0], "0.149780716")
+    assert close_to_printed(seed004.weights[0][1, 1], "0.29950229")
+    # the mistake keyword: h'(z) left out, so dE/dW1 = dE/dout_h xᵀ
+    skipped = mlp_backprop(hidden, dh, activation_derivative=False)
+    np.testing.assert_allclose(skipped.dweights[0], np.outer(dh, [0.05, 0.10]), rtol=1e-13)
+
+
+def test_mlp_backprop_rejects_a_gradient_of_the_wrong_shape():
+    with pytest.raises(ValueError, match="doutput"):
+        mlp_backprop(mlp_forward([1.0, 2.0], [SEED_W[0]], [SEED_B[0]], "sigmoid"), [1.0, 2.0, 3.0])
 
 
 def test_seed_004_prints_the_wrong_number_in_the_sigmoid_derivative_but_the_right_result():
