@@ -320,7 +320,8 @@ def grading(quick: bool, answers: str = "mix") -> dict:
     from quizgen.graders import gradebook as gb
     from quizgen.graders.batch import collector_paused, grade_questions
     from quizgen.graders.numeric import grade_instance_detail
-    from quizgen.graders.responses import read_manifest, read_responses
+    from quizgen.graders.responses import read_responses
+    from quizgen.manifest import load_manifest
 
     n = 200 if quick else 1000
     factory = bank_recompute_factory()
@@ -344,11 +345,11 @@ def grading(quick: bool, answers: str = "mix") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         manifest_path, responses_path = _example_class(n, answers, folder)
-        manifest = read_manifest(manifest_path)
+        manifest = load_manifest(manifest_path)
         responses = read_responses(responses_path, manifest)
         questions = [
             (q.instance, responses.for_question(paper.id, q.number))
-            for paper in manifest.papers
+            for paper in manifest.students
             for q in paper.questions
         ]
         count = sum(len(instance.parts) for instance, _ in questions)
@@ -394,7 +395,7 @@ def grading(quick: bool, answers: str = "mix") -> dict:
         # grade_class pauses it)
         phases = {}
         with collector_paused(), gb.Gradebook(folder / "phases.sqlite") as book:
-            m, phases["read manifest"] = _timed(read_manifest, manifest_path)
+            m, phases["read manifest"] = _timed(load_manifest, manifest_path)
             r, phases["read responses"] = _timed(read_responses, responses_path, m)
 
             def store():

@@ -42,6 +42,7 @@ import numpy as np
 from quizgen import csvsafe
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text, student_file_stem
+from quizgen.manifest import Manifest, Question, StudentPaper, load_manifest
 from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, item_analysis, student_totals
@@ -49,7 +50,7 @@ from .batch import collector_paused, grade_questions
 from .collusion import collusion_flags
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
-from .responses import GradingManifest, Paper, PaperQuestion, ResponseSet, read_manifest, read_responses
+from .responses import ResponseSet, read_responses
 
 __all__ = [
     "Change",
@@ -299,7 +300,7 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ exams
 
-    def import_manifest(self, manifest: GradingManifest, *, key: str | None = None) -> str:
+    def import_manifest(self, manifest: Manifest, *, key: str | None = None) -> str:
         """Store (or update) the manifest's exam, students and instances; returns the exam key.
         ``key`` stores a corrected manifest under an existing exam."""
         key = key or exam_key(manifest.exam)
@@ -310,7 +311,7 @@ class Gradebook:
                 "data=excluded.data",
                 (key, title, json.dumps(dict(manifest.exam), default=str), _now()),
             )
-            for position, paper in enumerate(manifest.papers):
+            for position, paper in enumerate(manifest.students):
                 db.execute(
                     "INSERT INTO students VALUES (?, ?, ?, ?, ?) ON CONFLICT(exam, id) DO UPDATE SET "
                     "name=excluded.name, email=excluded.email, position=excluded.position",
@@ -715,7 +716,7 @@ class Gradebook:
             )
         return self.changes(exam)[-1]
 
-    def manifest(self, exam: str) -> GradingManifest:
+    def manifest(self, exam: str) -> Manifest:
         """The stored papers of ``exam`` (to read more responses against)."""
         data = json.loads(self.db.execute("SELECT data FROM exams WHERE key=?", (exam,)).fetchone()["data"])
         papers = []
@@ -723,14 +724,14 @@ class Gradebook:
             "SELECT id, name, email FROM students WHERE exam=? ORDER BY position", (exam,)
         ).fetchall():
             questions = tuple(
-                PaperQuestion(r["number"], r["slot"], Instance.from_dict(json.loads(r["data"])))
+                Question(r["number"], r["slot"], "", Instance.from_dict(json.loads(r["data"])))
                 for r in self.db.execute(
                     "SELECT number, slot, data FROM instances WHERE exam=? AND student=? ORDER BY number",
                     (exam, s["id"]),
                 )
             )
-            papers.append(Paper(s["id"], s["name"], s["email"], questions))
-        return GradingManifest(data, tuple(papers), str(self.path))
+            papers.append(StudentPaper(s["id"], s["name"], s["email"], questions))
+        return Manifest(data, tuple(papers), str(self.path))
 
     # ------------------------------------------------------------------------------ reading
 
@@ -980,8 +981,8 @@ def grade_class(
     """Read the manifest and the responses, store them, grade everybody and write the reports.
     The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
     the job without duplicating anything."""
-    manifest = read_manifest(manifest_path)
-    settings.check(template_parts(q.instance for p in manifest.papers for q in p.questions))
+    manifest = load_manifest(manifest_path)
+    settings.check(template_parts(q.instance for p in manifest.students for q in p.questions))
     # who handed nothing in is judged from the gradebook (every file stored so far), not this file
     responses = read_responses(responses_path, manifest, missing_students=False)
     db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
@@ -1071,7 +1072,7 @@ def regrade_class(
             book.check_finished(key)  # an unfinished regrade is resumed by running it again
         manifest = None
         if manifest_path is not None:
-            manifest = read_manifest(manifest_path)
+            manifest = load_manifest(manifest_path)
             other = exam_key(manifest.exam)
             if other != key:
                 raise SpecError(
@@ -1088,7 +1089,7 @@ def regrade_class(
                     source=str(db_path),
                 )
         parts = (
-            template_parts(q.instance for p in manifest.papers for q in p.questions)
+            template_parts(q.instance for p in manifest.students for q in p.questions)
             if manifest is not None
             else book.template_parts(key)
         )

@@ -136,7 +136,7 @@ def class_grades(db_path: str | Path, exam: str | None = None) -> tuple[str, flo
         key = book.resolve_exam(exam)
         book.check_finished(key)
         title = book.exam_title(key)
-        papers = book.manifest(key).papers
+        papers = book.manifest(key).students
         absent = {sid for sid, _ in book.absent(key)}
         totals = {t.student_id: t for t in student_totals(book.records(key))}
     points_possible = max((p.points for p in papers), default=0.0)

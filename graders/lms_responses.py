@@ -6,7 +6,7 @@ the LMS's report, finds which exported variant (and which part and element) each
 cell answers, and writes
 
 - ``manifest.json``: one paper per student holding the variants they were served (question
-  number = the exam slot), in the layout :func:`~.responses.manifest_from_dict` reads;
+  number = the exam slot), in the layout :meth:`quizgen.manifest.Manifest.from_dict` reads;
 - ``responses.json``: ``{student_id: {"q<slot>.<part>": "answer text"}}``, matrices and vectors
   assembled from their elements as ``[[a, b], [c, d]]``;
 

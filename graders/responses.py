@@ -28,7 +28,9 @@ is not on that student's paper, or given twice, becomes a warning naming the fil
 a student with no answers at all is listed too. A file that cannot be read at all raises
 :class:`~quizgen.errors.SpecError` with one line naming the file, the place and the fix.
 
-The manifest's layout is known to :func:`manifest_from_dict` alone.
+The manifest is :mod:`quizgen.manifest`'s (:class:`~quizgen.manifest.Manifest`, read by
+:func:`~quizgen.manifest.load_manifest`): its ``paper()`` and each paper's ``question_by_key()``
+say which students and questions a file may name.
 """
 
 from __future__ import annotations
@@ -47,8 +49,7 @@ import yaml
 
 from quizgen import csvsafe
 from quizgen.errors import SpecError
-from quizgen.manifest import read_manifest_json
-from quizgen.models import Instance
+from quizgen.manifest import Manifest
 from quizgen.yamlio import LineDict, _LineLoader
 
 from .parse import MAX_CHARS, MAX_NESTING
@@ -58,106 +59,9 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "Answer",
-    "GradingManifest",
-    "Paper",
-    "PaperQuestion",
     "ResponseSet",
-    "manifest_from_dict",
-    "read_manifest",
     "read_responses",
 ]
-
-
-# ----------------------------------------------------------------------------------- manifest
-
-
-@dataclass(frozen=True)
-class PaperQuestion:
-    """One question on one student's paper: its printed ``number``, its exam ``slot``."""
-
-    number: int
-    slot: int
-    instance: Instance
-    section: str = ""
-
-
-@dataclass(frozen=True)
-class Paper:
-    """One student's paper."""
-
-    id: str
-    name: str
-    email: str
-    questions: tuple[PaperQuestion, ...]
-
-    def question(self, number: int) -> PaperQuestion | None:
-        for q in self.questions:
-            if q.number == number:
-                return q
-        return None
-
-    def question_by_key(self, key: str) -> PaperQuestion | None:
-        """A question by printed number (``3``, ``q3``) or template id."""
-        m = re.fullmatch(r"\s*[qQ]?\s*(\d+)\s*", key)
-        if m:
-            return self.question(int(m.group(1)))
-        for q in self.questions:
-            if q.instance.template_id == key.strip():
-                return q
-        return None
-
-    @property
-    def points(self) -> float:
-        return float(sum(q.instance.points for q in self.questions))
-
-
-@dataclass(frozen=True)
-class GradingManifest:
-    exam: Mapping
-    papers: tuple[Paper, ...]
-    source: str = ""
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        for p in self.papers:
-            self._index.setdefault(p.id, p)  # the first paper of an id, as a scan would find
-
-    def paper(self, student_id: str) -> Paper | None:
-        return self._index.get(student_id)
-
-
-def manifest_from_dict(data: Mapping, source: str = "") -> GradingManifest:
-    """The one place that knows manifest.json's layout::
-
-        {"exam": {...}, "students": [{"id", "name", "email",
-          "questions": [{"number": 1, "slot": 1, "instance": Instance.to_dict()}, ...]}]}
-
-    ``number`` (the printed number, which response sheets use) defaults to ``slot``."""
-    papers = []
-    for s in data["students"]:
-        questions = tuple(
-            PaperQuestion(
-                number=int(q.get("number", q.get("slot"))),
-                slot=int(q.get("slot", q.get("number"))),
-                instance=Instance.from_dict(q["instance"]),
-                section=q.get("section", ""),
-            )
-            for q in s["questions"]
-        )
-        papers.append(Paper(str(s["id"]), s.get("name", ""), s.get("email", ""), questions))
-    return GradingManifest(dict(data.get("exam", {})), tuple(papers), source)
-
-
-def read_manifest(path: str | Path) -> GradingManifest:
-    """Read manifest.json; a missing or malformed file is a one-line :class:`SpecError`."""
-    data = read_manifest_json(path)
-    try:
-        return manifest_from_dict(data, str(path))
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise SpecError(
-            f"not a quizgen manifest ({type(exc).__name__}: {exc}); pass the manifest.json 'quizgen generate' wrote",
-            source=str(path),
-        ) from None
 
 
 # ----------------------------------------------------------------------------------- responses
@@ -250,7 +154,7 @@ def _check_cell(text: str, where: str, column: str = "") -> None:
 class _Collector:
     """Checks raw (student, question key, part, text, where) against the papers."""
 
-    def __init__(self, manifest: GradingManifest | None, source: str, missing_students: bool = True) -> None:
+    def __init__(self, manifest: Manifest | None, source: str, missing_students: bool = True) -> None:
         self.missing_students = missing_students
         self.manifest = manifest
         self.source = source
@@ -318,7 +222,7 @@ class _Collector:
             )
         if self.manifest is not None and self.missing_students:
             answered = {a.student_id for a in self.answers.values() if a.text is not None}
-            for p in self.manifest.papers:
+            for p in self.manifest.students:
                 if p.id not in answered:
                     self.warnings.append(
                         f"{self.source}: no answers from student {p.id!r} ({p.name}); graded as blank"
@@ -651,7 +555,7 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def read_responses(
-    path: str | Path, manifest: GradingManifest | None = None, *, missing_students: bool = True
+    path: str | Path, manifest: Manifest | None = None, *, missing_students: bool = True
 ) -> ResponseSet:
     """Read a responses file (CSV wide or long, JSON, YAML; chosen by the extension) and match
     it against ``manifest``'s papers (without a manifest, questions must be numbers and nothing

@@ -142,7 +142,7 @@ def tokens(course, roster, bank_dirs, database, gradebook, students, instructor,
             f"instructor,,{base}/signin?token={service.issue_token(ctx, 'instructor', service.INSTRUCTOR)}"
         )
         return
-    papers = ctx.course.manifest.papers
+    papers = ctx.course.manifest.students
     wanted = set(students) or {p.id for p in papers}
     unknown = sorted(wanted - {p.id for p in papers})
     if unknown:

@@ -12,13 +12,20 @@ Layout (``format`` is ``quizgen-manifest/1``)::
 shuffled per student); ``slot`` is its place in the exam spec, the same for everybody, and the
 third part of the instance seed. Response sheets name answers by printed number and part:
 ``q{number}.{part}``.
+
+These frozen types are the one view of a manifest: ``quizgen generate`` builds and writes them,
+and grading, the gradebook, the exports, LMS imports and ``quizgen serve`` read them
+(:func:`load_manifest`, :meth:`Manifest.from_dict`). Grading looks papers up by student id
+(:meth:`Manifest.paper`) and questions by printed number or key
+(:meth:`StudentPaper.question`, :meth:`StudentPaper.question_by_key`).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SpecError
@@ -30,6 +37,8 @@ FORMAT = "quizgen-manifest/1"
 
 @dataclass(frozen=True)
 class Question:
+    """One question on one student's paper: its printed ``number``, its exam ``slot``."""
+
     number: int
     slot: int
     section: str
@@ -45,11 +54,20 @@ class Question:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Question:
-        return cls(int(d["number"]), int(d["slot"]), d.get("section", ""), Instance.from_dict(d["instance"]))
+        """``number`` (the printed number, which response sheets use) defaults to ``slot``, and
+        ``slot`` to ``number``."""
+        return cls(
+            int(d.get("number", d.get("slot"))),
+            int(d.get("slot", d.get("number"))),
+            d.get("section", ""),
+            Instance.from_dict(d["instance"]),
+        )
 
 
 @dataclass(frozen=True)
 class StudentPaper:
+    """One student's paper."""
+
     id: str
     name: str
     email: str
@@ -57,13 +75,24 @@ class StudentPaper:
 
     @property
     def points(self) -> float:
-        return sum(q.instance.points for q in self.questions)
+        return float(sum(q.instance.points for q in self.questions))
 
-    def question(self, number: int) -> Question:
+    def question(self, number: int) -> Question | None:
+        """The question printed as ``number``, or None when the paper has none."""
         for q in self.questions:
             if q.number == number:
                 return q
-        raise KeyError(number)
+        return None
+
+    def question_by_key(self, key: str) -> Question | None:
+        """A question by printed number (``3``, ``q3``) or template id, or None."""
+        m = _NUMBER_KEY.fullmatch(key)
+        if m:
+            return self.question(int(m.group(1)))
+        for q in self.questions:
+            if q.instance.template_id == key.strip():
+                return q
+        return None
 
     def to_dict(self) -> dict:
         return {
@@ -83,16 +112,26 @@ class StudentPaper:
         )
 
 
+_NUMBER_KEY = re.compile(r"\s*[qQ]?\s*(\d+)\s*")
+
+
 @dataclass(frozen=True)
 class Manifest:
+    """Every student's paper; ``source`` names where it was read from (a file, a gradebook,
+    an exam spec) for messages, and takes no part in equality."""
+
     exam: Mapping
     students: tuple[StudentPaper, ...]
+    source: str = field(default="", compare=False)
+    _index: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
-    def student(self, student_id: str) -> StudentPaper:
-        for s in self.students:
-            if s.id == student_id:
-                return s
-        raise KeyError(student_id)
+    def __post_init__(self) -> None:
+        for p in self.students:
+            self._index.setdefault(p.id, p)  # the first paper of an id, as a scan would find
+
+    def paper(self, student_id: str) -> StudentPaper | None:
+        """``student_id``'s paper (the first, should the id repeat), or None."""
+        return self._index.get(student_id)
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "exam": dict(self.exam), "students": [s.to_dict() for s in self.students]}
@@ -101,8 +140,9 @@ class Manifest:
         return "".join(json_chunks(self.exam, (s.to_dict() for s in self.students)))
 
     @classmethod
-    def from_dict(cls, d: Mapping) -> Manifest:
-        return cls(d["exam"], tuple(StudentPaper.from_dict(s) for s in d["students"]))
+    def from_dict(cls, d: Mapping, source: str = "") -> Manifest:
+        """A manifest from its JSON data (the layout above; ``exam`` may be missing)."""
+        return cls(dict(d.get("exam", {})), tuple(StudentPaper.from_dict(s) for s in d["students"]), source)
 
     def save(self, path: str | Path) -> None:
         atomic_write_text(path, self.to_json())
@@ -171,7 +211,7 @@ def json_depth(data) -> int:
 def read_manifest_json(path: str | Path) -> dict:
     """manifest.json's data; a missing, malformed or foreign file (not UTF-8 text, binary,
     nested deeper than :data:`MAX_DEPTH`, no students) is a one-line :class:`SpecError`
-    (shared by :func:`load_manifest` and the graders' reader)."""
+    (the first half of :func:`load_manifest`)."""
     path = Path(path)
     fix = "pass the manifest.json 'quizgen generate' wrote"
     text = read_text(path, error=SpecError, what="manifest", fix=fix, max_bytes=MAX_BYTES)
@@ -201,9 +241,13 @@ def read_manifest_json(path: str | Path) -> dict:
 
 
 def load_manifest(path: str | Path) -> Manifest:
-    """Read a manifest; a missing, malformed or foreign file is a one-line :class:`SpecError`."""
+    """Read a manifest (its ``source`` is ``path``); a missing, malformed or foreign file is a
+    one-line :class:`SpecError` naming the file."""
     data = read_manifest_json(path)
     try:
-        return Manifest.from_dict(data)
+        return Manifest.from_dict(data, str(path))
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
-        raise SpecError(f"malformed manifest entry ({type(exc).__name__}: {exc})", source=str(path)) from None
+        raise SpecError(
+            f"not a quizgen manifest ({type(exc).__name__}: {exc}); pass the manifest.json 'quizgen generate' wrote",
+            source=str(path),
+        ) from None

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import engine
 from ..bank import Bank
+from ..graders.compare import mistake_feedback
 from ..manifest import Manifest, Question, StudentPaper
 from ..models import Instance, InstancePart, Tolerance
 
@@ -202,16 +203,26 @@ def number_text(x) -> str:
     return repr(value)
 
 
+class BlankMistake(NamedTuple):
+    """A known mistake's value at one blank, its feedback as the grader words it
+    (:func:`~quizgen.graders.compare.mistake_feedback`: with the credit and its reason when
+    given) and the credit in [0, 1] an answer equal to it earns."""
+
+    value: float
+    feedback: str
+    credit: float = 0.0
+
+
 class Blank(NamedTuple):
     """One number a part expects: its element index (``()`` for a single number), the expected
-    value, the tolerance, and the known mistakes that give a different value here
-    (``(value, feedback)``, in the instance's order)."""
+    value, the tolerance, and the known mistakes that give a different value here (in the
+    instance's order)."""
 
     part_id: str
     index: tuple[int, ...]
     expected: float
     tolerance: Tolerance
-    mistakes: tuple[tuple[float, str], ...]
+    mistakes: tuple[BlankMistake, ...]
 
     @property
     def margin(self) -> float:
@@ -227,15 +238,15 @@ def blanks(part: InstancePart) -> list[Blank]:
             continue
         value = np.asarray(m.value, dtype=np.float64)
         if value.shape == expected.shape and np.all(np.isfinite(value)):
-            mistakes.append((value, m.feedback))
+            mistakes.append((value, mistake_feedback(m), m.credit))
     out = []
     for index in np.ndindex(expected.shape):
         e = float(expected[index])
-        here: list[tuple[float, str]] = []
-        for value, feedback in mistakes:
+        here: list[BlankMistake] = []
+        for value, feedback, credit in mistakes:
             v = float(value[index])
-            if not bool(part.tolerance.close(e, v)) and all(v != seen for seen, _ in here):
-                here.append((v, feedback))
+            if not bool(part.tolerance.close(e, v)) and all(v != seen.value for seen in here):
+                here.append(BlankMistake(v, feedback, credit))
         out.append(Blank(part.id, tuple(int(i) for i in index), e, part.tolerance, tuple(here)))
     return out
 
@@ -338,7 +349,8 @@ def _page_problem(blank: Blank, power: int, exact_text: str, margin_text: str) -
     typed = positional(blank.expected, power)
     if not canvas_page_accepts(exact_text, margin_text, typed):
         return f"the answer typed as {typed} is saved as {canvas_page_saves(typed)}, outside the margin"
-    for value, _feedback in blank.mistakes:
+    for mistake in blank.mistakes:
+        value = mistake.value
         typed = positional(value, power)
         if canvas_page_accepts(exact_text, margin_text, typed):
             return f"the known mistake {typed} is saved as {canvas_page_saves(typed)}, inside the margin"

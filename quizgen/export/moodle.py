@@ -5,9 +5,10 @@ Each variant is one question:
 
 - one number: ``numerical``; the correct answer with the accepted half-width
   (``Tolerance.margin``) as its tolerance, then each distinguishable known mistake as an answer
-  of grade 0 with its own tolerance and feedback;
+  with its own tolerance and feedback, graded with the mistake's credit (0 unless the template
+  gives it a share; Moodle's nearest allowed grade, with a warning when that differs);
 - one multiple-choice part: ``multichoice`` (single answer, options in the instance's order,
-  lettered A, B, ... as on the paper), the known mistakes' feedback on their options;
+  lettered A, B, ... as on the paper), the known mistakes' feedback and credit on their options;
 - anything else (several parts, vectors, matrices, tensors, shapes): ``cloze`` (embedded
   answers), one ``{w:NUMERICAL:=value:margin#...}`` blank per element in C order, laid out as a
   row or a table, plus ``{w:MULTICHOICE:...}`` for choice parts; a part's points are split
@@ -29,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fsutil import atomic_write_text
+from ..graders.compare import mistake_feedback
 from ..models import Instance, InstancePart
 from .common import (
     Blank,
@@ -134,6 +136,22 @@ def _merged_feedback(feedbacks: list[str]) -> str:
     return f"One of these mistakes, which give numbers too close to tell apart: {listed}"
 
 
+def _indistinct(blank: Blank) -> tuple[list[list[bool]], list[list[int]]]:
+    """``holds[i][j]``: mistake i's Moodle interval holds mistake j's value; ``together[i]``:
+    the mistakes whose intervals hold each other's values (directly or through others) with i."""
+    mistakes = blank.mistakes
+    n = len(mistakes)
+    texts = [(number_text(m.value), number_text(float(blank.tolerance.margin(m.value)))) for m in mistakes]
+    holds = [[i != j and moodle_accepts(*texts[i], mistakes[j].value) for j in range(n)] for i in range(n)]
+    reach = [row[:] for row in holds]
+    for k in range(n):
+        for i in range(n):
+            if reach[i][k]:
+                for j in range(n):
+                    reach[i][j] = reach[i][j] or reach[k][j]
+    return holds, [[j for j in range(n) if j == i or (reach[i][j] and reach[j][i])] for i in range(n)]
+
+
 def answer_order(blank: Blank) -> list[tuple[float, float, str]]:
     """``(value, fraction, feedback)`` for a numerical blank, in the order Moodle must try them.
 
@@ -141,20 +159,12 @@ def answer_order(blank: Blank) -> list[tuple[float, float, str]]:
     (qtype_numerical_question::get_matching_answer). So the correct answer comes first, and a
     known mistake comes before every other mistake whose interval holds its value. Mistakes whose
     intervals hold each other's values (directly or through others) cannot be told apart in any
-    order: they share one feedback that names each of them."""
-    mistakes = list(blank.mistakes)
+    order: they share one feedback that names each of them. A mistake's fraction is its credit
+    (:func:`credit_problems` says when Moodle cannot give it exactly)."""
+    mistakes = blank.mistakes
     n = len(mistakes)
-    texts = [(number_text(v), number_text(float(blank.tolerance.margin(v)))) for v, _ in mistakes]
-    # holds[i][j]: mistake i's interval holds mistake j's value
-    holds = [[i != j and moodle_accepts(*texts[i], mistakes[j][0]) for j in range(n)] for i in range(n)]
-    reach = [row[:] for row in holds]
-    for k in range(n):
-        for i in range(n):
-            if reach[i][k]:
-                for j in range(n):
-                    reach[i][j] = reach[i][j] or reach[k][j]
-    together = [[j for j in range(n) if j == i or (reach[i][j] and reach[j][i])] for i in range(n)]
-    feedback = [_merged_feedback([mistakes[j][1] for j in together[i]]) for i in range(n)]
+    holds, together = _indistinct(blank)
+    feedback = [_merged_feedback([mistakes[j].feedback for j in together[i]]) for i in range(n)]
     order: list[int] = []
     while len(order) < n:
         # the first mistake (in the instance's order) all of whose held values are already placed
@@ -164,7 +174,34 @@ def answer_order(blank: Blank) -> list[tuple[float, float, str]]:
             if i not in order and all(j in order or j in together[i] for j in range(n) if holds[i][j])
         )
         order.append(nxt)
-    return [(blank.expected, 1.0, ""), *((mistakes[i][0], 0.0, feedback[i]) for i in order)]
+    return [(blank.expected, 1.0, ""), *((mistakes[i].value, mistakes[i].credit, feedback[i]) for i in order)]
+
+
+def _snap_problem(credit: float) -> str | None:
+    if snap_fraction(credit) == credit or abs(snap_fraction(credit) - credit) < 5e-8:
+        return None
+    return f"Moodle allows no grade of {credit:.4g}: the mistake earns {fraction_text(credit)}% there"
+
+
+def credit_problems(blank: Blank) -> list[str]:
+    """Where Moodle cannot give a numerical blank's mistakes their credit: a credit that is not
+    one of Moodle's grades (:data:`ALLOWED_FRACTIONS`; the nearest is written), and mistakes
+    too close to tell apart with different credits (Moodle gives the first one's)."""
+    out = [p for m in blank.mistakes if m.credit and (p := _snap_problem(m.credit))]
+    _, together = _indistinct(blank)
+    for group in {tuple(g) for g in together if len(g) > 1}:
+        credits = sorted({blank.mistakes[j].credit for j in group})
+        if len(credits) > 1:
+            values = ", ".join(number_text(blank.mistakes[j].value) for j in group)
+            out.append(
+                f"the mistakes giving {values} are too close to tell apart but earn different credit "
+                f"({', '.join(f'{c:.0%}' for c in credits)}): Moodle gives a response near them one of these"
+            )
+    return out
+
+
+def _credit_warnings(blank: Blank, instance: Instance, part: InstancePart, warnings: list[str]) -> None:
+    warnings.extend(f"{where(instance, part, blank.index)}: {p}" for p in credit_problems(blank))
 
 
 # ------------------------------------------------------------------------------- numerical
@@ -175,6 +212,7 @@ def _numerical(instance: Instance, warnings: list[str]) -> ET.Element:
     (blank,) = blanks(part)
     q = ET.Element("question", {"type": "numerical"})
     _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    _credit_warnings(blank, instance, part, warnings)
     for value, fraction, feedback in answer_order(blank):
         answer, margin = _checked(blank, value, instance, part, warnings)
         a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "moodle_auto_format"})
@@ -191,15 +229,30 @@ def _numerical(instance: Instance, warnings: list[str]) -> ET.Element:
 # ------------------------------------------------------------------------------- multichoice
 
 
-def _option_feedback(part: InstancePart) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _option_mistakes(part: InstancePart) -> dict[str, tuple[str, float]]:
+    """option letter -> (the feedback, the credit) of the first known mistake that picks it."""
+    out: dict[str, tuple[str, float]] = {}
     for m in part.mistakes:
         if m.distinguishable and isinstance(m.value, str):
-            out.setdefault(m.value, m.feedback)
+            out.setdefault(m.value, (mistake_feedback(m), m.credit))
     return out
 
 
-def _multichoice(instance: Instance) -> ET.Element:
+def _option_grades(instance: Instance, part: InstancePart, warnings: list[str]) -> list[tuple[float, str]]:
+    """(fraction, feedback) per option: 1 for the key, a mistake's credit for its option, else 0."""
+    mistaken = _option_mistakes(part)
+    out = []
+    for letter, _ in zip(LETTERS, part.options, strict=False):
+        feedback, credit = mistaken.get(letter, ("", 0.0))
+        if letter == part.expected:
+            credit = 1.0
+        elif credit and (problem := _snap_problem(credit)):
+            warnings.append(f"{where(instance, part)}: option {letter}: {problem}")
+        out.append((credit, feedback))
+    return out
+
+
+def _multichoice(instance: Instance, warnings: list[str]) -> ET.Element:
     part = instance.parts[0]
     q = ET.Element("question", {"type": "multichoice"})
     _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
@@ -209,12 +262,12 @@ def _multichoice(instance: Instance) -> ET.Element:
     _simple(q, "showstandardinstruction", "0")
     for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
         _text_el(q, tag, "")
-    feedback = _option_feedback(part)
-    for letter, option in zip(LETTERS, part.options, strict=False):
-        fraction = 1.0 if letter == part.expected else 0.0
+    for option, (fraction, feedback) in zip(
+        part.options, _option_grades(instance, part, warnings), strict=True
+    ):
         a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "html"})
         _simple(a, "text", html.escape(option, quote=False))
-        _text_el(a, "feedback", to_lms_html(feedback[letter]) if letter in feedback else "")
+        _text_el(a, "feedback", to_lms_html(feedback) if feedback else "")
     return q
 
 
@@ -272,6 +325,7 @@ def cloze_weights(weights: list[float], points: float) -> tuple[list[int], str |
 
 def _numerical_blank(weight: int, blank: Blank, instance: Instance, part: InstancePart, warnings) -> str:
     alternatives = []
+    _credit_warnings(blank, instance, part, warnings)
     for value, fraction, feedback in answer_order(blank):
         answer, margin = _checked(blank, value, instance, part, warnings)
         mark = "=" if fraction == 1.0 else f"%{fraction_text(fraction)}%"
@@ -281,13 +335,13 @@ def _numerical_blank(weight: int, blank: Blank, instance: Instance, part: Instan
     return "{" + f"{weight}:NUMERICAL:" + "~".join(alternatives) + "}"
 
 
-def _choice_blank(weight: int, part: InstancePart) -> str:
-    feedback = _option_feedback(part)
+def _choice_blank(weight: int, instance: Instance, part: InstancePart, warnings: list[str]) -> str:
     alternatives = []
-    for letter, option in zip(LETTERS, part.options, strict=False):
-        mark = "=" if letter == part.expected else "%0%"
+    grades = _option_grades(instance, part, warnings)
+    for letter, option, (fraction, feedback) in zip(LETTERS, part.options, grades, strict=False):
+        mark = "=" if fraction == 1.0 else f"%{fraction_text(fraction)}%"
         text = cloze_escape(html.escape(f"{letter}. {option}", quote=False))
-        fb = f"#{cloze_escape(to_lms_inline(feedback[letter]))}" if letter in feedback else ""
+        fb = f"#{cloze_escape(to_lms_inline(feedback))}" if feedback else ""
         alternatives.append(f"{mark}{text}{fb}")
     return "{" + f"{weight}:MULTICHOICE:" + "~".join(alternatives) + "}"
 
@@ -327,7 +381,7 @@ def _cloze(instance: Instance, warnings: list[str], notes: dict[str, list[int]])
     for part, bl in zip(instance.parts, per_part, strict=True):
         body.append(_prompt_html(part, True))
         if bl is None:
-            body.append(f"<p>{_choice_blank(ints[k], part)}</p>")
+            body.append(f"<p>{_choice_blank(ints[k], instance, part, warnings)}</p>")
             k += 1
             continue
         cells = [_numerical_blank(ints[k + i], b, instance, part, warnings) for i, b in enumerate(bl)]
@@ -342,7 +396,7 @@ def _cloze(instance: Instance, warnings: list[str], notes: dict[str, list[int]])
 
 _BUILDERS = {
     "numerical": lambda instance, warnings, notes: _numerical(instance, warnings),
-    "multichoice": lambda instance, warnings, notes: _multichoice(instance),
+    "multichoice": lambda instance, warnings, notes: _multichoice(instance, warnings),
     "multi": lambda instance, warnings, notes: _cloze(instance, warnings, notes),
 }
 

@@ -25,7 +25,11 @@
   with the part's prompt and one short item per entry ("(a) row 1, column 2"); the zip then
   holds versions of the quiz, and the export warns, naming the templates.
 - Canvas numerical answers all score 100%: a known mistake cannot get its own feedback there
-  (multiple-choice options can).
+  (multiple-choice options can). Nor can a known mistake that earns partial credit in quizgen
+  (``credit: 0.5``) earn it in Canvas: a numerical answer scores 100% or 0, and a Classic
+  Quizzes multiple-choice option is right or wrong. It earns 0 there, and the export warns,
+  naming the template, the part and the mistake (grade with quizgen, importing the LMS's
+  responses, to give it).
 
 Identifiers are hashes of the content's names (template id, seed, part, element), so rebuilding
 gives the same zip byte for byte (entries are written with a fixed date).
@@ -426,6 +430,23 @@ def _manifest(resources: list[tuple[str, str]]) -> ET.Element:
     return manifest
 
 
+def _credit_warnings(instances) -> list[str]:
+    """One warning per template, part and known mistake that earns partial credit in quizgen,
+    which a Canvas item cannot give (it earns 0 there)."""
+    seen: dict[tuple[str, str, str], float] = {}
+    for instance in instances:
+        for part in instance.parts:
+            for m in part.mistakes:
+                if m.credit and m.distinguishable:
+                    seen.setdefault((instance.template_id, part.id, m.id), m.credit)
+    return [
+        f"{template}, part {part}: the known mistake {mistake} earns {credit:.0%} credit in quizgen, but a "
+        "Canvas numerical answer scores 100% or 0 and a multiple-choice option is right or wrong: it earns 0 "
+        "in Canvas; grade with quizgen (quizgen import-responses, then quizgen grade) to give it"
+        for (template, part, mistake), credit in seen.items()
+    ]
+
+
 def qti_files(source: ExportSource) -> tuple[dict[str, bytes], int, list[str]]:
     """The zip's files by name, the number of variants exported, and the warnings.
 
@@ -444,6 +465,7 @@ def qti_files(source: ExportSource) -> tuple[dict[str, bytes], int, list[str]]:
                 kept.append(instance)
         if kept:
             groups.append((group, kept))
+    warnings.extend(_credit_warnings(i for _, kept in groups for i in kept))
     multi = [g.key for g, v in groups if any(layout(i) == "multi" for i in v)]
     if not groups:
         roots = []

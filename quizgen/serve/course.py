@@ -16,7 +16,7 @@ from quizgen import bank as bank_mod
 from quizgen import exam
 from quizgen.bank import Bank
 from quizgen.errors import SpecError
-from quizgen.graders.responses import GradingManifest, Paper, manifest_from_dict
+from quizgen.manifest import Manifest, StudentPaper
 
 __all__ = ["Course", "load_course"]
 
@@ -30,13 +30,13 @@ class Course:
     roster_path: Path
     bank: Bank
     bank_dirs: tuple[Path, ...]
-    manifest: GradingManifest
+    manifest: Manifest
 
     @property
     def title(self) -> str:
         return str(self.manifest.exam.get("title", "exam"))
 
-    def paper(self, student_id: str) -> Paper | None:
+    def paper(self, student_id: str) -> StudentPaper | None:
         return self.manifest.paper(student_id)
 
     def topics(self) -> dict[str, list]:
@@ -71,5 +71,5 @@ def load_course(course: str | Path, roster: str | Path | None = None, bank_dirs=
     spec = exam.load_spec(spec_path, bank)
     students = exam.load_roster(roster_path)
     built = exam.build_exam(spec, students)
-    manifest = manifest_from_dict(json.loads(built.to_json()), source=str(spec_path))
+    manifest = Manifest.from_dict(json.loads(built.to_json()), source=str(spec_path))
     return Course(spec_path, roster_path, bank, tuple(Path(d) for d in bank_dirs), manifest)

@@ -465,7 +465,7 @@ def class_grades(ctx: Ctx) -> list[dict]:
             for r in conn.execute(sa.select(db.submissions).where(db.submissions.c.exam == ctx.exam))
         }
     out = []
-    for paper in ctx.course.manifest.papers:
+    for paper in ctx.course.manifest.students:
         total = totals.get(paper.id)
         at, how = handed.get(paper.id, (None, None))
         out.append(

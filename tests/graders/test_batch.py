@@ -17,7 +17,7 @@ from quizgen.graders import batch, gradebook
 from quizgen.graders.gradebook import GradeSettings, grade_class
 from quizgen.graders.numeric import grade_instance_detail, grade_part_detail
 from quizgen.graders.parse import FormatError, parse_answer
-from quizgen.graders.responses import manifest_from_dict
+from quizgen.manifest import Manifest
 from quizgen.models import Instance, InstancePart, KnownMistake, Status, Tolerance
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -37,7 +37,7 @@ def the_bank():
 
 def _papers(spec, n):
     manifest = exam.build_exam(spec, [exam.Student(f"s{i:03d}", f"Student {i}", "") for i in range(n)])
-    return manifest, manifest_from_dict(json.loads(manifest.to_json()))
+    return manifest, Manifest.from_dict(json.loads(manifest.to_json()))
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +154,7 @@ def test_the_example_class_gets_the_ladders_results_with_error_carried_forward(m
     manifest, papers = midterm
     make = _load_make_responses()
     questions = []
-    for i, (paper, gp) in enumerate(zip(manifest.students, papers.papers, strict=True)):
+    for i, (paper, gp) in enumerate(zip(manifest.students, papers.students, strict=True)):
         row = make.answers_for(paper, the_bank, i)
         questions += [
             (q.instance, {p.id: row.get(f"q{q.number}.{p.id}") for p in q.instance.parts})
@@ -181,7 +181,7 @@ def test_every_template_with_perturbed_answers_gets_the_ladders_results(bank_exa
     _, papers = bank_exam
     rng = np.random.default_rng(7)
     questions = []
-    for paper in papers.papers:
+    for paper in papers.students:
         for q in paper.questions:
             instance = settings.apply(q.instance)
             questions.append((instance, {p.id: _perturbed(p, rng) for p in instance.parts}))
@@ -222,8 +222,8 @@ def test_the_gradebook_stores_the_ladders_grades_and_parsed_answers(midterm, the
             (sid, n, p): t
             for sid, n, p, t in book.db.execute("SELECT student, number, part, text FROM responses")
         }
-    assert len(stored) == sum(len(q.instance.parts) for paper in papers.papers for q in paper.questions)
-    for paper in papers.papers:
+    assert len(stored) == sum(len(q.instance.parts) for paper in papers.students for q in paper.questions)
+    for paper in papers.students:
         for q in paper.questions:
             responses = {p.id: answers.get((paper.id, q.number, p.id)) for p in q.instance.parts}
             want = grade_instance_detail(q.instance, responses, factory(q.instance), 0.5, True)
@@ -245,7 +245,7 @@ def test_an_all_correct_class_is_all_correct(midterm):
                 for p in q.instance.parts
             },
         )
-        for paper in papers.papers
+        for paper in papers.students
         for q in paper.questions
     ]
     assert {r.status for r in _check(questions)} == {Status.CORRECT}
@@ -478,11 +478,12 @@ def test_answers_read_alike_are_separate_arrays_as_from_the_parser():
 def test_the_inputs_digest_changes_with_any_stored_answer_or_paper(tmp_path):
     from grading_fixtures import WIDE_CSV, write_manifest
 
-    from quizgen.graders.responses import read_manifest, read_responses
+    from quizgen.graders.responses import read_responses
+    from quizgen.manifest import load_manifest
 
     write_manifest(tmp_path / "manifest.json")
     (tmp_path / "r.csv").write_text(WIDE_CSV)
-    manifest = read_manifest(tmp_path / "manifest.json")
+    manifest = load_manifest(tmp_path / "manifest.json")
     with gradebook.Gradebook(tmp_path / "g.sqlite") as book:
         key = book.import_manifest(manifest)
         book.store_responses(key, read_responses(tmp_path / "r.csv", manifest))

@@ -4,12 +4,13 @@ import pytest
 from grading_fixtures import WIDE_CSV, manifest_dict, write_manifest
 
 from quizgen.errors import SpecError
-from quizgen.graders.responses import manifest_from_dict, read_manifest, read_responses
+from quizgen.graders.responses import read_responses
+from quizgen.manifest import Manifest, load_manifest
 
 
 @pytest.fixture
 def manifest():
-    return manifest_from_dict(manifest_dict())
+    return Manifest.from_dict(manifest_dict())
 
 
 def test_manifest_papers_know_printed_numbers_slots_and_template_ids(manifest, tmp_path):
@@ -23,7 +24,7 @@ def test_manifest_papers_know_printed_numbers_slots_and_template_ids(manifest, t
     assert s2.points == 6.0
     path = tmp_path / "manifest.json"
     write_manifest(path)
-    assert read_manifest(path).paper("s3").name == "Grace <Hopper>"
+    assert load_manifest(path).paper("s3").name == "Grace <Hopper>"
 
 
 def test_manifest_without_printed_numbers_uses_slots():
@@ -31,20 +32,20 @@ def test_manifest_without_printed_numbers_uses_slots():
     for s in d["students"]:
         for q in s["questions"]:
             del q["number"]
-    assert manifest_from_dict(d).paper("s2").question(1).instance.template_id == "chain"
+    assert Manifest.from_dict(d).paper("s2").question(1).instance.template_id == "chain"
 
 
 def test_bad_manifest_is_one_line_naming_the_file(tmp_path):
     path = tmp_path / "manifest.json"
     path.write_text('{"format": "quizgen-manifest/1", "exam": {}, "students": [{"id": "s1"}]}')
     with pytest.raises(SpecError, match=r"manifest.json: not a quizgen manifest \(KeyError: 'questions'\)"):
-        read_manifest(path)
+        load_manifest(path)
     path.write_text('{"exam": {}, "students": []}')  # some other JSON file
     with pytest.raises(SpecError, match=r"manifest.json: not a quizgen manifest \(expected format"):
-        read_manifest(path)
+        load_manifest(path)
     path.write_text("{oops")
     with pytest.raises(SpecError, match=r"manifest.json:1: not valid JSON"):
-        read_manifest(path)
+        load_manifest(path)
 
 
 def test_wide_csv_maps_columns_to_each_students_printed_questions(manifest, tmp_path):

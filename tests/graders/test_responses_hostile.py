@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from quizgen.cli import main
 from quizgen.errors import QuizgenError, SpecError
-from quizgen.graders.responses import MAX_CELL, manifest_from_dict, read_responses
+from quizgen.graders.responses import MAX_CELL, read_responses
+from quizgen.manifest import Manifest
 
 
 class _NoBank:
@@ -191,7 +192,7 @@ def test_the_alias_bomb_fails_fast_in_a_real_process(tmp_path, manifest_path):
 
 
 def test_a_utf16_file_with_a_byte_order_mark_is_read(tmp_path):
-    manifest = manifest_from_dict(manifest_dict())
+    manifest = Manifest.from_dict(manifest_dict())
     for encoding in ("utf-16", "utf-32", "utf-8-sig"):
         path = tmp_path / f"r-{encoding}.txt"  # Excel's "Unicode text": UTF-16, tab-separated
         path.write_bytes("student_id\tname\tq1.a\ns1\tZoë\t−0,5\n".encode(encoding))
@@ -211,7 +212,7 @@ def test_a_utf16_file_with_a_byte_order_mark_is_read(tmp_path):
     )
 )
 def test_yaml_values_are_the_text_written_never_yaml_numbers_or_booleans(tmp_path_factory, value):
-    manifest = manifest_from_dict(manifest_dict())
+    manifest = Manifest.from_dict(manifest_dict())
     path = tmp_path_factory.mktemp("y") / "r.yaml"
     path.write_text(f"s1:\n  q1.a: {value}\n  q1.b: '{value}'\n", encoding="utf-8")
     rs = read_responses(path, manifest)
@@ -219,7 +220,7 @@ def test_yaml_values_are_the_text_written_never_yaml_numbers_or_booleans(tmp_pat
 
 
 def test_yaml_tags_are_ignored_so_every_value_is_text(tmp_path):
-    manifest = manifest_from_dict(manifest_dict())
+    manifest = Manifest.from_dict(manifest_dict())
     path = tmp_path / "r.yaml"
     path.write_text(
         "s1:\n  q1.a: !!int 010\n  q1.b: !!python/object/apply:os.system ['false']\ns2:\n  q2.a: !!int\n"
@@ -232,7 +233,7 @@ def test_yaml_tags_are_ignored_so_every_value_is_text(tmp_path):
 def test_yaml_ids_and_json_numbers_keep_their_digits(tmp_path):
     d = manifest_dict()
     d["students"][0]["id"] = "007"
-    manifest = manifest_from_dict(d)
+    manifest = Manifest.from_dict(d)
     path = tmp_path / "r.yaml"
     path.write_text("007:\n  q1.a: 1:30\n  q1.b: [0x10, 010]\n")
     assert read_responses(path, manifest).for_question("007", 1) == {"a": "1:30", "b": "[0x10, 010]"}
@@ -258,7 +259,7 @@ def test_yaml_ids_and_json_numbers_keep_their_digits(tmp_path):
     ),
 )  # fmt: skip
 def test_any_bytes_either_read_or_raise_one_line_spec_error(tmp_path, suffix, data):
-    manifest = manifest_from_dict(manifest_dict())
+    manifest = Manifest.from_dict(manifest_dict())
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)
     try:

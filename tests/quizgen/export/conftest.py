@@ -10,6 +10,7 @@ from quizgen.export import common
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 VALID = FIXTURES / "banks" / "valid"
+PARTIAL_CREDIT = FIXTURES / "banks" / "partial_credit"
 BUILTIN_VARIANTS = 2
 
 
@@ -28,6 +29,13 @@ def builtin_source() -> common.ExportSource:
 def fixture_source() -> common.ExportSource:
     the_bank = bank.load_bank([VALID], include_builtin=False)
     return common.source_from_bank(the_bank, sorted(the_bank.templates), 3, title="fixture bank")
+
+
+@pytest.fixture(scope="session")
+def credit_source() -> common.ExportSource:
+    """Templates whose known mistakes earn 50% credit: one number, one choice, several parts."""
+    the_bank = bank.load_bank([PARTIAL_CREDIT], include_builtin=False)
+    return common.source_from_bank(the_bank, sorted(the_bank.templates), 2, title="partial credit")
 
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"

@@ -47,10 +47,11 @@ def check_numbers(source, report, warnings=()):
                     blank.expected, blank.tolerance, correct.text, correct.tolerance, common.moodle_accepts
                 )
                 assert problem is None, f"{common.where(inst)}: {problem}"
-                assert sorted(float(a.text) for a in mistakes) == sorted(v for v, _ in blank.mistakes)
+                assert sorted(float(a.text) for a in mistakes) == sorted(m.value for m in blank.mistakes)
+                credit = {m.value: moodle.snap_fraction(m.credit) for m in blank.mistakes}
                 for a in mistakes:
                     value = float(a.text)
-                    assert a.fraction == 0.0 and a.feedback
+                    assert a.fraction == pytest.approx(credit[value], abs=1e-5) and a.feedback
                     assert (
                         common.interval_problem(
                             value, blank.tolerance, a.text, a.tolerance, common.moodle_accepts
@@ -58,9 +59,11 @@ def check_numbers(source, report, warnings=()):
                         is None
                     )
                 assert validate_moodle_mod.matching_answer(answers, blank.expected) is correct
-                for value, feedback in blank.mistakes:
+                for value, feedback, _credit in blank.mistakes:
                     got = validate_moodle_mod.matching_answer(answers, value)
-                    assert got is not None and got.fraction == 0.0, common.where(inst)
+                    assert got is not None and got.fraction == pytest.approx(credit[value], abs=1e-5), (
+                        common.where(inst)
+                    )
                     assert " ".join(to_lms_inline(feedback).split()) in got.feedback, (
                         f"{common.where(inst, None)}: {value} gets {got.feedback!r}"
                     )
@@ -70,8 +73,13 @@ def check_numbers(source, report, warnings=()):
                     a for k, _w, a in q.subquestions if k == "MULTICHOICE"
                 )
                 part = next(p for p in inst.parts if p.options)
+                credit: dict = {}  # an option's grade: the first known mistake picking it
+                for m in part.mistakes:
+                    if m.distinguishable:
+                        credit.setdefault(m.value, moodle.snap_fraction(m.credit))
                 assert [a.fraction for a in choices] == [
-                    1.0 if part.expected == L else 0.0 for L in "ABCDEFGH"[: len(part.options)]
+                    1.0 if part.expected == L else pytest.approx(credit.get(L, 0.0), abs=1e-5)
+                    for L in "ABCDEFGH"[: len(part.options)]
                 ]
     return checked
 
@@ -322,7 +330,7 @@ def test_moodles_first_match_rule_is_what_made_the_feedback_wrong():
             common.number_text(float(blank.tolerance.margin(v))),
             f,
         )
-        for v, f in blank.mistakes
+        for v, f, _credit in blank.mistakes
     ]
     assert validate_moodle_mod.matching_answer(naive, 1.0).feedback == "Used the biased variance."
 
@@ -362,3 +370,74 @@ def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(exam
         for g in example_source.groups
     }
     assert marks["conv.receptive_field"] == {8.0} and marks["conv.single_output"] == {8.0}
+
+
+def test_a_mistake_with_credit_earns_it_in_moodle(credit_source):
+    """credit 0.5 (fixtures/banks/partial_credit): Moodle grades the mistake's answer 50% in a
+    numerical question, a multichoice option and a cloze blank, with quizgen's feedback."""
+    text, _count, warnings = moodle.moodle_xml(credit_source)
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
+    assert {q.type for q in report.questions} == {"numerical", "multichoice", "cloze"}
+    assert check_numbers(credit_source, report, warnings) == 2 * (1 + 1 + 3)
+    by_id = {q.idnumber: q for q in report.questions}
+    credited = 0
+    for group in credit_source.groups:
+        for inst in group.instances:
+            q = by_id[f"{inst.template_id}:{inst.seed}"]
+            numeric = [b for p in inst.parts if not p.options for b in common.blanks(p)]
+            for blank, answers in zip(numeric, _answers_by_blank(q), strict=True):
+                for m in blank.mistakes:
+                    got = validate_moodle_mod.matching_answer(answers, m.value)
+                    assert got.fraction == 0.5 and "(50% credit: " in got.feedback, common.where(inst)
+                    credited += 1
+            for part in inst.parts:
+                if part.options:
+                    options = q.answers or next(a for k, _w, a in q.subquestions if k == "MULTICHOICE")
+                    half = next(m.value for m in part.mistakes if m.credit == 0.5)
+                    forgot = next(m.value for m in part.mistakes if m.credit == 0)
+                    fractions = {letter: a.fraction for letter, a in zip("ABCDEFGH", options, strict=False)}
+                    assert fractions[part.expected] == 1.0
+                    assert fractions[half] == 0.5 and fractions[forgot] == 0.0
+                    credited += 1
+    assert credited == 2 * (1 + 1 + 1 + 3)
+
+
+def test_a_credit_moodle_has_no_grade_for_is_snapped_with_a_warning():
+    part = InstancePart(
+        "a",
+        "real",
+        "",
+        3.0,
+        Tolerance(rtol=1e-2),
+        2.0,
+        (KnownMistake("half", "Halved it.", 1.5, credit=0.45, credit_reason="half the work"),),
+    )
+    text, _, warnings = moodle.moodle_xml(hand_source([make_instance("hand.credit", 0, [part])]))
+    assert validate_moodle(text).problems == []
+    ((q,),) = [validate_moodle(text).questions]
+    assert validate_moodle_mod.matching_answer(q.answers, 1.5).fraction == 0.5
+    assert warnings == [
+        "hand.credit seed 0, part a: Moodle allows no grade of 0.45: the mistake earns 50% there"
+    ]
+
+
+def test_mistakes_too_close_to_tell_apart_with_different_credit_are_warned_about():
+    part = InstancePart(
+        "a",
+        "real",
+        "",
+        3.0,
+        Tolerance(rtol=1e-2, atol=0.0),
+        2.0,
+        (
+            KnownMistake("five", "Added the bias twice.", 5.0),
+            KnownMistake("five2", "Used n, not n - 1.", 5.04, credit=0.5, credit_reason="a convention"),
+        ),
+    )
+    _, _, warnings = moodle.moodle_xml(hand_source([make_instance("hand.close", 0, [part])]))
+    assert warnings == [
+        "hand.close seed 0, part a: the mistakes giving 5, 5.04 are too close to tell apart but earn "
+        "different credit (0%, 50%): Moodle gives a response near them one of these"
+    ]

@@ -59,8 +59,8 @@ def check_numbers(report, instances, scope):
                 assert common.canvas_page_accepts(exact, margin, typed), (
                     f"{at}: {typed} vs {exact} ± {margin}"
                 )
-                for value, _feedback in blank.mistakes:
-                    wrong = common.positional(value, power)
+                for mistake in blank.mistakes:
+                    wrong = common.positional(mistake.value, power)
                     assert not common.canvas_page_accepts(exact, margin, wrong), f"{at}: mistake {wrong}"
                 checked += 1
     return checked
@@ -295,3 +295,26 @@ def test_the_validator_refuses_an_item_no_typed_number_can_score(tmp_path):
             out.writestr(n, xml if n == name else zf.read(n))
     problems = validate_qti(buf.getvalue()).problems
     assert any("no number a student can type" in p for p in problems), problems
+
+
+def test_canvas_cannot_give_a_mistake_its_credit_and_the_export_says_so(credit_source, tmp_path):
+    """Canvas scores a numerical answer 100% or 0 and a choice right or wrong: a mistake with
+    credit 0.5 earns 0 there (still outside the margin), with one warning per template, part
+    and mistake."""
+    result, report = build(credit_source, tmp_path)
+    assert report.problems == []
+    credit = sorted(w for w in result.warnings if "credit in quizgen" in w)
+    assert len(result.warnings) == len(credit) + 1  # and the versions warning
+    assert credit == [
+        f"{t}, part {p}: the known mistake {m} earns 50% credit in quizgen, but a Canvas numerical answer "
+        "scores 100% or 0 and a multiple-choice option is right or wrong: it earns 0 in Canvas; grade with "
+        "quizgen (quizgen import-responses, then quizgen grade) to give it"
+        for t, p, m in [
+            ("fixture.credit_choice", "a", "half_convention"),
+            ("fixture.credit_number", "a", "half_convention"),
+            ("fixture.credit_parts", "a", "half_convention"),
+            ("fixture.credit_parts", "b", "half_gradient"),
+        ]
+    ]
+    chosen = [g.instances[0] for g in credit_source.groups]
+    assert check_numbers(report, chosen, "version0") == 1 + 1 + 3
