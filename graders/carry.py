@@ -149,11 +149,15 @@ def refined_key(carried: CarriedKey, value, parts: Sequence[InstancePart]) -> Ca
 def _relative(margins: Mapping[str, np.ndarray], overrides: Mapping[str, Any]) -> float:
     """The largest margin relative to its carried value."""
     worst = 0.0
-    for pid, margin in margins.items():
-        size = np.abs(np.asarray(overrides[pid], dtype=np.float64))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(size > 0, margin / np.where(size > 0, size, 1.0), 0.0)
-        worst = max(worst, float(np.max(ratio, initial=0.0)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for pid, margin in margins.items():
+            size = np.abs(np.asarray(overrides[pid], dtype=np.float64))
+            positive = size > 0
+            if positive.all():  # the common case: no zero to step around
+                ratio = margin / size
+            else:
+                ratio = np.where(positive, margin / np.where(positive, size, 1.0), 0.0)
+            worst = max(worst, float(np.max(ratio, initial=0.0)))
     return worst
 
 

@@ -488,7 +488,10 @@ class CarriedPipeline(Mapping):
         part = next(p for p in self.template.parts if p.id == part_id)
         key = self.entries[part_id].key
         found: tuple[KnownMistake, ...] = ()
-        if part.answer not in self.step_overrides and part.mistakes:
+        plain = self.details.get((part_id, False)) if margins else None
+        if plain is not None:
+            found = plain.mistakes  # the same pipeline's mistakes, worked out already
+        elif part.answer not in self.step_overrides and part.mistakes:
             draw = Draw(seed=0, params=self.params, values=self.env)
             found = tuple(
                 KnownMistake(
@@ -506,7 +509,7 @@ class CarriedPipeline(Mapping):
         entry = Recomputed(key, found)
         if margins:
             slack = _slack(
-                self.template, self.params, self.step_overrides, margins, self.env, True, {part_id}
+                self.template, self.params, self.step_overrides, margins, self.env, True, {part_id}, self.memo
             )
             entry = Recomputed(
                 key,
@@ -557,11 +560,11 @@ def recompute_parts(
     return {pid: pipeline.detail(pid, margins) for pid in pipeline}
 
 
-def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> dict:
+def _measure(template, params, env, step_overrides, writes, keys, mistakes, memo=None) -> dict:
     """part id -> [(mistake spec, value or None)] on the pipeline ``env``, for the parts not
-    overridden."""
+    overridden (``memo``: re-run step values already made on this same ``env``)."""
     draw = Draw(seed=0, params=params, values=env)
-    memo: dict = {}
+    memo = {} if memo is None else memo
     out = {}
     for part in template.parts:
         if part.id in keys and part.answer not in step_overrides and part.mistakes:
@@ -569,7 +572,7 @@ def _measure(template, params, env, step_overrides, writes, keys, mistakes) -> d
     return out
 
 
-def _values(template, params, env, step_overrides, mistakes, wanted) -> dict:
+def _values(template, params, env, step_overrides, mistakes, wanted, memo=None) -> dict:
     """(part id, None) -> the part's value and (part id, i) -> its i-th mistake's, as float
     arrays, for the real-valued parts not overridden (what :func:`_slack` compares)."""
     out = {}
@@ -580,7 +583,7 @@ def _values(template, params, env, step_overrides, mistakes, wanted) -> dict:
     if mistakes:
         writes = _writes(plan.plan_for(template), step_overrides)
         keys = {pid for pid, _ in out}
-        for pid, found in _measure(template, params, env, step_overrides, writes, keys, True).items():
+        for pid, found in _measure(template, params, env, step_overrides, writes, keys, True, memo).items():
             for i, (_, value) in enumerate(found):
                 if value is not None:
                     out[pid, i] = value
@@ -593,13 +596,14 @@ def _values(template, params, env, step_overrides, mistakes, wanted) -> dict:
     return floats
 
 
-def _slack(template, params, step_overrides, margins, env, mistakes, wanted) -> dict:
+def _slack(template, params, step_overrides, margins, env, mistakes, wanted, memo=None) -> dict:
     """:attr:`Recomputed.slack` and :attr:`Recomputed.mistake_slack` of every real-valued part
     not overridden, keyed as :func:`_values`: the pipeline re-run at both ends of each carried
-    element's margin, one element at a time."""
+    element's margin, one element at a time (``memo``: mistake re-runs already made on
+    ``env``, shared by the unmoved run)."""
     by_id = {p.id: p for p in template.parts}
     with np.errstate(all="ignore"):  # a value a moved input makes NaN is left out (fmax)
-        base = _values(template, params, env, step_overrides, mistakes, wanted)
+        base = _values(template, params, env, step_overrides, mistakes, wanted, memo)
         total = {k: np.zeros_like(b) for k, b in base.items()}
         for pid, margin in margins.items():
             step = by_id[pid].answer
