@@ -254,6 +254,14 @@ def _score_status(score: float) -> Status:
 class Gradebook:
     """A gradebook file; use as a context manager or call :meth:`close`."""
 
+    @classmethod
+    def existing(cls, path: str | Path) -> Gradebook:
+        """The gradebook at ``path``, which a ``quizgen grade`` must have made (opening a missing
+        one would create an empty file): one line saying so otherwise."""
+        if not Path(path).exists():
+            raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(path))
+        return cls(path)
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -1060,10 +1068,8 @@ def regrade_class(
     (:func:`exam_key`: title, course, seed and spec), tolerances must apply to some part, and
     overrides must name a student, question and part of the exam with points in range."""
     db_path = Path(db_path)
-    if not db_path.exists():
-        raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
     warnings: tuple[str, ...] = ()
-    with Gradebook(db_path) as book:
+    with Gradebook.existing(db_path) as book:
         key = book.resolve_exam(exam)
         last = book.db.execute(
             "SELECT kind, finished_at FROM runs WHERE exam=? ORDER BY id DESC LIMIT 1", (key,)
@@ -1129,10 +1135,7 @@ def regrade_class(
 
 def report(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
     """Rewrite every report from the gradebook (alias of :func:`write_reports`)."""
-    db_path = Path(db_path)
-    if not db_path.exists():
-        raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
-    with Gradebook(db_path) as book:
+    with Gradebook.existing(db_path) as book:
         key = book.resolve_exam(exam)
         book.check_finished(key)
         book.set_reports_dir(key, out_dir)

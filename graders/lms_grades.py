@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizgen import csvsafe
-from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text
 
 from .analysis import student_totals
@@ -129,10 +128,7 @@ LMS_GRADE_FORMATS: dict[str, Callable[..., str]] = {
 
 def class_grades(db_path: str | Path, exam: str | None = None) -> tuple[str, float, list[StudentGrade]]:
     """(exam title, points possible, every roster student's grade) from the gradebook."""
-    db_path = Path(db_path)
-    if not db_path.exists():
-        raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path))
-    with Gradebook(db_path) as book:
+    with Gradebook.existing(db_path) as book:
         key = book.resolve_exam(exam)
         book.check_finished(key)
         title = book.exam_title(key)

@@ -243,11 +243,7 @@ def regrade_command(
     db_path = _db(db, out)
     settings = None
     if all_or_nothing is not None or carry_forward_credit is not None or tolerances:
-        if not db_path.exists():
-            raise QuizgenError(
-                "no such gradebook; run 'quizgen grade' first or pass --db", source=str(db_path)
-            )
-        with Gradebook(db_path) as book:
+        with Gradebook.existing(db_path) as book:
             last = book.last_settings(book.resolve_exam(exam))
         settings = GradeSettings(
             partial=last.partial if all_or_nothing is None else not all_or_nothing,
