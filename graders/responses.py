@@ -49,6 +49,7 @@ import yaml
 
 from quizgen import csvsafe
 from quizgen.errors import SpecError
+from quizgen.fsutil import decode_text
 from quizgen.manifest import Manifest
 from quizgen.yamlio import LineDict, _LineLoader
 
@@ -490,68 +491,16 @@ _READERS = {
 }
 
 
-_BOMS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
 _SAVE_AS_UTF8 = (
     "save the sheet as CSV UTF-8 (Excel: Save As, 'CSV UTF-8 (Comma delimited)'), "
     "or convert it with iconv -f cp1252 -t utf-8"
 )
 
 
-def _place(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column of byte ``offset``."""
-    line_start = data.rfind(b"\n", 0, offset) + 1
-    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
-
-
 def _decode(path: Path, data: bytes) -> str:
-    """The file's text: UTF-8 (with or without a byte-order mark), or UTF-16/32 with one; any
-    other bytes are refused in one line that says where and how to save the file as UTF-8."""
-    encoding, body = "utf-8", data
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            encoding, body = name, data[len(bom) :]
-            break
-    if encoding == "utf-8" and b"\x00" in body:
-        line, column = _place(body, body.index(b"\x00"))
-        head = body[:400]
-        if head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4:
-            raise SpecError(
-                "UTF-16 text without a byte-order mark; save it as UTF-8 (Excel: 'CSV UTF-8 (Comma delimited)')",
-                source=f"{path}:1",
-            )
-        raise SpecError(
-            f"a binary file, not text (a NUL byte at line {line}, column {column}); pass the responses as a .csv, "
-            ".json or .yaml text file",
-            source=f"{path}:{line}",
-        )
-    try:
-        text = body.decode(encoding)
-    except UnicodeDecodeError as exc:
-        if encoding != "utf-8":
-            line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
-            raise SpecError(
-                f"not valid {encoding.upper()} text (byte {exc.start} after the byte-order mark); save it as UTF-8",
-                source=f"{path}:{line}",
-            ) from None
-        line, column = _place(body, exc.start)
-        raise SpecError(
-            f"not UTF-8 text (byte 0x{body[exc.start]:02x} at line {line}, column {column}, such as a cp1252 or "
-            f"Latin-1 file from Excel); {_SAVE_AS_UTF8}",
-            source=f"{path}:{line}",
-        ) from None
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise SpecError(
-            f"a NUL character at line {line}: a binary file, not text; pass a .csv, .json or .yaml text file",
-            source=f"{path}:{line}",
-        )
-    return text
+    """The file's text (:func:`quizgen.fsutil.decode_text`), refused in one line with how to
+    save the file as UTF-8."""
+    return decode_text(data, str(path), error=SpecError, what="responses file", fix=_SAVE_AS_UTF8)
 
 
 def read_responses(

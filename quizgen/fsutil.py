@@ -2,9 +2,10 @@
 
 Writing: a crash never leaves a file half-written (temp file, fsync, rename).
 
-Reading text (:func:`read_text`): quizgen reads UTF-8, with or without a byte-order mark, and
-UTF-16 with a byte-order mark (what Excel's "Unicode text" and Windows' Notepad write). Nothing
-else is guessed: a legacy 8-bit file (cp1252 as Excel's plain "CSV" writes it, Latin-1) reads
+Reading text (:func:`read_text`, :func:`decode_text`; every input file, responses included):
+quizgen reads UTF-8, with or without a byte-order mark, and UTF-16 or UTF-32 with a byte-order
+mark (what Excel's "Unicode text" and Windows' Notepad write). UTF-16 without a byte-order mark
+is recognised and refused by name. Nothing else is guessed: a legacy 8-bit file (cp1252 as Excel's plain "CSV" writes it, Latin-1) reads
 as valid text in several encodings, each giving other names, so it is refused with the line and
 byte offset of the first byte that is not UTF-8 and the fix (save as UTF-8).
 """
@@ -21,7 +22,75 @@ from .errors import QuizgenError
 #: The largest text file read by default (bank files, exam specs, rosters).
 MAX_TEXT_BYTES = 16 * 2**20
 
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_BOMS = (  # longest first: UTF-32's little-endian mark starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _place(data: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of byte ``offset``."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _looks_like_utf16(head: bytes) -> bool:
+    """Mostly-ASCII UTF-16 without a byte-order mark: nearly every other byte is 0 (the high
+    bytes), and almost none of the rest."""
+    if len(head) < 4:
+        return False
+    even, odd = head[0::2], head[1::2]
+    zero_even, zero_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    return (zero_odd >= 0.75 and zero_even < 0.1) or (zero_even >= 0.75 and zero_odd < 0.1)
+
+
+def decode_text(
+    data: bytes,
+    source: str,
+    *,
+    error: type[QuizgenError] = QuizgenError,
+    what: str = "file",
+    fix: str = "save it as UTF-8",
+) -> str:
+    """``data`` as text: UTF-8 (with or without a byte-order mark), or UTF-16/32 with one.
+    Anything else raises ``error`` as one line naming ``source``, the line and the byte, and
+    ``fix``: a legacy 8-bit file, UTF-16 without a byte-order mark, a binary file (NUL bytes)."""
+    encoding, body = "utf-8", data
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding, body = name, data[len(bom) :]
+            break
+    if encoding == "utf-8" and b"\0" in body:
+        nul = body.index(b"\0")
+        line, column = _place(body, nul)
+        if _looks_like_utf16(body[:400]):
+            raise error(f"UTF-16 text without a byte-order mark; {fix}", source=f"{source}:1")
+        raise error(
+            f"a binary file, not a text {what} (a NUL byte at byte offset {nul}, line {line}, column {column}); {fix}",
+            source=f"{source}:{line}",
+        )
+    try:
+        text = body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            line = body[: exc.start].decode(encoding, errors="replace").count("\n") + 1
+            raise error(
+                f"not valid {encoding.upper()} text (byte {exc.start} after the byte-order mark); {fix}",
+                source=f"{source}:{line}",
+            ) from None
+        line, column = _place(body, exc.start)
+        raise error(
+            f"not UTF-8 text: byte 0x{body[exc.start]:02x} at byte offset {exc.start} (line {line}, column "
+            f"{column}; an Excel/Windows encoding such as cp1252 or Latin-1?); {fix}",
+            source=f"{source}:{line}",
+        ) from None
+    if "\0" in text:  # UTF-16 or UTF-32 text with a NUL character
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise error(f"a binary file, not a text {what} (a NUL character); {fix}", source=f"{source}:{line}")
+    return text
 
 
 def read_text(
@@ -49,32 +118,7 @@ def read_text(
         data = path.read_bytes()
     except OSError as exc:
         raise error(f"cannot read the {what} ({exc.strerror})", source=str(path)) from None
-    if data.startswith(_UTF16_BOMS):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise error(f"not valid UTF-16 text (byte offset {exc.start}); {fix}", source=str(path)) from None
-    else:
-        nul = data.find(b"\0")
-        if nul >= 0:
-            line = data.count(b"\n", 0, nul) + 1
-            raise error(
-                f"a binary file, not a text {what} (NUL byte at byte offset {nul}); {fix}",
-                source=f"{path}:{line}",
-            )
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data.count(b"\n", 0, exc.start) + 1
-            raise error(
-                f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
-                f"(an Excel/Windows encoding such as cp1252 or Latin-1?); {fix}",
-                source=f"{path}:{line}",
-            ) from None
-    if "\0" in text:  # UTF-16 text with a NUL character
-        line = text.count("\n", 0, text.index("\0")) + 1
-        raise error(f"a binary file, not a text {what} (NUL character); {fix}", source=f"{path}:{line}")
-    return text
+    return decode_text(data, str(path), error=error, what=what, fix=fix)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

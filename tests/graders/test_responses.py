@@ -161,7 +161,7 @@ def test_missing_file_and_non_utf8_fail_in_one_line(tmp_path, manifest):
         read_responses(tmp_path / "nope.csv", manifest)
     path = tmp_path / "latin.csv"
     path.write_bytes("student_id,q1.a\ns1,\xe9\n".encode("latin-1"))
-    with pytest.raises(SpecError, match=r"not UTF-8 text .*save the sheet as CSV UTF-8"):
+    with pytest.raises(SpecError, match=r"not UTF-8 text: byte 0xe9.*save the sheet as CSV UTF-8"):
         read_responses(path, manifest)
 
 

@@ -22,7 +22,7 @@ HEAD = f'{{"format": "{FORMAT}", "exam": {{"title": "Q"}}, "students": '
 CORPUS = {
     "binary": (bytes(range(256)) * 4, "manifest.json:1", "a binary file"),
     "latin1": (f'{HEAD}[], "x": "Pr\xfcfung"}}'.encode("latin-1"), "manifest.json:1", "not UTF-8"),
-    "utf16_no_bom": ('{"format": 1}'.encode("utf-16-le"), "manifest.json:1", "binary"),
+    "utf16_no_bom": ('{"format": 1}'.encode("utf-16-le"), "manifest.json:1", "UTF-16 text without a byte-order mark"),
     "not_json": (b'{"format": \n oops', "manifest.json:2", "not valid JSON"),
     "a_list": (b"[]", "manifest.json", "not a quizgen manifest"),
     "foreign": (b'{"format": "something-else/1"}', "manifest.json", "not a quizgen manifest"),

@@ -19,7 +19,11 @@ SPEC = FIXTURES / "exams" / "small.yaml"
 CORPUS = {
     "cp1252_names": (b"id,name\ns1,Jos\xe9 M\xfcller\n", "roster.csv:2", "save it as UTF-8 CSV"),
     "latin1_header": (b"id,n\xe4me\ns1,A\n", "roster.csv:1", "not UTF-8"),
-    "utf16_without_bom": ("id,name\ns1,A\n".encode("utf-16-le"), "roster.csv:1", "binary"),
+    "utf16_without_bom": (
+        "id,name\ns1,A\n".encode("utf-16-le"),
+        "roster.csv:1",
+        "UTF-16 text without a byte-order mark",
+    ),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00", "roster.csv", "UTF-8"),
     "empty": (b"", "roster.csv:1", "header"),
     "no_header": (b"s1,Ann\ns2,Bob\n", "roster.csv:1", "header"),

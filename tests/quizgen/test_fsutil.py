@@ -77,3 +77,15 @@ def test_student_file_stems_fit_a_file_name_with_room_for_a_temporary_suffix():
     stems = [student_file_stem(s, taken) for s in ("字" * 300, "字" * 301, "é" * 200, "e" * 1000)]
     assert all(len(s.encode("utf-8")) <= 120 for s in stems)
     assert len(set(stems)) == 4
+
+
+def test_utf32_with_a_bom_is_read_and_utf16_without_one_is_named(tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_bytes("id,name\ns1,José\n".encode("utf-32"))
+    assert read_text(path) == "id,name\ns1,José\n"
+    path.write_bytes("id,name\ns1,A\n".encode("utf-16-le"))
+    with pytest.raises(SpecError, match="UTF-16 text without a byte-order mark"):
+        read_text(path, error=SpecError)
+    path.write_bytes(b"\x00\x01\x02")  # too short to be anything but binary
+    with pytest.raises(SpecError, match="a binary file"):
+        read_text(path, error=SpecError)
