@@ -239,6 +239,22 @@ def _distinct(part: Part, a, b) -> bool:
     return not part.tolerance.accepts(a, b)  # accepts is False when the shapes differ
 
 
+def _known_mistakes(part: Part, key, values) -> tuple[KnownMistake, ...]:
+    """The part's mistakes with their values (``values``: (spec, value or None) pairs from
+    :func:`_mistake_values`), each marked distinguishable when it differs from ``key``."""
+    return tuple(
+        KnownMistake(
+            m.id,
+            m.feedback,
+            value,
+            value is not None and _distinct(part, key, value),
+            m.credit,
+            m.credit_reason,
+        )
+        for m, value in values
+    )
+
+
 def _choice_part(
     template: Template,
     part: Part,
@@ -312,17 +328,7 @@ def build_part(
             option_rng = partial(make_rng, draw.seed ^ OPTION_ORDER_SALT)
         return _choice_part(template, part, draw, prompt, memo, part.points * points_scale, option_rng)
     expected = to_answer(part.kind, draw.values[part.answer])
-    mistakes = tuple(
-        KnownMistake(
-            m.id,
-            m.feedback,
-            value,
-            value is not None and _distinct(part, expected, value),
-            m.credit,
-            m.credit_reason,
-        )
-        for m, value in _mistake_values(template, part, draw, part.kind, memo)
-    )
+    mistakes = _known_mistakes(part, expected, _mistake_values(template, part, draw, part.kind, memo))
     return InstancePart(
         id=part.id,
         kind=part.kind,
@@ -493,18 +499,12 @@ class CarriedPipeline(Mapping):
             found = plain.mistakes  # the same pipeline's mistakes, worked out already
         elif part.answer not in self.step_overrides and part.mistakes:
             draw = Draw(seed=0, params=self.params, values=self.env)
-            found = tuple(
-                KnownMistake(
-                    m.id,
-                    m.feedback,
-                    value,
-                    value is not None and _distinct(part, key, value),
-                    m.credit,
-                    m.credit_reason,
-                )
-                for m, value in _mistake_values(
+            found = _known_mistakes(
+                part,
+                key,
+                _mistake_values(
                     self.template, part, draw, part.kind, self.memo, self.step_overrides, self.writes
-                )
+                ),
             )
         entry = Recomputed(key, found)
         if margins:

@@ -178,13 +178,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
 
     async def posted(request: Request, role: str) -> tuple[Identity, dict]:
         """(who, form) for a POST by a signed-in ``role`` with a valid CSRF token; Refused else."""
-        ident = who(request)
-        if ident is None:
-            raise Refused(
-                "You are not signed in (or your session expired): open your sign-in link again.", 401
-            )
-        if ident.role != role:
-            raise Refused("That page is not for you.", 403)
+        ident = signed_in(request, role)
         if not same_origin(request):
             raise Refused("A form from another site was refused; nothing was saved.", 403)
         try:
