@@ -158,7 +158,9 @@ def make_ctx(
     book_path = db.gradebook_path(engine, gradebook)
     with Gradebook(book_path) as book:
         key = book.import_manifest(loaded.manifest)
-    return Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
+    ctx = Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
+    service.warm(ctx)
+    return ctx
 
 
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:

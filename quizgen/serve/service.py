@@ -16,13 +16,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 
 import sqlalchemy as sa
 
 from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.graders.analysis import student_totals
-from quizgen.graders.gradebook import Gradebook, GradeSettings
+from quizgen.graders.gradebook import Gradebook
 from quizgen.graders.numeric import grade_instance
 from quizgen.graders.parse import MAX_CHARS
 from quizgen.graders.responses import Answer, ResponseSet
@@ -77,6 +78,12 @@ class Ctx:
     deadline: datetime | None = None
     solution_after: int = 3
     clock: object = time.time  # () -> seconds since the epoch (tests move it)
+
+    @cached_property
+    def recompute_factory(self):
+        """``quizgen grade``'s factory for error carried forward, made once per process: it
+        loads the bank on first use and keeps it (a final submit must not reload the bank)."""
+        return bank_recompute_factory(self.course.bank_dirs)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), timezone.utc)
@@ -398,7 +405,8 @@ def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
 
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
     """Store the students' drafts in the gradebook as their responses, mark them handed in, and
-    grade (``Gradebook.grade``: students with no stored answer stay absent)."""
+    grade them (``Gradebook.grade`` of these students only: one with no stored answer stays
+    absent)."""
     answers = []
     for sid in students:
         paper = ctx.course.paper(sid)
@@ -416,7 +424,17 @@ def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
             )
     with Gradebook(ctx.gradebook) as book:
         book.store_responses(ctx.exam, ResponseSet(tuple(answers), source="quizgen serve"))
-        book.grade(ctx.exam, GradeSettings(), bank_recompute_factory(ctx.course.bank_dirs))
+        # only the students handing in: the others' grades stay as they are (a regrade of the
+        # whole class gives each the same result), with the settings of the last run
+        book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, students=students)
+
+
+def warm(ctx: Ctx) -> None:
+    """Load what the first final submit would otherwise load while a student waits (the
+    bank behind error carried forward)."""
+    for paper in ctx.course.manifest.students[:1]:
+        for q in paper.questions:
+            ctx.recompute_factory(q.instance)
 
 
 def final_submit(ctx: Ctx, student: str, form: Mapping[str, str]) -> None:

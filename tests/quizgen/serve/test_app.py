@@ -5,7 +5,7 @@ submit, CSRF, cookies, rate and size limits, bad input changes nothing)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -22,26 +22,6 @@ from quizgen.markup import to_html
 from quizgen.output import answer_text
 from quizgen.serve import app as serve_app
 from quizgen.serve import db, service
-from quizgen.serve.course import load_course
-
-SPEC = "examples/midterm.yaml"
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
-    roster.write_text(
-        "id,name,email\ns001,Ada Lovelace,a@x.edu\ns002,Alan Turing,b@x.edu\n", encoding="utf-8"
-    )
-    return load_course(SPEC, roster)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = datetime(2026, 12, 1, 12, tzinfo=timezone.utc).timestamp()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Browser:
@@ -73,16 +53,6 @@ class Browser:
         assert r.status_code == 303, r.text
         self.get("/")
         return r
-
-
-@pytest.fixture
-def ctx(course, tmp_path):
-    engine = db.connect(f"sqlite:///{tmp_path / 'serve.sqlite'}")
-    book = db.gradebook_path(engine, None)
-    with Gradebook(book) as gb:
-        key = gb.import_manifest(course.manifest)
-    deadline = datetime(2026, 12, 1, 13, tzinfo=timezone.utc)  # an hour after the clock starts
-    return service.Ctx(course, engine, str(book), key, db.secret(engine), deadline, 3, Clock())
 
 
 def student(ctx, sid="s001", **kw):
