@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -68,6 +69,16 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _waited(pid: int) -> float:
+    """Seconds process ``pid``'s threads were ready to run but waited for a core
+    (/proc/PID/task/*/schedstat: on-CPU ns, run-queue wait ns, slices)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def _machine_busy() -> tuple[float, float]:
     """(busy, total) jiffies of every core since boot (/proc/stat)."""
     values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -103,78 +114,74 @@ class Budget:
         return True
 
 
-async def _student(base: str, token: str, submit_at: float, think: float, seed: int, tally, budget, limits):
+async def _student(client, token: str, submit_at: float, think: float, seed: int, tally, budget):
     import httpx
 
     rng = random.Random(seed)
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-
-        async def call(kind: str, method: str, url: str, expect: int, **kw):
-            if not budget.take():
-                raise TimeoutError
-            t0 = time.perf_counter()
-            try:
-                r = await client.request(method, url, **kw)
-            except httpx.HTTPError as exc:
-                tally.error(f"{kind}: {type(exc).__name__} {exc}")
-                raise
-            tally.latency[kind].append(time.perf_counter() - t0)
-            tally.count += 1
-            if r.status_code != expect:
-                tally.error(f"{kind}: HTTP {r.status_code} {r.text[:160]!r}")
-                raise httpx.HTTPError(f"HTTP {r.status_code}")
-            return r
-
-        async def pause():
-            await asyncio.sleep(think * rng.uniform(0.5, 1.5))
-
-        started, handed_in = time.monotonic(), False
+    async def call(kind: str, method: str, url: str, expect: int, **kw):
+        if not budget.take():
+            raise TimeoutError
+        t0 = time.perf_counter()
         try:
-            await asyncio.sleep(rng.uniform(0, think))  # students do not arrive on the same tick
-            await call("sign in", "POST", "/signin", 303, data={"token": token})
-            await call("home", "GET", "/", 200)
-            page = (await call("practice list", "GET", "/practice", 200)).text
-            csrf, templates = _CSRF.search(page).group(1), _TEMPLATE.findall(page)
-            exam_fields = _EXAM_FIELD.findall((await call("exam page", "GET", "/exam", 200)).text)
-            while True:
+            r = await client.request(method, url, **kw)
+        except httpx.HTTPError as exc:
+            tally.error(f"{kind}: {type(exc).__name__} {exc}")
+            raise
+        tally.latency[kind].append(time.perf_counter() - t0)
+        tally.count += 1
+        if r.status_code != expect:
+            tally.error(f"{kind}: HTTP {r.status_code} {r.text[:160]!r}")
+            raise httpx.HTTPError(f"HTTP {r.status_code}")
+        return r
+
+    async def pause():
+        await asyncio.sleep(think * rng.uniform(0.5, 1.5))
+
+    started, handed_in = time.monotonic(), False
+    try:
+        await asyncio.sleep(rng.uniform(0, think))  # students do not arrive on the same tick
+        await call("sign in", "POST", "/signin", 303, data={"token": token})
+        await call("home", "GET", "/", 200)
+        page = (await call("practice list", "GET", "/practice", 200)).text
+        csrf, templates = _CSRF.search(page).group(1), _TEMPLATE.findall(page)
+        exam_fields = _EXAM_FIELD.findall((await call("exam page", "GET", "/exam", 200)).text)
+        while True:
+            await pause()
+            r = await call(
+                "new variant",
+                "POST",
+                "/practice/new",
+                303,
+                data={"csrf": csrf, "template_id": rng.choice(templates)},
+            )
+            url = r.headers["location"]
+            for _ in range(rng.choice((1, 2))):
+                fields = _PRACTICE_FIELD.findall((await call("variant page", "GET", url, 200)).text)
                 await pause()
-                r = await call(
-                    "new variant",
+                answers = {f: rng.choice(_ANSWERS) for f in fields}
+                await call("practice answer", "POST", url + "/answer", 303, data={"csrf": csrf, **answers})
+                await call("variant page", "GET", url, 200)
+            await pause()
+            answers = {f: rng.choice(_ANSWERS) for f in rng.sample(exam_fields, min(3, len(exam_fields)))}
+            if not handed_in and time.monotonic() - started >= submit_at:
+                await call("final submit", "POST", "/exam/submit", 303, data={"csrf": csrf, **answers})
+                await call("exam page", "GET", "/exam", 200)
+                handed_in = True
+            elif not handed_in:
+                await call(
+                    "autosave",
                     "POST",
-                    "/practice/new",
-                    303,
-                    data={"csrf": csrf, "template_id": rng.choice(templates)},
+                    "/exam/save",
+                    200,
+                    data={"csrf": csrf, **answers},
+                    headers={"accept": "application/json"},
                 )
-                url = r.headers["location"]
-                for _ in range(rng.choice((1, 2))):
-                    fields = _PRACTICE_FIELD.findall((await call("variant page", "GET", url, 200)).text)
-                    await pause()
-                    answers = {f: rng.choice(_ANSWERS) for f in fields}
-                    await call(
-                        "practice answer", "POST", url + "/answer", 303, data={"csrf": csrf, **answers}
-                    )
-                    await call("variant page", "GET", url, 200)
-                await pause()
-                answers = {f: rng.choice(_ANSWERS) for f in rng.sample(exam_fields, min(3, len(exam_fields)))}
-                if not handed_in and time.monotonic() - started >= submit_at:
-                    await call("final submit", "POST", "/exam/submit", 303, data={"csrf": csrf, **answers})
-                    await call("exam page", "GET", "/exam", 200)
-                    handed_in = True
-                elif not handed_in:
-                    await call(
-                        "autosave",
-                        "POST",
-                        "/exam/save",
-                        200,
-                        data={"csrf": csrf, **answers},
-                        headers={"accept": "application/json"},
-                    )
-        except (TimeoutError, httpx.HTTPError):
-            return handed_in
-        except Exception as exc:  # a page the student could not read is an error too
-            tally.error(f"client: {type(exc).__name__} {exc}")
-            return handed_in
+    except (TimeoutError, httpx.HTTPError):
+        return handed_in
+    except Exception as exc:  # a page the student could not read is an error too
+        tally.error(f"client: {type(exc).__name__} {exc}")
+        return handed_in
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -233,35 +240,42 @@ def run_load(
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            tally, budget = Tally(), Budget(seconds, max_requests)
-            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-            load0, busy0, cpu0, t_start = (
-                os.getloadavg()[0],
-                _machine_busy(),
-                _cpu_of(server.pid),
-                time.monotonic(),
-            )
+            tally, marks = Tally(), {}
 
             async def everyone():
-                return await asyncio.gather(
-                    *(
-                        _student(
-                            base,
-                            tok,
-                            random.Random(i).uniform(0.2, 0.9) * seconds,
-                            think,
-                            i,
-                            tally,
-                            budget,
-                            limits,
-                        )
-                        for i, tok in enumerate(tokens)
-                    )
+                # the clients first (each makes an SSL context: not part of the load), one
+                # connection each, as a browser tab keeps one
+                limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+                clients = [
+                    httpx.AsyncClient(base_url=base, timeout=30, limits=limits, verify=False) for _ in tokens
+                ]
+                budget = Budget(seconds, max_requests)
+                marks["load"], marks["busy"] = os.getloadavg()[0], _machine_busy()
+                marks["waited"] = _waited(server.pid)
+                marks["cpu"], marks["client"], marks["t"] = (
+                    _cpu_of(server.pid),
+                    time.process_time(),
+                    time.monotonic(),
                 )
+                try:
+                    return await asyncio.gather(
+                        *(
+                            _student(
+                                c, tok, random.Random(i).uniform(0.2, 0.9) * seconds, think, i, tally, budget
+                            )
+                            for i, (c, tok) in enumerate(zip(clients, tokens, strict=True))
+                        )
+                    )
+                finally:
+                    for c in clients:
+                        await c.aclose()
 
             handed_in = asyncio.run(everyone())
-            wall = time.monotonic() - t_start
+            wall = time.monotonic() - marks["t"]
             busy1, cpu1, load1 = _machine_busy(), _cpu_of(server.pid), os.getloadavg()[0]
+            client_cpu = time.process_time() - marks["client"]
+            waited = _waited(server.pid) - marks["waited"]
+            load0, busy0, cpu0 = marks["load"], marks["busy"], marks["cpu"]
             if server.poll() is not None:
                 tally.error("server: it died during the run")
         finally:
@@ -293,6 +307,12 @@ def run_load(
             "handed_in": sum(bool(h) for h in handed_in),
             "server_cpu_ms_per_request": round(1000 * (cpu1 - cpu0) / max(1, tally.count), 2),
             "server_cpu_share": round((cpu1 - cpu0) / wall, 2),
+            # time the server was ready to run but every core was taken (by anything on the
+            # machine), per request: what a loaded machine adds to each latency
+            "server_waited_for_a_core_ms_per_request": round(1000 * waited / max(1, tally.count), 2),
+            # the simulated students' own CPU share: near 1 means the client, not the server, is
+            # what the latencies measure
+            "client_cpu_share": round(client_cpu / wall, 2),
             "machine": {
                 "cpus": os.cpu_count(),
                 "loadavg_1min_before": round(load0, 2),

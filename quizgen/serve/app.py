@@ -268,7 +268,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             "practice_list.html.j2",
             title="Practice",
             who=ident,
-            topics=ctx.course.topics(),
+            topics=ctx.course.topics,
             mastery=service.mastery(ctx, ident.subject),
         )
 
