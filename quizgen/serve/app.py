@@ -11,7 +11,7 @@ Security rules (issue 18, "Who may see what"):
   worked solution only once asked for (or after ``solution_after`` tries);
 - each student's POSTs are rate limited (per worker process), request bodies are capped;
 - every page: ``Content-Security-Policy`` without any outside source (no CDN: math is MathML
-  made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` (a sign-in
+  made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` (a sign-in
   link never leaks), ``Cache-Control: no-store``.
 """
 
@@ -59,7 +59,9 @@ _HEADERS = {
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # not no-referrer: with it Chromium sends "Origin: null" on the page's own forms, which the
+    # Origin check must refuse; same-origin still never sends a sign-in link to another site
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
