@@ -110,7 +110,10 @@ def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, so
     )
     import uvicorn
 
+    from .serve import service
     from .serve.app import create_app
+
+    service.warm(ctx)
 
     click.echo(
         f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
@@ -152,6 +155,26 @@ def tokens(course, roster, bank_dirs, database, gradebook, students, instructor,
     for p in papers:
         if p.id in wanted:
             click.echo(f"{p.id},{p.name},{base}/signin?token={service.issue_token(ctx, p.id)}")
+
+
+@serve_group.command("revoke")
+@_with_course
+@click.option("--student", "students", multiple=True, help="This student (repeatable).")
+@click.option("--instructor", is_flag=True, help="The instructor's links.")
+def revoke(course, roster, bank_dirs, database, gradebook, students, instructor) -> None:
+    """Revoke every sign-in link of the given students (or the instructor) and end their sessions."""
+    subjects = list(students) + (["instructor"] if instructor else [])
+    if not subjects:
+        raise click.UsageError("name whom to revoke: --student ID (repeatable) or --instructor")
+    ctx = _ctx(course, roster, bank_dirs, database, gradebook)
+    from .serve import service
+
+    for subject in subjects:
+        try:
+            tokens, sessions = service.revoke(ctx, subject)
+        except service.Refused as exc:
+            raise QuizgenError(exc.message, source=str(ctx.course.roster_path)) from None
+        click.echo(f"{subject}: revoked {tokens} links, ended {sessions} sessions")
 
 
 def register(main: click.Group) -> None:

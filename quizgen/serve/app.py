@@ -160,9 +160,7 @@ def make_ctx(
     book_path = db.gradebook_path(engine, gradebook)
     with Gradebook(book_path) as book:
         key = book.import_manifest(loaded.manifest)
-    ctx = Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
-    service.warm(ctx)
-    return ctx
+    return Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
 
 
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
@@ -356,8 +354,59 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             who=ident,
             course_title=ctx.course.title,
             students=service.class_grades(ctx),
+            tokens=service.token_counts(ctx),
             gradebook=ctx.gradebook,
             exam=ctx.exam,
+        )
+
+    def instructor_page(name: str, **values) -> HTMLResponse:
+        return _page(name, course_title=ctx.course.title, **values)
+
+    async def instructor_items(request: Request) -> Response:
+        ident = signed_in(request, service.INSTRUCTOR)
+        return instructor_page(
+            "instructor_items.html.j2", title="Item analysis", who=ident, items=service.item_stats(ctx)
+        )
+
+    async def instructor_student(request: Request) -> Response:
+        ident = signed_in(request, service.INSTRUCTOR)
+        service.close_exam(ctx)
+        answers = service.student_answers(ctx, request.path_params["sid"])
+        return instructor_page("instructor_student.html.j2", title=answers.paper.name, who=ident, s=answers)
+
+    async def instructor_csv(request: Request) -> Response:
+        signed_in(request, service.INSTRUCTOR)
+        service.close_exam(ctx)
+        headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="grades-{ctx.exam}.csv"'}
+        return Response(service.grades_csv_text(ctx), 200, headers=headers, media_type="text/csv")
+
+    async def instructor_regrade(request: Request) -> Response:
+        ident, form = await posted(request, service.INSTRUCTOR)
+        if form:
+            raise Refused(f"Unknown field {sorted(form)[0]!r}; nothing was regraded.")
+        service.close_exam(ctx)
+        outcome = service.regrade(ctx)
+        changed = len(outcome.run.changes) if outcome.run else 0
+        message = (
+            f"Regraded {outcome.run.graded if outcome.run else 0} students with the last run's settings: "
+            f"{changed} grades changed. Reports rewritten in {service.reports_dir(ctx)}."
+        )
+        return _page(
+            "message.html.j2", title="Regraded", message=message, error=False, who=ident, back="/instructor"
+        )
+
+    async def instructor_revoke(request: Request) -> Response:
+        ident, form = await posted(request, service.INSTRUCTOR)
+        subject = form.pop("student", "")
+        if form:
+            raise Refused(f"Unknown field {sorted(form)[0]!r}; nothing was revoked.")
+        tokens, sessions = service.revoke(ctx, subject)
+        message = (
+            f"Revoked {tokens} sign-in links of {subject} and ended {sessions} sessions. "
+            f"A new link: quizgen serve tokens ... --student {subject}"
+        )
+        return _page(
+            "message.html.j2", title="Revoked", message=message, error=False, who=ident, back="/instructor"
         )
 
     routes = [
@@ -374,6 +423,11 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
         Route("/exam/save", handles(exam_save), methods=["POST"]),
         Route("/exam/submit", handles(exam_submit), methods=["POST"]),
         Route("/instructor", handles(instructor)),
+        Route("/instructor/items", handles(instructor_items)),
+        Route("/instructor/students/{sid}", handles(instructor_student)),
+        Route("/instructor/grades.csv", handles(instructor_csv)),
+        Route("/instructor/regrade", handles(instructor_regrade), methods=["POST"]),
+        Route("/instructor/revoke", handles(instructor_revoke), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)

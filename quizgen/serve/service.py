@@ -17,13 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
-from quizgen.graders.analysis import student_totals
-from quizgen.graders.gradebook import Gradebook
+from quizgen.errors import SpecError
+from quizgen.graders.analysis import item_analysis, student_totals
+from quizgen.graders.gradebook import Gradebook, grades_csv, regrade_class
 from quizgen.graders.numeric import grade_instance
 from quizgen.graders.parse import MAX_CHARS
 from quizgen.graders.responses import Answer, ResponseSet
@@ -513,3 +515,89 @@ def class_grades(ctx: Ctx) -> list[dict]:
             }
         )
     return out
+
+
+# ------------------------------------------------------------------------------ instructor
+
+
+def item_stats(ctx: Ctx) -> list:
+    """The item analysis of the papers handed in (:func:`quizgen.graders.analysis.item_analysis`,
+    as in ``quizgen report``'s item_analysis.csv)."""
+    with Gradebook(ctx.gradebook) as book:
+        return item_analysis(book.records(ctx.exam))
+
+
+@dataclass(frozen=True)
+class StudentAnswers:
+    """One student's paper for the instructor: graded parts once handed in, drafts before."""
+
+    paper: object  # StudentPaper
+    submitted_at: str | None
+    records: Mapping[tuple[int, str], object]  # (number, part) -> PartRecord
+    drafts: Mapping[tuple[int, str], str | None]
+
+    @property
+    def total(self) -> float | None:
+        return sum(r.points for r in self.records.values()) if self.records else None
+
+
+def student_answers(ctx: Ctx, student: str) -> StudentAnswers:
+    paper = ctx.course.paper(student)
+    if paper is None:
+        raise Refused(f"No student {student!r} in this course.", 404)
+    with Gradebook(ctx.gradebook) as book:
+        records = {(r.number, r.part.id): r for r in book.records(ctx.exam) if r.student_id == student}
+    return StudentAnswers(paper, submission(ctx, student), records, drafts(ctx, student))
+
+
+def grades_csv_text(ctx: Ctx) -> str:
+    """The grades CSV exactly as ``quizgen grade`` / ``report`` write grades.csv."""
+    with Gradebook(ctx.gradebook) as book:
+        return grades_csv(book.records(ctx.exam), book.students(ctx.exam))
+
+
+def reports_dir(ctx: Ctx) -> Path:
+    """Where the reports go: where they were last written, else ``<gradebook>-reports`` beside it."""
+    with Gradebook(ctx.gradebook) as book:
+        known = book.reports_dir(ctx.exam)
+    book_path = Path(ctx.gradebook)
+    return known or book_path.with_name(f"{book_path.stem}-reports")
+
+
+def regrade(ctx: Ctx):
+    """``quizgen regrade`` on the gradebook (the last run's settings, every report rewritten);
+    its :class:`~quizgen.graders.gradebook.GradingOutcome`. Refused while nothing was graded."""
+    try:
+        return regrade_class(
+            ctx.gradebook, out_dir=reports_dir(ctx), exam=ctx.exam, recompute_factory=ctx.recompute_factory
+        )
+    except SpecError as exc:
+        raise Refused(f"Nothing regraded: {exc.args[0] if exc.args else exc}", 409) from None
+
+
+def revoke(ctx: Ctx, subject: str) -> tuple[int, int]:
+    """Revoke every sign-in token of ``subject`` and end their sessions: (tokens, sessions).
+    A new token (``quizgen serve tokens --student``) signs them in again."""
+    if subject != INSTRUCTOR and ctx.course.paper(subject) is None:
+        raise Refused(f"No student {subject!r} in this course; nothing was revoked.", 404)
+    with ctx.engine.begin() as conn:
+        tokens = conn.execute(
+            sa.update(db.tokens)
+            .where(db.tokens.c.subject == subject, db.tokens.c.revoked.is_(False))
+            .values(revoked=True)
+        ).rowcount
+        sessions = conn.execute(sa.delete(db.sessions).where(db.sessions.c.subject == subject)).rowcount
+    return tokens, sessions
+
+
+def token_counts(ctx: Ctx) -> dict[str, tuple[int, int]]:
+    """subject -> (valid tokens, revoked tokens)."""
+    out: dict[str, list[int]] = {}
+    with ctx.engine.connect() as conn:
+        for subject, revoked, n in conn.execute(
+            sa.select(db.tokens.c.subject, db.tokens.c.revoked, sa.func.count()).group_by(
+                db.tokens.c.subject, db.tokens.c.revoked
+            )
+        ):
+            out.setdefault(subject, [0, 0])[1 if revoked else 0] += n
+    return {k: (v[0], v[1]) for k, v in out.items()}
