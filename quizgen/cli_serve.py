@@ -97,7 +97,31 @@ def serve_group() -> None:
     type=click.IntRange(min=1),
     help="Practice: show the worked solution after this many tries.",
 )
-def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, solution_after) -> None:
+@click.option(
+    "--assignment",
+    "assignments",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A code assignment spec students upload solutions to (repeatable); graded as 'quizgen check'.",
+)
+@click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Run uploaded code even where the OS gives no namespaces to isolate it; only for code you trust.",
+)
+def run(
+    course,
+    roster,
+    bank_dirs,
+    database,
+    gradebook,
+    host,
+    port,
+    deadline,
+    solution_after,
+    assignments,
+    allow_unsandboxed,
+) -> None:
     """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
     ctx = _ctx(
         course,
@@ -107,6 +131,8 @@ def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, so
         gradebook,
         deadline=_deadline(deadline),
         solution_after=solution_after,
+        assignments=assignments,
+        allow_unsandboxed=allow_unsandboxed,
     )
     import uvicorn
 
@@ -118,7 +144,12 @@ def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, so
     click.echo(
         f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
     )
-    uvicorn.run(create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning")
+    # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for
+    # longer than 5 s, and a connection closed just as their next form is sent fails that
+    # request (the load test saw it as read errors)
+    uvicorn.run(
+        create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75
+    )
 
 
 @serve_group.command("tokens")

@@ -14,7 +14,9 @@ Tables (every token and session id stored as its SHA-256, never in clear):
   practice variants, seed = HMAC(secret, student, counter);
 - ``serve_attempts`` (id, variant_id, student, topic, score, max_points, results, at);
 - ``serve_drafts`` (exam, student, number, part, text, saved_at): autosaved homework answers;
-- ``serve_submissions`` (exam, student, submitted_at, how): final submits.
+- ``serve_submissions`` (exam, student, submitted_at, how): final submits;
+- ``serve_code_attempts`` (id, student, assignment, filename, score, max_score, summary, at):
+  graded code uploads (migration 0002).
 """
 
 from __future__ import annotations
@@ -91,6 +93,19 @@ submissions = sa.Table(
     sa.Column("student", sa.String(200), primary_key=True),
     sa.Column("submitted_at", sa.String(40), nullable=False),
     sa.Column("how", sa.String(16), nullable=False),  # "final" or "deadline"
+)
+
+code_attempts = sa.Table(
+    "serve_code_attempts",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("student", sa.String(200), nullable=False),
+    sa.Column("assignment", sa.String(200), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
 )
 
 _MIGRATIONS = Path(__file__).parent / "migrations"

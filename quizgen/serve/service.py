@@ -14,7 +14,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -81,6 +81,9 @@ class Ctx:
     deadline: datetime | None = None
     solution_after: int = 3
     clock: object = time.time  # () -> seconds since the epoch (tests move it)
+    #: code assignments by id (``--assignment``), and the sandbox's options for them
+    assignments: Mapping[str, object] = field(default_factory=dict)
+    sandbox: object = None
 
     @cached_property
     def recompute_factory(self):
