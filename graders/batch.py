@@ -68,8 +68,8 @@ from .compare import (
     scalar_message,
 )
 from .numeric import LETTERS, GradedPart, Recompute, _capital
-from .selection import SELECTION_GRADERS, grade_selection
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
+from .selection import SELECTION_GRADERS, grade_selection
 
 __all__ = ["close_rows", "grade_parts", "grade_questions"]
 
