@@ -55,6 +55,7 @@ from .models import (
     Tolerance,
 )
 from .reference import registry
+from .selection import mistake_ids
 from .yamlio import LineDict, load_yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -797,7 +798,14 @@ def _parse_quality(node, tid, probs, parts) -> tuple[QualityException, ...]:
         part = by_id.get(e.get("part")) if "part" in e else None
         if "part" in e and part is None:
             probs.add(line, tid, f"{where}.part", f"no part {e['part']!r}; parts are {', '.join(by_id)}")
-        if part is not None and "mistake" in e and e["mistake"] not in {m.id for m in part.mistakes}:
+        known = (
+            set(mistake_ids(part))
+            if part is not None and part.selection
+            else {m.id for m in part.mistakes}
+            if part
+            else set()
+        )
+        if part is not None and "mistake" in e and e["mistake"] not in known:
             probs.add(line, tid, f"{where}.mistake", f"part {part.id} has no mistake {e['mistake']!r}")
         out.append(
             QualityException(

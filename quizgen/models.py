@@ -367,6 +367,7 @@ QUALITY_CHECKS: dict[str, tuple[str, ...]] = {
     "zero": ("part",),
     "zero_element": ("part",),
     "options": ("part",),
+    "balance": ("part",),
     "no_mistake": ("part",),
     "variants": (),
     "solution": (),

@@ -42,12 +42,16 @@ from .fsutil import student_file_stem
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
+from .selection import answer_text as selection_answer_text
+from .selection import is_selection
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def answer_text(part: InstancePart) -> str:
     """The expected answer as a student would type it (option letter and text for choices)."""
+    if is_selection(part.kind):
+        return selection_answer_text(part)
     if part.options:
         return f"{part.expected} ({part.options[LETTERS.index(part.expected)]})"
     return plain(part.expected, sig=8)

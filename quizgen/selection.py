@@ -242,3 +242,11 @@ def flipped_option(part: InstancePart, value: str) -> str:
     """The one letter a multiple-select mistake's ``value`` differs from the key in."""
     (letter,) = set(split_letters(value)) ^ set(split_letters(part.expected))
     return letter
+
+
+def mistake_ids(part: Part) -> tuple[str, ...]:
+    """The named misconceptions of a text-option template part: its options' ids (text choice,
+    multiple select) or its cases' (true/false, ordering); those of the instance's mistakes."""
+    if part.kind in ("text_choice", "multi_select"):
+        return tuple(o.id for o in part.selection.options)
+    return tuple(c.id for c in part.selection.cases)
