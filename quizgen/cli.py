@@ -18,6 +18,7 @@ from . import bank as bank_mod
 from . import engine, exam, output, quality, selfcheck
 from .errors import QuizgenError
 from .formatting import plain
+from .selection import labels as option_labels
 
 #: The most seeds ``bank validate --seeds`` draws per template.
 MAX_SEEDS = 100_000
@@ -225,7 +226,7 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
         click.echo(f"{instance.title}  [{template_id}, seed {seed}]\n\n{instance.text.strip()}\n")
         for part in instance.parts:
             click.echo(f"({part.id}) {part.prompt}")
-            for letter, option in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", part.options, strict=False):
+            for letter, option in zip(option_labels(part), part.options, strict=False):
                 click.echo(f"    {letter}. {option}")
             click.echo(f"    answer: {output.answer_text(part)}   [{part.kind}, {part.tolerance.describe()}]")
             for m in part.mistakes:

@@ -44,6 +44,7 @@ from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
 from .selection import answer_text as selection_answer_text
 from .selection import is_selection
+from .selection import labels as option_labels
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -101,6 +102,8 @@ def _page_env() -> jinja2.Environment:
     # a filter, not a method call in the template: jinja's call of a method checks how to call it
     # every time, ~3 us, 50 times a key
     env.filters["describe"] = Tolerance.describe
+    env.filters["option_labels"] = option_labels
+    env.filters["text_options"] = lambda part: is_selection(part.kind)
     return env
 
 
