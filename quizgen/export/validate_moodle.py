@@ -10,6 +10,10 @@ question types' own parsers), with the standard library's XML parser.
   tolerance >= 0; grades from Moodle's list (:data:`~.moodle.ALLOWED_FRACTIONS`, within the
   importer's 1e-5); one answer at 100%;
 - multichoice: ``single``, at least two answers, allowed grades, one at 100% when single;
+  with ``single=false`` the positive grades add up to 100% (qtype_multichoice's check);
+- truefalse: the answers ``true`` and ``false``, one at 100% and the other at 0%;
+- ordering (qtype_ordering, core since 4.4): known layout, select and grading types, two or
+  more distinct items whose ``fraction`` is their position in the right order;
 - marks: a question imports worth its ``defaultgrade``, except cloze, worth the sum of its
   blank weights (the importer ignores ``defaultgrade`` there): :attr:`MoodleQuestion.mark`;
 - numerical grading: :func:`matching_answer` picks the first answer whose tolerance holds a
@@ -50,6 +54,7 @@ QUESTION_TYPES = {
     "cloze",
     "shortanswer",
     "truefalse",
+    "ordering",
     "essay",
     "description",
     "matching",
@@ -248,6 +253,46 @@ def _check_common(q: ET.Element, problems: list[str], where: str) -> None:
         problems.append(f"{where}: hidden must be 0 or 1")
 
 
+#: qtype_ordering's settings (core since Moodle 4.4) and the values it knows.
+ORDERING_SETTINGS = {
+    "layouttype": {"VERTICAL", "HORIZONTAL"},
+    "selecttype": {"ALL", "RANDOM", "CONTIGUOUS"},
+    "gradingtype": {
+        "ALL_OR_NOTHING",
+        "ABSOLUTE_POSITION",
+        "RELATIVE_POSITION",
+        "RELATIVE_NEXT_EXCLUDE_LAST",
+        "RELATIVE_NEXT_INCLUDE_LAST",
+        "RELATIVE_ONE_PREVIOUS_AND_NEXT",
+        "RELATIVE_ALL_PREVIOUS_AND_NEXT",
+        "LONGEST_ORDERED_SUBSET",
+        "LONGEST_CONTIGUOUS_SUBSET",
+    },
+}
+
+
+def _ordering_problems(q: ET.Element, where: str) -> list[str]:
+    """An ordering question: known settings, at least two items, each item's ``fraction`` its
+    position 1, 2, ... (how qtype_ordering stores the right order), item texts distinct."""
+    out = []
+    for tag, known in ORDERING_SETTINGS.items():
+        value = (q.findtext(tag) or "").strip().upper()
+        if value and value not in known:
+            out.append(f"{where}: unknown {tag} {value!r}")
+    items = q.findall("answer")
+    if len(items) < 2:
+        out.append(f"{where}: an ordering question needs at least two items")
+    positions = sorted(a.get("fraction", "") for a in items)
+    if positions != sorted(str(i) for i in range(1, len(items) + 1)):
+        out.append(
+            f"{where}: the items' fractions must be their positions 1 to {len(items)}, got {positions}"
+        )
+    texts = [(_text(a) or "").strip() for a in items]
+    if len(set(texts)) != len(texts) or not all(texts):
+        out.append(f"{where}: the items' texts must be distinct and not empty")
+    return out
+
+
 def validate_moodle(xml_text: str) -> MoodleReport:
     """Problems Moodle's importer would have with ``xml_text``, and the questions it holds."""
     problems: list[str] = []
@@ -310,6 +355,28 @@ def validate_moodle(xml_text: str) -> MoodleReport:
                 problems.append(f"{where}: a multiple-choice question needs at least two answers")
             elif single in ("true", "1") and max(a.fraction for a in parsed.answers) != 1.0:
                 problems.append(f"{where}: no answer is worth 100%")
+            elif single in ("false", "0"):
+                # qtype_multichoice save_question_options: with several answers allowed, the
+                # positive grades must add up to 100%
+                total = sum(a.fraction for a in parsed.answers if a.fraction > 0)
+                if abs(total - 1.0) > 1e-4:
+                    problems.append(f"{where}: the positive grades add up to {total:.2%}, not 100%")
+        elif kind == "truefalse":
+            # import_truefalse: an answer whose text is 'true' and one whose text is 'false';
+            # the one at 100% is the right one
+            parsed.answers = _answers(q, problems, where, numerical=False)
+            words = sorted((a.text or "").strip().lower() for a in parsed.answers)
+            if words != ["false", "true"]:
+                problems.append(
+                    f"{where}: a true/false question needs the answers 'true' and 'false', got {words}"
+                )
+            elif sorted(a.fraction for a in parsed.answers) != [0.0, 1.0]:
+                problems.append(f"{where}: one of 'true' and 'false' must be worth 100% and the other 0%")
+        elif kind == "ordering":
+            problems.extend(_ordering_problems(q, where))
+            parsed.answers = [
+                MoodleAnswer(_text(a) or "", float(a.get("fraction", "0") or 0)) for a in q.findall("answer")
+            ]
         elif kind == "cloze":
             subs, cloze_problems = parse_cloze(_text(q.find("questiontext")) or "")
             parsed.subquestions = subs
