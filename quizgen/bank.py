@@ -687,7 +687,7 @@ def _parse_cases(p, kind, tid, where, probs, scope, option_ids) -> tuple[CaseSpe
             _line(p),
             tid,
             f"{where}.mistakes",
-            f"a {kind} part needs mistakes: the named misconceptions its wrong answers show, each with feedback",
+            f"this {kind} part needs mistakes: the named misconceptions its wrong answers show, each with feedback",
         )
     return tuple(out)
 

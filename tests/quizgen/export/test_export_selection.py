@@ -1,0 +1,84 @@
+"""The text-option kinds in the LMS exports, checked the way the LMSs read them (the importer
+models in validate_moodle and validate_qti)."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from quizgen.bank import load_bank
+from quizgen.export.common import source_from_bank
+from quizgen.export.moodle import moodle_xml
+from quizgen.export.qti import export_qti
+from quizgen.export.validate_moodle import validate_moodle
+from quizgen.export.validate_qti import validate_qti
+from quizgen.graders.selection import option_weights
+from quizgen.selection import split_letters
+
+IDS = {
+    "concepts.conv_size_claim": ("truefalse", "true_false_question"),
+    "concepts.bias_variance": ("multichoice", "multiple_choice_question"),
+    "concepts.hyperparameters": ("multichoice", "multiple_answers_question"),
+    "concepts.training_loop_order": ("ordering", None),
+}
+
+
+@pytest.fixture(scope="module")
+def source():
+    return source_from_bank(load_bank(), list(IDS), 4, title="concepts")
+
+
+def test_moodle_imports_each_kind_as_its_own_type(source):
+    text, count, warnings = moodle_xml(source)
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert count == 16
+    assert sorted({q.type for q in report.questions}) == ["multichoice", "ordering", "truefalse"]
+    # ordering: Moodle grades partial orders its own way; the warning says so, once per slot
+    assert any("longest-ordered-subset" in w and "every variant" in w for w in warnings)
+
+
+def test_moodle_multi_select_fractions_are_the_right_minus_wrong_rule(source):
+    root = ET.fromstring(moodle_xml(source)[0])
+    instances = {i.seed: i for i in source.groups[2].instances}
+    multi = [
+        q for q in root.iter("question") if q.get("type") == "multichoice" and q.findtext("single") == "false"
+    ]
+    assert len(multi) == 4
+    for q in multi:
+        seed = int(q.findtext("name/text").rsplit("seed ", 1)[1].rstrip("]"))
+        part = instances[seed].parts[0]
+        right = set(split_letters(part.expected))
+        gain, cost = option_weights(len(part.options), len(right))
+        got = [float(a.get("fraction")) / 100 for a in q.findall("answer")]
+        want = [gain if letter in right else -cost for letter in "ABCDEFG"[: len(part.options)]]
+        assert got == pytest.approx(want, abs=1e-5)
+        # everything selected earns nothing, as in quizgen
+        assert max(0.0, sum(got)) == pytest.approx(0.0, abs=1e-4)
+
+
+def test_moodle_true_false_wrong_answer_names_the_misconception(source):
+    root = ET.fromstring(moodle_xml(source)[0])
+    for q, inst in zip(
+        [q for q in root.iter("question") if q.get("type") == "truefalse"],
+        source.groups[0].instances,
+        strict=True,
+    ):
+        part = inst.parts[0]
+        wrong = next(m for m in part.mistakes if m.distinguishable)
+        answers = {a.findtext("text"): a for a in q.findall("answer")}
+        wrong_word = "true" if part.expected == "F" else "false"
+        assert answers[wrong_word].get("fraction") == "0"
+        assert wrong.feedback.split(":")[0] in answers[wrong_word].findtext("feedback/text")
+
+
+def test_canvas_gets_its_types_and_refuses_ordering_by_name(source, tmp_path):
+    result = export_qti(source, tmp_path / "c.zip")
+    report = validate_qti(tmp_path / "c.zip")
+    assert report.problems == []
+    types = sorted({i.type for i in report.items})
+    assert types == ["multiple_answers_question", "multiple_choice_question", "true_false_question"]
+    refused = [w for w in result.warnings if "no ordering type" in w]
+    assert len(refused) == 4 and all("concepts.training_loop_order" in w for w in refused)
+    for item in report.items:
+        if item.type == "multiple_answers_question":
+            assert item.correct_option  # the right options are named in the full-score condition
