@@ -42,8 +42,8 @@ from .fsutil import student_file_stem
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
+from .selection import answer_hint, is_selection
 from .selection import answer_text as selection_answer_text
-from .selection import is_selection
 from .selection import labels as option_labels
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -104,6 +104,7 @@ def _page_env() -> jinja2.Environment:
     env.filters["describe"] = Tolerance.describe
     env.filters["option_labels"] = option_labels
     env.filters["text_options"] = lambda part: is_selection(part.kind)
+    env.filters["answer_hint"] = answer_hint
     return env
 
 

@@ -250,3 +250,8 @@ def mistake_ids(part: Part) -> tuple[str, ...]:
     if part.kind in ("text_choice", "multi_select"):
         return tuple(o.id for o in part.selection.options)
     return tuple(c.id for c in part.selection.cases)
+
+
+def answer_hint(part: InstancePart) -> str:
+    """How a student writes the answer to a text-option part, for papers and response sheets."""
+    return f"Answer with {SELECTION_KINDS[part.kind].describe}."

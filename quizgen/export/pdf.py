@@ -34,7 +34,7 @@ from ..fsutil import student_file_stem
 from ..manifest import StudentPaper
 from ..models import InstancePart
 from ..output import _sections
-from ..selection import is_selection, labels, option_of, split_letters
+from ..selection import answer_hint, is_selection, labels, option_of, split_letters
 from .common import ExportResult, ExportSource
 from .text import latex_escape, to_latex
 
@@ -314,6 +314,8 @@ def _part(part: InstancePart, number: int, key: bool, warn) -> list[str]:
             for letter, option in zip(labels(part), part.options, strict=False)
         )
         out.append("\\begin{itemize}\n" + items + "\n\\end{itemize}")
+        if not key:
+            out.append(rf"\par\textit{{{latex_escape(answer_hint(part))}}}")
     elif part.options:
         items = "\n".join(
             rf"  \item[{letter}.] \texttt{{{latex_escape(option, warn)}}}"

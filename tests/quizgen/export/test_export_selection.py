@@ -1,6 +1,8 @@
 """The text-option kinds in the LMS exports, checked the way the LMSs read them (the importer
 models in validate_moodle and validate_qti)."""
 
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -8,6 +10,7 @@ import pytest
 from quizgen.bank import load_bank
 from quizgen.export.common import source_from_bank
 from quizgen.export.moodle import moodle_xml
+from quizgen.export.pdf import export_pdf
 from quizgen.export.qti import export_qti
 from quizgen.export.validate_moodle import validate_moodle
 from quizgen.export.validate_qti import validate_qti
@@ -82,3 +85,22 @@ def test_canvas_gets_its_types_and_refuses_ordering_by_name(source, tmp_path):
     for item in report.items:
         if item.type == "multiple_answers_question":
             assert item.correct_option  # the right options are named in the full-score condition
+
+
+@pytest.mark.skipif(
+    shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
+    reason="pdflatex or pdftotext is not installed",
+)
+def test_pdf_key_typesets_every_kind_without_overfull_lines(tmp_path):
+    """One key holding all six concepts templates: it compiles, no line is too wide (the
+    export's layout check reports those as warnings), and the options are there as text."""
+    ids = [t.id for t in load_bank().select() if t.family == "concepts"]
+    source = source_from_bank(load_bank(), ids, 1, title="concepts")
+    result = export_pdf(source, tmp_path, jobs=1, keys=True)
+    assert result.warnings == []
+    key = next(p for p in result.files if p.parent.name == "keys" and p.suffix == ".pdf")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(key), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "T. True" in text and "F. False" in text
+    assert "Answer:" in text and "optimizer.step()" in text
