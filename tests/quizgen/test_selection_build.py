@@ -1,4 +1,5 @@
-"""Building the text-option parts (quizgen/selection.py): keys decided by the draw, options
+"""Building the text-option parts (quizgen/selection.py; named apart from tests/graders/test_selection.py,
+which pytest needs as test basenames are unique): keys decided by the draw, options
 shuffled per student, the manifest round trip, and a clear error for a draw with no key."""
 
 import re
