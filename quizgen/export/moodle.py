@@ -355,24 +355,26 @@ def _multi_select(instance: Instance, warnings: list[str], notes: dict) -> ET.El
 
 def _ordering(instance: Instance, warnings: list[str], notes: dict) -> ET.Element:
     """qtype_ordering (core since Moodle 4.4): the items in the right order (Moodle shuffles
-    them for each attempt), graded by the longest ordered subset. Moodle's partial grade for
-    that subset is its own formula, not quizgen's (L - 1)/(n - 1): the export warns."""
+    them for each attempt), graded by the longest ordered subset, which Moodle scores L/n
+    where quizgen scores (L - 1)/(n - 1): the export says so once per slot."""
     q, part = _options_question(instance, "ordering")
     _simple(q, "layouttype", "VERTICAL")
     _simple(q, "selecttype", "ALL")
-    _simple(q, "selectcount", "0")
+    _simple(q, "selectcount", str(len(part.options)))
     _simple(q, "gradingtype", "LONGEST_ORDERED_SUBSET")
     _simple(q, "showgrading", "SHOW")
     _simple(q, "numberingstyle", "none")
     for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
         _text_el(q, tag, "")
+    # the importer takes the right order from the items' order in the file; ``fraction`` is
+    # written as the position, as Moodle's own export does
     for position, letter in enumerate(split_letters(part.expected), 1):
         a = ET.SubElement(q, "answer", {"fraction": str(position), "format": "html"})
         _simple(a, "text", to_lms_inline(option_of(part, letter)))
     note = (
-        f"part {part.id}: Moodle grades an ordering by its own longest-ordered-subset formula: the right order "
-        "scores full in both, partial grades may differ from quizgen's (L - 1)/(n - 1), and its feedback does "
-        "not name the misconception of a wrong order"
+        f"part {part.id}: Moodle grades an ordering's longest ordered subset as L/n (qtype_ordering's "
+        "question.php), quizgen as (L - 1)/(n - 1): the right order scores full in both, but a reversed "
+        "order earns 1/n there and 0 here, and Moodle's feedback does not name the wrong order's misconception"
     )
     notes.setdefault(note, []).append(instance.seed)
     return q

@@ -12,8 +12,9 @@ question types' own parsers), with the standard library's XML parser.
 - multichoice: ``single``, at least two answers, allowed grades, one at 100% when single;
   with ``single=false`` the positive grades add up to 100% (qtype_multichoice's check);
 - truefalse: the answers ``true`` and ``false``, one at 100% and the other at 0%;
-- ordering (qtype_ordering, core since 4.4): known layout, select and grading types, two or
-  more distinct items whose ``fraction`` is their position in the right order;
+- ordering (qtype_ordering, core since 4.4; its ``import_from_xml``): layout, select, grading
+  and show settings it knows, two or more distinct items, listed in the right order (the
+  importer ignores ``fraction`` and numbers the items in file order);
 - marks: a question imports worth its ``defaultgrade``, except cloze, worth the sum of its
   blank weights (the importer ignores ``defaultgrade`` there): :attr:`MoodleQuestion.mark`;
 - numerical grading: :func:`matching_answer` picks the first answer whose tolerance holds a
@@ -253,43 +254,57 @@ def _check_common(q: ET.Element, problems: list[str], where: str) -> None:
         problems.append(f"{where}: hidden must be 0 or 1")
 
 
-#: qtype_ordering's settings (core since Moodle 4.4) and the values it knows.
+#: qtype_ordering's settings (core since Moodle 4.4) and the names its importer
+#: (``set_layout_select_count_grading``) maps; any other value silently becomes its default.
 ORDERING_SETTINGS = {
-    "layouttype": {"VERTICAL", "HORIZONTAL"},
-    "selecttype": {"ALL", "RANDOM", "CONTIGUOUS"},
+    "layouttype": {"VERTICAL", "VERT", "V", "0", "HORIZONTAL", "HORI", "H", "1"},
+    "selecttype": {"ALL", "EXACT", "RANDOM", "REL", "CONTIGUOUS", "CONTIG"},
     "gradingtype": {
         "ALL_OR_NOTHING",
+        "ABS",
+        "ABSOLUTE",
         "ABSOLUTE_POSITION",
-        "RELATIVE_POSITION",
+        "REL",
+        "RELATIVE",
         "RELATIVE_NEXT_EXCLUDE_LAST",
         "RELATIVE_NEXT_INCLUDE_LAST",
         "RELATIVE_ONE_PREVIOUS_AND_NEXT",
         "RELATIVE_ALL_PREVIOUS_AND_NEXT",
         "LONGEST_ORDERED_SUBSET",
         "LONGEST_CONTIGUOUS_SUBSET",
+        "RELATIVE_TO_CORRECT",
     },
+    "showgrading": {"SHOW", "TRUE", "YES", "HIDE", "FALSE", "NO", "1", "0"},
 }
 
 
 def _ordering_problems(q: ET.Element, where: str) -> list[str]:
-    """An ordering question: known settings, at least two items, each item's ``fraction`` its
-    position 1, 2, ... (how qtype_ordering stores the right order), item texts distinct."""
+    """An ordering question as qtype_ordering's ``import_from_xml`` reads it: settings it knows
+    (anything else silently becomes its default, so our intent would be lost), at least two
+    items, distinct and not empty. The right order is the items' order in the file (the
+    importer resets each ``fraction`` to the item's position when it saves the question)."""
     out = []
     for tag, known in ORDERING_SETTINGS.items():
         value = (q.findtext(tag) or "").strip().upper()
-        if value and value not in known:
-            out.append(f"{where}: unknown {tag} {value!r}")
+        if value not in known:
+            out.append(
+                f"{where}: {tag} {value!r} is not one qtype_ordering knows; it would fall back to its default"
+            )
     items = q.findall("answer")
     if len(items) < 2:
         out.append(f"{where}: an ordering question needs at least two items")
-    positions = sorted(a.get("fraction", "") for a in items)
-    if positions != sorted(str(i) for i in range(1, len(items) + 1)):
-        out.append(
-            f"{where}: the items' fractions must be their positions 1 to {len(items)}, got {positions}"
-        )
     texts = [(_text(a) or "").strip() for a in items]
     if len(set(texts)) != len(texts) or not all(texts):
         out.append(f"{where}: the items' texts must be distinct and not empty")
+    count = (q.findtext("selectcount") or "").strip()
+    if (
+        (q.findtext("selecttype") or "").strip().upper() in ("ALL", "EXACT")
+        and count.isdigit()
+        and int(count) not in (0, len(items))
+    ):
+        out.append(
+            f"{where}: selectcount {count} with selecttype ALL: give the number of items, {len(items)}"
+        )
     return out
 
 

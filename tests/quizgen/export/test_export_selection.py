@@ -12,10 +12,11 @@ from quizgen.export.common import source_from_bank
 from quizgen.export.moodle import moodle_xml
 from quizgen.export.pdf import export_pdf
 from quizgen.export.qti import export_qti
+from quizgen.export.text import to_lms_inline
 from quizgen.export.validate_moodle import validate_moodle
 from quizgen.export.validate_qti import validate_qti
 from quizgen.graders.selection import option_weights
-from quizgen.selection import split_letters
+from quizgen.selection import option_of, split_letters
 
 IDS = {
     "concepts.conv_size_claim": ("truefalse", "true_false_question"),
@@ -36,8 +37,20 @@ def test_moodle_imports_each_kind_as_its_own_type(source):
     assert report.problems == []
     assert count == 16
     assert sorted({q.type for q in report.questions}) == ["multichoice", "ordering", "truefalse"]
-    # ordering: Moodle grades partial orders its own way; the warning says so, once per slot
-    assert any("longest-ordered-subset" in w and "every variant" in w for w in warnings)
+    # ordering: Moodle grades partial orders its own way (L/n); the warning says so, once per slot
+    assert [w for w in warnings if "L/n" in w and "every variant" in w]
+
+
+def test_moodle_ordering_lists_the_items_in_the_right_order(source):
+    """qtype_ordering's importer takes the right order from the items' order in the file."""
+    root = ET.fromstring(moodle_xml(source)[0])
+    questions = [q for q in root.iter("question") if q.get("type") == "ordering"]
+    assert len(questions) == 4
+    for q, inst in zip(questions, source.groups[3].instances, strict=True):
+        part = inst.parts[0]
+        items = [a.findtext("text") for a in q.findall("answer")]
+        assert items == [to_lms_inline(option_of(part, x)) for x in split_letters(part.expected)]
+        assert q.findtext("gradingtype") == "LONGEST_ORDERED_SUBSET"
 
 
 def test_moodle_multi_select_fractions_are_the_right_minus_wrong_rule(source):
