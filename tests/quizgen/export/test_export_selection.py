@@ -98,6 +98,8 @@ def test_canvas_gets_its_types_and_refuses_ordering_by_name(source, tmp_path):
     for item in report.items:
         if item.type == "multiple_answers_question":
             assert item.correct_option  # the right options are named in the full-score condition
+    # hyperparameters: 4 right of 7, so Canvas's (right - wrong)/k gives select-all (4 - 3)/4
+    assert [w for w in result.warnings if "concepts.hyperparameters" in w and "earns 25% in Canvas" in w]
 
 
 @pytest.mark.skipif(
