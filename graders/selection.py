@@ -13,8 +13,9 @@ comma-separated); blanks were taken out before. Each kind's rule (docs/grading.m
 
   Selecting everything earns 1 - 1 = 0 and selecting nothing 0 (a blank). It is Moodle's
   multichoice with ``single=false`` and fractions +100/k % and -100/(n-k) % (Moodle floors the
-  total at 0 too), and PrairieLearn's pl-checkbox "PC" rule... see docs/grading.md. Each option
-  marked wrongly (a wrong one selected, a right one left out) has its feedback in the message.
+  total at 0 too); Canvas Classic's (right - wrong)/k is not, and the export says so. Each
+  option marked wrongly (a wrong one selected, a right one left out) has its feedback in the
+  message.
 - ``ordering`` (longest correctly ordered subsequence): with ``L`` the length of the longest
   subsequence of the given items that is in the right relative order among ``n`` items::
 

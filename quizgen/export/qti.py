@@ -241,6 +241,19 @@ _SELECTION_TYPES = {
 }
 
 
+def canvas_multi_select_note(part: InstancePart) -> str:
+    """How Canvas Classic's multiple-answers score differs from quizgen's for this part.
+    Canvas (quiz_question/multiple_answers_question.rb and user_answer.rb) scores
+    (right_selected - wrong_selected)/k, floored at 0; quizgen right/k - wrong/(n - k)."""
+    n, k = len(part.options), len(split_letters(part.expected))
+    everything = max(0.0, (2 * k - n) / k)
+    return (
+        "Canvas Classic scores a multiple-answers question (right - wrong selected)/k, floored at 0, where "
+        f"quizgen scores right/k - wrong/(n - k) (here k = {k} of n = {n}): a right selection scores full in "
+        f"both, partial grades differ, and selecting every option earns {everything:.0%} in Canvas, 0 in quizgen"
+    )
+
+
 def _selection_item(
     ident: str, instance: Instance, part: InstancePart, text_html: str, points: float, title: str
 ) -> ET.Element:
@@ -336,10 +349,7 @@ def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[
         body = text + _prompt(part, "")
         if part.kind in _SELECTION_TYPES:
             if part.kind == "multi_select":
-                warnings.append(
-                    f"{where(instance, part)}: Canvas Classic works out its own partial credit for a multiple-answers "
-                    "question; a right selection scores full in both, partial grades may differ from quizgen's rule"
-                )
+                warnings.append(f"{where(instance, part)}: {canvas_multi_select_note(part)}")
             return [
                 _selection_item(item_ident(scope, instance, part), instance, part, body, part.points, title)
             ]
