@@ -108,10 +108,17 @@ def bank_show(bank_dirs, template_id) -> None:
     click.echo("  steps: " + ", ".join(f"{s.name} = {s.call or s.pick}" for s in t.steps))
     for p in t.parts:
         click.echo(
-            f"  part {p.id}: {p.kind} = {p.answer}, {p.points:g} pt, tolerance {p.tolerance.describe()}"
+            f"  part {p.id}: {p.kind} = {p.answer or 'its options'}, {p.points:g} pt, tolerance {p.tolerance.describe()}"
         )
         for m in p.mistakes:
             click.echo(f"    mistake {m.id}: {m.feedback}")
+        if p.selection is not None:  # the text-option kinds: options and named misconceptions
+            for o in p.selection.options:
+                click.echo(f"    option {o.id} (correct: {o.correct}): {o.text}")
+            if p.selection.truth != "":
+                click.echo(f"    truth: {p.selection.truth}")
+            for c in p.selection.cases:
+                click.echo(f"    mistake {c.id} ({c.when or ', '.join(c.order)}): {c.feedback}")
 
 
 @bank_group.command("validate")

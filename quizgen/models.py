@@ -463,7 +463,9 @@ class InstancePart:
     """One part of one instance: what is expected and how to judge it.
 
     ``expected`` is JSON-ready: a number, a list of numbers or nested lists, or an option letter
-    for multiple choice (then ``options`` holds the option texts in order A, B, ...).
+    for multiple choice (then ``options`` holds the option texts in order A, B, ...); for the
+    text-option kinds letters as typed: ``"B"``, ``"T"``/``"F"`` (options True, False),
+    ``"A,C"`` (multiple select), ``"C,A,B,D"`` (ordering), see quizgen.selection.
     ``depends_on`` lists earlier parts whose values feed this one (for error carried forward).
     """
 
