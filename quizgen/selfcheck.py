@@ -20,6 +20,7 @@ from .errors import QuizgenError
 from .formatting import plain
 from .markup import to_html
 from .models import ANSWER_KINDS, Status, Template
+from .selection import mistake_ids as mistake_ids_of
 
 DEFAULT_SEEDS = 500
 
@@ -56,6 +57,10 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
             report.problems.append(f"{where}, seed {seed}: {message}")
 
     mistake_ids = [(p.id, m.id) for p in template.parts for m in p.mistakes]
+    # a text-option part's misconceptions are its options or cases, each to be reached in some draw
+    mistake_ids += [
+        (p.id, mid) for p in template.parts if p.selection is not None for mid in mistake_ids_of(p)
+    ]
     for seed in range(first_seed, first_seed + seeds):
         try:
             instance = engine.build_instance(template, seed)

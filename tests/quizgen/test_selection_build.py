@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from quizgen import engine
+from quizgen import engine, selfcheck
 from quizgen.bank import load_bank, load_file
 from quizgen.errors import BankError
 from quizgen.models import InstancePart
@@ -94,3 +94,32 @@ templates:
     with pytest.raises(BankError, match=r"t\.none_right.*exactly one option must be correct"):
         for seed in range(50):
             engine.build_instance(template, seed)
+
+
+def test_the_self_test_reports_a_misconception_no_draw_reaches(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        """family: t
+templates:
+  - id: t.unreached
+    title: t
+    topic: t
+    difficulty: 1
+    params: {n: {int: [1, 9]}}
+    steps: {}
+    text: "n = {{ n }}"
+    parts:
+      - id: a
+        kind: true_false
+        prompt: "n is positive."
+        truth: "n > 0"
+        mistakes:
+          - {id: never, when: "n > 100", feedback: "n is at most 9."}
+          - {id: doubted, feedback: "n is drawn from 1 to 9."}
+    solution: "."
+"""
+    )
+    (template,), _ = load_file(path)
+    report = selfcheck.check_template(template, seeds=20)
+    assert len(report.problems) == 1 and "mistake never never differs" in report.problems[0]
+    assert report.distinguishable["a/doubted"] == 20
