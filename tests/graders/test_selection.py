@@ -109,3 +109,12 @@ def test_every_concepts_template_grades_its_key_full_and_each_mistake_as_itself(
                     if m.distinguishable:
                         graded = grade_part(part, m.value)
                         assert graded.score < 1.0 and graded.mistake == m.id, (t.id, m.id)
+
+
+def test_an_lms_true_false_answer_reads_as_t_or_f_and_a_text_choice_by_its_text():
+    """Moodle's and Canvas's response reports give the option's text ("True", the option)."""
+    from quizgen.graders.lms_responses import _choice_letter
+
+    assert _choice_letter("True", ("True", "False"), "TF") == "T"
+    assert _choice_letter("false", ("True", "False"), "TF") == "F"
+    assert _choice_letter("the dev set", ("the test set", "the dev set"), "AB") == "B"
