@@ -34,6 +34,7 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from . import csvsafe
 from .errors import SpecError
@@ -83,6 +84,15 @@ def answer_box_rows(part: InstancePart) -> int:
     return blocks * shape[-2] + (blocks - 1)
 
 
+def html_inline(text: str) -> Markup:
+    """:func:`to_html` of a one-paragraph text without its ``<p>``, to sit after an option's
+    letter on the same line (a text of several blocks keeps them)."""
+    out = str(to_html(text)).strip()
+    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+        out = out[3:-4]
+    return Markup(out)
+
+
 def _page_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("quizgen", "templates"),
@@ -105,6 +115,7 @@ def _page_env() -> jinja2.Environment:
     env.filters["option_labels"] = option_labels
     env.filters["text_options"] = lambda part: is_selection(part.kind)
     env.filters["answer_hint"] = answer_hint
+    env.filters["html_inline"] = html_inline
     return env
 
 
