@@ -219,7 +219,9 @@ def _check_text_option_mistake(a: Answer, g, m) -> None:
 def test_a_trivial_selection_earns_nothing(graded):
     """Every option selected (multiple select) and the reversed order (ordering) score 0."""
     seen = [(a, g) for a, g in graded if a.how in ("everything", "reversed")]
-    assert seen and all(g.result.score == 0.0 for _, g in seen), [_where(a, g) for a, g in seen if g.result.score]
+    assert seen and all(g.result.score == 0.0 for _, g in seen), [
+        _where(a, g) for a, g in seen if g.result.score
+    ]
 
 
 @pytest.mark.parametrize("how", ["zeros", "flipped", "constant", "transposed"])
