@@ -26,12 +26,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape, nonnegative_int, pair, positive_int
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, pair, positive_int
 from .conv import _padded, _scatter_windows, _window_count, _windows
 
 __all__ = [
+    "AdaptivePoolForward",
     "PoolCache",
     "PoolForward",
+    "adaptive_avgpool2d_forward",
+    "adaptive_maxpool2d_forward",
+    "adaptive_pool_bins",
+    "adaptive_pool_window",
     "avgpool2d_backward",
     "avgpool2d_forward",
     "maxpool2d_backward",
@@ -236,3 +241,90 @@ def avgpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
     check_shape(dout, "dout", (n, c, *geo.out_hw))
     cols = np.broadcast_to((dout / cache.divisor)[..., None, None], (*dout.shape, *geo.kernel))
     return _crop(_scatter_windows(cols, geo.padded_shape, geo.stride, geo.dilation), geo, cache.x_shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# Adaptive pooling: the output size is given, the windows follow from it.
+
+
+def _pytorch_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows: [floor(i·size/out), ceil((i+1)·size/out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _floor_end_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """[floor(i·size/out), floor((i+1)·size/out)): a partition, never overlapping (a mistake)."""
+    return [((i * size) // out, ((i + 1) * size) // out) for i in range(out)]
+
+
+def _fixed_stride_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """One window size for all: stride = size // out, kernel = size - (out - 1)·stride (the
+    often-quoted recipe; a mistake unless out divides size)."""
+    stride = size // out
+    kernel = size - (out - 1) * stride
+    return [(i * stride, i * stride + kernel) for i in range(out)]
+
+
+# bins by exact name: (input size, output size) -> [(start, end)] per output index, end exclusive
+_ADAPTIVE_BINS = {
+    "pytorch": _pytorch_bins,
+    "floor_end": _floor_end_bins,
+    "fixed_stride": _fixed_stride_bins,
+}
+
+
+def adaptive_pool_bins(size, output_size, *, bins: str = "pytorch") -> tuple[tuple[int, int], ...]:
+    """The windows of ``nn.AdaptiveAvgPool2d``/``AdaptiveMaxPool2d`` along one axis: output i
+    pools input indices [start_i, end_i) with
+
+        start_i = floor(i · size / out),   end_i = ceil((i + 1) · size / out),
+
+    so neighbouring windows overlap when out does not divide size; e.g. size 5, out 3:
+    (0, 2), (1, 4), (3, 5). ``bins`` names the rule: ``"pytorch"``; ``"floor_end"`` (end rounded
+    down: a partition, (0, 1), (1, 3), (3, 5)) and ``"fixed_stride"`` (stride size // out, kernel
+    size - (out - 1)·stride: (0, 3), (1, 4), (2, 5)) are mistakes.
+    """
+    size = positive_int(size, "size")
+    out = positive_int(output_size, "output_size")
+    if out > size:
+        raise ValueError(f"output_size: expected at most the input size {size}, got {out}")
+    return tuple(choose(bins, "bins", _ADAPTIVE_BINS)(size, out))
+
+
+def adaptive_pool_window(size, output_size, index, *, bins: str = "pytorch") -> tuple[int, int]:
+    """[start, end) of output ``index`` (0-based) of ``adaptive_pool_bins(size, output_size)``."""
+    windows = adaptive_pool_bins(size, output_size, bins=bins)
+    index = nonnegative_int(index, "index")
+    if index >= len(windows):
+        raise ValueError(f"index: expected 0 to {len(windows) - 1} (one per output), got {index}")
+    return windows[index]
+
+
+class AdaptivePoolForward(NamedTuple):
+    out: np.ndarray  # (N, C, H_out, W_out)
+    row_bins: tuple[tuple[int, int], ...]  # [start, end) of the input rows of each output row
+    col_bins: tuple[tuple[int, int], ...]
+
+
+def _adaptive(x, output_size, bins: str, reduce) -> AdaptivePoolForward:
+    x = _input(x)
+    oh, ow = pair(output_size, "output_size")
+    rows = adaptive_pool_bins(x.shape[2], oh, bins=bins)
+    cols = adaptive_pool_bins(x.shape[3], ow, bins=bins)
+    out = np.empty((*x.shape[:2], oh, ow))
+    for i, (r0, r1) in enumerate(rows):  # a few windows: loops over the output grid only
+        for j, (c0, c1) in enumerate(cols):
+            out[:, :, i, j] = reduce(x[:, :, r0:r1, c0:c1], axis=(2, 3))
+    return AdaptivePoolForward(out, rows, cols)
+
+
+def adaptive_avgpool2d_forward(x, output_size, *, bins: str = "pytorch") -> AdaptivePoolForward:
+    """``F.adaptive_avg_pool2d``: x (N, C, H, W) -> out (N, C, H_out, W_out), output_size an
+    int or (H_out, W_out); out[n, c, i, j] is the mean of x[n, c, rows_i, cols_j] over the
+    windows of ``adaptive_pool_bins`` (``bins`` names the rule, "pytorch" or a mistake)."""
+    return _adaptive(x, output_size, bins, np.mean)
+
+
+def adaptive_maxpool2d_forward(x, output_size, *, bins: str = "pytorch") -> AdaptivePoolForward:
+    """``F.adaptive_max_pool2d``: as ``adaptive_avgpool2d_forward`` with the max of each window."""
+    return _adaptive(x, output_size, bins, np.max)

@@ -385,3 +385,42 @@ def test_bad_arguments_raise_value_errors_naming_them():
 def test_public_functions_resolve_through_the_registry():
     assert resolve("pool.maxpool2d_forward") is pool.maxpool2d_forward
     assert resolve("pool.pool_output_size")(7, 3, stride=2, padding=1, ceil_mode=True) == 4
+
+
+# --- adaptive pooling ------------------------------------------------------------------------
+
+
+def test_adaptive_bins_follow_pytorch_floor_start_ceil_end():
+    # worked by hand: 5 -> 3 gives starts floor(0, 5/3, 10/3) = 0, 1, 3 and ends ceil(5/3, 10/3, 5) = 2, 4, 5
+    assert pool.adaptive_pool_bins(5, 3) == ((0, 2), (1, 4), (3, 5))
+    assert pool.adaptive_pool_bins(5, 3, bins="floor_end") == ((0, 1), (1, 3), (3, 5))
+    assert pool.adaptive_pool_bins(5, 3, bins="fixed_stride") == ((0, 3), (1, 4), (2, 5))
+    assert pool.adaptive_pool_bins(7, 1) == ((0, 7),)
+    # 10 -> 4: floor(2·10/4) = 5, ceil(3·10/4) = 8
+    assert pool.adaptive_pool_window(10, 4, 2) == (5, 8)
+    with pytest.raises(ValueError, match="index"):
+        pool.adaptive_pool_window(10, 4, 4)
+    with pytest.raises(ValueError, match="output_size"):
+        pool.adaptive_pool_bins(3, 4)
+
+
+def test_adaptive_pooling_equals_plain_pooling_when_the_size_divides():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 3, 6, 8))
+    np.testing.assert_allclose(
+        pool.adaptive_avgpool2d_forward(x, (3, 2)).out, pool.avgpool2d_forward(x, (2, 4)).out
+    )
+    np.testing.assert_allclose(
+        pool.adaptive_maxpool2d_forward(x, (2, 4)).out, pool.maxpool2d_forward(x, (3, 2)).out
+    )
+    np.testing.assert_allclose(pool.adaptive_avgpool2d_forward(x, 1).out[..., 0, 0], x.mean(axis=(2, 3)))
+
+
+def test_adaptive_pooling_hand_example_with_overlapping_windows():
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    out = pool.adaptive_avgpool2d_forward(x, 3).out[0, 0]
+    # window (1, 1) is rows 1..3, columns 1..3: mean of 6, 7, 8, 11, ..., 18 = 12
+    assert out[1, 1] == 12.0
+    assert out[0, 0] == np.mean([0, 1, 5, 6])
+    assert out[2, 0] == np.mean([15, 16, 20, 21])
+    assert pool.adaptive_maxpool2d_forward(x, (2, 3)).out[0, 0].tolist() == [[11, 13, 14], [21, 23, 24]]
