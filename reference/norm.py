@@ -333,12 +333,17 @@ def layernorm_forward(
     return LayerNormForward(out, cache)
 
 
-def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
+def layernorm_backward(dout, cache: LayerNormCache, *, through_stats: bool = True) -> LayerNormGrads:
     """Gradients of layer norm: dx (shape of x), dgamma and dbeta (normalized_shape).
 
     dbeta = Σ_leading dout, dgamma = Σ_leading dout · x̂, and dx is the batch-norm formula with
     the sums over the normalised axes and g = γ · dout in place of γ · dout per channel
-    (g = dout without affine parameters; dgamma, dbeta are then None).
+    (g = dout without affine parameters; dgamma, dbeta are then None):
+
+        dx = (m g - Σ g - x̂ Σ(g x̂)) / (m sqrt(var + eps)),  sums over each sample's m features.
+
+    ``through_stats=False`` is the mistake of treating the mean and variance as constants:
+    dx = g / sqrt(var + eps).
     """
     dout = as_float_array(dout, "dout")
     check_shape(dout, "dout", cache.x_hat.shape)
@@ -348,5 +353,8 @@ def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
         dgamma, g = None, dout
     else:
         dgamma, g = (dout * cache.x_hat).sum(axis=leading), dout * cache.gamma
-    dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
+    if choose(through_stats, "through_stats", {True: True, False: False}):
+        dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
+    else:
+        dx = g / cache.denom
     return LayerNormGrads(dx, dgamma, dbeta)

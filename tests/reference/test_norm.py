@@ -382,3 +382,29 @@ def test_layernorm_affine_arguments_are_checked():
         layernorm_forward(x, 1.0)
     with pytest.raises(ValueError, match="elementwise_affine: unknown value 'no'"):
         layernorm_forward(x, elementwise_affine="no", normalized_shape=3)
+
+
+def test_layernorm_backward_with_constant_stats_is_the_gradient_of_a_frozen_affine_map():
+    # the mistake keyword: with mean and variance frozen, y = γ (x - μ0) / σ0 + β, so dx = γ dy / σ0
+    rng = np.random.default_rng(5)
+    x, gamma, beta, dout = (
+        rng.normal(size=(2, 3)),
+        rng.normal(size=3),
+        rng.normal(size=3),
+        rng.normal(size=(2, 3)),
+    )
+    cache = layernorm_forward(x, gamma, beta).cache
+    frozen = layernorm_backward(dout, cache, through_stats=False)
+    mu0, sigma0 = cache.mean, cache.denom
+    num = numerical_gradient_array(lambda z: gamma * (z - mu0) / sigma0 + beta, x, dout)
+    assert relative_error(frozen.dx, num) < 1e-8
+    full = layernorm_backward(dout, cache)
+    np.testing.assert_array_equal(frozen.dgamma, full.dgamma)
+    assert relative_error(frozen.dx, full.dx) > 1e-3  # the stats' paths matter
+    # hand-checked: x = [1, 2, 3] has mean 2, biased var 2/3; with γ = 1 and dy = [1, 0, 0]
+    # the full gradient is (3·[1, 0, 0] - 1 - x̂·x̂_0) / (3σ)
+    one = layernorm_forward([[1.0, 2.0, 3.0]], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0], eps=0.0)
+    sigma = np.sqrt(2 / 3)
+    x_hat = np.array([-1.0, 0.0, 1.0]) / sigma
+    want = (3 * np.array([1.0, 0.0, 0.0]) - 1 - x_hat * x_hat[0]) / (3 * sigma)
+    np.testing.assert_allclose(layernorm_backward([[1.0, 0.0, 0.0]], one.cache).dx[0], want)
