@@ -20,7 +20,7 @@ import numpy as np
 from ._checks import choose
 from .conv import conv2d_forward
 
-__all__ = ["ImageGradient", "edge_kernel", "image_gradient"]
+__all__ = ["ImageGradient", "edge_kernel", "gaussian_kernel", "image_gradient"]
 
 _X_KERNELS = {
     "sobel": np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]]),
@@ -84,3 +84,31 @@ def image_gradient(
     theta = choose(angle, "angle", _DIRECTIONS_DEG)(gx, gy)
     theta = np.where(theta <= -180.0, theta + 360.0, theta)
     return ImageGradient(gx, gy, mag, theta)
+
+
+# the exponent's denominator 2·s for the given sigma: s = σ² (sigma is the std) or the mistake s = σ
+_SPREADS = {"std": lambda sigma: sigma * sigma, "variance": lambda sigma: sigma}
+
+
+def gaussian_kernel(size: int, sigma: float, *, normalize: bool = True, spread: str = "std") -> np.ndarray:
+    """The ``size`` × ``size`` Gaussian blur kernel (size odd), shaped (1, 1, size, size) as a conv2d
+    weight, centred at c = (size - 1)/2:
+
+        G[i, j] = exp(-((i - c)² + (j - c)²) / (2σ²)) / Σ_{p,q} exp(-((p - c)² + (q - c)²) / (2σ²)),
+
+    so the weights sum to 1 and a flat image stays flat (torchvision's ``gaussian_blur``, the outer
+    product of two normalised 1-D kernels, is the same). Mistakes by keyword:
+    ``normalize=False`` divides by the continuous density's 2πσ² instead of the sum;
+    ``spread="variance"`` reads sigma as the variance (2σ in the exponent).
+    """
+    k = int(size)
+    if k != size or k < 1 or k % 2 == 0:
+        raise ValueError(f"size: expected an odd positive integer, got {size!r}")
+    sigma = float(sigma)
+    if not sigma > 0:
+        raise ValueError(f"sigma: expected a positive standard deviation, got {sigma!r}")
+    s = choose(spread, "spread", _SPREADS)(sigma)
+    d = np.arange(k) - (k - 1) / 2
+    g = np.exp(-(d[:, None] ** 2 + d[None, :] ** 2) / (2.0 * s))
+    total = choose(normalize, "normalize", {True: lambda: g.sum(), False: lambda: 2.0 * np.pi * s})()
+    return (g / total).reshape(1, 1, k, k)

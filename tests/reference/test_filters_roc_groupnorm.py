@@ -60,3 +60,22 @@ def test_sobel_image_gradient_magnitude_and_direction_by_hand():
     # a vertical step to the left gives exactly 180 (never -180); a flat patch gives 0
     assert filters.image_gradient(np.array([[[[1.0, 0, 0]] * 3]])).direction.item() == 180.0
     assert filters.image_gradient(np.ones((1, 1, 3, 3))).magnitude.item() == 0.0
+
+
+def test_gaussian_kernel_sums_to_one_and_matches_the_hand_values():
+    # σ = 1, 3 × 3: weights e^0, e^-1/2, e^-1 at distance² 0, 1, 2; total 1 + 4e^-1/2 + 4e^-1
+    g = filters.gaussian_kernel(3, 1.0)[0, 0]
+    total = 1 + 4 * np.exp(-0.5) + 4 * np.exp(-1.0)
+    assert g[1, 1] == pytest.approx(1 / total)
+    assert g[0, 1] == pytest.approx(np.exp(-0.5) / total)
+    assert g[0, 0] == pytest.approx(np.exp(-1.0) / total)
+    assert g.sum() == pytest.approx(1.0)
+    # the outer product of the normalised 1-D kernel (torchvision's construction)
+    one_d = np.exp(-0.5 * np.arange(-2.0, 3.0) ** 2 / 0.7**2)
+    one_d /= one_d.sum()
+    np.testing.assert_allclose(filters.gaussian_kernel(5, 0.7)[0, 0], np.outer(one_d, one_d))
+    assert filters.gaussian_kernel(3, 1.0, normalize=False)[0, 0, 1, 1] == pytest.approx(1 / (2 * np.pi))
+    # sigma 4 read as a variance is the kernel of standard deviation 2
+    np.testing.assert_allclose(filters.gaussian_kernel(3, 4.0, spread="variance"), filters.gaussian_kernel(3, 2.0))
+    with pytest.raises(ValueError, match="size"):
+        filters.gaussian_kernel(4, 1.0)
