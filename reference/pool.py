@@ -41,6 +41,8 @@ __all__ = [
     "avgpool2d_forward",
     "maxpool2d_backward",
     "maxpool2d_forward",
+    "maxpool2d_indices",
+    "maxunpool2d",
     "pool_output_size",
 ]
 
@@ -328,3 +330,81 @@ def adaptive_avgpool2d_forward(x, output_size, *, bins: str = "pytorch") -> Adap
 def adaptive_maxpool2d_forward(x, output_size, *, bins: str = "pytorch") -> AdaptivePoolForward:
     """``F.adaptive_max_pool2d``: as ``adaptive_avgpool2d_forward`` with the max of each window."""
     return _adaptive(x, output_size, bins, np.max)
+
+
+# --------------------------------------------------------------------------------------------------
+# return_indices and MaxUnpool2d
+
+
+def _flat_indices(cache: PoolCache) -> np.ndarray:
+    """Index p·W + q of each window's max in its (unpadded) H × W channel: PyTorch's indices."""
+    geo = cache.geometry
+    (_, kw), (sh, sw), (ph, pw), (dh, dw) = geo.kernel, geo.stride, geo.padding, geo.dilation
+    ho, wo = geo.out_hw
+    p, q = np.divmod(cache.argmax, kw)
+    rows = np.arange(ho)[:, None] * sh - ph + p * dh
+    cols = np.arange(wo)[None, :] * sw - pw + q * dw
+    return rows * cache.x_shape[3] + cols
+
+
+def _window_indices(cache: PoolCache) -> np.ndarray:
+    """The max's offset p·kW + q inside its window (a mistake for return_indices)."""
+    return cache.argmax
+
+
+_INDEX_FORMS = {"flat": _flat_indices, "window": _window_indices}
+
+
+def maxpool2d_indices(cache: PoolCache, *, form: str = "flat") -> np.ndarray:
+    """The ``indices`` of ``F.max_pool2d(..., return_indices=True)`` from ``maxpool2d_forward``'s
+    cache: for each output (N, C, H_out, W_out), the position i·W + j of its max in the input's
+    flattened H × W plane (the first maximum in row-major window order), as int64.
+    ``form="window"`` gives the offset inside the window instead (a mistake)."""
+    if not isinstance(cache, PoolCache) or cache.argmax is None:
+        raise ValueError("cache: expected the cache of maxpool2d_forward")
+    if (cache.argmax < 0).any():
+        raise ValueError("cache: a window holds no input element (only padding), so it has no index")
+    return choose(form, "form", _INDEX_FORMS)(cache).astype(np.int64)
+
+
+def _unpool_at_indices(x, idx, h, w, kernel, stride) -> np.ndarray:
+    """PyTorch: each value goes to its recorded flat index; zeros elsewhere."""
+    n, c = x.shape[:2]
+    if not np.all(np.equal(np.mod(idx, 1), 0)) or idx.min() < 0 or idx.max() >= h * w:
+        raise ValueError(f"indices: expected integers in 0..{h * w - 1} for output_size ({h}, {w})")
+    out = np.zeros((n, c, h * w))
+    flat_idx = idx.reshape(n, c, -1).astype(np.int64)
+    vals = x.reshape(n, c, -1)
+    for k in range(flat_idx.shape[2]):  # in order, so a later write wins as in PyTorch's CPU kernel
+        np.put_along_axis(out, flat_idx[:, :, k : k + 1], vals[:, :, k : k + 1], axis=2)
+    return out.reshape(n, c, h, w)
+
+
+def _unpool_windows(x, idx, h, w, kernel, stride) -> np.ndarray:
+    """The mistake of reading unpooling as nearest-neighbour upsampling: each value fills its
+    whole kernel window (indices ignored)."""
+    if kernel is None:
+        raise ValueError("kernel: fill='window' needs the pooling kernel")
+    kh, kw = pair(kernel, "kernel")
+    sh, sw = (kh, kw) if stride is None else pair(stride, "stride")
+    out = np.zeros((*x.shape[:2], h, w))
+    for i in range(x.shape[2]):
+        for j in range(x.shape[3]):
+            out[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] = x[:, :, i, j][:, :, None, None]
+    return out
+
+
+_UNPOOL_FILLS = {"index": _unpool_at_indices, "window": _unpool_windows}
+
+
+def maxunpool2d(x, indices, output_size, *, fill: str = "index", kernel=None, stride=None) -> np.ndarray:
+    """``F.max_unpool2d``: x and indices (N, C, H_in, W_in) -> out (N, C, H, W), output_size (H, W);
+    zeros everywhere except out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j] (a later write
+    wins where indices repeat). ``fill="window"`` copies each value to its whole kernel × stride
+    window instead (nearest-neighbour upsampling, the mistake); it needs ``kernel`` (stride
+    defaults to it)."""
+    x = as_float_array(x, "x", ndim=4)
+    idx = np.asarray(indices)
+    check_shape(idx, "indices", x.shape)
+    h, w = pair(output_size, "output_size")
+    return choose(fill, "fill", _UNPOOL_FILLS)(x, idx, h, w, kernel, stride)
