@@ -76,6 +76,8 @@ def test_gaussian_kernel_sums_to_one_and_matches_the_hand_values():
     np.testing.assert_allclose(filters.gaussian_kernel(5, 0.7)[0, 0], np.outer(one_d, one_d))
     assert filters.gaussian_kernel(3, 1.0, normalize=False)[0, 0, 1, 1] == pytest.approx(1 / (2 * np.pi))
     # sigma 4 read as a variance is the kernel of standard deviation 2
-    np.testing.assert_allclose(filters.gaussian_kernel(3, 4.0, spread="variance"), filters.gaussian_kernel(3, 2.0))
+    np.testing.assert_allclose(
+        filters.gaussian_kernel(3, 4.0, spread="variance"), filters.gaussian_kernel(3, 2.0)
+    )
     with pytest.raises(ValueError, match="size"):
         filters.gaussian_kernel(4, 1.0)
