@@ -35,18 +35,22 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape, choose, nonnegative_int, pair, positive_int
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, one_of, pair, positive_int
 
 __all__ = [
     "ConvCache",
     "ConvForward",
     "ConvGrads",
+    "ConvTransposeForward",
     "conv2d_backward",
     "conv2d_forward",
+    "conv_macs",
     "conv_output_shape",
     "conv_output_size",
     "conv_padding",
     "conv_param_count",
+    "conv_transpose2d_forward",
+    "conv_transpose_output_size",
     "receptive_field",
 ]
 
@@ -400,3 +404,127 @@ def receptive_field(
         field += d * (k - 1) * jump
         jump *= s
     return field
+
+
+# What one multiply-accumulate is counted as: "macs" (one), "flops" (a multiply and an add, two).
+_MAC_UNITS: dict[str, int] = {"macs": 1, "flops": 2}
+
+
+def conv_macs(
+    input_shape, out_channels, kernel, *, stride=1, padding=0, dilation=1, groups=1, count: str = "macs"
+) -> int:
+    """Multiply-accumulates of ``nn.Conv2d(C_in, out_channels, kernel, stride, padding, dilation,
+    groups)`` on an input of shape (N, C_in, H, W), bias additions not counted:
+
+        MACs = N · C_out · H_out · W_out · (C_in / groups) · kH · kW,
+
+    H_out, W_out from ``conv_output_shape``. ``count="flops"`` counts each MAC as a multiply and
+    an add (2 · MACs). e.g. (1, 3, 32, 32) through 16 filters 3×3, padding 1: 16·32·32·3·9 = 442368.
+    """
+    n, c_in, _, _ = _dims4(input_shape, "input_shape")
+    c_out = positive_int(out_channels, "out_channels")
+    kh, kw = pair(kernel, "kernel")
+    groups = positive_int(groups, "groups")
+    if c_in % groups:
+        raise ValueError(f"groups: in_channels {c_in} (input_shape[1]) is not divisible by groups {groups}")
+    unit = choose(count, "count", _MAC_UNITS)
+    _, _, ho, wo = conv_output_shape(
+        input_shape,
+        (c_out, c_in // groups, kh, kw),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    )
+    return unit * n * c_out * ho * wo * (c_in // groups) * kh * kw
+
+
+def conv_transpose_output_size(
+    size, kernel, *, stride=1, padding=0, output_padding=0, dilation=1, formula: str = "transposed"
+) -> int:
+    """Output length of ``nn.ConvTranspose2d`` along one axis (all ints):
+
+        (size - 1)·stride - 2·padding + dilation·(kernel - 1) + output_padding + 1.
+
+    ``padding`` removes rows (the inverse of a convolution's padding); ``output_padding`` adds
+    rows at the bottom/right only and must be smaller than stride or dilation (PyTorch's check).
+    e.g. size 4, kernel 3, stride 2, padding 1, output_padding 1: 3·2 - 2 + 2 + 1 + 1 = 8.
+    ``formula="convolution"`` is the mistake of using a convolution's output size
+    (``conv_output_size``, which output_padding does not enter) for the transposed layer.
+    """
+    if one_of(formula, "formula", ("transposed", "convolution")) == "convolution":
+        return conv_output_size(size, kernel, stride=stride, padding=padding, dilation=dilation)
+    size = positive_int(size, "size")
+    kernel = positive_int(kernel, "kernel")
+    stride = positive_int(stride, "stride")
+    padding = nonnegative_int(padding, "padding")
+    output_padding = nonnegative_int(output_padding, "output_padding")
+    dilation = positive_int(dilation, "dilation")
+    if output_padding >= max(stride, dilation):
+        raise ValueError(
+            f"output_padding: must be smaller than stride ({stride}) or dilation ({dilation}), "
+            f"got {output_padding}"
+        )
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(
+            f"padding: {padding} removes more than the transposed convolution produces "
+            f"(output size would be {out})"
+        )
+    return out
+
+
+class ConvTransposeForward(NamedTuple):
+    out: np.ndarray  # (N, C_out, H_out, W_out)
+    full: np.ndarray  # (N, C_out, H_full, W_full): before cropping ``padding``, output_padding included
+
+
+def conv_transpose2d_forward(
+    x,
+    w,
+    b=None,
+    *,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    dilation=1,
+    convention: str = "cross_correlation",
+) -> ConvTransposeForward:
+    """``F.conv_transpose2d`` (groups 1): x (N, C_in, H, W), w (C_in, C_out, kH, kW) (the layout
+    of ``nn.ConvTranspose2d.weight``), b (C_out,) or None; out (N, C_out, H_out, W_out) with sizes
+    ``conv_transpose_output_size``. Each input pixel stamps its kernel, scaled, into the output:
+
+        full[n, o, s_h·i + d_h·p, s_w·j + d_w·q] += x[n, c, i, j] · w[c, o, p, q]
+
+    (overlapping stamps add up), then ``padding`` rows/columns are cut from each side of ``full``
+    and b[o] is added. This is the gradient of ``conv2d`` with the same w, stride, padding and
+    dilation with respect to its input. ``convention="convolution"`` stamps the kernel flipped in
+    both spatial axes. ``full`` keeps the uncropped map (output_padding rows included).
+    """
+    x = as_float_array(x, "x", ndim=4)
+    w = as_float_array(w, "w", ndim=4)
+    w = choose(convention, "convention", _CONVENTIONS)(w)
+    n, c_in, h, wd = x.shape
+    if w.shape[0] != c_in:
+        raise ValueError(
+            f"w: expected weight shape ({c_in}, C_out, kH, kW) for {c_in} input channels, got {w.shape}"
+        )
+    _, c_out, kh, kw = w.shape
+    (sh, sw), (dh, dw) = pair(stride, "stride"), pair(dilation, "dilation")
+    (ph, pw), (oph, opw) = pair(padding, "padding", low=0), pair(output_padding, "output_padding", low=0)
+    ho = conv_transpose_output_size(h, kh, stride=sh, padding=ph, output_padding=oph, dilation=dh)
+    wo = conv_transpose_output_size(wd, kw, stride=sw, padding=pw, output_padding=opw, dilation=dw)
+    if b is not None:
+        b = as_float_array(b, "b", ndim=1)
+        check_shape(b, "b", (c_out,))
+    full = np.zeros((n, c_out, ho + 2 * ph, wo + 2 * pw))
+    for p in range(kh):  # a loop over kernel offsets, never over pixels
+        for q in range(kw):
+            stamp = np.einsum("nchw,co->nohw", x, w[:, :, p, q])
+            full[:, :, p * dh : p * dh + sh * (h - 1) + 1 : sh, q * dw : q * dw + sw * (wd - 1) + 1 : sw] += (
+                stamp
+            )
+    out = full[:, :, ph : ph + ho, pw : pw + wo].copy()
+    if b is not None:
+        out = out + b[None, :, None, None]
+    return ConvTransposeForward(out, full)

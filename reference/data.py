@@ -15,7 +15,7 @@ import numpy as np
 
 from ._checks import as_float_array, choose, positive_int
 
-__all__ = ["FeatureStats", "feature_stats", "minmax_scale", "one_hot", "zscore"]
+__all__ = ["FeatureStats", "feature_stats", "minmax_scale", "one_hot", "standardize", "zscore"]
 
 
 class FeatureStats(NamedTuple):
@@ -61,7 +61,19 @@ def zscore(x, *, ddof: int = 0) -> np.ndarray:
     std = x.std(axis=0, ddof=ddof)
     if np.any(std == 0):
         raise ValueError("zscore: a feature is constant (std = 0); standardization is undefined")
-    return (x - x.mean(axis=0)) / std
+    return standardize(x, x.mean(axis=0), std)
+
+
+def standardize(x, mean, std) -> np.ndarray:
+    """(x - mean) / std per column with GIVEN statistics, mean and std (d,) or scalars, x (n, d) or
+    (n,): how a fitted ``StandardScaler.transform`` maps new data (validation or test examples are
+    scaled with the TRAINING mean and std, never their own). e.g. train mean 10, std 2: 13 -> 1.5."""
+    x = as_float_array(x, "x")
+    mean = as_float_array(mean, "mean")
+    std = as_float_array(std, "std")
+    if np.any(std <= 0):
+        raise ValueError(f"std: expected positive standard deviations, got {std.tolist()}")
+    return (x - mean) / std
 
 
 _LAYOUTS = {"samples_rows": lambda m: m, "classes_rows": lambda m: m.T}

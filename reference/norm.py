@@ -34,10 +34,15 @@ __all__ = [
     "LayerNormCache",
     "LayerNormForward",
     "LayerNormGrads",
+    "WeightNormCache",
+    "WeightNormForward",
+    "WeightNormGrads",
     "batchnorm_backward",
     "batchnorm_forward",
     "layernorm_backward",
     "layernorm_forward",
+    "weight_norm_backward",
+    "weight_norm_forward",
 ]
 
 
@@ -333,12 +338,17 @@ def layernorm_forward(
     return LayerNormForward(out, cache)
 
 
-def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
+def layernorm_backward(dout, cache: LayerNormCache, *, through_stats: bool = True) -> LayerNormGrads:
     """Gradients of layer norm: dx (shape of x), dgamma and dbeta (normalized_shape).
 
     dbeta = Σ_leading dout, dgamma = Σ_leading dout · x̂, and dx is the batch-norm formula with
     the sums over the normalised axes and g = γ · dout in place of γ · dout per channel
-    (g = dout without affine parameters; dgamma, dbeta are then None).
+    (g = dout without affine parameters; dgamma, dbeta are then None):
+
+        dx = (m g - Σ g - x̂ Σ(g x̂)) / (m sqrt(var + eps)),  sums over each sample's m features.
+
+    ``through_stats=False`` is the mistake of treating the mean and variance as constants:
+    dx = g / sqrt(var + eps).
     """
     dout = as_float_array(dout, "dout")
     check_shape(dout, "dout", cache.x_hat.shape)
@@ -348,5 +358,86 @@ def layernorm_backward(dout, cache: LayerNormCache) -> LayerNormGrads:
         dgamma, g = None, dout
     else:
         dgamma, g = (dout * cache.x_hat).sum(axis=leading), dout * cache.gamma
-    dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
+    if choose(through_stats, "through_stats", {True: True, False: False}):
+        dx = _normalized_input_grad(g, cache.x_hat, cache.denom, cache.axes, cache.count)
+    else:
+        dx = g / cache.denom
     return LayerNormGrads(dx, dgamma, dbeta)
+
+
+# --------------------------------------------------------------------------------------------------
+# Weight normalization (torch.nn.utils.weight_norm): w = g · v / ‖v‖ per slice along ``dim``
+
+
+class WeightNormCache(NamedTuple):
+    v: np.ndarray  # moved so that ``dim`` is axis 0, flattened: (S, rest)
+    g: np.ndarray  # (S,)
+    norms: np.ndarray  # (S,)
+    shape: tuple[int, ...]  # of v
+    dim: int
+    through_norm: bool
+
+
+class WeightNormForward(NamedTuple):
+    w: np.ndarray  # shape of v
+    norms: np.ndarray  # (v.shape[dim],): ‖v_i‖ of each slice
+    cache: WeightNormCache
+
+
+class WeightNormGrads(NamedTuple):
+    dv: np.ndarray  # shape of v
+    dg: np.ndarray  # (v.shape[dim],)
+
+
+def _slices(a: np.ndarray, dim: int) -> np.ndarray:
+    """(S, rest): slice i along ``dim`` flattened into row i."""
+    return np.moveaxis(a, dim, 0).reshape(a.shape[dim], -1)
+
+
+def _unslice(flat: np.ndarray, shape: tuple[int, ...], dim: int) -> np.ndarray:
+    """The inverse of ``_slices`` for an array of ``shape``."""
+    moved = (shape[dim], *(size for axis, size in enumerate(shape) if axis != dim))
+    return np.moveaxis(flat.reshape(moved), 0, dim)
+
+
+def weight_norm_forward(v, g, *, dim: int = 0, through_norm: bool = True) -> WeightNormForward:
+    """Weight normalization as ``torch.nn.utils.weight_norm(module, dim=0)``: for each slice i of v
+    along ``dim`` (for ``nn.Linear``'s (out, in) weight and dim 0: the row of unit i),
+
+        w_i = g_i · v_i / ‖v_i‖   (L2 norm over the slice's other axes),
+
+    v any shape, g (v.shape[dim],) (PyTorch stores it as (out, 1, ...)). ``through_norm=False``
+    makes ``weight_norm_backward`` treat ‖v_i‖ as a constant (the mistake); the forward is the same.
+    """
+    v = as_float_array(v, "v")
+    if v.ndim < 1:
+        raise ValueError("v: expected an array with at least one axis")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -v.ndim <= dim < v.ndim:
+        raise ValueError(f"dim: expected an axis of v (shape {v.shape}), got {dim!r}")
+    dim = int(dim) % v.ndim
+    g = as_float_array(g, "g", ndim=1)
+    check_shape(g, "g", (v.shape[dim],))
+    flat = _slices(v, dim)
+    norms = np.sqrt((flat**2).sum(axis=1))
+    if np.any(norms == 0):
+        raise ValueError("v: a slice is all zeros, so its direction v / ‖v‖ is undefined")
+    w_flat = flat * (g / norms)[:, None]
+    w = _unslice(w_flat, v.shape, dim)
+    flag = choose(through_norm, "through_norm", {True: True, False: False})
+    return WeightNormForward(w, norms, WeightNormCache(flat, g, norms, v.shape, dim, flag))
+
+
+def weight_norm_backward(dw, cache: WeightNormCache) -> WeightNormGrads:
+    """Gradients of weight normalization for upstream dw (shape of v), per slice i:
+
+        dg_i = dw_i · v_i / ‖v_i‖,     dv_i = (g_i / ‖v_i‖) (dw_i - dg_i · v_i / ‖v_i‖),
+
+    the second term removing the part of dw along v_i (which only rescales v, and w does not
+    change). With the cache's ``through_norm=False``: dv_i = (g_i / ‖v_i‖) dw_i."""
+    dw = as_float_array(dw, "dw")
+    check_shape(dw, "dw", cache.shape)
+    d = _slices(dw, cache.dim)
+    unit = cache.v / cache.norms[:, None]
+    dg = (d * unit).sum(axis=1)
+    dv_flat = (cache.g / cache.norms)[:, None] * (d - dg[:, None] * unit if cache.through_norm else d)
+    return WeightNormGrads(_unslice(dv_flat, cache.shape, cache.dim), dg)

@@ -26,16 +26,23 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape, nonnegative_int, pair, positive_int
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, pair, positive_int
 from .conv import _padded, _scatter_windows, _window_count, _windows
 
 __all__ = [
+    "AdaptivePoolForward",
     "PoolCache",
     "PoolForward",
+    "adaptive_avgpool2d_forward",
+    "adaptive_maxpool2d_forward",
+    "adaptive_pool_bins",
+    "adaptive_pool_window",
     "avgpool2d_backward",
     "avgpool2d_forward",
     "maxpool2d_backward",
     "maxpool2d_forward",
+    "maxpool2d_indices",
+    "maxunpool2d",
     "pool_output_size",
 ]
 
@@ -236,3 +243,168 @@ def avgpool2d_backward(dout, cache: PoolCache) -> np.ndarray:
     check_shape(dout, "dout", (n, c, *geo.out_hw))
     cols = np.broadcast_to((dout / cache.divisor)[..., None, None], (*dout.shape, *geo.kernel))
     return _crop(_scatter_windows(cols, geo.padded_shape, geo.stride, geo.dilation), geo, cache.x_shape)
+
+
+# --------------------------------------------------------------------------------------------------
+# Adaptive pooling: the output size is given, the windows follow from it.
+
+
+def _pytorch_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive windows: [floor(i·size/out), ceil((i+1)·size/out))."""
+    return [((i * size) // out, -(-((i + 1) * size) // out)) for i in range(out)]
+
+
+def _floor_end_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """[floor(i·size/out), floor((i+1)·size/out)): a partition, never overlapping (a mistake)."""
+    return [((i * size) // out, ((i + 1) * size) // out) for i in range(out)]
+
+
+def _fixed_stride_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """One window size for all: stride = size // out, kernel = size - (out - 1)·stride (the
+    often-quoted recipe; a mistake unless out divides size)."""
+    stride = size // out
+    kernel = size - (out - 1) * stride
+    return [(i * stride, i * stride + kernel) for i in range(out)]
+
+
+# bins by exact name: (input size, output size) -> [(start, end)] per output index, end exclusive
+_ADAPTIVE_BINS = {
+    "pytorch": _pytorch_bins,
+    "floor_end": _floor_end_bins,
+    "fixed_stride": _fixed_stride_bins,
+}
+
+
+def adaptive_pool_bins(size, output_size, *, bins: str = "pytorch") -> tuple[tuple[int, int], ...]:
+    """The windows of ``nn.AdaptiveAvgPool2d``/``AdaptiveMaxPool2d`` along one axis: output i
+    pools input indices [start_i, end_i) with
+
+        start_i = floor(i · size / out),   end_i = ceil((i + 1) · size / out),
+
+    so neighbouring windows overlap when out does not divide size; e.g. size 5, out 3:
+    (0, 2), (1, 4), (3, 5). ``bins`` names the rule: ``"pytorch"``; ``"floor_end"`` (end rounded
+    down: a partition, (0, 1), (1, 3), (3, 5)) and ``"fixed_stride"`` (stride size // out, kernel
+    size - (out - 1)·stride: (0, 3), (1, 4), (2, 5)) are mistakes.
+    """
+    size = positive_int(size, "size")
+    out = positive_int(output_size, "output_size")
+    if out > size:
+        raise ValueError(f"output_size: expected at most the input size {size}, got {out}")
+    return tuple(choose(bins, "bins", _ADAPTIVE_BINS)(size, out))
+
+
+def adaptive_pool_window(size, output_size, index, *, bins: str = "pytorch") -> tuple[int, int]:
+    """[start, end) of output ``index`` (0-based) of ``adaptive_pool_bins(size, output_size)``."""
+    windows = adaptive_pool_bins(size, output_size, bins=bins)
+    index = nonnegative_int(index, "index")
+    if index >= len(windows):
+        raise ValueError(f"index: expected 0 to {len(windows) - 1} (one per output), got {index}")
+    return windows[index]
+
+
+class AdaptivePoolForward(NamedTuple):
+    out: np.ndarray  # (N, C, H_out, W_out)
+    row_bins: tuple[tuple[int, int], ...]  # [start, end) of the input rows of each output row
+    col_bins: tuple[tuple[int, int], ...]
+
+
+def _adaptive(x, output_size, bins: str, reduce) -> AdaptivePoolForward:
+    x = _input(x)
+    oh, ow = pair(output_size, "output_size")
+    rows = adaptive_pool_bins(x.shape[2], oh, bins=bins)
+    cols = adaptive_pool_bins(x.shape[3], ow, bins=bins)
+    out = np.empty((*x.shape[:2], oh, ow))
+    for i, (r0, r1) in enumerate(rows):  # a few windows: loops over the output grid only
+        for j, (c0, c1) in enumerate(cols):
+            out[:, :, i, j] = reduce(x[:, :, r0:r1, c0:c1], axis=(2, 3))
+    return AdaptivePoolForward(out, rows, cols)
+
+
+def adaptive_avgpool2d_forward(x, output_size, *, bins: str = "pytorch") -> AdaptivePoolForward:
+    """``F.adaptive_avg_pool2d``: x (N, C, H, W) -> out (N, C, H_out, W_out), output_size an
+    int or (H_out, W_out); out[n, c, i, j] is the mean of x[n, c, rows_i, cols_j] over the
+    windows of ``adaptive_pool_bins`` (``bins`` names the rule, "pytorch" or a mistake)."""
+    return _adaptive(x, output_size, bins, np.mean)
+
+
+def adaptive_maxpool2d_forward(x, output_size, *, bins: str = "pytorch") -> AdaptivePoolForward:
+    """``F.adaptive_max_pool2d``: as ``adaptive_avgpool2d_forward`` with the max of each window."""
+    return _adaptive(x, output_size, bins, np.max)
+
+
+# --------------------------------------------------------------------------------------------------
+# return_indices and MaxUnpool2d
+
+
+def _flat_indices(cache: PoolCache) -> np.ndarray:
+    """Index p·W + q of each window's max in its (unpadded) H × W channel: PyTorch's indices."""
+    geo = cache.geometry
+    (_, kw), (sh, sw), (ph, pw), (dh, dw) = geo.kernel, geo.stride, geo.padding, geo.dilation
+    ho, wo = geo.out_hw
+    p, q = np.divmod(cache.argmax, kw)
+    rows = np.arange(ho)[:, None] * sh - ph + p * dh
+    cols = np.arange(wo)[None, :] * sw - pw + q * dw
+    return rows * cache.x_shape[3] + cols
+
+
+def _window_indices(cache: PoolCache) -> np.ndarray:
+    """The max's offset p·kW + q inside its window (a mistake for return_indices)."""
+    return cache.argmax
+
+
+_INDEX_FORMS = {"flat": _flat_indices, "window": _window_indices}
+
+
+def maxpool2d_indices(cache: PoolCache, *, form: str = "flat") -> np.ndarray:
+    """The ``indices`` of ``F.max_pool2d(..., return_indices=True)`` from ``maxpool2d_forward``'s
+    cache: for each output (N, C, H_out, W_out), the position i·W + j of its max in the input's
+    flattened H × W plane (the first maximum in row-major window order), as int64.
+    ``form="window"`` gives the offset inside the window instead (a mistake)."""
+    if not isinstance(cache, PoolCache) or cache.argmax is None:
+        raise ValueError("cache: expected the cache of maxpool2d_forward")
+    if (cache.argmax < 0).any():
+        raise ValueError("cache: a window holds no input element (only padding), so it has no index")
+    return choose(form, "form", _INDEX_FORMS)(cache).astype(np.int64)
+
+
+def _unpool_at_indices(x, idx, h, w, kernel, stride) -> np.ndarray:
+    """PyTorch: each value goes to its recorded flat index; zeros elsewhere."""
+    n, c = x.shape[:2]
+    if not np.all(np.equal(np.mod(idx, 1), 0)) or idx.min() < 0 or idx.max() >= h * w:
+        raise ValueError(f"indices: expected integers in 0..{h * w - 1} for output_size ({h}, {w})")
+    out = np.zeros((n, c, h * w))
+    flat_idx = idx.reshape(n, c, -1).astype(np.int64)
+    vals = x.reshape(n, c, -1)
+    for k in range(flat_idx.shape[2]):  # in order, so a later write wins as in PyTorch's CPU kernel
+        np.put_along_axis(out, flat_idx[:, :, k : k + 1], vals[:, :, k : k + 1], axis=2)
+    return out.reshape(n, c, h, w)
+
+
+def _unpool_windows(x, idx, h, w, kernel, stride) -> np.ndarray:
+    """The mistake of reading unpooling as nearest-neighbour upsampling: each value fills its
+    whole kernel window (indices ignored)."""
+    if kernel is None:
+        raise ValueError("kernel: fill='window' needs the pooling kernel")
+    kh, kw = pair(kernel, "kernel")
+    sh, sw = (kh, kw) if stride is None else pair(stride, "stride")
+    out = np.zeros((*x.shape[:2], h, w))
+    for i in range(x.shape[2]):
+        for j in range(x.shape[3]):
+            out[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw] = x[:, :, i, j][:, :, None, None]
+    return out
+
+
+_UNPOOL_FILLS = {"index": _unpool_at_indices, "window": _unpool_windows}
+
+
+def maxunpool2d(x, indices, output_size, *, fill: str = "index", kernel=None, stride=None) -> np.ndarray:
+    """``F.max_unpool2d``: x and indices (N, C, H_in, W_in) -> out (N, C, H, W), output_size (H, W);
+    zeros everywhere except out[n, c].flat[indices[n, c, i, j]] = x[n, c, i, j] (a later write
+    wins where indices repeat). ``fill="window"`` copies each value to its whole kernel × stride
+    window instead (nearest-neighbour upsampling, the mistake); it needs ``kernel`` (stride
+    defaults to it)."""
+    x = as_float_array(x, "x", ndim=4)
+    idx = np.asarray(indices)
+    check_shape(idx, "indices", x.shape)
+    h, w = pair(output_size, "output_size")
+    return choose(fill, "fill", _UNPOOL_FILLS)(x, idx, h, w, kernel, stride)

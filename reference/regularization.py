@@ -23,12 +23,14 @@ from ._checks import as_float_array, check_shape, choose, nonnegative, nonnegati
 __all__ = [
     "DropoutCache",
     "DropoutForward",
+    "MaxNorm",
     "PenaltyResult",
     "dropout_backward",
     "dropout_forward",
     "dropout_mask",
     "l1_penalty",
     "l2_penalty",
+    "max_norm",
     "weight_decay_step",
 ]
 
@@ -154,3 +156,50 @@ def dropout_mask(shape, p: float, seed: int) -> np.ndarray:
     for size in shape:
         nonnegative_int(size, "shape")
     return (np.random.default_rng(seed).random(shape) >= p).astype(np.float64)
+
+
+# --------------------------------------------------------------------------------------------------
+# Max-norm constraint (torch.renorm): cap the L2 norm of each unit's incoming weights
+
+
+class MaxNorm(NamedTuple):
+    """The constrained weight (shape of w), each slice's L2 ``norms`` before and the ``scales``
+    applied (both (w.shape[dim],))."""
+
+    w: np.ndarray
+    norms: np.ndarray
+    scales: np.ndarray
+
+
+# scale of a slice with L2 norm ``norm`` under the cap c (PyTorch's renorm adds 1e-7 to the norm)
+_MAX_NORM_MODES = {
+    "renorm": lambda norm, c: np.where(norm > c, c / (norm + 1e-7), 1.0),
+    "normalize_all": lambda norm, c: c / (norm + 1e-7),  # the mistake: every slice set to norm c
+}
+
+
+def max_norm(w, max_norm: float, *, dim: int = 0, mode: str = "renorm") -> MaxNorm:
+    """Max-norm constraint as ``torch.renorm(w, p=2, dim=dim, maxnorm=max_norm)``: each slice
+    w[i] along ``dim`` (for ``nn.Linear``'s weight (out, in) and dim 0: the incoming weights of
+    unit i) whose L2 norm exceeds c = max_norm is scaled down to norm c; the others are unchanged:
+
+        w[i] ← w[i] · c / (‖w[i]‖ + 1e-7)   if ‖w[i]‖ > c.
+
+    ``mode="normalize_all"`` rescales every slice to norm c (the mistake of normalizing rather than
+    capping); ``mode="clip_entries"`` clips each entry to [-c, c] instead (norms and scales then
+    report the slices' norms and 1). e.g. rows [3, 4] and [0.6, 0.8] with c = 2: [1.2, 1.6] and
+    the second row unchanged.
+    """
+    w = as_float_array(w, "w")
+    if w.ndim < 1:
+        raise ValueError("w: expected an array with at least one axis")
+    c = nonnegative(max_norm, "max_norm")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -w.ndim <= dim < w.ndim:
+        raise ValueError(f"dim: expected an axis of w (shape {w.shape}), got {dim!r}")
+    moved = np.moveaxis(w, dim, 0)
+    norms = np.sqrt((moved.reshape(moved.shape[0], -1) ** 2).sum(axis=1))
+    if mode == "clip_entries":
+        return MaxNorm(np.clip(w, -c, c), norms, np.ones_like(norms))
+    scales = choose(mode, "mode", _MAX_NORM_MODES)(norms, c)
+    out = moved * scales.reshape((-1,) + (1,) * (moved.ndim - 1))
+    return MaxNorm(np.moveaxis(out, 0, dim), norms, scales)

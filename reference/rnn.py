@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import as_float_array, check_shape, choose, nonnegative_int, positive_int
+from ._checks import as_float_array, check_shape, choose, nonnegative_int, one_of, positive_int
 from .activations import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
 
 __all__ = [
@@ -42,6 +42,9 @@ __all__ = [
     "LSTMStep",
     "RNNCache",
     "RNNCellGrads",
+    "RNNSequence",
+    "RNNSequenceGrads",
+    "RNNShapes",
     "RNNStep",
     "gru_cell_backward",
     "gru_cell_step",
@@ -49,7 +52,10 @@ __all__ = [
     "lstm_cell_step",
     "rnn_cell_backward",
     "rnn_cell_step",
+    "rnn_output_shapes",
     "rnn_param_count",
+    "rnn_sequence_backward",
+    "rnn_sequence_forward",
 ]
 
 
@@ -489,3 +495,148 @@ def rnn_param_count(
         per_direction = gates * hidden * (fan_in + state) + has_bias * nb * gates * hidden + proj * hidden
         total += directions * per_direction
     return total
+
+
+# --------------------------------------------------------------------------------------------------
+# Whole sequences: shapes of nn.RNN/GRU/LSTM outputs, and backpropagation through time
+
+
+class RNNShapes(NamedTuple):
+    output: tuple[int, int, int]  # (L, N, D·H_out), or (N, L, D·H_out) with batch_first
+    h_n: tuple[int, int, int]  # (D·num_layers, N, H_out), whatever batch_first says
+    c_n: tuple[int, int, int] | None  # (D·num_layers, N, H) for an LSTM, else None
+
+
+# Where h_n puts the batch: PyTorch keeps (D·num_layers, N, H) even with batch_first=True;
+# "batch_first" is the mistake of reading batch_first as applying to h_n too.
+_H_N_LAYOUTS = ("pytorch", "batch_first")
+
+
+def rnn_output_shapes(
+    seq_len: int,
+    batch: int,
+    hidden_size: int,
+    *,
+    cell: str = "lstm",
+    num_layers: int = 1,
+    bidirectional: bool = False,
+    batch_first: bool = False,
+    proj_size: int = 0,
+    h_n_layout: str = "pytorch",
+) -> RNNShapes:
+    """Shapes that ``nn.RNN``/``nn.GRU``/``nn.LSTM`` return for an input of seq_len steps and
+    ``batch`` sequences, D = 2 if bidirectional else 1, H_out = proj_size or hidden_size:
+
+        output (L, N, D·H_out)  ((N, L, D·H_out) with batch_first: the last layer, both directions
+        concatenated), h_n (D·num_layers, N, H_out) and, for an LSTM, c_n (D·num_layers, N, H).
+
+    batch_first changes the input and ``output`` only, never h_n or c_n. ``h_n_layout=
+    "batch_first"`` computes the mistake of putting the batch first in h_n and c_n as well.
+    e.g. LSTM(hidden 20, 2 layers, bidirectional, batch_first), L 7, N 3: output (3, 7, 40),
+    h_n (4, 3, 20), c_n (4, 3, 20).
+    """
+    choose(cell, "cell", _GATES)
+    steps = positive_int(seq_len, "seq_len")
+    n = positive_int(batch, "batch")
+    hidden = positive_int(hidden_size, "hidden_size")
+    layers = positive_int(num_layers, "num_layers")
+    directions = choose(bidirectional, "bidirectional", _DIRECTIONS)
+    first = choose(batch_first, "batch_first", {False: False, True: True})
+    proj = nonnegative_int(proj_size, "proj_size")
+    if proj and cell not in _PROJECTION_CELLS:
+        raise ValueError(f"proj_size: supported for cell='lstm' only (as PyTorch), got cell={cell!r}")
+    if proj >= hidden:
+        raise ValueError(f"proj_size: expected fewer than hidden_size={hidden} (as PyTorch), got {proj}")
+    layout = one_of(h_n_layout, "h_n_layout", _H_N_LAYOUTS)
+    h_out = proj or hidden
+    output = (n, steps, directions * h_out) if first else (steps, n, directions * h_out)
+
+    def state(size: int) -> tuple[int, int, int]:
+        if layout == "batch_first" and first:
+            return (n, directions * layers, size)
+        return (directions * layers, n, size)
+
+    return RNNShapes(output, state(h_out), state(hidden) if cell == "lstm" else None)
+
+
+class RNNSequence(NamedTuple):
+    hs: np.ndarray  # (T, N, H) or (T, H): h_1 ... h_T
+    caches: tuple[RNNCache, ...]  # one per step
+
+
+class RNNSequenceGrads(NamedTuple):
+    dxs: np.ndarray  # (T, N, in) or (T, in)
+    dh0: np.ndarray  # shape of h_0
+    dw_ih: np.ndarray  # (H, in)
+    dw_hh: np.ndarray  # (H, H)
+    db_ih: np.ndarray | None
+    db_hh: np.ndarray | None
+    dhs: np.ndarray  # (T, ...) dL/dh_t, the total reaching each h_t (upstream and from h_{t+1})
+    das: np.ndarray  # (T, ...) dL/da_t, of each step's pre-activation (zeros before a truncation)
+
+
+def rnn_sequence_forward(xs, h0, w_ih, w_hh, b_ih, b_hh, *, nonlinearity: str = "tanh") -> RNNSequence:
+    """``nn.RNN`` (one layer, one direction) unrolled: h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ
+    + b_hh) for t = 1..T, each step ``rnn_cell_step``. xs (T, N, in) or (T, in); h0 (N, H), (H,)
+    or None (zeros); returns every h_t, (T, N, H) or (T, H), and the step caches."""
+    xs = as_float_array(xs, "xs")
+    if xs.ndim not in (2, 3) or xs.shape[0] < 1:
+        raise ValueError(
+            f"xs: expected shape (T, N, input_size) or (T, input_size) with T >= 1, got {xs.shape}"
+        )
+    h, hs, caches = h0, [], []
+    for x in xs:
+        step = rnn_cell_step(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity)
+        h = step.h
+        hs.append(h)
+        caches.append(step.cache)
+    return RNNSequence(np.stack(hs), tuple(caches))
+
+
+def rnn_sequence_backward(
+    dhs, seq: RNNSequence, *, truncate: int | None = None, activation_derivative: bool = True
+) -> RNNSequenceGrads:
+    """Backpropagation through time for ``rnn_sequence_forward``. dhs (T, ...) is the loss
+    gradient reaching each h_t from outside the recurrence (zeros where the loss does not read
+    h_t); going back from t = T,
+
+        g_t = dhs[t] + (dL/dh_t through h_{t+1}),  da_t = g_t · act'(a_t),
+        dL/dh_{t-1} += da_t W_hh,  dW_hh += da_tᵀ h_{t-1},  dW_ih += da_tᵀ x_t,  db += Σ da_t.
+
+    ``truncate=k`` stops after the last k steps (truncated BPTT: earlier steps get no gradient;
+    k = 1 counts only the direct dependence of the last step on the weights).
+    ``activation_derivative=False`` leaves out act'(a_t) (the mistake of forgetting it).
+    """
+    dhs = as_float_array(dhs, "dhs")
+    steps = len(seq.caches)
+    check_shape(dhs, "dhs", seq.hs.shape)
+    k = steps if truncate is None else positive_int(truncate, "truncate")
+    use_grad = choose(activation_derivative, "activation_derivative", {False: False, True: True})
+    first = seq.caches[0].cell
+    dw_ih, dw_hh = np.zeros_like(first.w_ih), np.zeros_like(first.w_hh)
+    db_ih = None if first.b_ih is None else np.zeros_like(first.b_ih)
+    db_hh = None if first.b_hh is None else np.zeros_like(first.b_hh)
+    dxs = np.zeros((steps, *first.x.shape)) if first.batched else np.zeros((steps, first.x.shape[1]))
+    totals, das = np.zeros_like(dhs), np.zeros_like(dhs)
+    carried = np.zeros_like(dhs[0])
+    dh0 = np.zeros_like(dhs[0])
+    for t in range(steps - 1, steps - 1 - min(k, steps), -1):
+        cache = seq.caches[t]
+        g = dhs[t] + carried
+        totals[t] = g
+        da = _upstream(g, "dhs", cache.cell)
+        if use_grad:
+            da = da * _RNN_NONLINEARITIES[cache.nonlinearity].grad(cache.pre)
+        das[t] = _unbatch(da, cache.cell.batched)
+        grads = _input_grads(cache.cell, da, da)  # rnn_cell_backward, with act' optional
+        dxs[t] = grads.dx
+        dw_ih += grads.dw_ih
+        dw_hh += grads.dw_hh
+        if db_ih is not None:
+            db_ih += grads.db_ih
+        if db_hh is not None:
+            db_hh += grads.db_hh
+        carried = grads.dh
+        if t == 0:
+            dh0 = grads.dh
+    return RNNSequenceGrads(dxs, dh0, dw_ih, dw_hh, db_ih, db_hh, totals, das)

@@ -459,3 +459,65 @@ def test_same_padding_refuses_strides_and_unknown_modes_like_pytorch():
     with pytest.raises(ValueError, match=r"kernel \(height\).*size 5 \+ 2·padding 0"):
         conv.conv2d_forward(x, np.zeros((1, 1, 6, 3)), padding="valid")
     assert resolve("conv.conv_padding") is conv.conv_padding
+
+
+# --- transposed convolution and multiply-accumulate counts ---------------------------------
+
+
+def test_conv_transpose2d_hand_example_stride_1_and_2():
+    # worked by hand: each input pixel stamps the all-ones 2×2 kernel, scaled, and stamps add up
+    x = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
+    w = np.ones((1, 1, 2, 2))
+    out1 = conv.conv_transpose2d_forward(x, w).out[0, 0]
+    np.testing.assert_array_equal(out1, [[1, 3, 2], [4, 10, 6], [3, 7, 4]])
+    out2 = conv.conv_transpose2d_forward(x, w, stride=2).out[0, 0]
+    np.testing.assert_array_equal(out2, [[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 4, 4], [3, 3, 4, 4]])
+    # padding 1 cuts one ring from the stride-1 map; bias is added after; flipping changes a 1×2 kernel
+    out_p = conv.conv_transpose2d_forward(x, w, b=[0.5], padding=1).out[0, 0]
+    np.testing.assert_array_equal(out_p, [[10.5]])
+    w12 = np.array([[[[1.0, -1.0]]]])
+    np.testing.assert_array_equal(conv.conv_transpose2d_forward(x, w12).out[0, 0], [[1, 1, -2], [3, 1, -4]])
+    np.testing.assert_array_equal(
+        conv.conv_transpose2d_forward(x, w12, convention="convolution").out[0, 0], [[-1, -1, 2], [-3, -1, 4]]
+    )
+
+
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d():
+    rng = np.random.default_rng(7)
+    # (N, C_in_T, H, W, C_out_T, k, stride, padding, output_padding, dilation)
+    for n, ci, h, wd, co, k, s, p, op, d in [
+        (2, 3, 3, 4, 2, 3, 2, 1, 1, 1),
+        (1, 2, 4, 3, 3, 2, 1, 0, 0, 2),
+        (1, 1, 3, 3, 2, 3, 3, 2, 2, 1),
+        (2, 2, 2, 5, 1, 4, 2, 1, 0, 2),
+    ]:
+        x = rng.normal(size=(n, ci, h, wd))
+        w = rng.normal(size=(ci, co, k, k))
+        got = conv.conv_transpose2d_forward(x, w, stride=s, padding=p, output_padding=op, dilation=d).out
+        ho = conv.conv_transpose_output_size(h, k, stride=s, padding=p, output_padding=op, dilation=d)
+        wo = conv.conv_transpose_output_size(wd, k, stride=s, padding=p, output_padding=op, dilation=d)
+        assert got.shape == (n, co, ho, wo)
+        fwd = conv.conv2d_forward(np.zeros((n, co, ho, wo)), w, stride=s, padding=p, dilation=d)
+        assert fwd.out.shape == x.shape
+        np.testing.assert_allclose(got, conv.conv2d_backward(x, fwd.cache).dx, atol=1e-12)
+
+
+def test_conv_transpose_output_size_formula_and_checks():
+    assert conv.conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=1) == 8
+    assert conv.conv_transpose_output_size(5, 3, stride=1, padding=0, dilation=2) == 9
+    assert conv.conv_transpose_output_size(7, 4, stride=2, padding=1) == 14
+    with pytest.raises(ValueError, match="output_padding"):
+        conv.conv_transpose_output_size(4, 3, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="padding"):
+        conv.conv_transpose_output_size(1, 1, padding=1)
+
+
+def test_conv_macs_counts_standard_grouped_and_strided_layers():
+    assert conv.conv_macs((1, 3, 32, 32), 16, 3, padding=1) == 16 * 32 * 32 * 3 * 9
+    assert conv.conv_macs((1, 3, 32, 32), 16, 3, padding=1, count="flops") == 2 * 16 * 32 * 32 * 3 * 9
+    # depthwise 3×3 on 8 channels, stride 2, padding 1: 8 outputs of 8×8, each 1·9 MACs
+    assert conv.conv_macs((2, 8, 16, 16), 8, 3, stride=2, padding=1, groups=8) == 2 * 8 * 8 * 8 * 9
+    with pytest.raises(ValueError, match="groups"):
+        conv.conv_macs((1, 6, 8, 8), 4, 3, groups=4)
+    for name in ("conv.conv_macs", "conv.conv_transpose2d_forward", "conv.conv_transpose_output_size"):
+        assert callable(resolve(name))

@@ -24,3 +24,15 @@ def test_one_hot_rows_and_its_transpose():
     np.testing.assert_array_equal(data.one_hot([2, 0], 3, layout="classes_rows"), [[0, 1], [0, 0], [1, 0]])
     with pytest.raises(ValueError, match=r"0\.\.2"):
         data.one_hot([3], 3)
+
+
+def test_standardize_applies_the_training_statistics_to_new_data():
+    # worked by hand: train [8, 10, 12] has mean 10 and population std sqrt(8/3)
+    train, test = np.array([8.0, 10.0, 12.0]), np.array([13.0, 7.0])
+    st = data.feature_stats(train)
+    got = data.standardize(test, st.mean, st.std)
+    np.testing.assert_allclose(got, [3 / np.sqrt(8 / 3), -3 / np.sqrt(8 / 3)])
+    np.testing.assert_allclose(data.standardize(train, st.mean, st.std), data.zscore(train))
+    np.testing.assert_allclose(data.standardize([[1.0, 5.0]], [0.0, 1.0], [2.0, 4.0]), [[0.5, 1.0]])
+    with pytest.raises(ValueError, match="std"):
+        data.standardize(test, 1.0, 0.0)

@@ -39,3 +39,45 @@ def test_group_norm_by_hand_and_its_two_ends():
     np.testing.assert_allclose(inst.mean, [[2.0, 4.0]])
     with pytest.raises(ValueError, match="must divide C"):
         groupnorm.group_norm_forward(x, 3)
+
+
+def test_sobel_image_gradient_magnitude_and_direction_by_hand():
+    # a patch brighter to the left and darker at the top, worked by hand:
+    x = np.array([[[[9.0, 5.0, 1.0], [9.0, 6.0, 3.0], [9.0, 7.0, 5.0]]]])
+    # G_x = Σ right column - left column with weights 1, 2, 1: (1 + 2·3 + 5) - (9 + 2·9 + 9) = 12 - 36 = -24
+    # G_y = Σ bottom row - top row with weights 1, 2, 1: (9 + 2·7 + 5) - (9 + 2·5 + 1) = 28 - 20 = 8
+    g = filters.image_gradient(x)
+    assert (g.gx.item(), g.gy.item()) == (-24.0, 8.0)
+    assert g.magnitude.item() == pytest.approx(np.sqrt(24**2 + 8**2))
+    assert g.direction.item() == pytest.approx(180.0 - np.degrees(np.arctan(8 / 24)))
+    assert filters.image_gradient(x, magnitude="l1").magnitude.item() == 32.0
+    assert filters.image_gradient(x, angle="atan").direction.item() == pytest.approx(
+        -np.degrees(np.arctan(8 / 24))
+    )
+    flipped = filters.image_gradient(x, convention="convolution")
+    assert (flipped.gx.item(), flipped.gy.item()) == (24.0, -8.0)
+    assert flipped.direction.item() == pytest.approx(-np.degrees(np.arctan(8 / 24)))
+    # a vertical step to the left gives exactly 180 (never -180); a flat patch gives 0
+    assert filters.image_gradient(np.array([[[[1.0, 0, 0]] * 3]])).direction.item() == 180.0
+    assert filters.image_gradient(np.ones((1, 1, 3, 3))).magnitude.item() == 0.0
+
+
+def test_gaussian_kernel_sums_to_one_and_matches_the_hand_values():
+    # σ = 1, 3 × 3: weights e^0, e^-1/2, e^-1 at distance² 0, 1, 2; total 1 + 4e^-1/2 + 4e^-1
+    g = filters.gaussian_kernel(3, 1.0)[0, 0]
+    total = 1 + 4 * np.exp(-0.5) + 4 * np.exp(-1.0)
+    assert g[1, 1] == pytest.approx(1 / total)
+    assert g[0, 1] == pytest.approx(np.exp(-0.5) / total)
+    assert g[0, 0] == pytest.approx(np.exp(-1.0) / total)
+    assert g.sum() == pytest.approx(1.0)
+    # the outer product of the normalised 1-D kernel (torchvision's construction)
+    one_d = np.exp(-0.5 * np.arange(-2.0, 3.0) ** 2 / 0.7**2)
+    one_d /= one_d.sum()
+    np.testing.assert_allclose(filters.gaussian_kernel(5, 0.7)[0, 0], np.outer(one_d, one_d))
+    assert filters.gaussian_kernel(3, 1.0, normalize=False)[0, 0, 1, 1] == pytest.approx(1 / (2 * np.pi))
+    # sigma 4 read as a variance is the kernel of standard deviation 2
+    np.testing.assert_allclose(
+        filters.gaussian_kernel(3, 4.0, spread="variance"), filters.gaussian_kernel(3, 2.0)
+    )
+    with pytest.raises(ValueError, match="size"):
+        filters.gaussian_kernel(4, 1.0)

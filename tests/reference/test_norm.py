@@ -10,6 +10,8 @@ from quizgen.reference.norm import (
     batchnorm_forward,
     layernorm_backward,
     layernorm_forward,
+    weight_norm_backward,
+    weight_norm_forward,
 )
 
 SHAPES = [(5, 3), (4, 2, 3), (3, 2, 3, 4), (2, 4, 2, 2)]
@@ -382,3 +384,64 @@ def test_layernorm_affine_arguments_are_checked():
         layernorm_forward(x, 1.0)
     with pytest.raises(ValueError, match="elementwise_affine: unknown value 'no'"):
         layernorm_forward(x, elementwise_affine="no", normalized_shape=3)
+
+
+def test_layernorm_backward_with_constant_stats_is_the_gradient_of_a_frozen_affine_map():
+    # the mistake keyword: with mean and variance frozen, y = γ (x - μ0) / σ0 + β, so dx = γ dy / σ0
+    rng = np.random.default_rng(5)
+    x, gamma, beta, dout = (
+        rng.normal(size=(2, 3)),
+        rng.normal(size=3),
+        rng.normal(size=3),
+        rng.normal(size=(2, 3)),
+    )
+    cache = layernorm_forward(x, gamma, beta).cache
+    frozen = layernorm_backward(dout, cache, through_stats=False)
+    mu0, sigma0 = cache.mean, cache.denom
+    num = numerical_gradient_array(lambda z: gamma * (z - mu0) / sigma0 + beta, x, dout)
+    assert relative_error(frozen.dx, num) < 1e-8
+    full = layernorm_backward(dout, cache)
+    np.testing.assert_array_equal(frozen.dgamma, full.dgamma)
+    assert relative_error(frozen.dx, full.dx) > 1e-3  # the stats' paths matter
+    # hand-checked: x = [1, 2, 3] has mean 2, biased var 2/3; with γ = 1 and dy = [1, 0, 0]
+    # the full gradient is (3·[1, 0, 0] - 1 - x̂·x̂_0) / (3σ)
+    one = layernorm_forward([[1.0, 2.0, 3.0]], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0], eps=0.0)
+    sigma = np.sqrt(2 / 3)
+    x_hat = np.array([-1.0, 0.0, 1.0]) / sigma
+    want = (3 * np.array([1.0, 0.0, 0.0]) - 1 - x_hat * x_hat[0]) / (3 * sigma)
+    np.testing.assert_allclose(layernorm_backward([[1.0, 0.0, 0.0]], one.cache).dx[0], want)
+
+
+# --- weight normalization ------------------------------------------------------------------------
+
+
+def test_weight_norm_hand_example_rows_and_columns():
+    # rows [3, 4] and [0, 2] have norms 5 and 2: w = g · v / ‖v‖
+    got = weight_norm_forward([[3.0, 4.0], [0.0, 2.0]], [10.0, -1.0])
+    np.testing.assert_allclose(got.norms, [5.0, 2.0])
+    np.testing.assert_allclose(got.w, [[6.0, 8.0], [0.0, -1.0]])
+    cols = weight_norm_forward([[3.0, 4.0], [0.0, 2.0]], [1.0, 1.0], dim=1)
+    np.testing.assert_allclose(cols.w, [[1.0, 4 / np.sqrt(20)], [0.0, 2 / np.sqrt(20)]])
+    with pytest.raises(ValueError, match="zeros"):
+        weight_norm_forward([[0.0, 0.0]], [1.0])
+
+
+@pytest.mark.parametrize("shape, dim", [((3, 4), 0), ((3, 4), 1), ((2, 3, 2, 2), 0), ((2, 3, 2), -1)])
+def test_weight_norm_backward_matches_finite_differences(shape, dim):
+    rng = np.random.default_rng(17)
+    v = rng.normal(size=shape)
+    g = rng.normal(size=shape[dim])
+    dw = rng.normal(size=shape)
+    grads = weight_norm_backward(dw, weight_norm_forward(v, g, dim=dim).cache)
+    num_dv = numerical_gradient_array(lambda z: weight_norm_forward(z, g, dim=dim).w, v, dw)
+    num_dg = numerical_gradient_array(lambda z: weight_norm_forward(v, z, dim=dim).w, g, dw)
+    assert relative_error(grads.dv, num_dv) < 1e-7
+    assert relative_error(grads.dg, num_dg) < 1e-7
+    # the gradient of v is orthogonal to v in each slice: rescaling v does not change w
+    moved_v, moved_dv = (
+        np.moveaxis(v, dim, 0).reshape(shape[dim], -1),
+        np.moveaxis(grads.dv, dim, 0).reshape(shape[dim], -1),
+    )
+    np.testing.assert_allclose((moved_v * moved_dv).sum(axis=1), 0.0, atol=1e-12)
+    frozen = weight_norm_backward(dw, weight_norm_forward(v, g, dim=dim, through_norm=False).cache)
+    assert relative_error(frozen.dv, grads.dv) > 1e-3

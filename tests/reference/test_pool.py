@@ -385,3 +385,79 @@ def test_bad_arguments_raise_value_errors_naming_them():
 def test_public_functions_resolve_through_the_registry():
     assert resolve("pool.maxpool2d_forward") is pool.maxpool2d_forward
     assert resolve("pool.pool_output_size")(7, 3, stride=2, padding=1, ceil_mode=True) == 4
+
+
+# --- adaptive pooling ------------------------------------------------------------------------
+
+
+def test_adaptive_bins_follow_pytorch_floor_start_ceil_end():
+    # worked by hand: 5 -> 3 gives starts floor(0, 5/3, 10/3) = 0, 1, 3 and ends ceil(5/3, 10/3, 5) = 2, 4, 5
+    assert pool.adaptive_pool_bins(5, 3) == ((0, 2), (1, 4), (3, 5))
+    assert pool.adaptive_pool_bins(5, 3, bins="floor_end") == ((0, 1), (1, 3), (3, 5))
+    assert pool.adaptive_pool_bins(5, 3, bins="fixed_stride") == ((0, 3), (1, 4), (2, 5))
+    assert pool.adaptive_pool_bins(7, 1) == ((0, 7),)
+    # 10 -> 4: floor(2·10/4) = 5, ceil(3·10/4) = 8
+    assert pool.adaptive_pool_window(10, 4, 2) == (5, 8)
+    with pytest.raises(ValueError, match="index"):
+        pool.adaptive_pool_window(10, 4, 4)
+    with pytest.raises(ValueError, match="output_size"):
+        pool.adaptive_pool_bins(3, 4)
+
+
+def test_adaptive_pooling_equals_plain_pooling_when_the_size_divides():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(2, 3, 6, 8))
+    np.testing.assert_allclose(
+        pool.adaptive_avgpool2d_forward(x, (3, 2)).out, pool.avgpool2d_forward(x, (2, 4)).out
+    )
+    np.testing.assert_allclose(
+        pool.adaptive_maxpool2d_forward(x, (2, 4)).out, pool.maxpool2d_forward(x, (3, 2)).out
+    )
+    np.testing.assert_allclose(pool.adaptive_avgpool2d_forward(x, 1).out[..., 0, 0], x.mean(axis=(2, 3)))
+
+
+def test_adaptive_pooling_hand_example_with_overlapping_windows():
+    x = np.arange(25.0).reshape(1, 1, 5, 5)
+    out = pool.adaptive_avgpool2d_forward(x, 3).out[0, 0]
+    # window (1, 1) is rows 1..3, columns 1..3: mean of 6, 7, 8, 11, ..., 18 = 12
+    assert out[1, 1] == 12.0
+    assert out[0, 0] == np.mean([0, 1, 5, 6])
+    assert out[2, 0] == np.mean([15, 16, 20, 21])
+    assert pool.adaptive_maxpool2d_forward(x, (2, 3)).out[0, 0].tolist() == [[11, 13, 14], [21, 23, 24]]
+
+
+# --- return_indices and unpooling ------------------------------------------------------------------
+
+
+def test_maxpool_indices_and_unpool_hand_example():
+    x = np.array([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0], [0.0, 2.0, 1.0, 1.0], [6.0, 1.0, 0.0, 7.0]]]])
+    fwd = pool.maxpool2d_forward(x, 2)
+    # maxima 5 at (0, 1), 8 at (1, 2), 6 at (3, 0), 7 at (3, 3): flat i·4 + j
+    np.testing.assert_array_equal(pool.maxpool2d_indices(fwd.cache)[0, 0], [[1, 6], [12, 15]])
+    np.testing.assert_array_equal(pool.maxpool2d_indices(fwd.cache, form="window")[0, 0], [[1, 2], [2, 3]])
+    up = pool.maxunpool2d(fwd.out, pool.maxpool2d_indices(fwd.cache), (4, 4))
+    want = np.zeros((4, 4))
+    want[0, 1], want[1, 2], want[3, 0], want[3, 3] = 5, 8, 6, 7
+    np.testing.assert_array_equal(up[0, 0], want)
+    near = pool.maxunpool2d(fwd.out, pool.maxpool2d_indices(fwd.cache), (4, 4), fill="window", kernel=2)
+    np.testing.assert_array_equal(near[0, 0], np.kron([[5, 8], [6, 7]], np.ones((2, 2))))
+
+
+def test_maxpool_indices_with_stride_padding_and_ties_and_unpool_is_the_backward_routing():
+    rng = np.random.default_rng(9)
+    x = rng.integers(-3, 4, size=(2, 2, 5, 6)).astype(float)  # ties: the first max in the window
+    fwd = pool.maxpool2d_forward(x, 3, stride=2, padding=1)
+    idx = pool.maxpool2d_indices(fwd.cache)
+    flat = x.reshape(2, 2, -1)
+    np.testing.assert_array_equal(
+        np.take_along_axis(flat, idx.reshape(2, 2, -1), axis=2).reshape(fwd.out.shape), fwd.out
+    )
+    # with windows that do not overlap, unpooling the upstream gradient is max pooling's backward
+    fwd2 = pool.maxpool2d_forward(x[:, :, :4, :6], 2)
+    dout = rng.normal(size=fwd2.out.shape)
+    np.testing.assert_allclose(
+        pool.maxunpool2d(dout, pool.maxpool2d_indices(fwd2.cache), (4, 6)),
+        pool.maxpool2d_backward(dout, fwd2.cache),
+    )
+    with pytest.raises(ValueError, match="indices"):
+        pool.maxunpool2d(fwd2.out, pool.maxpool2d_indices(fwd2.cache), (2, 2))

@@ -8,6 +8,7 @@ from quizgen.reference.regularization import (
     dropout_mask,
     l1_penalty,
     l2_penalty,
+    max_norm,
     weight_decay_step,
 )
 
@@ -132,3 +133,22 @@ def test_dropout_backward_rejects_wrong_dout_shape():
     _, cache = dropout_forward(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match="dout: expected shape"):
         dropout_backward(np.ones(4), cache)
+
+
+def test_max_norm_caps_each_row_like_torch_renorm():
+    # worked by hand: row norms 5 and 1; the cap 2 scales the first row by 2/5 and keeps the second
+    w = np.array([[3.0, 4.0], [0.6, 0.8]])
+    got = max_norm(w, 2.0)
+    np.testing.assert_allclose(got.norms, [5.0, 1.0])
+    np.testing.assert_allclose(got.w, [[1.2, 1.6], [0.6, 0.8]], rtol=1e-7)
+    assert got.scales[1] == 1.0 and got.scales[0] == pytest.approx(2 / (5 + 1e-7), rel=1e-15)
+    np.testing.assert_allclose(max_norm(w, 2.0, mode="normalize_all").w, [[1.2, 1.6], [1.2, 1.6]], rtol=1e-6)
+    np.testing.assert_allclose(max_norm(w, 2.0, mode="clip_entries").w, [[2.0, 2.0], [0.6, 0.8]])
+    # dim=1 caps columns: norms sqrt(9.36) and sqrt(16.64)
+    cols = max_norm(w, 2.0, dim=1)
+    np.testing.assert_allclose(cols.norms, np.sqrt([9.36, 16.64]))
+    np.testing.assert_allclose(np.sqrt((cols.w**2).sum(axis=0)), [2.0, 2.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="dim"):
+        max_norm(w, 2.0, dim=2)
+    with pytest.raises(ValueError, match="mode"):
+        max_norm(w, 2.0, mode="cap")

@@ -3,7 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from quizgen.reference.gradcheck import numerical_gradient, relative_error
+from quizgen.reference import rnn
+from quizgen.reference.gradcheck import numerical_gradient, numerical_gradient_array, relative_error
 from quizgen.reference.rnn import (
     gru_cell_backward,
     gru_cell_step,
@@ -430,3 +431,73 @@ def test_projection_arguments_are_checked_like_pytorch():
         rnn_param_count(3, 4, cell="gru", proj_size=2)
     with pytest.raises(ValueError, match="proj_size: expected fewer than hidden_size=4"):
         rnn_param_count(3, 4, proj_size=4)
+
+
+# --- sequences: output shapes and backpropagation through time ----------------------------------
+
+
+def test_rnn_output_shapes_batch_first_bidirectional_and_projection():
+    got = rnn.rnn_output_shapes(7, 3, 20, num_layers=2, bidirectional=True, batch_first=True)
+    assert got == ((3, 7, 40), (4, 3, 20), (4, 3, 20))
+    assert rnn.rnn_output_shapes(7, 3, 20, cell="gru") == ((7, 3, 20), (1, 3, 20), None)
+    proj = rnn.rnn_output_shapes(5, 2, 8, bidirectional=True, proj_size=3)
+    assert proj == ((5, 2, 6), (2, 2, 3), (2, 2, 8))
+    wrong = rnn.rnn_output_shapes(7, 3, 20, num_layers=2, batch_first=True, h_n_layout="batch_first")
+    assert wrong.h_n == (3, 2, 20)
+    with pytest.raises(ValueError, match="proj_size"):
+        rnn.rnn_output_shapes(5, 2, 8, cell="gru", proj_size=3)
+
+
+def _scalar_rnn(w, u, b):
+    return {"w_ih": [[u]], "w_hh": [[w]], "b_ih": [b], "b_hh": [0.0]}
+
+
+def test_bptt_two_scalar_steps_by_hand():
+    # h1 = tanh(w h0 + u x1 + b), h2 = tanh(w h1 + u x2 + b), L = 2 h2
+    w, u, b, h0, x1, x2 = 0.5, -1.0, 0.25, 1.0, 0.5, 2.0
+    p = _scalar_rnn(w, u, b)
+    seq = rnn.rnn_sequence_forward([[x1], [x2]], [h0], **p)
+    h1 = np.tanh(w * h0 + u * x1 + b)
+    h2 = np.tanh(w * h1 + u * x2 + b)
+    np.testing.assert_allclose(seq.hs[:, 0], [h1, h2])
+    d2 = 2.0 * (1 - h2**2)  # dL/da2
+    d1 = d2 * w * (1 - h1**2)  # dL/da1 through h1
+    grads = rnn.rnn_sequence_backward([[0.0], [2.0]], seq)
+    np.testing.assert_allclose(grads.dw_hh, [[d2 * h1 + d1 * h0]])
+    np.testing.assert_allclose(grads.dw_ih, [[d2 * x2 + d1 * x1]])
+    np.testing.assert_allclose(grads.dhs[:, 0], [d2 * w, 2.0])
+    np.testing.assert_allclose(grads.dh0, [d1 * w])
+    np.testing.assert_allclose(grads.das[:, 0], [d1, d2])
+    short = rnn.rnn_sequence_backward([[0.0], [2.0]], seq, truncate=1)
+    np.testing.assert_allclose(short.dw_hh, [[d2 * h1]])
+    no_act = rnn.rnn_sequence_backward([[0.0], [2.0]], seq, activation_derivative=False)
+    np.testing.assert_allclose(no_act.dw_hh, [[2.0 * h1 + 2.0 * w * h0]])
+
+
+def test_bptt_matches_centred_differences_for_a_batch():
+    rng = np.random.default_rng(11)
+    T, N, I, H = 3, 2, 2, 3
+    xs, h0 = rng.normal(size=(T, N, I)), rng.normal(size=(N, H))
+    p = {
+        "w_ih": rng.normal(size=(H, I)),
+        "w_hh": rng.normal(size=(H, H)),
+        "b_ih": rng.normal(size=H),
+        "b_hh": rng.normal(size=H),
+    }
+    dhs = rng.normal(size=(T, N, H))
+    grads = rnn.rnn_sequence_backward(dhs, rnn.rnn_sequence_forward(xs, h0, **p))
+
+    def run(**change):
+        args = {"xs": xs, "h0": h0, **p, **change}
+        return rnn.rnn_sequence_forward(args.pop("xs"), args.pop("h0"), **args).hs
+
+    for name, got in (
+        ("w_hh", grads.dw_hh),
+        ("w_ih", grads.dw_ih),
+        ("b_ih", grads.db_ih),
+        ("b_hh", grads.db_hh),
+    ):
+        num = numerical_gradient_array(lambda v, name=name: run(**{name: v}), p[name], dhs)
+        assert relative_error(got, num) < 1e-7, name
+    assert relative_error(grads.dxs, numerical_gradient_array(lambda v: run(xs=v), xs, dhs)) < 1e-7
+    assert relative_error(grads.dh0, numerical_gradient_array(lambda v: run(h0=v), h0, dhs)) < 1e-7
