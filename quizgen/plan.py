@@ -45,6 +45,11 @@ class CompiledStep:
     #: for a mistake's re-run: the step and the changes its value depends on, so two mistakes
     #: that change the same steps the same way share the value within an instance
     key: tuple = ()
+    #: for a mistake's re-run: the steps it reads (with the change applied) and whether the
+    #: mistake changes it, so a re-run with a student's values in place of some steps skips
+    #: what the change cannot reach past them (:func:`quizgen.engine._mistake_values`)
+    reads: frozenset[str] = frozenset()
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Plan:
     #: step -> every step whose value changes when this step's value is replaced (directly,
     #: through what reads it, or, for a pick, through what reads the place it is picked from)
     influence: Mapping[str, frozenset[str]]
+    #: step -> the steps whose value changes directly when this step's value is replaced (the
+    #: edges :attr:`influence` closes over): what a re-run with one value moved must redo
+    readers: Mapping[str, frozenset[str]]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -140,6 +148,7 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     part's answer; in pipeline order, so the answer's own step comes last (it is downstream of
     any change it needs)."""
     changes = mistake.changes
+    names = frozenset(s.name for s in template.steps)
     deps = _closure(template.steps, changes)
     needed = deps[part.answer] | {part.answer}
     canonical = {name: (c.call or "", repr(sorted(dict(c.args).items()))) for name, c in changes.items()}
@@ -149,7 +158,8 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
             compiled = _compile_step(step, changes.get(step.name))
             upstream = sorted((deps[step.name] | {step.name}) & changes.keys())
             key = (step.name, tuple((name, canonical[name]) for name in upstream))
-            out.append(CompiledStep(step.name, compiled.run, key))
+            reads = _direct_deps(step, changes.get(step.name), names)
+            out.append(CompiledStep(step.name, compiled.run, key, reads, step.name in changes))
     return tuple(out)
 
 
@@ -238,10 +248,10 @@ def _pick_sources(template: Template) -> dict[str, tuple[str, Path]]:
     return out
 
 
-def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
-    """For each step, every step whose value changes when its value is replaced: the steps that
-    read it, and for a pick the steps that read an overlapping place of its source (the pick's
-    value is written there); then what those reach, and so on."""
+def _readers(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
+    """For each step, the steps whose value changes directly when its value is replaced: the
+    steps that read it, and for a pick the steps that read an overlapping place of its source
+    (the pick's value is written there)."""
     names = [s.name for s in template.steps]
     reads: dict[str, set[tuple[str, Path]]] = {}
     for step in template.steps:
@@ -264,10 +274,16 @@ def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> d
                 root, path = sources[name]
                 if any(r == root and _overlap(p, path) for r, p in reads[other]):
                     edges[name].add(other)
+    return {name: frozenset(e) for name, e in edges.items()}
+
+
+def _influence(template: Template, readers: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """For each step, every step whose value changes when its value is replaced: its
+    :func:`_readers`, then what those reach, and so on."""
     out: dict[str, frozenset[str]] = {}
-    for name in reversed(names):  # steps only read earlier ones: later closures are done
-        reach = set(edges[name])
-        for other in edges[name]:
+    for name in reversed([s.name for s in template.steps]):  # later closures are done first
+        reach = set(readers[name])
+        for other in readers[name]:
             reach |= out.get(other, frozenset())
         out[name] = frozenset(reach)
     return out
@@ -355,7 +371,8 @@ def plan_for(template: Template) -> Plan:
     steps = tuple(_compile_step(s) for s in template.steps)
     deps = _closure(template.steps, {})
     sources = _pick_sources(template)
-    influence = _influence(template, sources)
+    readers = _readers(template, sources)
+    influence = _influence(template, readers)
     plan = Plan(
         template=template,
         params=tuple((p.name, sampling.compile_draw(p.kind, p.spec)) for p in template.params),
@@ -366,6 +383,7 @@ def plan_for(template: Template) -> Plan:
         part_deps=_part_deps(template, influence),
         pick_sources=sources,
         influence=influence,
+        readers=readers,
     )
     _PLANS[id(template)] = plan
     return plan
