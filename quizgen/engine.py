@@ -658,19 +658,22 @@ def _slack(template, params, step_overrides, margins, env, mistakes, wanted, mem
 
 
 def _reach(template: Template, compiled: plan.Plan, overrides: Mapping[str, object], moved: str):
-    """The steps whose value changes when overridden step ``moved`` takes another value (it, and
-    what reads it, past the other ``overrides``, which keep the student's values), and the
-    value a pick ``moved`` is written into (its source, or None), whose value changes only
-    there."""
+    """The steps whose value changes when overridden step ``moved`` takes another value: it,
+    and each step not overridden that reads a place that changes (a changed step, or where a
+    pick ``moved`` is written into its source); and that source (or None), whose value
+    changes only there."""
+    source = compiled.pick_sources.get(moved)
+    root, at = source if source is not None else (None, ())
     reach = {moved}
-    hit = set(compiled.readers[moved])
     for step in template.steps:  # a reader of a pick's source may come before the pick
         name = step.name
-        if name in hit and name not in overrides:
-            reach.add(name)
-            hit |= compiled.readers[name]
-    source = compiled.pick_sources.get(moved)
-    return reach, (source[0] if source is not None else None)
+        if name in overrides:
+            continue
+        for var, path in compiled.places[name]:
+            if var in reach or (var == root and plan.overlap(path, at)):
+                reach.add(name)
+                break
+    return reach, root
 
 
 def _moves(template, compiled, reach, root, overrides, mistakes: bool, wanted) -> bool:

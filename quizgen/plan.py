@@ -74,9 +74,9 @@ class Plan:
     #: step -> every step whose value changes when this step's value is replaced (directly,
     #: through what reads it, or, for a pick, through what reads the place it is picked from)
     influence: Mapping[str, frozenset[str]]
-    #: step -> the steps whose value changes directly when this step's value is replaced (the
-    #: edges :attr:`influence` closes over): what a re-run with one value moved must redo
-    readers: Mapping[str, frozenset[str]]
+    #: step -> the places it reads, (variable, path) (``fwd.caches[1]``: ("fwd", ("caches", 1)),
+    #: ``f(fwd)``: ("fwd", ())): what a re-run with one carried value moved must redo
+    places: Mapping[str, frozenset[tuple[str, Path]]]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -223,7 +223,7 @@ def _read_paths(source) -> set[tuple[str, Path]]:
     return out
 
 
-def _overlap(a: Path, b: Path) -> bool:
+def overlap(a: Path, b: Path) -> bool:
     """Does one place contain the other? (A negative index may be any index.)"""
     for x, y in zip(a, b, strict=False):
         if x == y:
@@ -248,16 +248,20 @@ def _pick_sources(template: Template) -> dict[str, tuple[str, Path]]:
     return out
 
 
-def _readers(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
-    """For each step, the steps whose value changes directly when its value is replaced: the
-    steps that read it, and for a pick the steps that read an overlapping place of its source
-    (the pick's value is written there)."""
+def _places(step: Step) -> frozenset[tuple[str, Path]]:
+    """The places ``step`` reads: (variable, path) as :func:`_read_paths` gives them."""
+    return frozenset({_pick_path(step.pick)} if step.call is None else _read_paths(dict(step.args)))
+
+
+def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
+    """For each step, every step whose value changes when its value is replaced: the steps that
+    read it, and for a pick the steps that read an overlapping place of its source (the pick's
+    value is written there); then what those reach, and so on."""
     names = [s.name for s in template.steps]
     reads: dict[str, set[tuple[str, Path]]] = {}
     for step in template.steps:
-        direct = {_pick_path(step.pick)} if step.call is None else _read_paths(dict(step.args))
         resolved = set()
-        for root, path in direct:
+        for root, path in _places(step):
             if root in sources:  # a read of a pick is a read of its source
                 parent, prefix = sources[root]
                 resolved.add((parent, prefix + path))
@@ -272,18 +276,12 @@ def _readers(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dic
                 edges[name].add(other)
             elif name in sources:
                 root, path = sources[name]
-                if any(r == root and _overlap(p, path) for r, p in reads[other]):
+                if any(r == root and overlap(p, path) for r, p in reads[other]):
                     edges[name].add(other)
-    return {name: frozenset(e) for name, e in edges.items()}
-
-
-def _influence(template: Template, readers: Mapping[str, frozenset[str]]) -> dict[str, frozenset[str]]:
-    """For each step, every step whose value changes when its value is replaced: its
-    :func:`_readers`, then what those reach, and so on."""
     out: dict[str, frozenset[str]] = {}
-    for name in reversed([s.name for s in template.steps]):  # later closures are done first
-        reach = set(readers[name])
-        for other in readers[name]:
+    for name in reversed(names):  # steps only read earlier ones: later closures are done
+        reach = set(edges[name])
+        for other in edges[name]:
             reach |= out.get(other, frozenset())
         out[name] = frozenset(reach)
     return out
@@ -371,8 +369,7 @@ def plan_for(template: Template) -> Plan:
     steps = tuple(_compile_step(s) for s in template.steps)
     deps = _closure(template.steps, {})
     sources = _pick_sources(template)
-    readers = _readers(template, sources)
-    influence = _influence(template, readers)
+    influence = _influence(template, sources)
     plan = Plan(
         template=template,
         params=tuple((p.name, sampling.compile_draw(p.kind, p.spec)) for p in template.params),
@@ -383,7 +380,7 @@ def plan_for(template: Template) -> Plan:
         part_deps=_part_deps(template, influence),
         pick_sources=sources,
         influence=influence,
-        readers=readers,
+        places={s.name: _places(s) for s in template.steps},
     )
     _PLANS[id(template)] = plan
     return plan
