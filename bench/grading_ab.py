@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -97,15 +98,31 @@ def worker(data: Path, repeats: int) -> dict:
     return {"answers": count, "cpu_s": best, "wall_s": best_wall, "digest": digest.hexdigest()}
 
 
-def run_side(site: Path, data: Path, repeats: int) -> dict:
+def run_side(site: Path, data: Path, repeats: int, callgrind: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=str(site))
     code = (
         f"import json, sys; sys.path.insert(0, {str(HERE)!r}); import grading_ab; "
         f"import quizgen; assert quizgen.__file__.startswith({str(site)!r}), quizgen.__file__; "
         f"print(json.dumps(grading_ab.worker(grading_ab.Path({str(data)!r}), {repeats})))"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, cwd="/", check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    command = [sys.executable, "-c", code]
+    if callgrind:
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    out = subprocess.run(command, env=env, cwd="/", check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if callgrind:
+        result["instructions"] = int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+    return result
+
+
+def count(sites: dict, data: Path) -> dict:
+    """Instructions of one grading (after a first one) per side, by callgrind: a whole child
+    grading twice minus one grading once; unlike times, repeatable on a busy machine."""
+    out = {}
+    for side, site in sites.items():
+        once, twice = (run_side(site, data, k, callgrind=True)["instructions"] for k in (1, 2))
+        out[side] = twice - once
+    return out
 
 
 def main() -> None:
@@ -116,6 +133,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="gradings per child (best kept)")
     ap.add_argument("--scenarios", default="mix,correct")
     ap.add_argument("--data", default=None, help="folder caching the classes (default: a temp folder)")
+    ap.add_argument("--callgrind", action="store_true", help="count instructions instead of timing")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -128,6 +146,11 @@ def main() -> None:
         results: dict = {}
         for scen in args.scenarios.split(","):
             data = make_data(args.students, scen, data_root / f"{args.students}_{scen}")
+            if args.callgrind:
+                n = count(sites, data)
+                results[scen] = {**n, "ratio_new_over_base": round(n["base"] / n["new"], 3)}
+                print(json.dumps({scen: results[scen]}), flush=True)
+                continue
             times: dict = {"base": [], "new": []}
             digests: dict = {"base": set(), "new": set()}
             answers = 0
@@ -138,13 +161,18 @@ def main() -> None:
                     times[side].append(res["cpu_s"])
                     digests[side].add(res["digest"])
                     answers = res["answers"]
-                print(f"  {scen} round {r + 1}: base {times['base'][-1]:.3f}s new {times['new'][-1]:.3f}s", flush=True)
+                print(
+                    f"  {scen} round {r + 1}: base {times['base'][-1]:.3f}s new {times['new'][-1]:.3f}s",
+                    flush=True,
+                )
             pair = [b / n for b, n in zip(times["base"], times["new"], strict=True)]
             results[scen] = {
                 "answers": answers,
                 "base_cpu_s_median": statistics.median(times["base"]),
                 "new_cpu_s_median": statistics.median(times["new"]),
-                "ratio_new_over_base": round(statistics.median(times["base"]) / statistics.median(times["new"]), 3),
+                "ratio_new_over_base": round(
+                    statistics.median(times["base"]) / statistics.median(times["new"]), 3
+                ),
                 "ratio_pairwise_median": round(statistics.median(pair), 3),
                 "identical_grades": digests["base"] == digests["new"] and len(digests["new"]) == 1,
             }

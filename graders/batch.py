@@ -86,6 +86,7 @@ _MATLAB = re.compile(rf" *\[ *({_ROW}(?: *; *{_ROW})*) *(;?) *\] *\Z", re.ASCII)
 _LONGEST_NUMBER = 100
 
 _SCAN = JSONDecoder().scan_once
+_LOADS = JSONDecoder().decode
 _JSON_SPACE = WHITESPACE.match
 
 #: (text, kind) -> what parse_answer made of it: (value, None) or (None, the format error).
@@ -134,6 +135,21 @@ def _json(text: str):
     if end != len(text) and _JSON_SPACE(text, end).end() != len(text):
         return None
     return value
+
+
+def _json_each(texts: list[str]) -> list | None:
+    """``[json.loads(t) for t in texts]`` in one call, or None when one of them is not JSON.
+
+    Each text starts with ``[``, ends with ``]`` and has as many of each (as :data:`_PLAIN_LIST`
+    and the caller check), so within the joined list each one holds at least one element
+    (it cannot close the outer list and go on); as many elements as texts means one each."""
+    if not texts:
+        return []
+    try:
+        values = _LOADS("[" + ",".join(texts) + "]")
+    except (ValueError, RecursionError):
+        return None
+    return values if len(values) == len(texts) else None
 
 
 def _matlab(text: str) -> list | None:
@@ -273,9 +289,20 @@ class _Column:
     def read_lists(self, pending: list[int], slow: list[int]) -> None:
         texts = self.texts
         match = _PLAIN_LIST.match
-        idx: list[int] = []
-        nested: list = []
+        plain: list[int] = []  # JSON-style lists with as many "[" as "]"
+        others: list[int] = []
         for i in pending:
+            t = texts[i]
+            if len(t) <= MAX_CHARS and match(t) and t.count("[") == t.count("]"):
+                plain.append(i)
+            else:
+                others.append(i)
+        nested = _json_each([texts[i] for i in plain])
+        if nested is not None:
+            idx = plain
+        else:  # one of them is not JSON: each alone
+            idx, nested, others = [], [], pending
+        for i in others:
             t = texts[i]
             v = None
             if len(t) <= MAX_CHARS:
