@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,13 @@ def export(rev: str, dest: Path) -> Path:
     dest.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def snapshot(dest: Path) -> Path:
+    """This checkout's working tree as it is now (later edits do not leak into the run)."""
+    for folder in ("quizgen", *SUBPACKAGES.values()):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
@@ -141,7 +149,7 @@ def main() -> None:
         data_root = Path(args.data) if args.data else tmp_path / "data"
         sites = {
             "base": layout(export(args.base, tmp_path / "base_src"), tmp_path / "base_site"),
-            "new": layout(ROOT, tmp_path / "new_site"),
+            "new": layout(snapshot(tmp_path / "new_src"), tmp_path / "new_site"),
         }
         results: dict = {}
         for scen in args.scenarios.split(","):
