@@ -449,6 +449,10 @@ class _Column:
                 e = np.array(exp, dtype=np.float64)
             except (ValueError, TypeError, OverflowError):
                 e = None
+        if e is not None and e.shape[1:] != g.shape[1:]:
+            for k, i in enumerate(idx):  # every key has one shape, and not the answers'
+                self.mismatched(i, values[k], exp[k])
+            return
         if e is None or e.shape != g.shape:
             idx, values, g, e = self.same_shape(idx, values, g, exp)
             if not idx:
