@@ -317,11 +317,11 @@ class _Column:
     def read_lists(self, pending: list[int], slow: list[int]) -> None:
         texts = self.texts
         match = _PLAIN_LIST.match
-        plain: list[int] = []  # JSON-style lists with as many "[" as "]"
+        plain: list[int] = []  # JSON-style lists with commas and as many "[" as "]"
         others: list[int] = []
         for i in pending:
             t = texts[i]
-            if len(t) <= MAX_CHARS and match(t) and t.count("[") == t.count("]"):
+            if len(t) <= MAX_CHARS and "," in t and match(t) and t.count("[") == t.count("]"):
                 plain.append(i)
             else:
                 others.append(i)
