@@ -89,8 +89,20 @@ def _g(x: float) -> str:
 
 
 def format_index(index: tuple[int, ...]) -> str:
-    """An element index as written in messages: ``[1, 2]``."""
-    return "[" + ", ".join(map(str, map(int, index))) + "]"
+    """An element index as written in messages: ``[1, 2]`` (remembered: a class's wrong
+    answers name the same few indices over and over)."""
+    try:
+        text = _INDEX_TEXT.get(index)
+    except TypeError:  # not hashable (a list, an array)
+        return "[" + ", ".join(map(str, map(int, index))) + "]"
+    if text is None:
+        text = "[" + ", ".join(map(str, map(int, index))) + "]"
+        if len(_INDEX_TEXT) < 10_000:
+            _INDEX_TEXT[index] = text
+    return text
+
+
+_INDEX_TEXT: dict = {}
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:
