@@ -32,7 +32,16 @@ from typing import Any
 
 import numpy as np
 
-from quizgen.models import ANSWER_KINDS, EXACT, GradeResult, Instance, InstancePart, Status, Tolerance
+from quizgen.models import (
+    ANSWER_KINDS,
+    EXACT,
+    GradeResult,
+    Instance,
+    InstancePart,
+    Status,
+    Tolerance,
+    quick_init,
+)
 
 from . import carry
 
@@ -52,6 +61,7 @@ LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 Recompute = Callable[[dict[str, np.ndarray]], Mapping[str, Any]]
 
 
+@quick_init  # one per answer graded
 @dataclass(frozen=True)
 class GradedPart:
     """A part's grade with the parsed answer (None when blank or unreadable) and whether it

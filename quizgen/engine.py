@@ -217,13 +217,26 @@ def _mistake_values(
     out = []
     for m in part.mistakes:
         steps = reruns[part.id, m.id]  # the part's answer step last, if any
+        if overrides and not _reaches(steps, overrides):
+            # the student's values cut every path from the change to the answer: the re-run
+            # would give the answer itself (a step the change alters that would reject this
+            # draw is not run: the value then is the key, not None; both are indistinguishable)
+            try:
+                out.append((m, to_answer(kind, values[part.answer])))
+            except NOT_APPLICABLE:
+                out.append((m, None))
+            continue
         env = dict(values) if len(steps) > 1 else values  # a step only reads; one needs no copy
         value = values[part.answer]
+        reached: set[str] = set()
         try:
             for step in steps:
                 if step.name in overrides:
                     value = values[step.name]  # the student's value, whatever the mistake
+                elif overrides and not (step.changed or step.reads & reached):
+                    value = values[step.name]  # the change does not reach it: the run's own value
                 else:
+                    reached.add(step.name)
                     value = memo.get(step.key, memo)  # the memo itself marks a miss
                     if value is memo:
                         value = step.run(env)
@@ -236,6 +249,16 @@ def _mistake_values(
         except NOT_APPLICABLE:
             out.append((m, None))
     return out
+
+
+def _reaches(steps: tuple[plan.CompiledStep, ...], overrides: Mapping[str, object]) -> bool:
+    """Does a mistake's re-run (``steps``, the answer's step last) reach the answer from the
+    steps it changes, past the ``overrides`` (steps whose value is the student's)?"""
+    reached: set[str] = set()
+    for step in steps:
+        if step.name not in overrides and (step.changed or step.reads & reached):
+            reached.add(step.name)
+    return bool(steps) and steps[-1].name in reached
 
 
 def _distinct(part: Part, a, b) -> bool:
@@ -609,11 +632,15 @@ def _slack(template, params, step_overrides, margins, env, mistakes, wanted, mem
     element's margin, one element at a time (``memo``: mistake re-runs already made on
     ``env``, shared by the unmoved run)."""
     by_id = {p.id: p for p in template.parts}
+    compiled = plan.plan_for(template)
     with np.errstate(all="ignore"):  # a value a moved input makes NaN is left out (fmax)
         base = _values(template, params, env, step_overrides, mistakes, wanted, memo)
         total = {k: np.zeros_like(b) for k, b in base.items()}
         for pid, margin in margins.items():
             step = by_id[pid].answer
+            reach, root = _reach(template, compiled, step_overrides, step)
+            if not _moves(template, compiled, reach, root, step_overrides, mistakes, wanted):
+                continue  # every value compared is the unmoved run's: no slack from this part
             value = np.asarray(step_overrides[step], dtype=np.float64)
             half = np.broadcast_to(np.abs(np.asarray(margin, dtype=np.float64)), value.shape)
             for k in np.ndindex(value.shape):
@@ -625,7 +652,7 @@ def _slack(template, params, step_overrides, margins, env, mistakes, wanted, mem
                     moved[k] += sign * half[k]
                     moved_overrides = {**step_overrides, step: float(moved) if moved.ndim == 0 else moved}
                     try:
-                        redone = run_steps(template, params, overrides=moved_overrides, base=env)
+                        redone = _moved_run(template, params, env, moved_overrides, step, reach, root)
                         got = _values(template, params, redone, moved_overrides, mistakes, wanted)
                     except NOT_APPLICABLE:
                         continue
@@ -635,3 +662,68 @@ def _slack(template, params, step_overrides, margins, env, mistakes, wanted, mem
                 for q in total:
                     total[q] = total[q] + worst[q]
     return total
+
+
+def _reach(template: Template, compiled: plan.Plan, overrides: Mapping[str, object], moved: str):
+    """The steps whose value changes when overridden step ``moved`` takes another value: it,
+    and each step not overridden that reads a place that changes (a changed step, or where a
+    pick ``moved`` is written into its source); and that source (or None), whose value
+    changes only there."""
+    source = compiled.pick_sources.get(moved)
+    root, at = source if source is not None else (None, ())
+    reach = {moved}
+    for step in template.steps:  # a reader of a pick's source may come before the pick
+        name = step.name
+        if name in overrides:
+            continue
+        for var, path in compiled.places[name]:
+            if var in reach or (var == root and plan.overlap(path, at)):
+                reach.add(name)
+                break
+    return reach, root
+
+
+def _moves(template, compiled, reach, root, overrides, mistakes: bool, wanted) -> bool:
+    """Can moving a carried value (``reach``, ``root``: :func:`_reach`) change a value
+    :func:`_values` compares: the answer of a wanted part or, with ``mistakes``, a mistake's?"""
+    differ = reach | {root} if root is not None else reach
+    for part in template.parts:
+        if part.id not in wanted or ANSWER_KINDS[part.kind].integral or part.answer in overrides:
+            continue
+        if part.answer in differ:
+            return True
+        for m in part.mistakes if mistakes else ():
+            steps = compiled.mistakes[part.id, m.id]
+            if not _reaches(steps, overrides):
+                continue  # the mistake's value is the answer's, unmoved
+            changed = set(differ)
+            for step in steps:
+                if step.name not in overrides and (step.reads & changed or step.name == root):
+                    changed.add(step.name)
+            if steps and steps[-1].name in changed:
+                return True
+    return False
+
+
+def _moved_run(template, params, env, overrides, moved: str, reach, root) -> dict:
+    """``run_steps(template, params, overrides=overrides, base=env)`` where ``env`` is that run
+    with only step ``moved``'s override different (``reach``, ``root``: :func:`_reach`): the
+    steps in ``reach`` run again, ``root`` gets the carried values written in again, every other
+    step keeps ``env``'s value (the steps are pure, and their inputs are ``env``'s)."""
+    compiled = plan.plan_for(template)
+    writes = _writes(compiled, overrides)
+    out = dict(env)
+    if root is not None and root in params:  # a pick of a parameter
+        out[root] = _written(params[root], writes[root])
+    for step, runner in zip(template.steps, compiled.steps, strict=True):
+        name = step.name
+        if name in overrides and name in (moved, root):
+            value = overrides[name]
+        elif name in reach:
+            value = runner.run(out)
+        elif name == root:
+            value = env[name]  # written before: writing every carried value again replaces them
+        else:
+            continue
+        out[name] = _written(value, writes[name]) if name in writes else value
+    return out

@@ -45,6 +45,11 @@ class CompiledStep:
     #: for a mistake's re-run: the step and the changes its value depends on, so two mistakes
     #: that change the same steps the same way share the value within an instance
     key: tuple = ()
+    #: for a mistake's re-run: the steps it reads (with the change applied) and whether the
+    #: mistake changes it, so a re-run with a student's values in place of some steps skips
+    #: what the change cannot reach past them (:func:`quizgen.engine._mistake_values`)
+    reads: frozenset[str] = frozenset()
+    changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class Plan:
     #: step -> every step whose value changes when this step's value is replaced (directly,
     #: through what reads it, or, for a pick, through what reads the place it is picked from)
     influence: Mapping[str, frozenset[str]]
+    #: step -> the places it reads, (variable, path) (``fwd.caches[1]``: ("fwd", ("caches", 1)),
+    #: ``f(fwd)``: ("fwd", ())): what a re-run with one carried value moved must redo
+    places: Mapping[str, frozenset[tuple[str, Path]]]
 
     def draw_params(self, rng) -> dict:
         """One draw of every parameter, in order, from ``rng``."""
@@ -140,6 +148,7 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
     part's answer; in pipeline order, so the answer's own step comes last (it is downstream of
     any change it needs)."""
     changes = mistake.changes
+    names = frozenset(s.name for s in template.steps)
     deps = _closure(template.steps, changes)
     needed = deps[part.answer] | {part.answer}
     canonical = {name: (c.call or "", repr(sorted(dict(c.args).items()))) for name, c in changes.items()}
@@ -149,7 +158,8 @@ def _mistake_run(template: Template, part: Part, mistake: MistakeSpec) -> tuple[
             compiled = _compile_step(step, changes.get(step.name))
             upstream = sorted((deps[step.name] | {step.name}) & changes.keys())
             key = (step.name, tuple((name, canonical[name]) for name in upstream))
-            out.append(CompiledStep(step.name, compiled.run, key))
+            reads = _direct_deps(step, changes.get(step.name), names)
+            out.append(CompiledStep(step.name, compiled.run, key, reads, step.name in changes))
     return tuple(out)
 
 
@@ -213,7 +223,7 @@ def _read_paths(source) -> set[tuple[str, Path]]:
     return out
 
 
-def _overlap(a: Path, b: Path) -> bool:
+def overlap(a: Path, b: Path) -> bool:
     """Does one place contain the other? (A negative index may be any index.)"""
     for x, y in zip(a, b, strict=False):
         if x == y:
@@ -238,6 +248,11 @@ def _pick_sources(template: Template) -> dict[str, tuple[str, Path]]:
     return out
 
 
+def _places(step: Step) -> frozenset[tuple[str, Path]]:
+    """The places ``step`` reads: (variable, path) as :func:`_read_paths` gives them."""
+    return frozenset({_pick_path(step.pick)} if step.call is None else _read_paths(dict(step.args)))
+
+
 def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> dict[str, frozenset[str]]:
     """For each step, every step whose value changes when its value is replaced: the steps that
     read it, and for a pick the steps that read an overlapping place of its source (the pick's
@@ -245,9 +260,8 @@ def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> d
     names = [s.name for s in template.steps]
     reads: dict[str, set[tuple[str, Path]]] = {}
     for step in template.steps:
-        direct = {_pick_path(step.pick)} if step.call is None else _read_paths(dict(step.args))
         resolved = set()
-        for root, path in direct:
+        for root, path in _places(step):
             if root in sources:  # a read of a pick is a read of its source
                 parent, prefix = sources[root]
                 resolved.add((parent, prefix + path))
@@ -262,7 +276,7 @@ def _influence(template: Template, sources: Mapping[str, tuple[str, Path]]) -> d
                 edges[name].add(other)
             elif name in sources:
                 root, path = sources[name]
-                if any(r == root and _overlap(p, path) for r, p in reads[other]):
+                if any(r == root and overlap(p, path) for r, p in reads[other]):
                     edges[name].add(other)
     out: dict[str, frozenset[str]] = {}
     for name in reversed(names):  # steps only read earlier ones: later closures are done
@@ -366,6 +380,7 @@ def plan_for(template: Template) -> Plan:
         part_deps=_part_deps(template, influence),
         pick_sources=sources,
         influence=influence,
+        places={s.name: _places(s) for s in template.steps},
     )
     _PLANS[id(template)] = plan
     return plan

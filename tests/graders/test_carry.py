@@ -8,12 +8,14 @@ part, made on the student's own earlier answers, must be named.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from quizgen import bank, engine
+from quizgen import bank, engine, exam
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_questions
@@ -228,3 +230,88 @@ def test_a_mistake_made_on_the_carried_values_is_named_ahead_of_a_direct_one():
     result = carried_grade(direct, again, {"a": np.asarray(1.0)}, 1.0).result
     assert result.mistake == "cube" and result.carried_forward
     assert result.feedback == "Graded with your earlier answer to part (a) carried forward: Cubed."
+
+
+# ------------------------------------------------------- re-running only what a carried value reaches
+
+
+def _full_mistake_values(template, part, draw, kind, memo, overrides=engine._NOTHING, writes=engine._NOTHING):
+    """engine._mistake_values as it was before it skipped anything: every step of each
+    mistake's re-run, whatever the student's values cut off (the reference for the test below)."""
+    out = []
+    for m in part.mistakes:
+        steps = engine.plan.plan_for(template).mistakes[part.id, m.id]
+        env = dict(draw.values)
+        value = draw.values[part.answer]
+        try:
+            for step in steps:
+                if step.name in overrides:
+                    value = draw.values[step.name]
+                else:
+                    value = step.run(env)
+                    if step.name in writes:
+                        value = engine._written(value, writes[step.name])
+                env[step.name] = value
+            out.append((m, engine.to_answer(kind, value)))
+        except engine.NOT_APPLICABLE:
+            out.append((m, None))
+    return out
+
+
+def _example_class(the_bank, n: int) -> list:
+    """(instance, responses) of ``n`` students answering the example midterm as the example
+    course does (examples/make_responses.py: what bench/run.py grades)."""
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    loader = importlib.util.spec_from_file_location("make_responses", examples / "make_responses.py")
+    make = importlib.util.module_from_spec(loader)
+    loader.loader.exec_module(make)
+    roster = [exam.Student(f"s{i:03d}", f"Student {i}", "") for i in range(n)]
+    manifest = exam.build_exam(exam.load_spec(examples / "midterm.yaml", the_bank), roster)
+    out = []
+    for i, paper in enumerate(manifest.students):
+        row = make.answers_for(paper, the_bank, i)
+        for q in paper.questions:
+            out.append((q.instance, {p.id: row.get(f"q{q.number}.{p.id}") for p in q.instance.parts}))
+    return out
+
+
+def test_rerunning_only_what_a_carried_value_reaches_changes_no_grade(
+    simulated, the_bank, factory, monkeypatch
+):
+    """The rounding allowance re-runs only the steps a moved carried value reaches (and skips
+    parts it cannot reach), and a mistake's re-run skips what the student's values cut off from
+    its change: over every template's chains and mistakes after a wrong earlier part, the grades
+    are those of the full re-runs."""
+    chains, mistakes = simulated
+    questions = [(inst, r) for inst, r, _ in chains] + [(inst, r) for inst, r, _, _ in mistakes]
+    questions += _example_class(the_bank, 40)  # students with several wrong earlier parts
+    skipped = {"moves": 0, "reaches": 0}
+    moves, reaches = engine._moves, engine._reaches
+
+    def counted_moves(*args):
+        out = moves(*args)
+        skipped["moves"] += not out
+        return out
+
+    def counted_reaches(steps, overrides):
+        out = reaches(steps, overrides)
+        skipped["reaches"] += not out
+        return out
+
+    monkeypatch.setattr(engine, "_moves", counted_moves)
+    monkeypatch.setattr(engine, "_reaches", counted_reaches)
+    fast = grade_questions(questions, recompute_factory=factory)
+    assert skipped["moves"] > 0 and skipped["reaches"] > 0, skipped  # the shortcuts were taken
+
+    monkeypatch.setattr(engine, "_moves", lambda *args: True)
+    monkeypatch.setattr(
+        engine,
+        "_moved_run",
+        lambda template, params, env, overrides, moved, reach, root: engine.run_steps(
+            template, params, overrides=overrides, base=env
+        ),
+    )
+    monkeypatch.setattr(engine, "_mistake_values", _full_mistake_values)
+    full = grade_questions(questions, recompute_factory=factory)
+    assert [[g.result for g in q] for q in fast] == [[g.result for g in q] for q in full]
+    assert sum(g.result.carried_forward for q in full for g in q) > 100

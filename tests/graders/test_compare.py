@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizgen.graders.compare import compare_arrays, match_mistake
+from quizgen.graders.compare import close_rows, compare_arrays, match_mistake
 from quizgen.models import EXACT, KnownMistake, Status, Tolerance
 
 TOL = Tolerance()  # rtol 1e-2, atol 1e-8
@@ -101,7 +101,11 @@ def test_show_values_adds_expected_and_given_of_the_worst_element():
 def test_exact_tolerance_rejects_any_difference():
     assert compare_arrays([4, 4, 10], [4, 4, 10], EXACT).correct
     c = compare_arrays(3, 3.0000001, EXACT)
-    assert not c.correct and c.message.startswith("too high by") and "the key must be matched exactly" in c.message
+    assert (
+        not c.correct
+        and c.message.startswith("too high by")
+        and "the key must be matched exactly" in c.message
+    )
 
 
 def test_not_numbers_or_none_score_zero_with_a_reason():
@@ -216,3 +220,29 @@ def test_match_mistake_compares_option_letters_case_insensitively():
     assert match_mistake("c", mistakes, EXACT).id == "m"
     assert match_mistake("B", mistakes, EXACT) is None
     assert match_mistake(3.0, mistakes, EXACT) is None
+
+
+def test_the_trivial_floor_judges_every_pair_as_close_rows_does():
+    """trivial_floor's pairs (each key element against each other one) are judged as
+    close_rows judges the whole cube, edges of significant figures, zeros and NaN included."""
+    from quizgen.graders.compare import _close_pairs
+
+    rng = np.random.default_rng(1)
+    tolerances = [Tolerance(sigfigs=s) for s in (1, 3, 4)] + [
+        Tolerance(decimals=2),
+        Tolerance(),
+        Tolerance(exact=True),
+    ]
+    edges = [0.0, 1.0, 10.0, 0.5, 0.05, 1.05, 1.005, -1.0, 100.0, 0.15, 0.25, 1.2345, 1.2355]
+    for trial in range(40):
+        m = int(rng.integers(1, 17))
+        block = rng.choice(edges, size=(12, m)) if trial % 2 else rng.normal(size=(12, m))
+        if trial % 5 == 0:
+            block[rng.random(block.shape) < 0.1] = np.nan
+        cube = (12, m, m)
+        for tol in tolerances:
+            with np.errstate(invalid="ignore"):
+                want = close_rows(
+                    tol, np.broadcast_to(block[:, :, None], cube), np.broadcast_to(block[:, None, :], cube)
+                )
+            assert np.array_equal(_close_pairs(tol, block), want), (tol, block)
