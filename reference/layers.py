@@ -23,6 +23,7 @@ norm's β); ``buffers=True`` also counts batch norm's running mean and variance.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -332,14 +333,23 @@ def trace(layers: Sequence, input_shape) -> NetworkTrace:
     return NetworkTrace(tuple(shapes), tuple(params), sum(params))
 
 
-def sequential_code(layers: Sequence, *, name: str = "model", numbered: bool = True) -> str:
+def sequential_code(
+    layers: Sequence, *, name: str = "model", numbered: bool = True, hide_in_features: bool = False
+) -> str:
     """The PyTorch code of ``name = nn.Sequential(*layers)``, one layer a line, arguments at
     their defaults left out; ``numbered`` ends each line with ``# i``, the layer's index
-    (``model[i]``)."""
+    (``model[i]``); ``hide_in_features`` writes the first ``Linear``'s in_features as ``D``
+    (for a question asking what it must be)."""
     if not name.isidentifier():
         raise ValueError(f"name: expected a Python identifier, got {name!r}")
     items = _layers(layers)
-    lines = [f"    {layer.code()}," for layer in items]
+    codes = [layer.code() for layer in items]
+    if _bool(hide_in_features, "hide_in_features"):
+        first = next((i for i, layer in enumerate(items) if isinstance(layer, Linear)), None)
+        if first is None:
+            raise ValueError("hide_in_features: the layers have no Linear layer")
+        codes[first] = dataclasses.replace(items[first], in_features=1).code().replace("(1, ", "(D, ", 1)
+    lines = [f"    {code}," for code in codes]
     if numbered:
         width = max(len(line) for line in lines)
         lines = [f"{line.ljust(width)}  # {i}" for i, line in enumerate(lines)]
