@@ -23,8 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
-from ..markup import _MATH  # the one definition of where math starts and ends
-from ..markup import FENCE  # and of a fenced code block
+from ..markup import _MATH, FENCE  # the one definition of where math and fenced code start and end
 
 __all__ = [
     "UNICODE_LATEX",
