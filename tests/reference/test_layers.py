@@ -204,3 +204,28 @@ def test_trace_chains_the_layers_and_sums_their_counts(convs, batch, channels):
     biases = sum(layer.out_channels for layer in model if isinstance(layer, L.Conv2d) and layer.bias) + 3
     assert L.total_param_count(model, biases=False) == t.total - biases
     assert L.total_param_count(model, buffers=True) == t.total  # no batch norm: no buffers
+
+
+def test_resnet_projection_block_counts_by_hand():
+    # torchvision's BasicBlock(64 -> 128, stride 2): conv 3x3 (no bias), BN, conv 3x3, BN, and
+    # the downsample 1x1 conv (no bias) + BN
+    main = [
+        L.Conv2d(64, 128, 3, stride=2, padding=1, bias=False),
+        L.BatchNorm2d(128),
+        L.ReLU(),
+        L.Conv2d(128, 128, 3, padding=1, bias=False),
+        L.BatchNorm2d(128),
+    ]
+    shortcut = [L.Conv2d(64, 128, 1, stride=2, bias=False), L.BatchNorm2d(128)]
+    # 9·64·128 + 256 + 9·128·128 + 256 = 73728 + 147456 + 512; shortcut 64·128 + 256
+    assert L.total_param_count(main) == 221696
+    assert L.total_param_count(shortcut) == 8448
+    # ResNet-18's layer2 block 1 sees 56 x 56 and gives 28 x 28 on both paths
+    assert L.trace(main, (1, 64, 56, 56)).shapes[-1] == L.trace(shortcut, (1, 64, 56, 56)).shapes[-1]
+    assert L.trace(shortcut, (1, 64, 56, 56)).shapes[-1] == (1, 128, 28, 28)
+    # an odd size: floor((7 + 2 - 3)/2) + 1 = 4 and floor((7 - 1)/2) + 1 = 4
+    assert (
+        L.trace(main, (1, 64, 7, 7)).shapes[-1]
+        == L.trace(shortcut, (1, 64, 7, 7)).shapes[-1]
+        == (1, 128, 4, 4)
+    )
