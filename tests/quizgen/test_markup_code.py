@@ -54,7 +54,7 @@ def test_latex_keeps_spaces_and_line_breaks_outside_verbatim():
 @pytest.fixture(scope="module")
 def code_paper():
     folder = Path(question_bank.__file__).parent
-    b = bank.load_bank([folder / "architectures.yaml", folder / "residual.yaml"])
+    b = bank.load_bank([folder / "architectures.yaml", folder / "residual.yaml"], include_builtin=False)
     ids = ("arch.sequential_code", "arch.tensor_shapes", "resnet.projection_shortcut")
     questions = tuple(
         Question(n, n, "", engine.build_instance(b.get(tid), 5)) for n, tid in enumerate(ids, 1)
