@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from quizgen.reference import layers as L
 from quizgen.reference import registry
+from quizgen.reference import tensors as T
 
 
 def lenet5(classes: int = 10) -> list:
@@ -229,3 +230,17 @@ def test_resnet_projection_block_counts_by_hand():
         == L.trace(shortcut, (1, 64, 7, 7)).shapes[-1]
         == (1, 128, 4, 4)
     )
+
+
+def test_googlenet_inception_3a_by_hand():
+    # (192 -> 64 | 96 -> 128 | 16 -> 32 | pool -> 32) on 28 x 28: 256 channels out
+    branches = [
+        [L.Conv2d(192, 64, 1)],
+        [L.Conv2d(192, 96, 1), L.ReLU(), L.Conv2d(96, 128, 3, padding=1)],
+        [L.Conv2d(192, 16, 1), L.ReLU(), L.Conv2d(16, 32, 5, padding=2)],
+        [L.MaxPool2d(3, stride=1, padding=1), L.Conv2d(192, 32, 1)],
+    ]
+    outs = [L.trace(b, (1, 192, 28, 28)).shapes[-1] for b in branches]
+    assert T.cat_shape(outs, dim=1) == (1, 256, 28, 28)
+    # 12352 + (18528 + 110720) + (3088 + 12832) + 6176
+    assert sum(L.total_param_count(b) for b in branches) == 163696
