@@ -244,3 +244,27 @@ def test_googlenet_inception_3a_by_hand():
     assert T.cat_shape(outs, dim=1) == (1, 256, 28, 28)
     # 12352 + (18528 + 110720) + (3088 + 12832) + 6176
     assert sum(L.total_param_count(b) for b in branches) == 163696
+
+
+def test_alexnet_has_torchvisions_61100840_parameters():
+    features = [
+        L.Conv2d(3, 64, 11, stride=4, padding=2),  # 224 -> floor((224 + 4 - 11)/4) + 1 = 55
+        L.ReLU(),
+        L.MaxPool2d(3, stride=2),  # overlapping: floor((55 - 3)/2) + 1 = 27
+        L.Conv2d(64, 192, 5, padding=2),
+        L.ReLU(),
+        L.MaxPool2d(3, stride=2),  # 13
+        L.Conv2d(192, 384, 3, padding=1),
+        L.ReLU(),
+        L.Conv2d(384, 256, 3, padding=1),
+        L.ReLU(),
+        L.Conv2d(256, 256, 3, padding=1),
+        L.ReLU(),
+        L.MaxPool2d(3, stride=2),  # 6
+        L.Flatten(),
+    ]
+    classifier = [L.Linear(9216, 4096), L.ReLU(), L.Linear(4096, 4096), L.ReLU(), L.Linear(4096, 1000)]
+    t = L.trace(features + classifier, (1, 3, 224, 224))
+    assert [t.shapes[i][2] for i in (0, 2, 5, 12)] == [55, 27, 13, 6]
+    assert t.shapes[13] == (1, 9216)  # 256·6·6
+    assert t.total == 61100840
