@@ -273,6 +273,7 @@ class Linear:
 
 
 _LAYER_TYPES = (Conv2d, BatchNorm2d, ReLU, MaxPool2d, AvgPool2d, Flatten, Linear)
+_CHANNEL_LAYERS = (Conv2d, BatchNorm2d)  # the layers that check the input's channel count
 for _type in _LAYER_TYPES:  # a text prints a layer as its code: {{ conv1 }} -> nn.Conv2d(3, 6, ...)
     _type.__str__ = _type.code  # type: ignore[method-assign]
 
@@ -291,11 +292,18 @@ def _layers(layers) -> tuple:
     return tuple(_layer(layer, f"layers[{i}]") for i, layer in enumerate(items))
 
 
-def output_shape(layer, input_shape) -> Shape:
+def output_shape(layer, input_shape, *, check_channels: bool = True) -> Shape:
     """The shape ``layer`` gives for an input of ``input_shape`` (see the layer's class);
     ValueError where PyTorch would raise (channels or features that do not match, a kernel
-    larger than the padded input)."""
-    return _layer(layer).output_shape(input_shape)
+    larger than the padded input). ``check_channels=False`` reads only N, H and W of an NCHW
+    input, taking the channels a ``Conv2d`` or ``BatchNorm2d`` expects as given: the shape rule
+    applied to a student's earlier shape whose channel count is wrong (error carried forward)."""
+    layer = _layer(layer)
+    if not _bool(check_channels, "check_channels") and isinstance(layer, _CHANNEL_LAYERS):
+        n, _, h, w = _nchw(layer, input_shape)
+        channels = layer.in_channels if isinstance(layer, Conv2d) else layer.num_features
+        input_shape = (n, channels, h, w)
+    return layer.output_shape(input_shape)
 
 
 def param_count(layer, *, biases: bool = True, buffers: bool = False) -> int:

@@ -268,3 +268,13 @@ def test_alexnet_has_torchvisions_61100840_parameters():
     assert [t.shapes[i][2] for i in (0, 2, 5, 12)] == [55, 27, 13, 6]
     assert t.shapes[13] == (1, 9216)  # 256·6·6
     assert t.total == 61100840
+
+
+def test_check_channels_false_applies_the_shape_rule_to_a_wrong_channel_count():
+    conv = L.Conv2d(6, 16, 5)
+    with pytest.raises(ValueError, match="expected 6 input channels"):
+        L.output_shape(conv, (2, 7, 14, 14))
+    # a student who wrote 7 channels after the pooling still gets conv's 16 channels and 10 x 10
+    assert L.output_shape(conv, (2, 7, 14, 14), check_channels=False) == (2, 16, 10, 10)
+    assert L.output_shape(L.BatchNorm2d(6), (2, 7, 3, 3), check_channels=False) == (2, 6, 3, 3)
+    assert L.output_shape(L.MaxPool2d(2), (2, 7, 14, 14), check_channels=False) == (2, 7, 7, 7)
