@@ -2,7 +2,8 @@
 
 Math is converted on our side by latex2mathml, so a paper is one self-contained HTML file that
 renders in a browser with no network and no JavaScript. Text outside math is escaped; supported
-Markdown: paragraphs (blank lines), ``- `` bullet lines, ``**bold**``, ``*italic*``, `` `code` ``.
+Markdown: paragraphs (blank lines), ``- `` bullet lines, ``**bold**``, ``*italic*``, `` `code` ``,
+fenced code blocks (```` ``` ```` lines around literal code, shown as ``<pre><code>``).
 """
 
 from __future__ import annotations
@@ -183,7 +184,34 @@ def _inline(paragraph: str) -> str:
     return "".join(out)
 
 
-def _blocks(text: str, inline) -> str:
+# A fenced code block: a line of three backticks (and a language name), the code, a line of three
+# backticks. Its text is literal: no math, no Markdown, blank lines kept.
+FENCE = re.compile(r"^```[ \t]*[\w+-]*[ \t]*\n(.*?)\n?^```[ \t]*$", re.M | re.S)
+
+
+def _code_html(code: str) -> str:
+    return f"<pre><code>{html.escape(code, quote=False)}</code></pre>"
+
+
+def _code_plan(code: str) -> str:
+    return _code_html(code).replace("7", _TEXT_SLOT)
+
+
+def _blocks(text: str, inline, code=_code_html) -> str:
+    if "```" not in text:
+        return _prose_blocks(text, inline)
+    out, pos = [], 0
+    for m in FENCE.finditer(text):  # code first: a blank line inside it is not a paragraph break
+        if text[pos : m.start()].strip():
+            out.append(_prose_blocks(text[pos : m.start()], inline))
+        out.append(code(m.group(1)))
+        pos = m.end()
+    if text[pos:].strip() or not out:
+        out.append(_prose_blocks(text[pos:], inline))
+    return "\n".join(out)
+
+
+def _prose_blocks(text: str, inline) -> str:
     blocks = []
     for para in re.split(r"\n\s*\n", text.strip()):
         lines = para.split("\n")
@@ -249,7 +277,7 @@ def _plan(skeleton: str):
     if "*7" in skeleton or _MARKS.search(skeleton):
         return None
     try:
-        marked = _blocks(skeleton, _inline_plan)
+        marked = _blocks(skeleton, _inline_plan, _code_plan)
     except (_Unplannable, ValueError):
         return None
     marks = _MARKS.findall(marked)

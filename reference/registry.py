@@ -34,6 +34,8 @@ FAMILIES: tuple[str, ...] = (
     "groupnorm",
     "lrn",
     "residual",
+    "layers",
+    "tensors",
 )
 
 

@@ -1,7 +1,7 @@
 """Question text (Markdown with ``$...$`` / ``$$...$$`` LaTeX) for the exports: the one place
 where it is split into blocks and math, and written as LMS HTML or as LaTeX.
 
-Blocks: paragraphs (separated by blank lines), ``- `` bullet lists, and pipe tables
+Blocks: paragraphs (separated by blank lines), ``- `` bullet lists, fenced code, and pipe tables
 (``| a | b |`` lines; a ``|---|`` rule line after the first row makes it a header). Inside a
 block: ``$...$`` inline math, ``$$...$$`` display math (may span lines), ``**bold**``,
 ``*italic*``, `` `code` ``; ``\\$`` is a literal dollar.
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
-from ..markup import _MATH  # the one definition of where math starts and ends
+from ..markup import _MATH, FENCE  # the one definition of where math and fenced code start and end
 
 __all__ = [
     "UNICODE_LATEX",
@@ -58,7 +58,19 @@ def _cells(line: str) -> tuple[str, ...]:
 
 
 def blocks(text: str) -> list[Block]:
-    """Split ``text`` into paragraphs, bullet lists and tables."""
+    """Split ``text`` into paragraphs, bullet lists, tables and fenced code ('code', the literal
+    code as its one item)."""
+    out: list[Block] = []
+    pos = 0
+    for m in FENCE.finditer(text) if "```" in text else ():
+        out.extend(_prose_blocks(text[pos : m.start()]))
+        out.append(Block("code", (m.group(1),)))
+        pos = m.end()
+    out.extend(_prose_blocks(text[pos:]))
+    return out
+
+
+def _prose_blocks(text: str) -> list[Block]:
     out: list[Block] = []
     for para in re.split(r"\n\s*\n", text.strip()):
         lines = [line for line in para.split("\n") if line.strip()]
@@ -157,6 +169,8 @@ def to_lms_html(text: str) -> str:
             parts.append(f"<p>{_html_inline(b.items[0])}</p>")
         elif b.kind == "list":
             parts.append("<ul>" + "".join(f"<li>{_html_inline(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "code":
+            parts.append(f"<pre><code>{_html_escape(b.items[0])}</code></pre>")
         else:
             rows = []
             for r, row in enumerate(b.items):
@@ -371,6 +385,14 @@ def _latex_inline(text: str, warn) -> str:
     return "".join(out)
 
 
+def _latex_code(code: str, warn) -> str:
+    r"""Fenced code as typewriter lines that keep their spaces (``~``, as wide as a character in
+    a monospaced font) and break only where the code does; no verbatim, so it works inside any
+    macro argument. ``\\{}`` keeps a line starting with ``[`` from being read as ``\\[...]``."""
+    lines = [latex_escape(line, warn).replace(" ", "~") or r"\mbox{}" for line in code.split("\n")]
+    return "\\begin{flushleft}\\ttfamily\\small\n" + "\\\\{}\n".join(lines) + "\n\\end{flushleft}"
+
+
 def to_latex(text: str, warn: Callable[[str], None] | None = None) -> str:
     """A LaTeX fragment for ``text``: paragraphs, ``itemize`` lists, booktabs tables."""
     parts = []
@@ -380,6 +402,8 @@ def to_latex(text: str, warn: Callable[[str], None] | None = None) -> str:
         elif b.kind == "list":
             items = "\n".join(rf"  \item {_latex_inline(i, warn)}" for i in b.items)
             parts.append("\\begin{itemize}\n" + items + "\n\\end{itemize}")
+        elif b.kind == "code":
+            parts.append(_latex_code(b.items[0], warn))
         else:
             width = max(len(row) for row in b.items)
             lines = [r"\begin{tabular}{" + "l" * width + "}", r"\toprule"]

@@ -31,3 +31,20 @@ def test_residual_block_by_hand():
     np.testing.assert_allclose(linear.residual, [1, -3])  # h = [1, -2]
     with pytest.raises(ValueError, match="do not chain"):
         residual.residual_block(x, w1, b1, w2[:1], b2)
+
+
+def test_residual_block_with_a_projection_shortcut_by_hand():
+    x = np.array([1.0, -2.0])
+    w1, b1 = np.eye(2), np.zeros(2)
+    w2, b2 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, -3.0])
+    ws = np.array([[1.0, 1.0], [0.0, 1.0], [2.0, 0.0]])
+    r = residual.residual_block(x, w1, b1, w2, b2, ws=ws)
+    # h = ReLU([1, -2]) = [1, 0]; F = [1, 0, -2]; W_s x = [-1, -2, 2]; y = ReLU([0, -2, 0]) = 0
+    np.testing.assert_allclose(r.residual, [1, 0, -2])
+    np.testing.assert_allclose(r.shortcut, [-1, -2, 2])
+    np.testing.assert_allclose(r.out, [0, 0, 0])
+    np.testing.assert_allclose(
+        residual.residual_block(x, w1, b1, w2, b2, ws=ws, order="relu_then_add").out, [0, -2, 2]
+    )
+    with pytest.raises(ValueError, match="W_s \\(d', d\\) for a projection shortcut"):
+        residual.residual_block(x, w1, b1, w2, b2)  # F(x) has 3 entries, x 2: needs ws
