@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_questions
@@ -25,8 +25,8 @@ SEED = 1
 
 
 @pytest.fixture(scope="module")
-def the_bank():
-    return bank.load_bank(())
+def the_bank(builtin_bank):
+    return builtin_bank
 
 
 @pytest.fixture(scope="module")
