@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quizgen import bank, exam
+from quizgen import exam
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
 from quizgen.graders import batch, gradebook
@@ -31,8 +31,8 @@ def _load_make_responses():
 
 
 @pytest.fixture(scope="module")
-def the_bank():
-    return bank.load_bank()
+def the_bank(builtin_bank):
+    return builtin_bank
 
 
 def _papers(spec, n):

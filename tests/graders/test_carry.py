@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from quizgen import bank, engine, exam
+from quizgen import engine, exam
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_questions
@@ -27,8 +27,8 @@ SEED = 1
 
 
 @pytest.fixture(scope="module")
-def the_bank():
-    return bank.load_bank(())
+def the_bank(builtin_bank):
+    return builtin_bank
 
 
 @pytest.fixture(scope="module")

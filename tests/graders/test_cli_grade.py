@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.cli import QuizgenGroup
 from quizgen.cli_grade import grade_commands, parse_tolerance, register
 from quizgen.errors import SpecError
@@ -24,11 +24,6 @@ def cli():
     register(group)
     assert [c.name for c in grade_commands] == ["grade", "regrade", "report"]
     return group
-
-
-@pytest.fixture(scope="module")
-def builtin_bank():
-    return bank.load_bank()
 
 
 @pytest.fixture(autouse=True)

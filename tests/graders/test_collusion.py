@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.graders.analysis import PartRecord
 from quizgen.graders.collusion import collusion_flags
 from quizgen.models import ANSWER_KINDS, GradeResult, InstancePart, KnownMistake, Status, Tolerance
@@ -140,9 +140,9 @@ N = 800
 
 
 @pytest.fixture(scope="module")
-def papers():
+def papers(builtin_bank):
     """Each student's parts: [(number, template id, InstancePart)], instances from the engine."""
-    the_bank = bank.load_bank()
+    the_bank = builtin_bank
     built = [
         engine.build_instances(the_bank.get(tid), range(100_000 * k, 100_000 * k + N))
         for k, tid in enumerate(TEMPLATES)

@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.cli import main
 from quizgen.cli_grade import bank_recompute_factory
 from quizgen.errors import SpecError
@@ -36,8 +36,8 @@ TEMPLATES = ("conv.output_size", "norm.bn_eval", "metrics.binary_labels")
 
 
 @pytest.fixture(scope="module")
-def builtin():
-    return bank.load_bank()
+def builtin(builtin_bank):
+    return builtin_bank
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_parts
 from quizgen.graders.selection import multi_select_score, ordering_score
@@ -113,8 +113,8 @@ def _text_option_answers(part: InstancePart, add) -> None:
 
 
 @pytest.fixture(scope="module")
-def the_bank():
-    return bank.load_bank()
+def the_bank(builtin_bank):
+    return builtin_bank
 
 
 @pytest.fixture(scope="module")

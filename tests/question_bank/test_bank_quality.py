@@ -3,10 +3,6 @@ or declares its exception with a reason: mistakes visible, answers not constant 
 at least 200 variants in 1,000 draws, 4 options per choice part, clean worked solutions.
 `quizgen bank validate` runs the same rules over 1,000 seeds."""
 
-import functools
-import os
-from concurrent.futures import ProcessPoolExecutor
-
 import pytest
 
 from quizgen import bank, quality
@@ -18,21 +14,6 @@ STILL_FLAGGED: frozenset[str] = frozenset()
 TEMPLATES = sorted(bank.load_bank().templates)
 
 
-@functools.lru_cache(maxsize=1)
-def _bank() -> bank.Bank:
-    return bank.load_bank()  # once per worker process: loading takes about a second
-
-
-def _measure(template_id: str) -> quality.QualityReport:
-    return quality.measure(_bank().get(template_id), seeds=SEEDS, exact_variants=False)
-
-
-@pytest.fixture(scope="module")
-def reports() -> dict:
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(TEMPLATES, pool.map(_measure, TEMPLATES, chunksize=4), strict=True))
-
-
 @pytest.mark.parametrize(
     "template_id",
     [
@@ -42,13 +23,13 @@ def reports() -> dict:
         for t in TEMPLATES
     ],
 )
-def test_template_meets_the_quality_rules(reports, template_id):
-    report = reports[template_id]
+def test_template_meets_the_quality_rules(builtin_bank, template_id):
+    report = quality.measure(builtin_bank.get(template_id), seeds=SEEDS, exact_variants=False)
     assert report.seeds == SEEDS
     assert list(report.problems) == []
 
 
-def test_every_declared_exception_has_a_reason():
-    for t in bank.load_bank().select():
+def test_every_declared_exception_has_a_reason(builtin_bank):
+    for t in builtin_bank.select():
         for e in t.quality:
             assert e.reason.strip(), (t.id, e)

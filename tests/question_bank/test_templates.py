@@ -2,12 +2,9 @@
 
 The self-check (quizgen.selfcheck) draws 500 instances per template and checks that each is
 well posed, renders, grades its own correct answer full marks through the real grader and
-grades each known mistake as that mistake. Templates are checked in parallel worker processes;
-each template is then its own test, so a failure names the template.
+grades each known mistake as that mistake. Each template is its own test, so a failure names
+the template and pytest-xdist spreads the templates over the cores.
 """
-
-import os
-from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -33,25 +30,15 @@ TOPICS = (
 )
 
 
-def _check(template_id: str) -> selfcheck.TemplateReport:
-    return selfcheck.check_template(bank.load_bank().get(template_id), seeds=SEEDS)
-
-
-@pytest.fixture(scope="module")
-def reports() -> dict:
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return dict(zip(TEMPLATES, pool.map(_check, TEMPLATES, chunksize=1), strict=True))
-
-
 @pytest.mark.parametrize("template_id", TEMPLATES)
-def test_template_passes_its_self_check(reports, template_id):
-    report = reports[template_id]
+def test_template_passes_its_self_check(builtin_bank, template_id):
+    report = selfcheck.check_template(builtin_bank.get(template_id), seeds=SEEDS)
     assert report.seeds == SEEDS
     assert report.problems == []
 
 
-def test_the_bank_covers_every_family_at_several_difficulties():
-    templates = bank.load_bank().select()
+def test_the_bank_covers_every_family_at_several_difficulties(builtin_bank):
+    templates = builtin_bank.select()
     assert len(templates) >= 60
     for topic in TOPICS:
         levels = {t.difficulty for t in templates if t.topic == topic}
@@ -61,8 +48,8 @@ def test_the_bank_covers_every_family_at_several_difficulties():
     assert sum(1 for t in templates for p in t.parts if p.kind == "choice") >= 5
 
 
-def test_no_template_answers_with_a_derived_parameter():
-    for t in bank.load_bank().select():
+def test_no_template_answers_with_a_derived_parameter(builtin_bank):
+    for t in builtin_bank.select():
         derived = {p.name for p in t.params if p.kind == "derived"}
         step_names = {s.name for s in t.steps}
         for part in t.parts:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.graders.analysis import ItemStats, ParamBreakdown, PartRecord, StudentTotal
 from quizgen.graders.reports import class_report_html, student_report_html
 from quizgen.manifest import Question, StudentPaper
@@ -156,8 +156,8 @@ def test_overview_table_fits_the_page(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def feature_map():
-    return engine.build_instance(bank.load_bank().get("conv.feature_map"), 1)  # two matrix parts
+def feature_map(builtin_bank):
+    return engine.build_instance(builtin_bank.get("conv.feature_map"), 1)  # two matrix parts
 
 
 def test_answer_boxes_are_as_tall_as_the_answer_and_wide_math_scrolls_in_the_key(tmp_path, feature_map):

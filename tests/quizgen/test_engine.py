@@ -95,11 +95,9 @@ def test_to_answer_checks_the_kind():
         engine.to_answer("matrix", [1.0, 2.0])
 
 
-def test_building_many_instances_at_once_gives_the_instances_built_one_by_one():
-    from quizgen import bank
-
+def test_building_many_instances_at_once_gives_the_instances_built_one_by_one(builtin_bank):
     seeds = [0, 1, 2**62 + 3, 2**63 - 1]
-    for template in bank.load_bank().select():
+    for template in builtin_bank.select():
         together = engine.build_instances(template, seeds, points=7)
         alone = [engine.build_instance(template, seed, points=7) for seed in seeds]
         assert [json.dumps(i.to_dict()) for i in together] == [json.dumps(i.to_dict()) for i in alone], (

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jinja2.exceptions import SecurityError
 
-from quizgen import bank, engine, expressions
+from quizgen import engine, expressions
 
 
 def _jinja(source, context):
@@ -32,9 +32,9 @@ def _sources(value):
             yield from _sources(v)
 
 
-def test_compiled_expressions_equal_jinja_on_every_expression_of_the_bank():
+def test_compiled_expressions_equal_jinja_on_every_expression_of_the_bank(builtin_bank):
     checked = 0
-    for t in bank.load_bank().select():
+    for t in builtin_bank.select():
         for seed in (1, 2):
             draw = engine.sample(t, seed)
             sources = list(t.constraints)
@@ -91,9 +91,9 @@ def test_range_is_the_sandboxs_bounded_range():
         expressions.evaluate("range(10 ** 9)", {})
 
 
-def test_render_in_a_shared_context_equals_jinjas_render():
+def test_render_in_a_shared_context_equals_jinjas_render(builtin_bank):
     generated = 0
-    for t in bank.load_bank().select():
+    for t in builtin_bank.select():
         for seed in (4, 5):
             draw = engine.sample(t, seed)
             context = expressions.text_context(draw.values)

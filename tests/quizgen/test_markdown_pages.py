@@ -4,7 +4,7 @@ only the answer, each part its own paragraph, each heading a heading."""
 
 import pytest
 
-from quizgen import bank, engine
+from quizgen import engine
 from quizgen.manifest import Question, StudentPaper
 from quizgen.models import ANSWER_KINDS
 from quizgen.output import md_code, render_paper
@@ -17,8 +17,8 @@ EXAM = {"title": "Midterm", "course": "Deep learning", "instructions": "Show you
 
 
 @pytest.fixture(scope="module")
-def papers():
-    b = bank.load_bank()
+def papers(builtin_bank):
+    b = builtin_bank
     templates = sorted(b.templates)
     out = []
     for seed in SEEDS:

@@ -3,7 +3,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from latex2mathml.converter import convert
 
-from quizgen import bank, engine, markup
+from quizgen import engine, markup
 from quizgen.markup import _MATH, math_to_mathml, to_html
 
 
@@ -51,9 +51,9 @@ def test_fast_conversion_equals_direct_conversion(latex):
         assert math_to_mathml(latex, display) == _direct(latex, display)
 
 
-def test_fast_conversion_equals_direct_on_every_formula_of_the_bank():
+def test_fast_conversion_equals_direct_on_every_formula_of_the_bank(builtin_bank):
     formulas = set()
-    instances = [engine.build_instance(t, seed) for t in bank.load_bank().select() for seed in (11, 12, 13)]
+    instances = [engine.build_instance(t, seed) for t in builtin_bank.select() for seed in (11, 12, 13)]
     for inst in instances:
         for text in (inst.text, inst.solution, *(p.prompt for p in inst.parts)):
             for m in _MATH.finditer(text):
@@ -142,10 +142,10 @@ def test_variants_of_a_text_share_one_plan():
     assert (info.misses, info.hits) == (1, 2)
 
 
-def test_every_text_of_the_bank_renders_as_afresh(monkeypatch):
+def test_every_text_of_the_bank_renders_as_afresh(builtin_bank, monkeypatch):
     _fresh()
     texts = set()
-    for t in bank.load_bank().select():
+    for t in builtin_bank.select():
         for seed in (11, 12, 13):
             inst = engine.build_instance(t, seed)
             texts.update((inst.text, inst.solution, *(p.prompt for p in inst.parts)))

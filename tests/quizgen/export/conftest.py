@@ -15,9 +15,9 @@ BUILTIN_VARIANTS = 2
 
 
 @pytest.fixture(scope="session")
-def builtin_source() -> common.ExportSource:
+def builtin_source(builtin_bank) -> common.ExportSource:
     """Every built-in template, seeds 0 and 1 (skipped only when the built-in bank is empty)."""
-    the_bank = bank.load_bank()
+    the_bank = builtin_bank
     if not the_bank.templates:
         pytest.skip("the built-in bank has no templates yet")
     return common.source_from_bank(
@@ -42,11 +42,10 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.fixture(scope="session")
-def example_source() -> common.ExportSource:
+def example_source(builtin_bank) -> common.ExportSource:
     """The example exam (examples/midterm.yaml with examples/roster.csv), built in memory."""
     from quizgen import exam
 
-    the_bank = bank.load_bank()
-    spec = exam.load_spec(EXAMPLES / "midterm.yaml", the_bank)
+    spec = exam.load_spec(EXAMPLES / "midterm.yaml", builtin_bank)
     manifest = exam.build_exam(spec, exam.load_roster(EXAMPLES / "roster.csv"))
     return common.source_from_manifest(manifest)

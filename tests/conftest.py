@@ -1,0 +1,40 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs across worker processes (pytest-xdist, ``-n auto`` in pyproject's addopts): a
+session-scoped fixture is built once per worker, so every fixture here must be read-only for
+the tests that use it (the bank and its templates are frozen dataclasses).
+"""
+
+import pytest
+
+from quizgen import bank
+
+
+@pytest.fixture(scope="session")
+def builtin_bank() -> bank.Bank:
+    """The built-in bank, loaded once per worker process (loading parses every YAML file of the
+    bank: about a second). Tests must not change it."""
+    return bank.load_bank()
+
+
+#: Files of many independent, CPU-heavy tests (one per template) and no module-scoped fixture:
+#: their tests are spread over the workers one by one; every other file runs on one worker.
+SPREAD = ("tests/question_bank/test_templates.py", "tests/question_bank/test_bank_quality.py")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)  # before xdist's own choice
+def pytest_xdist_make_scheduler(config, log):
+    """With ``--dist loadfile`` (pyproject's addopts): a file's tests run on one worker, so a
+    module-scoped fixture (a graded class, a CLI run over the example exam) is built once, not
+    once per worker, and the tests of SPREAD are spread. xdist schedules the biggest files
+    first and these single tests last, so they even out the end of the run."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SpreadScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPREAD else path
+
+    return SpreadScheduling(config, log)
