@@ -248,10 +248,10 @@ def test_format_error_is_a_value_error_and_unknown_kind_is_a_plain_value_error()
     ],
 )
 def test_abusive_answers_fail_fast_with_a_format_error(text, message):
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: other processes on a busy machine do not count
     with pytest.raises(FormatError, match=message):
         parse_answer(text, "tensor" if text.startswith("[") else "real")
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 def test_many_unary_signs_do_not_recurse():
