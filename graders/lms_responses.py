@@ -47,6 +47,14 @@ Formats read (as the LMSs write them):
   ``Response N`` (a numerical answer as typed; a multiple choice as the option's text; a cloze
   question as ``part 1: 0.5; part 2: 3; ...``, one part per blank in the export's order).
 
+Text options: each LMS writes the chosen options' texts, mapped back to the student's own letters
+through the manifest (:func:`_selection_answer`). Canvas: a multiple-answers cell is the selected
+texts joined by ``,`` (a comma in a text as ``\\,``). Moodle: multichoice with ``single=false``
+the selected texts joined by ``; ``; qtype_ordering each item, in the student's order, as
+``shorten_text(text, 10, true)`` (7 characters and ``...`` when longer), joined by ``; ``;
+truefalse ``True``/``False``. Where variants read alike (a conceptual question's differ only in
+their options' order), the student's own paper's variant is taken.
+
 Students are matched to the roster by SIS id / ID number (the roster's ``id``), then email,
 then name; a student not on the roster keeps the LMS's identifier, with a warning.
 """
