@@ -14,11 +14,12 @@ pytest.importorskip("sqlalchemy")
 pytest.importorskip("alembic")
 
 from markupsafe import escape
-from test_app import assert_no_leak, student  # the serve tests' folder is on sys.path (rootdir mode)
+from test_app import Browser, assert_no_leak, student  # the serve tests' folder is on sys.path (rootdir mode)
 
 from quizgen.graders.gradebook import Gradebook
 from quizgen.output import answer_text, html_inline
 from quizgen.selection import split_letters
+from quizgen.serve import app as serve_app
 from quizgen.serve import db, options, service
 from quizgen.serve.course import load_course
 from quizgen.serve.service import Refused
@@ -194,3 +195,10 @@ def test_the_paper_saves_ticked_answers_as_drafts_and_grades_them_at_the_final_s
         assert rec.result.status.value == ("partial" if p.kind == "multi_select" else "correct")
     page = b.get("/exam").text
     assert "Handed in" in page and "disabled" in page
+    # the instructor sees each option's text beside the student's letters, and the key
+    teacher = Browser(serve_app.create_app(ctx))
+    teacher.sign_in(service.issue_token(ctx, "instructor", service.INSTRUCTOR))
+    page = teacher.get("/instructor/students/s001").text
+    for _, p in parts:
+        assert str(html_inline(answer_text(p))) in page
+        assert all(str(html_inline(o)) in page for o in p.options)
