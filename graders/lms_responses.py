@@ -47,6 +47,14 @@ Formats read (as the LMSs write them):
   ``Response N`` (a numerical answer as typed; a multiple choice as the option's text; a cloze
   question as ``part 1: 0.5; part 2: 3; ...``, one part per blank in the export's order).
 
+Text options: each LMS writes the chosen options' texts, mapped back to the student's own letters
+through the manifest (:func:`_selection_answer`). Canvas: a multiple-answers cell is the selected
+texts joined by ``,`` (a comma in a text as ``\\,``). Moodle: multichoice with ``single=false``
+the selected texts joined by ``; ``; qtype_ordering each item, in the student's order, as
+``shorten_text(text, 10, true)`` (7 characters and ``...`` when longer), joined by ``; ``;
+truefalse ``True``/``False``. Where variants read alike (a conceptual question's differ only in
+their options' order), the student's own paper's variant is taken.
+
 Students are matched to the roster by SIS id / ID number (the roster's ``id``), then email,
 then name; a student not on the roster keeps the LMS's identifier, with a warning.
 """
@@ -70,9 +78,11 @@ from quizgen.errors import SpecError
 from quizgen.export.common import ExportSource, blanks, layout
 from quizgen.export.moodle import moodle_xml
 from quizgen.export.qti import QTI_NS, item_ident, qti_files
+from quizgen.export.text import to_lms_inline
 from quizgen.fsutil import atomic_write_text, read_text
 from quizgen.manifest import Manifest, Question, StudentPaper
 from quizgen.models import Instance
+from quizgen.selection import is_selection
 from quizgen.selection import labels as option_labels
 
 __all__ = [
@@ -124,6 +134,9 @@ class Served:
     name: str
     email: str
     answers: tuple[tuple[LmsItem, str], ...]
+    #: the items were found by their text (not by their place in a quiz version): where
+    #: variants read alike, the student's own paper's variant is taken (see ``_own_variant``)
+    by_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -410,7 +423,7 @@ def read_canvas_student_analysis(
             answer = row[i] if i < len(row) else ""
             if points or answer.strip():  # given the question (Canvas leaves both empty when not)
                 answers.append((item, answer))
-        served.append(Served(f"{path}:{lineno}", lms_id, cell(name_col), "", tuple(answers)))
+        served.append(Served(f"{path}:{lineno}", lms_id, cell(name_col), "", tuple(answers), not versions))
     return served, warnings
 
 
@@ -474,7 +487,7 @@ def read_moodle_responses(path: str | Path, items: Sequence[LmsItem]) -> tuple[l
                 )
                 continue
             answers.append((item, row[ri] if ri < len(row) else ""))
-        served.append(Served(f"{path}:{lineno}", lms_id, name, cell(email), tuple(answers)))
+        served.append(Served(f"{path}:{lineno}", lms_id, name, cell(email), tuple(answers), True))
     return served, warnings
 
 
@@ -488,18 +501,94 @@ LMS_READERS: dict[str, tuple[Callable, Callable]] = {
 # ---------------------------------------------------------------------------------- answers
 
 
+def _option_keys(option: str) -> set[str]:
+    """An option's text as a report may show it, normalised: from our markup and from the
+    HTML the export wrote (math as ``\\(...\\)``, code without backticks)."""
+    return {normalise(option), normalise(to_lms_inline(option))}
+
+
 def _choice_letter(text: str, options: Sequence[str], labels: str = LETTERS) -> str:
-    """The letter of the option ``text`` names (``B. text``, ``B``, or the option's text);
-    ``labels``: the part's letters (``TF`` for true/false, whose LMS answer is True or False)."""
+    """The letter of the option ``text`` names (the option's text, ``B. text`` or ``B``);
+    ``labels``: the part's letters (``TF`` for true/false, whose LMS answer is True or False).
+    The text is tried first: an option may itself begin "A ..."."""
     t = text.strip()
+    key = normalise(t)
+    for letter, option in zip(labels, options, strict=False):
+        if key in _option_keys(option):
+            return letter
     m = re.match(r"^\(?([A-Za-z])[).:]?(?:\s|$)", t)
     if m and m.group(1).upper() in labels[: len(options)]:
         return m.group(1).upper()
-    key = normalise(t)
-    for letter, option in zip(labels, options, strict=False):
-        if normalise(option) == key:
-            return letter
     return t  # as given: the grader reports it as not a letter
+
+
+def _canvas_pieces(text: str) -> list[str]:
+    """Canvas's multiple-answers cell: the chosen options' texts joined by ``,``, a comma in
+    a text written ``\\,`` (Student Analysis ``to_csv``)."""
+    return [p.replace("\\,", ",") for p in re.split(r"(?<!\\),", text)]
+
+
+def _match_pieces(
+    pieces: Sequence[str], sep: str, fits: Callable[[str, str], bool], part
+) -> list[str] | None:
+    """The letters of ``pieces`` (the report's cell split at ``sep``), each option at most
+    once; consecutive pieces are joined back when an option's own text holds ``sep``. A
+    piece that fits several options is decided by elimination. None when a piece fits none."""
+    shown = option_labels(part)
+    groups: list[list[str]] = []
+    i = 0
+    while i < len(pieces):
+        for j in range(i + 1, len(pieces) + 1):
+            text = sep.join(pieces[i:j]).strip()
+            fit = [x for x, o in zip(shown, part.options, strict=True) if fits(text, o)]
+            if fit:
+                groups.append(fit)
+                i = j
+                break
+        else:
+            return None
+    taken: set[str] = set()
+    out: list[str | None] = [None] * len(groups)
+    changed = True
+    while changed:
+        changed = False
+        for k, fit in enumerate(groups):
+            left = [x for x in fit if x not in taken]
+            if out[k] is None and len(left) == 1:
+                out[k], changed = left[0], True
+                taken.add(left[0])
+    if any(x is None for x in out):
+        return None
+    return [x for x in out if x is not None]
+
+
+def _same_option(text: str, option: str) -> bool:
+    return normalise(text) in _option_keys(option)
+
+
+def _truncated_option(text: str, option: str) -> bool:
+    """qtype_ordering's summary shortens each item to 10 characters (``shorten_text(item, 10,
+    true)``: 7 and ``...``): a shortened piece fits an option that begins with it."""
+    if text.endswith("...") and len(text) <= 10:
+        head = normalise(text[:-3])
+        return any(k.startswith(head) for k in _option_keys(option))
+    return _same_option(text, option)
+
+
+def _selection_answer(part, text: str, lms: str) -> str:
+    """A text-option part's answer in the report, as our letters (see the module docstring:
+    each LMS writes the chosen options' texts, in its own order; they are mapped back by
+    text, so a student's own option order does not matter). Unreadable: the text as given,
+    which the grader reports as a format error."""
+    t = text.strip()
+    if not t or part.kind in ("text_choice", "true_false"):
+        return _choice_letter(t, part.options, option_labels(part)) if t else ""
+    if part.kind == "multi_select":
+        pieces, sep = (_canvas_pieces(t), ",") if lms == "canvas" else (t.split(";"), ";")
+        letters = _match_pieces(pieces, sep, _same_option, part)
+        return ",".join(sorted(letters)) if letters is not None else t
+    letters = _match_pieces(t.split(";"), ";", _truncated_option, part)  # ordering: Moodle only
+    return ",".join(letters) if letters is not None else t
 
 
 def _array_text(values) -> str:
@@ -536,9 +625,12 @@ def _moodle_parts(instance: Instance, response: str) -> dict[str, dict[tuple, st
     kind = layout(instance)
     if kind != "multi":
         part = instance.parts[0]
-        text = (
-            _choice_letter(response, part.options, option_labels(part)) if part.options else response.strip()
-        )
+        if is_selection(part.kind):
+            text = _selection_answer(part, response, "moodle")
+        elif part.options:
+            text = _choice_letter(response, part.options, option_labels(part))
+        else:
+            text = response.strip()
         return {part.id: {(): text}}
     pieces: dict[int, str] = {}
     marks = list(_SUBPART.finditer(response))
@@ -563,6 +655,29 @@ def _moodle_parts(instance: Instance, response: str) -> dict[str, dict[tuple, st
 
 
 # ---------------------------------------------------------------------------------- import
+
+
+def _alike(items) -> dict[tuple, list[LmsItem]]:
+    """Items found by the same text at the same slot and place: variants a report cannot tell
+    apart (a conceptual question's variants differ only in their options' order)."""
+    flat = [it for q in items for it in q.items] if items and isinstance(items[0], LmsQuiz) else items
+    out: dict[tuple, list[LmsItem]] = {}
+    for it in flat:
+        out.setdefault((it.text, it.slot, it.part_id, it.index), []).append(it)
+    return out
+
+
+def _own_variant(item: LmsItem, alike: dict[tuple, list[LmsItem]], own: dict[int, Instance]) -> LmsItem:
+    """Among the variants that read as ``item`` does, the one on the student's own paper (the
+    manifest's draw), if any: a report that names options by their text grades the same on
+    either, but the letters then are the student's own."""
+    mine = own.get(item.slot)
+    if mine is None:
+        return item
+    for c in alike.get((item.text, item.slot, item.part_id, item.index), ()):
+        if (c.instance.template_id, c.instance.seed) == (mine.template_id, mine.seed):
+            return c
+    return item
 
 
 @dataclass
@@ -600,6 +715,7 @@ def import_lms_responses(
         raise ValueError("give at least one report")
     make_items, read = LMS_READERS[lms]
     items = make_items(source)
+    alike = _alike(items)
     served: list[Served] = []
     warnings: list[str] = []
     for path in paths:
@@ -633,7 +749,13 @@ def import_lms_responses(
         taken.add(sid)
         by_slot: dict[int, Instance] = {}
         elements: dict[int, dict[str, dict[tuple, str]]] = {}
+        own = (
+            {q.slot: q.instance for q in on_roster["questions"]}
+            if on_roster is not None and s.by_text
+            else {}
+        )
         for item, answer in s.answers:
+            item = _own_variant(item, alike, own)
             held = by_slot.setdefault(item.slot, item.instance)
             if held != item.instance:
                 warnings.append(
@@ -647,11 +769,12 @@ def import_lms_responses(
                     into.setdefault(pid, {}).update(got)
             else:
                 part = item.instance.part(item.part_id)
-                text = (
-                    _choice_letter(answer, part.options, option_labels(part))
-                    if part.options and answer.strip()
-                    else answer.strip()
-                )
+                if is_selection(part.kind):
+                    text = _selection_answer(part, answer, "canvas")
+                elif part.options and answer.strip():
+                    text = _choice_letter(answer, part.options, option_labels(part))
+                else:
+                    text = answer.strip()
                 into.setdefault(item.part_id, {})[item.index] = text
         questions = tuple(Question(slot, slot, "", inst) for slot, inst in sorted(by_slot.items()))
         papers.append(StudentPaper(sid, name, email, questions))

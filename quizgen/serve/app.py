@@ -33,9 +33,11 @@ from starlette.staticfiles import StaticFiles
 
 from quizgen.graders.gradebook import Gradebook
 from quizgen.markup import to_html
-from quizgen.output import answer_box_rows, answer_text
+from quizgen.output import answer_box_rows, answer_text, html_inline
+from quizgen.selection import is_selection
+from quizgen.selection import labels as option_labels
 
-from . import code, db, service
+from . import code, db, options, service
 from .code import MAX_UPLOAD
 from .course import load_course
 from .service import Ctx, Identity, Refused
@@ -54,7 +56,17 @@ PAGES = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-PAGES.filters.update(html=to_html, answer_text=answer_text, box_rows=answer_box_rows)
+PAGES.filters.update(
+    html=to_html,
+    answer_text=answer_text,
+    box_rows=answer_box_rows,
+    html_inline=html_inline,
+    text_options=lambda part: is_selection(part.kind),
+    option_labels=option_labels,
+    chosen=options.chosen,
+    positions=options.positions,
+    practice_feedback=options.practice_feedback,
+)
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
@@ -242,6 +254,14 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             raise Refused("That page is not for you.", 403)
         return ident
 
+    def paper_form(student: str, form: dict) -> dict:
+        """The paper's form with the text-option fields folded into answers (options.py)."""
+        paper = ctx.course.paper(student)
+        if paper is None:
+            raise Refused("You have no paper in this course.", 403)
+        parts = {f"q{q.number}.{p.id}": p for q in paper.questions for p in q.instance.parts}
+        return options.fold_fields(parts, form)
+
     def handles(fn):
         async def endpoint(request: Request) -> Response:
             try:
@@ -330,6 +350,8 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
     async def practice_answer(request: Request) -> Response:
         ident, form = await posted(request, service.STUDENT)
         answers_limit.check(ident.subject)
+        v = service.variant(ctx, ident.subject, request.path_params["vid"])
+        form = options.fold_fields({p.id: p for p in v.instance.parts}, form)
         service.practice_answer(ctx, ident.subject, request.path_params["vid"], form)
         return _redirect(f"/practice/{request.path_params['vid']}")
 
@@ -367,7 +389,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
     async def exam_save(request: Request) -> Response:
         ident, form = await posted(request, service.STUDENT)
         saves_limit.check(ident.subject)
-        n = service.save_drafts(ctx, ident.subject, form)
+        n = service.save_drafts(ctx, ident.subject, paper_form(ident.subject, form))
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"ok": True, "message": f"Saved {n} answers."}, headers=_HEADERS)
         return _redirect(f"/exam?saved={n}")
@@ -376,7 +398,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
         ident, form = await posted(request, service.STUDENT)
         answers_limit.check(ident.subject)
         form.pop("final", None)
-        service.final_submit(ctx, ident.subject, form)
+        service.final_submit(ctx, ident.subject, paper_form(ident.subject, form))
         return _redirect("/exam")
 
     async def instructor(request: Request) -> Response:

@@ -1,7 +1,8 @@
 """``quizgen serve`` end to end in a real headless Chromium (Debian's chromium and its
 chromedriver, driven by Selenium), the server on 127.0.0.1 with the network otherwise closed:
 a student signs in with their link, answers a practice question with a known mistake and sees
-it named, asks for a new variant, answers their homework and submits it; the instructor sees
+it named, asks for a new variant, orders the items of a text-option question with a position
+select each, answers their homework and submits it; the instructor sees
 the grade. No page logs an error in the console (a script or a style the Content-Security-Policy
 refused would). Skipped, saying why, where Chromium, its driver or Selenium is missing.
 """
@@ -22,10 +23,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from quizgen.formatting import plain
 from quizgen.output import answer_text
+from quizgen.selection import split_letters
 from quizgen.serve import app as serve_app
 from quizgen.serve import service
 
@@ -143,6 +145,17 @@ def test_a_student_practises_hands_in_and_the_instructor_sees_the_grade(ctx, ser
     w = service.variant(ctx, "s001", int(browser.current_url.rsplit("/", 1)[1]))
     assert w.id != v.id and w.template_id == v.template_id
     assert not browser.find_elements(By.CSS_SELECTOR, ".feedback")
+
+    # a text-option question: a position select per item (native, no script), read as letters
+    browser.get(f"{server}/practice")
+    _click(browser, "//form[input[@name='template_id' and @value='concepts.training_loop_order']]/button")
+    o = service.variant(ctx, "s001", int(browser.current_url.rsplit("/", 1)[1]))
+    (op,) = o.instance.parts
+    for position, letter in enumerate(split_letters(op.expected), 1):
+        Select(browser.find_element(By.NAME, f"{op.id}:{letter}")).select_by_value(str(position))
+    _click(browser, "//button[text()='Check my answers']")
+    assert service.last_attempt(ctx, "s001", o.id)[0]["response"] == op.expected
+    assert "Correct." in browser.find_element(By.CSS_SELECTOR, ".feedback").text
 
     # homework: the first part answered right, then the one final submit
     browser.get(f"{server}/exam")
