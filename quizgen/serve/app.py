@@ -157,7 +157,7 @@ def make_ctx(
     engine = db.connect(url)
     book_path = db.gradebook_path(engine, gradebook)
     with Gradebook(book_path) as book:
-        key = book.import_manifest(loaded.manifest)
+        key = book.import_manifest(loaded.manifest, bank=loaded.bank)
     return Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
 
 

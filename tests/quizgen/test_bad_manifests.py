@@ -107,13 +107,6 @@ def test_random_json_gives_a_manifest_or_a_spec_error(tmp_path_factory, data):
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="grade trusts the manifest's stored answer keys: a student who gets hold of the "
-    "manifest can set their own part's 'expected' to what they will answer (found by the #14 "
-    "audit; the fix is to redraw each instance from its template and seed, or to sign the "
-    "manifest with the instructor's key, and refuse one whose keys differ)",
-)
 def test_a_manifest_with_an_edited_answer_key_is_refused(tmp_path, graded):
     _, manifest, responses, _ = graded
     data = json.loads(manifest.read_text(encoding="utf-8"))

@@ -1,0 +1,241 @@
+"""Grading trusts no answer key it reads: every instance of a manifest is redrawn from the bank.
+
+A manifest is a file; whoever can write it could set their own part's ``expected`` (or a
+mistake's value and credit, an option text, a tolerance, the points, the seed) to suit the
+answers they gave. Before a manifest's papers enter the gradebook (:meth:`Gradebook.import_manifest`,
+the one door of ``quizgen grade``, ``regrade --manifest``, the LMS responses import graded with
+``quizgen grade``, and ``quizgen serve``), :func:`check_manifest`:
+
+1. redraws each distinct (template id, seed, points) once with the generator
+   (:func:`quizgen.engine.build_instances`) and requires the stored instance to equal the redrawn
+   one, field by field: params, texts, and every part's kind, key, tolerance, points, options,
+   dependencies and known mistakes (id, value, credit, feedback);
+2. for a manifest that ``quizgen generate`` wrote (not one delivered in an LMS, which serves any
+   student any variant), requires each seed to be the one generate derives,
+   ``stable_seed(exam seed, student id, slot)``, each exam slot to hold the same template with the
+   same points on every paper, and each paper's points to be the exam's.
+
+The redraw costs about what generating the papers cost, so the gradebook remembers what it
+verified (the SHA-256 of each verified instance's stored text) and a later import of the same
+papers (a second responses file, a resumed job, a regrade, serve starting again) redraws only the
+instances it has not seen: see ``skip``.
+
+The manifest records a fingerprint of each template it drew from (``exam.template_sha256``,
+:func:`template_fingerprint`), so a manifest of a bank that changed since is told apart from an
+edited one. A manifest from before fingerprints gets the message that covers both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+
+from . import __version__, engine
+from .bank import Bank, load_bank
+from .errors import QuizgenError, SpecError
+from .manifest import Manifest
+from .models import Instance, InstancePart, Template
+from .seeding import stable_seed
+
+__all__ = ["check_manifest", "instance_digest", "template_fingerprint"]
+
+#: The template fields an instance is drawn from (tags, difficulty, quality notes and the file's
+#: place are not: editing them changes no instance).
+_DRAWN_FROM = ("id", "title", "params", "constraints", "steps", "text", "parts", "solution")
+
+
+def _plain(value):
+    """Dataclasses, mappings and tuples as JSON-ready data (for a fingerprint)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def template_fingerprint(template: Template) -> str:
+    """SHA-256 (hex, first 16 digits) of what ``template`` draws instances from: its params,
+    constraints, steps, texts and parts, as canonical JSON."""
+    data = {name: _plain(getattr(template, name)) for name in _DRAWN_FROM}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def instance_digest(instance_json: str) -> str:
+    """The SHA-256 of an instance's stored JSON text (what the gradebook remembers as verified)."""
+    return hashlib.sha256(instance_json.encode("utf-8")).hexdigest()
+
+
+def _section_points(total: float) -> float:
+    """The question's points as the exam spec gave them: the parts' sum less float noise
+    (8.000000000000002 -> 8.0), which :func:`engine.build_instances` rescales the parts to."""
+    return float(f"{total:.15g}")
+
+
+def _part_difference(stored: InstancePart, fresh: InstancePart) -> str:
+    """What differs between two parts of the same id, in words."""
+    for name in ("kind", "expected", "options", "tolerance", "points", "depends_on"):
+        if getattr(stored, name) != getattr(fresh, name):
+            return {"expected": "its answer key", "options": "its option texts"}.get(name, f"its {name}")
+    drawn = {m.id: m for m in fresh.mistakes}
+    for m in stored.mistakes:
+        other = drawn.get(m.id)
+        if other is None:
+            return f"mistake {m.id!r}, which the template does not have"
+        for name in ("value", "credit", "credit_reason", "distinguishable", "feedback"):
+            if getattr(m, name) != getattr(other, name):
+                return f"the {name} of mistake {m.id!r}"
+    if stored.mistakes != fresh.mistakes:
+        return "its list of known mistakes"
+    return "its prompt"
+
+
+def _difference(stored: Instance, fresh: Instance) -> str:
+    """Where ``stored`` differs from the redrawn ``fresh``: 'part b: its answer key', ..."""
+    if [p.id for p in stored.parts] != [p.id for p in fresh.parts]:
+        return "its list of parts"
+    for s, f in zip(stored.parts, fresh.parts, strict=True):
+        if s != f:
+            return f"part {s.id}: {_part_difference(s, f)}"
+    for name in ("params", "text", "solution", "title"):
+        if getattr(stored, name) != getattr(fresh, name):
+            return f"its {name}"
+    return "its content"
+
+
+def check_manifest(manifest: Manifest, bank: Bank | None, *, skip: Collection[tuple[str, int]] = ()) -> None:
+    """Refuse (:class:`SpecError`, one line naming the manifest, the student, the question and the
+    part, and the fix) a manifest whose papers are not what the bank draws from their seeds.
+
+    ``skip``: (student id, printed number) of instances already verified (by this check, earlier):
+    not redrawn; the seed and slot checks still apply to them. ``bank`` None: the built-in bank,
+    loaded only if something is to be redrawn (anything with ``get(template_id)`` will do). Costs one redraw per distinct
+    (template, seed, points) checked: about the time ``quizgen generate`` took for them."""
+    exam = manifest.exam
+    where = manifest.source or "manifest"
+    fingerprints = exam.get("template_sha256") if isinstance(exam.get("template_sha256"), Mapping) else {}
+    made_with = exam.get("quizgen_version")
+    versions = (
+        f" (made with quizgen {made_with}, this is {__version__})"
+        if made_with and made_with != __version__
+        else ""
+    )
+    fix = (
+        "regenerate the exam with 'quizgen generate', or grade with the bank the manifest was made "
+        f"with (--bank FOLDER){versions}"
+    )
+
+    def refuse(paper_id: str, number: int, template_id: str, what: str) -> None:
+        raise SpecError(
+            f"student {paper_id!r}, question {number} ({template_id}): {what}; {fix}", source=where
+        )
+
+    _check_structure(manifest, refuse)
+
+    # 1. redraw each distinct (template, seed, points) once, grouped per template and points
+    wanted: dict[tuple[str, float], set[int]] = defaultdict(set)
+    checked = []
+    for paper in manifest.students:
+        for q in paper.questions:
+            if (paper.id, q.number) in skip:
+                continue
+            inst = q.instance
+            points = _section_points(inst.points)
+            wanted[(inst.template_id, points)].add(inst.seed)
+            checked.append((paper.id, q.number, inst, points))
+    templates: dict[str, Template] = {}
+    if wanted and bank is None:
+        bank = load_bank()
+    for template_id in sorted({t for t, _ in wanted}):
+        try:
+            templates[template_id] = bank.get(template_id)
+        except QuizgenError:
+            paper_id, number = next((p, n) for p, n, i, _ in checked if i.template_id == template_id)
+            refuse(
+                paper_id,
+                number,
+                template_id,
+                f"template {template_id!r} is not in the bank, so its answer keys cannot be checked "
+                "(pass the bank folder the exam was generated with: --bank FOLDER)",
+            )
+    drawn: dict[tuple[str, float, int], Instance] = {}
+    for (template_id, points), seeds in wanted.items():
+        seeds = sorted(seeds)
+        try:
+            fresh = engine.build_instances(templates[template_id], seeds, points=points)
+        except QuizgenError as exc:
+            raise SpecError(
+                f"template {template_id!r} no longer draws the manifest's instances ({exc.message}); {fix}",
+                source=where,
+            ) from None
+        drawn.update(((template_id, points, s), f) for s, f in zip(seeds, fresh, strict=True))
+
+    for paper_id, number, stored, points in checked:
+        fresh = drawn[(stored.template_id, points, stored.seed)]
+        if stored == fresh:  # the dataclasses' equality: every field, every part
+            continue
+        if fresh.points != stored.points and _section_points(stored.points) != stored.points:
+            # the parts' points were written as another total's share: try the total as stored
+            again = engine.build_instances(templates[stored.template_id], [stored.seed], points=stored.points)
+            if stored == again[0]:
+                continue
+        what = _difference(stored, fresh)
+        recorded = fingerprints.get(stored.template_id)
+        if recorded and recorded != template_fingerprint(templates[stored.template_id]):
+            what = (
+                f"template {stored.template_id!r} changed since this manifest was generated "
+                f"({what} differs from what the bank draws now)"
+            )
+        else:
+            what = f"{what} differs from what the bank draws from its seed {stored.seed} (edited?)"
+        refuse(paper_id, number, stored.template_id, what)
+
+
+def _check_structure(manifest: Manifest, refuse) -> None:
+    """Seeds, slots and points as ``quizgen generate`` makes them (a manifest delivered in an LMS
+    holds the variants each student was served: any seed at any slot)."""
+    exam = manifest.exam
+    if exam.get("delivered_in"):
+        return
+    seed = exam.get("seed")
+    templates = exam.get("templates")
+    slots: dict[int, tuple[str, float, str]] = {}
+    for paper in manifest.students:
+        for q in paper.questions:
+            inst = q.instance
+            if seed is not None and inst.seed != stable_seed(seed, paper.id, q.slot):
+                refuse(
+                    paper.id,
+                    q.number,
+                    inst.template_id,
+                    f"seed {inst.seed} is not this student's seed for exam slot {q.slot} (copied from "
+                    "another paper or edited)",
+                )
+            if isinstance(templates, list) and not (
+                0 < q.slot <= len(templates) and templates[q.slot - 1] == inst.template_id
+            ):
+                refuse(
+                    paper.id, q.number, inst.template_id, f"exam slot {q.slot} does not hold this template"
+                )
+            first = slots.setdefault(q.slot, (inst.template_id, inst.points, paper.id))
+            if first[:2] != (inst.template_id, inst.points):
+                refuse(
+                    paper.id,
+                    q.number,
+                    inst.template_id,
+                    f"exam slot {q.slot} holds {first[0]} worth {first[1]:g} on {first[2]!r}'s paper "
+                    f"but {inst.template_id} worth {inst.points:g} here",
+                )
+        total = exam.get("points")
+        if isinstance(total, (int, float)) and not math.isclose(paper.points, total, rel_tol=1e-9):
+            raise SpecError(
+                f"student {paper.id!r}: the paper is worth {paper.points:g} points but the exam "
+                f"{total:g} (its points were edited); regenerate the exam with 'quizgen generate'",
+                source=manifest.source or "manifest",
+            )
