@@ -116,3 +116,170 @@ def test_a_manifest_with_an_edited_answer_key_is_refused(tmp_path, graded):
     edited.write_text(json.dumps(data), encoding="utf-8")
     result = CliRunner().invoke(main, ["grade", str(edited), str(responses), "--out", str(tmp_path / "g")])
     assert result.exit_code in (1, 2) and "manifest.json" in result.output
+
+
+# ------------------------------------------------------------------ keys the bank does not draw
+# Every edit below is what a student holding manifest.json could do to their own paper; grade and
+# regrade --manifest must refuse each with one line naming the manifest, the student, the question
+# and the part, and the fix, and write nothing.
+
+
+def _first(data: dict) -> dict:
+    return data["students"][0]["questions"][0]["instance"]
+
+
+def _part(data: dict, part_id: str) -> dict:
+    return next(p for p in _first(data)["parts"] if p["id"] == part_id)
+
+
+def _mistake(data: dict, part_id: str) -> dict:
+    return _part(data, part_id)["mistakes"][0]
+
+
+def _set(path_fn, key, value):
+    def edit(data):
+        path_fn(data)[key] = value
+
+    return edit
+
+
+def _credit(data):
+    _mistake(data, "a").update(credit=1.0, credit_reason="half the convention counts")
+
+
+def _points(data):  # 2 points moved from c to a: the question's total is unchanged
+    _part(data, "a")["points"] += 2.0
+    _part(data, "c")["points"] -= 2.0
+
+
+EDITS = {
+    "expected": (_set(lambda d: _part(d, "a"), "expected", 987654321.0), "part a: its answer key"),
+    "expected_vector_element": (
+        lambda d: _part(d, "b")["expected"].__setitem__(0, 1.5),
+        "part b: its answer key",
+    ),
+    "mistake_value": (_set(lambda d: _mistake(d, "a"), "value", 1.25), "the value of mistake 'half_convention'"),
+    "mistake_credit": (_credit, "the credit of mistake 'half_convention'"),
+    "option_text": (lambda d: _part(d, "d")["options"].__setitem__(0, "1.25"), "part d: its option texts"),
+    "choice_key": (_set(lambda d: _part(d, "d"), "expected", "A"), "part d: its answer key"),
+    "tolerance": (_set(lambda d: _part(d, "a"), "tolerance", {"rtol": 0.5}), "part a: its tolerance"),
+    "points": (_points, "part a: its points"),
+    "params": (_set(lambda d: _first(d)["params"], "lam", 0.2), "its params"),
+    "seed": (_set(_first, "seed", 12345), "seed 12345 is not this student's seed for exam slot 1"),
+}  # fmt: skip
+
+
+def _write_edited(graded, tmp_path, edit) -> Path:
+    _, manifest, _, _ = graded
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    edit(data)
+    edited = tmp_path / "edited" / "manifest.json"
+    edited.parent.mkdir()
+    edited.write_text(json.dumps(data), encoding="utf-8")
+    return edited
+
+
+@pytest.mark.parametrize("name", EDITS)
+def test_grade_refuses_a_manifest_whose_paper_the_bank_does_not_draw(tmp_path, graded, name):
+    edit, says = EDITS[name]
+    _, manifest, responses, _ = graded
+    student = json.loads(manifest.read_text(encoding="utf-8"))["students"][0]
+    edited = _write_edited(graded, tmp_path, edit)
+    line = refused(["grade", edited, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(edited))
+    number, template = student["questions"][0]["number"], student["questions"][0]["instance"]["template_id"]
+    assert f"student {student['id']!r}, question {number} ({template})" in line, line
+    assert says in line and "regenerate the exam with 'quizgen generate'" in line, line
+    assert not (tmp_path / "g").exists()
+
+
+def test_a_paper_copied_from_another_student_is_refused(tmp_path, graded):
+    def copy(data):  # a friend's question (and seed) on my paper: the redraw alone would pass it
+        mine, theirs = data["students"][0]["questions"][0], data["students"][1]["questions"][0]
+        mine["instance"] = theirs["instance"]
+
+    _, _, responses, _ = graded
+    edited = _write_edited(graded, tmp_path, copy)
+    line = refused(["grade", edited, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(edited))
+    assert "is not this student's seed for exam slot 1 (copied from another paper or edited)" in line
+
+
+def test_regrade_refuses_an_edited_corrected_manifest_and_changes_nothing(tmp_path, graded):
+    root, _, _, db = graded
+    edited = _write_edited(graded, tmp_path, EDITS["expected"][0])
+    line = refused(["regrade", "--db", db, "--manifest", edited], watch=root, names=str(edited))
+    assert "part a: its answer key" in line
+
+
+def test_the_gradebook_refuses_an_edited_paper_whoever_imports_it(tmp_path, graded):
+    """serve and the library callers go through the same door as grade and regrade."""
+    from quizgen.graders.gradebook import Gradebook
+
+    edited = load_manifest(_write_edited(graded, tmp_path, EDITS["mistake_credit"][0]))
+    with Gradebook(tmp_path / "book.sqlite") as book:
+        with pytest.raises(SpecError, match="the credit of mistake 'half_convention'"):
+            book.import_manifest(edited)
+        assert book.db.execute("SELECT COUNT(*) FROM instances").fetchone()[0] == 0
+
+
+def test_a_manifest_delivered_in_an_lms_is_redrawn_too(tmp_path, graded):
+    """An LMS serves any variant to anybody, so the seed is not checked against the student, but
+    the keys still are."""
+
+    def delivered(data):
+        data["exam"]["delivered_in"] = "moodle"
+        _part(data, "c")["expected"] = [1.0, 2.0, 3.0]
+
+    _, _, responses, _ = graded
+    edited = _write_edited(graded, tmp_path, delivered)
+    line = refused(["grade", edited, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(edited))
+    assert "part c: its answer key" in line
+
+
+def test_papers_verified_once_are_not_redrawn_when_imported_again(tmp_path, graded, monkeypatch):
+    from quizgen import engine
+
+    _, manifest, responses, _ = graded
+    calls = []
+    real = engine.build_instances
+    monkeypatch.setattr(engine, "build_instances", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    out = tmp_path / "g"
+    args = ["grade", str(manifest), str(responses), "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    first = len([s for seeds in calls for s in seeds])
+    assert first == 3  # three students, one question each: each drawn once
+    assert CliRunner().invoke(main, args).exit_code == 0  # the same papers into the same gradebook
+    assert len([s for seeds in calls for s in seeds]) == first
+
+
+def _changed_bank(tmp_path: Path, monkeypatch) -> None:
+    """The fixture bank with the weight-decay step's learning rate changed (part c's key)."""
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    text = (FIXTURES / "banks" / "valid" / "penalty.yaml").read_text(encoding="utf-8")
+    assert "lr: 0.1," in text
+    (folder / "penalty.yaml").write_text(text.replace("lr: 0.1,", "lr: 0.2,"), encoding="utf-8")
+    monkeypatch.setattr(bank, "builtin_bank_dir", lambda: folder)
+
+
+def test_a_manifest_of_a_bank_that_changed_since_says_which_template_changed(tmp_path, graded, monkeypatch):
+    _, manifest, responses, _ = graded
+    _changed_bank(tmp_path, monkeypatch)
+    line = refused(
+        ["grade", manifest, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(manifest)
+    )
+    assert "template 'fixture.l2_chain' changed since this manifest was generated" in line, line
+    assert "part c: its answer key differs" in line and "--bank FOLDER" in line, line
+
+
+def test_a_manifest_from_before_fingerprints_grades_and_is_still_checked(tmp_path, graded, monkeypatch):
+    def older(data):
+        del data["exam"]["template_sha256"]
+
+    _, _, responses, _ = graded
+    edited = _write_edited(graded, tmp_path, older)
+    result = CliRunner().invoke(main, ["grade", str(edited), str(responses), "--out", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    _changed_bank(tmp_path, monkeypatch)  # then the bank changes: no fingerprint to blame it on
+    line = refused(["grade", edited, responses, "--out", tmp_path / "g2"], watch=tmp_path, names=str(edited))
+    assert "part c: its answer key differs from what the bank draws from its seed" in line, line
+    assert "or grade with the bank the manifest was made with (--bank FOLDER)" in line
