@@ -3,7 +3,8 @@
 Layout (``format`` is ``quizgen-manifest/1``)::
 
     {"format": "quizgen-manifest/1",
-     "exam": {"title", "course", "seed", "points", "quizgen_version", "spec_sha256"},
+     "exam": {"title", "course", "seed", "points", "quizgen_version", "spec_sha256",
+              "templates": [template id per exam slot], "template_sha256": {template id: fingerprint}},
      "students": [{"id", "name", "email",
                    "questions": [{"number": 1, "slot": 1, "section": "Convolution",
                                   "instance": Instance.to_dict()}, ...]}, ...]}
@@ -18,6 +19,10 @@ and grading, the gradebook, the exports, LMS imports and ``quizgen serve`` read 
 (:func:`load_manifest`, :meth:`Manifest.from_dict`). Grading looks papers up by student id
 (:meth:`Manifest.paper`) and questions by printed number or key
 (:meth:`StudentPaper.question`, :meth:`StudentPaper.question_by_key`).
+
+A manifest is a file anybody may have edited: its papers enter the gradebook only after
+:func:`quizgen.manifest_check.check_manifest` has redrawn them from the bank and their seeds
+(``template_sha256``, written by generate since this check, names a template that changed since).
 """
 
 from __future__ import annotations
