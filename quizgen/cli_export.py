@@ -6,7 +6,8 @@ from the bank, as Moodle XML, a Canvas QTI zip, or printable LaTeX/PDF papers wi
     quizgen export pdf --manifest out/ --out printed/
 
 Everything an export cannot represent exactly is printed as ``warning: ...`` on stderr (and
-listed under ``warnings`` with ``--json``); ``--strict`` turns warnings into exit status 1.
+listed under ``warnings`` with ``--json``); ``--strict`` turns warnings into exit status 1. What
+the instructor must do though nothing is inexact is printed as ``note: ...`` (``notes``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _report(kind: str, result: ExportResult, as_json: bool, strict: bool) -> Non
             "files": [str(f) for f in result.files],
             "questions": result.questions,
             "warnings": result.warnings,
+            "notes": result.notes,
         }
         click.echo(json.dumps(payload, indent=1))
     else:
@@ -52,6 +54,8 @@ def _report(kind: str, result: ExportResult, as_json: bool, strict: bool) -> Non
             click.echo(f"warning: {line}", err=True)
         shown = ", ".join(str(f) for f in result.files[:4]) + (" ..." if len(result.files) > 4 else "")
         click.echo(f"{kind}: {result.questions} questions -> {shown} ({len(result.warnings)} warnings)")
+        for line in result.notes:
+            click.echo(f"note: {line}")
     if strict and result.warnings:
         sys.exit(1)
 

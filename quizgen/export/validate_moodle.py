@@ -10,8 +10,11 @@ question types' own parsers), with the standard library's XML parser.
   tolerance >= 0; grades from Moodle's list (:data:`~.moodle.ALLOWED_FRACTIONS`, within the
   importer's 1e-5); one answer at 100%;
 - multichoice: ``single``, at least two answers, allowed grades, one at 100% when single;
-- marks: a question imports worth its ``defaultgrade``, except cloze, worth the sum of its
-  blank weights (the importer ignores ``defaultgrade`` there): :attr:`MoodleQuestion.mark`;
+- marks: a question imports worth its ``defaultgrade`` (import_headers; 1 when absent), except
+  cloze, worth the sum of its blank weights, each a whole number, 1 when empty or 0
+  (qtype_multianswer_extract_question; format/xml's import_multianswer never reads
+  ``defaultgrade``): :attr:`MoodleQuestion.mark`, and :attr:`MoodleQuestion.exact_mark` as the
+  exact decimal the file writes, to compare shares of a quiz's total without float noise;
 - numerical grading: :func:`matching_answer` picks the first answer whose tolerance holds a
   response, as Moodle does, so the tests can check which feedback each known value gets;
 - cloze: the embedded answers parsed with Moodle's own regular expressions
@@ -30,6 +33,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .common import moodle_accepts
 from .moodle import ALLOWED_FRACTIONS
@@ -108,6 +112,7 @@ class MoodleQuestion:
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[tuple[str, int, list[MoodleAnswer]]] = field(default_factory=list)  # cloze
     mark: float = 1.0  # the mark the question imports with (its default mark)
+    exact_mark: Fraction = Fraction(1)  # the same, as the exact decimal written
 
 
 @dataclass
@@ -290,9 +295,10 @@ def validate_moodle(xml_text: str) -> MoodleReport:
         _check_common(q, problems, where)
         parsed = MoodleQuestion(kind, name, idnumber, category)
         try:  # import_headers reads <defaultgrade> (default 1) for every type but cloze
-            parsed.mark = float(q.findtext("defaultgrade", "1"))
+            parsed.exact_mark = Fraction(q.findtext("defaultgrade", "1").strip())
+            parsed.mark = float(parsed.exact_mark)
         except ValueError:
-            parsed.mark = 1.0
+            parsed.mark, parsed.exact_mark = 1.0, Fraction(1)
         if kind == "numerical":
             parsed.answers = _answers(q, problems, where, numerical=True)
             if not parsed.answers:
@@ -315,7 +321,8 @@ def validate_moodle(xml_text: str) -> MoodleReport:
             parsed.subquestions = subs
             # qtype_multianswer_extract_question: the mark is the sum of the blank weights;
             # the importer does not read <defaultgrade> for cloze
-            parsed.mark = float(sum(w for _k, w, _a in subs))
+            parsed.exact_mark = Fraction(sum(w for _k, w, _a in subs))
+            parsed.mark = float(parsed.exact_mark)
             problems.extend(f"{where}: {p}" for p in cloze_problems)
         questions.append(parsed)
     return MoodleReport(problems, questions)
