@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from . import bank as bank_mod
+from .cli_options import bank_option
 from .export import (
     ExportResult,
     export_moodle,
@@ -77,13 +78,7 @@ def _common(func):
             show_default=True,
             help="Variants per template (seeds 0..N-1) with --template.",
         ),
-        click.option(
-            "--bank",
-            "bank_dirs",
-            multiple=True,
-            type=click.Path(exists=True, path_type=Path),
-            help="An extra bank folder or file, next to the built-in one (repeatable).",
-        ),
+        bank_option,
         click.option(
             "--title", default="quizgen", show_default=True, help="Title (category root) with --template."
         ),

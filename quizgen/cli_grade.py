@@ -19,6 +19,7 @@ import click
 
 from . import bank as bank_mod
 from . import engine
+from .cli_options import bank_option
 from .errors import QuizgenError
 from .graders.gradebook import GradeSettings, GradingOutcome, grade_class, regrade_class, report
 from .models import Instance, Tolerance
@@ -135,13 +136,6 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         click.echo(f"reports in {outcome.files[0].parent} (report.html, grades.csv, feedback/)")
 
 
-bank_option = click.option(
-    "--bank",
-    "bank_dirs",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="An extra bank folder or file the exam was generated with (repeatable).",
-)
 grading_options = [
     click.option(
         "--all-or-nothing",
