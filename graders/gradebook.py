@@ -44,7 +44,7 @@ from quizgen.bank import Bank
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text, student_file_stem
 from quizgen.manifest import Manifest, Question, StudentPaper, load_manifest
-from quizgen.manifest_check import check_manifest, instance_digest
+from quizgen.manifest_check import check_manifest, instance_digest, instance_json, sealed_by_key
 from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, item_analysis, student_totals
@@ -319,10 +319,11 @@ class Gradebook:
         :func:`quizgen.manifest_check.check_manifest`: a manifest whose answer keys, mistakes,
         options, tolerances, points or seeds are not what the bank draws is refused before
         anything is written. The gradebook remembers each verified instance (the SHA-256 of its
-        stored text), so importing the same papers again redraws nothing."""
+        stored text), so importing the same papers again redraws nothing; nor is an instance
+        redrawn whose seal from generate checks under the instructor's key."""
         key = key or exam_key(manifest.exam)
         title = str(manifest.exam.get("title", "exam"))
-        texts = [[json.dumps(q.instance.to_dict()) for q in paper.questions] for paper in manifest.students]
+        texts = [[instance_json(q.instance) for q in paper.questions] for paper in manifest.students]
         digests = [[instance_digest(t) for t in row] for row in texts]
         known = {r[0] for r in self.db.execute("SELECT digest FROM verified")}
         skip = {
@@ -331,7 +332,12 @@ class Gradebook:
             for q, d in zip(paper.questions, row, strict=True)
             if d in known
         }
-        check_manifest(manifest, bank, skip=skip)
+        by_question = {
+            (paper.id, q.number): text
+            for paper, row in zip(manifest.students, texts, strict=True)
+            for q, text in zip(paper.questions, row, strict=True)
+        }
+        check_manifest(manifest, bank, skip=skip | sealed_by_key(manifest, by_question))
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO exams VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title=excluded.title, "

@@ -7,7 +7,7 @@ Layout (``format`` is ``quizgen-manifest/1``)::
               "templates": [template id per exam slot], "template_sha256": {template id: fingerprint}},
      "students": [{"id", "name", "email",
                    "questions": [{"number": 1, "slot": 1, "section": "Convolution",
-                                  "instance": Instance.to_dict()}, ...]}, ...]}
+                                  "instance": Instance.to_dict(), "seal": "..."}, ...]}, ...]}
 
 ``number`` is the question's number as printed on that student's paper (the order may be
 shuffled per student); ``slot`` is its place in the exam spec, the same for everybody, and the
@@ -42,20 +42,25 @@ FORMAT = "quizgen-manifest/1"
 
 @dataclass(frozen=True)
 class Question:
-    """One question on one student's paper: its printed ``number``, its exam ``slot``."""
+    """One question on one student's paper: its printed ``number``, its exam ``slot``, and the
+    ``seal`` generate wrote for its instance (:func:`quizgen.manifest_check.seal`; "" for none)."""
 
     number: int
     slot: int
     section: str
     instance: Instance
+    seal: str = field(default="", compare=False)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "number": self.number,
             "slot": self.slot,
             "section": self.section,
             "instance": self.instance.to_dict(),
         }
+        if self.seal:
+            d["seal"] = self.seal
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Question:
@@ -66,6 +71,7 @@ class Question:
             int(d.get("slot", d.get("number"))),
             d.get("section", ""),
             Instance.from_dict(d["instance"]),
+            str(d.get("seal", "")),
         )
 
 

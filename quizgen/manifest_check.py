@@ -15,10 +15,18 @@ the one door of ``quizgen grade``, ``regrade --manifest``, the LMS responses imp
    ``stable_seed(exam seed, student id, slot)``, each exam slot to hold the same template with the
    same points on every paper, and each paper's points to be the exam's.
 
-The redraw costs about what generating the papers cost, so the gradebook remembers what it
-verified (the SHA-256 of each verified instance's stored text) and a later import of the same
-papers (a second responses file, a resumed job, a regrade, serve starting again) redraws only the
-instances it has not seen: see ``skip``.
+The redraw costs about what generating the papers cost (a quarter of grading them), so it is
+skipped, soundly, in two cases (``skip``):
+
+- the gradebook remembers what it verified (the SHA-256 of each verified instance's stored
+  text): a later import of the same papers (a second responses file, a resumed job, a regrade,
+  serve starting again) redraws only the instances it has not seen;
+- ``quizgen generate`` seals each instance it draws with an HMAC-SHA256 under the instructor's
+  key (:func:`manifest_key`: a random key kept outside the exam folder, in
+  ``~/.config/quizgen/manifest.key`` or the file ``$QUIZGEN_KEY_FILE`` names): whoever edits an
+  instance without the key cannot make its seal, so an instance whose seal checks under the key
+  is as generate drew it. Grading elsewhere (no key), an older manifest (no seals) or a broken
+  seal falls back to the redraw.
 
 The manifest records a fingerprint of each template it drew from (``exam.template_sha256``,
 :func:`template_fingerprint`), so a manifest of a bank that changed since is told apart from an
@@ -29,19 +37,37 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import json
 import math
+import os
+import secrets
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
 from . import __version__, engine
 from .bank import Bank, load_bank
 from .errors import QuizgenError, SpecError
-from .manifest import Manifest
+from .manifest import Manifest, StudentPaper
 from .models import Instance, InstancePart, Template
 from .seeding import stable_seed
 
-__all__ = ["check_manifest", "instance_digest", "template_fingerprint"]
+__all__ = [
+    "KEY_ENV",
+    "check_manifest",
+    "instance_digest",
+    "instance_json",
+    "key_path",
+    "manifest_key",
+    "seal",
+    "sealed_by_key",
+    "sealed_student",
+    "template_fingerprint",
+]
+
+#: The environment variable naming the key file (default: ``~/.config/quizgen/manifest.key``).
+KEY_ENV = "QUIZGEN_KEY_FILE"
 
 #: The template fields an instance is drawn from (tags, difficulty, quality notes and the file's
 #: place are not: editing them changes no instance).
@@ -65,6 +91,84 @@ def template_fingerprint(template: Template) -> str:
     data = {name: _plain(getattr(template, name)) for name in _DRAWN_FROM}
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=repr, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def instance_json(instance: Instance) -> str:
+    """An instance's text as the gradebook stores it and seals and digests are taken of."""
+    return json.dumps(instance.to_dict())
+
+
+def key_path() -> Path:
+    """The instructor's key file: ``$QUIZGEN_KEY_FILE``, else ``$XDG_CONFIG_HOME`` (default
+    ``~/.config``) ``/quizgen/manifest.key``."""
+    if os.environ.get(KEY_ENV):
+        return Path(os.environ[KEY_ENV])
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "quizgen" / "manifest.key"
+
+
+_KEYS: dict[tuple[str, bool], bytes | None] = {}
+
+
+def manifest_key(*, create: bool = False) -> bytes | None:
+    """The key of :func:`key_path` (64 hex digits of random bytes), made (readable by its owner
+    only) when ``create`` and missing; None when there is none or it cannot be read or made."""
+    path = key_path()
+    cached = _KEYS.get((str(path), create))
+    if cached is not None:
+        return cached
+    key = None
+    try:
+        if create and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(temp, path)  # atomic, and never over a key another process just made
+            except FileExistsError:
+                pass
+            finally:
+                temp.unlink()
+        text = path.read_text(encoding="ascii").strip()
+        if len(text) >= 32:
+            key = text.encode("ascii")
+    except (OSError, UnicodeDecodeError):
+        key = None
+    if key is not None:
+        _KEYS[(str(path), create)] = key
+    return key
+
+
+def seal(key: bytes, instance_text: str) -> str:
+    """HMAC-SHA256 of an instance's text (:func:`instance_json`) under ``key``, in hex."""
+    return hmac.new(key, instance_text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def sealed_student(paper: StudentPaper) -> dict:
+    """``paper.to_dict()`` with each question's seal, for generate to write (none when no key
+    can be read or made: grading then redraws)."""
+    data = paper.to_dict()
+    key = manifest_key(create=True)
+    if key is not None:
+        for q, entry in zip(paper.questions, data["questions"], strict=True):
+            entry["seal"] = seal(key, instance_json(q.instance))
+    return data
+
+
+def sealed_by_key(manifest: Manifest, texts: Mapping[tuple[str, int], str]) -> set[tuple[str, int]]:
+    """(student id, number) of the questions whose seal is the HMAC of their instance's text
+    (``texts``, :func:`instance_json`) under :func:`manifest_key`: as generate drew them."""
+    key = manifest_key() if any(q.seal for p in manifest.students for q in p.questions) else None
+    if key is None:
+        return set()
+    return {
+        (p.id, q.number)
+        for p in manifest.students
+        for q in p.questions
+        if q.seal and hmac.compare_digest(q.seal, seal(key, texts[(p.id, q.number)]))
+    }
 
 
 def instance_digest(instance_json: str) -> str:
@@ -114,7 +218,8 @@ def check_manifest(manifest: Manifest, bank: Bank | None, *, skip: Collection[tu
     part, and the fix) a manifest whose papers are not what the bank draws from their seeds.
 
     ``skip``: (student id, printed number) of instances already verified (by this check, earlier):
-    not redrawn; the seed and slot checks still apply to them. ``bank`` None: the built-in bank,
+    not redrawn (the gradebook's own, and those whose seal checks: :func:`sealed_by_key`). The
+    seed and slot checks apply to every instance. ``bank`` None: the built-in bank,
     loaded only if something is to be redrawn (anything with ``get(template_id)`` will do). Costs one redraw per distinct
     (template, seed, points) checked: about the time ``quizgen generate`` took for them."""
     exam = manifest.exam

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from quizgen import bank
 from quizgen.cli import main
 from quizgen.errors import SpecError
-from quizgen.manifest import FORMAT, load_manifest
+from quizgen.manifest import FORMAT, Manifest, load_manifest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEAD = f'{{"format": "{FORMAT}", "exam": {{"title": "Q"}}, "students": '
@@ -235,20 +235,52 @@ def test_a_manifest_delivered_in_an_lms_is_redrawn_too(tmp_path, graded):
     assert "part c: its answer key" in line
 
 
-def test_papers_verified_once_are_not_redrawn_when_imported_again(tmp_path, graded, monkeypatch):
+def _count_draws(monkeypatch) -> list:
     from quizgen import engine
 
-    _, manifest, responses, _ = graded
-    calls = []
+    calls: list = []
     real = engine.build_instances
-    monkeypatch.setattr(engine, "build_instances", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
-    out = tmp_path / "g"
-    args = ["grade", str(manifest), str(responses), "--out", str(out)]
+    monkeypatch.setattr(engine, "build_instances", lambda *a, **k: calls.extend(a[1]) or real(*a, **k))
+    return calls
+
+
+def test_papers_sealed_by_generate_are_not_redrawn(tmp_path, graded, monkeypatch):
+    _, manifest, responses, _ = graded
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    assert all(len(q["seal"]) == 64 for s in data["students"] for q in s["questions"])
+    draws = _count_draws(monkeypatch)
+    result = CliRunner().invoke(main, ["grade", str(manifest), str(responses), "--out", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    assert draws == []
+
+
+def test_without_the_key_papers_are_redrawn_once_then_remembered(tmp_path, graded, monkeypatch):
+    from quizgen import manifest_check
+
+    _, manifest, responses, _ = graded
+    monkeypatch.setenv(manifest_check.KEY_ENV, str(tmp_path / "another machine's key"))
+    draws = _count_draws(monkeypatch)
+    args = ["grade", str(manifest), str(responses), "--out", str(tmp_path / "g")]
     assert CliRunner().invoke(main, args).exit_code == 0
-    first = len([s for seeds in calls for s in seeds])
-    assert first == 3  # three students, one question each: each drawn once
+    assert len(draws) == 3  # three students, one question each: each drawn once
     assert CliRunner().invoke(main, args).exit_code == 0  # the same papers into the same gradebook
-    assert len([s for seeds in calls for s in seeds]) == first
+    assert len(draws) == 3
+
+
+def test_a_seal_made_with_another_key_does_not_vouch_for_an_edited_paper(tmp_path, graded):
+    from quizgen import manifest_check
+    from quizgen.models import Instance
+
+    def forged(data):
+        EDITS["expected"][0](data)
+        entry = data["students"][0]["questions"][0]
+        text = manifest_check.instance_json(Instance.from_dict(entry["instance"]))
+        entry["seal"] = manifest_check.seal(b"0" * 64, text)  # the student's own key
+
+    _, _, responses, _ = graded
+    edited = _write_edited(graded, tmp_path, forged)
+    line = refused(["grade", edited, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(edited))
+    assert "part a: its answer key" in line
 
 
 def _changed_bank(tmp_path: Path, monkeypatch) -> None:
@@ -262,18 +294,28 @@ def _changed_bank(tmp_path: Path, monkeypatch) -> None:
 
 
 def test_a_manifest_of_a_bank_that_changed_since_says_which_template_changed(tmp_path, graded, monkeypatch):
+    from quizgen import manifest_check
+
     _, manifest, responses, _ = graded
     _changed_bank(tmp_path, monkeypatch)
+    # sealed by generate under this machine's key: graded as the students were asked it
+    result = CliRunner().invoke(main, ["grade", str(manifest), str(responses), "--out", str(tmp_path / "g")])
+    assert result.exit_code == 0, result.output
+    # graded on another machine (no key to check the seals): redrawn, and the change named
+    monkeypatch.setenv(manifest_check.KEY_ENV, str(tmp_path / "no key here"))
     line = refused(
-        ["grade", manifest, responses, "--out", tmp_path / "g"], watch=tmp_path, names=str(manifest)
+        ["grade", manifest, responses, "--out", tmp_path / "g2"], watch=tmp_path, names=str(manifest)
     )
     assert "template 'fixture.l2_chain' changed since this manifest was generated" in line, line
     assert "part c: its answer key differs" in line and "--bank FOLDER" in line, line
 
 
 def test_a_manifest_from_before_fingerprints_grades_and_is_still_checked(tmp_path, graded, monkeypatch):
-    def older(data):
+    def older(data):  # no fingerprints, no seals
         del data["exam"]["template_sha256"]
+        for student in data["students"]:
+            for q in student["questions"]:
+                del q["seal"]
 
     _, _, responses, _ = graded
     edited = _write_edited(graded, tmp_path, older)
@@ -283,3 +325,23 @@ def test_a_manifest_from_before_fingerprints_grades_and_is_still_checked(tmp_pat
     line = refused(["grade", edited, responses, "--out", tmp_path / "g2"], watch=tmp_path, names=str(edited))
     assert "part c: its answer key differs from what the bank draws from its seed" in line, line
     assert "or grade with the bank the manifest was made with (--bank FOLDER)" in line
+
+
+def test_every_builtin_templates_seal_survives_the_manifests_json():
+    """A seal is taken of the instance's text as generate has it and checked on the text read
+    back from manifest.json: the two must be the same for every template, or genuine papers
+    would be redrawn for nothing (never accepted wrongly: a seal that does not check redraws)."""
+    import quizgen.question_bank
+    from quizgen import engine, manifest_check
+    from quizgen.manifest import Question, StudentPaper
+
+    real = bank.load_bank([Path(quizgen.question_bank.__file__).parent], include_builtin=False)
+    questions = tuple(
+        Question(n, n, "", engine.build_instance(t, n, points=7.0))
+        for n, t in enumerate(sorted(real.templates.values(), key=lambda t: t.id), 1)
+    )
+    paper = StudentPaper("s1", "S", "", questions)
+    back = StudentPaper.from_dict(json.loads(json.dumps(manifest_check.sealed_student(paper))))
+    texts = {("s1", q.number): manifest_check.instance_json(q.instance) for q in back.questions}
+    manifest = Manifest({}, (back,))
+    assert manifest_check.sealed_by_key(manifest, texts) == set(texts)
