@@ -217,11 +217,11 @@ def check_manifest(manifest: Manifest, bank: Bank | None, *, skip: Collection[tu
     """Refuse (:class:`SpecError`, one line naming the manifest, the student, the question and the
     part, and the fix) a manifest whose papers are not what the bank draws from their seeds.
 
-    ``skip``: (student id, printed number) of instances already verified (by this check, earlier):
-    not redrawn (the gradebook's own, and those whose seal checks: :func:`sealed_by_key`). The
-    seed and slot checks apply to every instance. ``bank`` None: the built-in bank,
-    loaded only if something is to be redrawn (anything with ``get(template_id)`` will do). Costs one redraw per distinct
-    (template, seed, points) checked: about the time ``quizgen generate`` took for them."""
+    ``skip``: (student id, printed number) of instances already verified: the gradebook's own,
+    and those whose seal checks (:func:`sealed_by_key`); they are not redrawn, but the seed and
+    slot checks apply to every instance. ``bank`` None: the built-in bank, loaded only if
+    something is to be redrawn (anything with ``get(template_id)`` will do). Costs one redraw per
+    distinct (template, seed, points) checked: about the time ``quizgen generate`` took for them."""
     exam = manifest.exam
     where = manifest.source or "manifest"
     fingerprints = exam.get("template_sha256") if isinstance(exam.get("template_sha256"), Mapping) else {}
