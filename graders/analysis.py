@@ -8,7 +8,8 @@ Item statistics per template and part (classical test theory):
 - ``discrimination`` = the corrected item-total correlation: Pearson's r between the part's score
   and the student's total *without this part*, over the students who had the part (None when
   fewer than 3 students or either side does not vary);
-- the most common wrong answers, the known mistakes matched, and the mean score broken down by
+- the most common wrong answers (for the text-option kinds by the options' texts, since each
+  student's options are shuffled), the known mistakes matched, and the mean score broken down by
   each parameter that takes a few (2 to 8) distinct scalar values, e.g. stride 1 against stride 2.
 """
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from quizgen.formatting import plain
 from quizgen.models import GradeResult, InstancePart, Status
+from quizgen.selection import is_selection, option_of, split_letters
 
 __all__ = [
     "ItemStats",
@@ -134,6 +136,20 @@ def answer_key(value) -> str:
         return str(value)
 
 
+def _wrong_key(record: PartRecord) -> str:
+    """A wrong answer as text for counting across students. The text-option kinds shuffle
+    their options per student, so a letter means a different option on each paper: their
+    answers are counted by the options' texts (in the order given for ordering)."""
+    part = record.part
+    if is_selection(part.kind) and isinstance(record.parsed, str):
+        try:
+            texts = [option_of(part, x) for x in split_letters(record.parsed)]
+        except ValueError:  # a letter that is no option here: graded as a format error anyway
+            return record.parsed
+        return " | ".join(texts if part.kind == "ordering" else sorted(texts))
+    return answer_key(record.parsed)
+
+
 def _scalar_param(value) -> bool:
     return isinstance(value, (bool, int, float, str)) and not (isinstance(value, float) and math.isnan(value))
 
@@ -167,7 +183,7 @@ def item_analysis(records: Sequence[PartRecord], *, top: int = 3) -> list[ItemSt
         scores = [r.result.score for r in group]
         rest = [totals[r.student_id] - r.points for r in group]
         wrong = Counter(
-            answer_key(r.parsed)
+            _wrong_key(r)
             for r in group
             if r.result.status in (Status.INCORRECT, Status.PARTIAL) and r.parsed is not None
         )

@@ -69,6 +69,7 @@ from .compare import (
 )
 from .numeric import LETTERS, GradedPart, Recompute, _capital
 from .parse import _PLAIN_LIST, _PLAIN_NUMBER, MAX_CHARS, MAX_NESTING, FormatError, parse_answer
+from .selection import SELECTION_GRADERS, grade_selection
 
 __all__ = ["close_rows", "grade_parts", "grade_questions"]
 
@@ -235,6 +236,9 @@ class _Column:
                 self.not_text(i)
         if self.kind == "choice":
             self.choices(pending)
+            return
+        if self.kind in SELECTION_GRADERS:  # text choice, true/false, multiple select, ordering
+            grade_selection(self, pending)
             return
         slow: list[int] = []
         if self.scalar:

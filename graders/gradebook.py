@@ -417,16 +417,21 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ grading
 
-    def _inputs_hash(self, exam: str) -> str:
+    def _inputs_hash(self, exam: str, students: Sequence[str] | None = None) -> str:
         """A digest of the stored papers and answers (what makes two grading jobs the same):
-        each table named, each value length-prefixed (None as -1), so no two inputs read alike."""
+        each table named, each value length-prefixed (None as -1), so no two inputs read alike.
+        ``students``: of these students only."""
         h = hashlib.sha256()
+        only, args = "", ()
+        if students is not None:
+            only, args = f" AND student IN ({','.join('?' * len(students))})", tuple(students)
         for table, cols in (
             ("instances", "student, number, data"),
             ("responses", "student, number, part, text"),
         ):
             h.update(f"{table}\n".encode())
-            for row in self.db.execute(f"SELECT {cols} FROM {table} WHERE exam=? ORDER BY {cols}", (exam,)):
+            query = f"SELECT {cols} FROM {table} WHERE exam=?{only} ORDER BY {cols}"
+            for row in self.db.execute(query, (exam, *args)):
                 for v in row:
                     if v is None:
                         h.update(b"-1:")
@@ -535,15 +540,20 @@ class Gradebook:
         kind: str = "grade",
         warnings: Sequence[str] = (),
         progress: Callable[[str], None] | None = None,
+        students: Sequence[str] | None = None,
     ) -> RunResult:
         """Grade every student of ``exam`` from the stored instances and responses, one
-        committed transaction per student; resumes an unfinished run of the same job."""
-        settings_json, inputs = settings.to_json(), self._inputs_hash(exam)
-        row = self.db.execute(
-            "SELECT id FROM runs WHERE exam=? AND kind=? AND settings=? AND inputs=? AND finished_at IS NULL "
-            "ORDER BY id DESC LIMIT 1",
-            (exam, kind, settings_json, inputs),
-        ).fetchone()
+        committed transaction per student; resumes an unfinished run of the same job.
+        ``students``: grade only these (a final submit online); the others keep their grades,
+        and such a run never resumes another."""
+        settings_json, inputs = settings.to_json(), self._inputs_hash(exam, students)
+        row = None
+        if students is None:
+            row = self.db.execute(
+                "SELECT id FROM runs WHERE exam=? AND kind=? AND settings=? AND inputs=? AND finished_at IS NULL "
+                "ORDER BY id DESC LIMIT 1",
+                (exam, kind, settings_json, inputs),
+            ).fetchone()
         if row is not None:
             run_id = row["id"]
             done = {
@@ -559,17 +569,22 @@ class Gradebook:
                 run_id = cur.lastrowid
             done = set()
         absent = {sid for sid, _ in self.absent(exam)}
+        if students is not None:
+            absent &= set(students)
         if absent:  # grades left from before a student's answers were known as absent
             with self.transaction() as db:
                 db.executemany(
                     "DELETE FROM grades WHERE exam=? AND student=?", [(exam, sid) for sid in sorted(absent)]
                 )
-        students = self.db.execute(
-            "SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,)
-        ).fetchall()
+        wanted = None if students is None else set(students)
+        roster = [
+            s
+            for s in self.db.execute("SELECT id, name FROM students WHERE exam=? ORDER BY position", (exam,))
+            if wanted is None or s["id"] in wanted
+        ]
         graded = 0
         reason = "regraded" if kind == "regrade" else "graded again"
-        todo = [s["id"] for s in students if s["id"] not in done and s["id"] not in absent]
+        todo = [s["id"] for s in roster if s["id"] not in done and s["id"] not in absent]
         for start in range(0, len(todo), _CHUNK):
             sids = todo[start : start + _CHUNK]
             graded_rows = self._grade_students(exam, sids, settings, recompute_factory)
@@ -587,7 +602,7 @@ class Gradebook:
             graded,
             len(done),
             tuple(self.changes(exam, run_id=run_id)),
-            tuple(s["id"] for s in students if s["id"] in absent),
+            tuple(s["id"] for s in roster if s["id"] in absent),
         )
 
     def changes(self, exam: str, *, run_id: int | None = None) -> list[Change]:

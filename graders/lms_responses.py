@@ -73,6 +73,7 @@ from quizgen.export.qti import QTI_NS, item_ident, qti_files
 from quizgen.fsutil import atomic_write_text, read_text
 from quizgen.manifest import Manifest, Question, StudentPaper
 from quizgen.models import Instance
+from quizgen.selection import labels as option_labels
 
 __all__ = [
     "LMS_READERS",
@@ -487,14 +488,15 @@ LMS_READERS: dict[str, tuple[Callable, Callable]] = {
 # ---------------------------------------------------------------------------------- answers
 
 
-def _choice_letter(text: str, options: Sequence[str]) -> str:
-    """The letter of the option ``text`` names (``B. text``, ``B``, or the option's text)."""
+def _choice_letter(text: str, options: Sequence[str], labels: str = LETTERS) -> str:
+    """The letter of the option ``text`` names (``B. text``, ``B``, or the option's text);
+    ``labels``: the part's letters (``TF`` for true/false, whose LMS answer is True or False)."""
     t = text.strip()
     m = re.match(r"^\(?([A-Za-z])[).:]?(?:\s|$)", t)
-    if m and m.group(1).upper() in LETTERS[: len(options)]:
+    if m and m.group(1).upper() in labels[: len(options)]:
         return m.group(1).upper()
     key = normalise(t)
-    for letter, option in zip(LETTERS, options, strict=False):
+    for letter, option in zip(labels, options, strict=False):
         if normalise(option) == key:
             return letter
     return t  # as given: the grader reports it as not a letter
@@ -534,7 +536,9 @@ def _moodle_parts(instance: Instance, response: str) -> dict[str, dict[tuple, st
     kind = layout(instance)
     if kind != "multi":
         part = instance.parts[0]
-        text = _choice_letter(response, part.options) if part.options else response.strip()
+        text = (
+            _choice_letter(response, part.options, option_labels(part)) if part.options else response.strip()
+        )
         return {part.id: {(): text}}
     pieces: dict[int, str] = {}
     marks = list(_SUBPART.finditer(response))
@@ -546,7 +550,11 @@ def _moodle_parts(instance: Instance, response: str) -> dict[str, dict[tuple, st
     for part in instance.parts:  # the export's cloze order: parts in order, elements in C order
         if part.options:
             n += 1
-            out[part.id] = {(): _choice_letter(pieces.get(n, ""), part.options) if pieces.get(n) else ""}
+            out[part.id] = {
+                (): _choice_letter(pieces.get(n, ""), part.options, option_labels(part))
+                if pieces.get(n)
+                else ""
+            }
             continue
         for b in blanks(part):
             n += 1
@@ -640,7 +648,7 @@ def import_lms_responses(
             else:
                 part = item.instance.part(item.part_id)
                 text = (
-                    _choice_letter(answer, part.options)
+                    _choice_letter(answer, part.options, option_labels(part))
                     if part.options and answer.strip()
                     else answer.strip()
                 )

@@ -44,7 +44,11 @@ tensor                [0, 5]). Ambiguous: an unbracketed ``0,5`` or ``1,234,567`
                       separated by spaces or by ``, `` (``0,5 0,25``, ``[0,5, 0,25]``, ``[0,5; 1 2]``).
 shape                 commas separate dimensions; ``x`` is the dimension separator, so
                       ``3x10^-5`` is not a number there.
-choice                no numbers.
+choice, text_choice   no numbers: one letter (``B``, ``b``, ``(b)``, ``B.``).
+true_false            ``T``, ``F``, ``true``, ``false`` in any case -> ``"T"``/``"F"``.
+multi_select          letters separated by commas or spaces (``A,C``, ``c a``, ``AC``), read as
+                      the sorted ``"A,C"``; a letter twice is a format error.
+ordering              the same, kept in the order written: ``c,a,b`` -> ``"C,A,B"``.
 ====================  ==========================================================================
 
 :func:`parse_answer` returns a float64 array (int64 for integer and shape answers; 0-d for single
@@ -93,6 +97,10 @@ EXPECTED: dict[str, str] = {
     "tensor": "expected a tensor written as nested lists such as [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]",
     "shape": "expected a shape such as 4x4x10, (4, 4, 10) or [4, 4, 10]",
     "choice": "expected an option letter such as B",
+    "text_choice": "expected an option letter such as B",
+    "true_false": "expected T or F (true or false)",
+    "multi_select": "expected the letters of every option you select, such as A,C",
+    "ordering": "expected the letters of the items in order, such as C,A,B,D",
 }
 
 
@@ -807,6 +815,47 @@ def _choice(text: str) -> str:
     return (m.group(1) or m.group(2)).upper()
 
 
+_TRUE_FALSE = {"t": "T", "true": "T", "f": "F", "false": "F"}
+
+
+def _true_false(text: str) -> str:
+    """``T``, ``F``, ``true``, ``false`` (any case) -> ``"T"`` or ``"F"``."""
+    word = text.strip().rstrip(".").strip().lower()
+    if word not in _TRUE_FALSE:
+        raise _Problem("write T or F")
+    return _TRUE_FALSE[word]
+
+
+_LETTER_LIST = re.compile(r"^[A-Za-z](?:\s*[,;\s]\s*[A-Za-z])*$")
+
+
+def _letter_list(text: str) -> list[str]:
+    """``"A,C"``, ``"a, c"``, ``"A C"`` or ``"AC"`` -> ``["A", "C"]``; a letter twice is refused."""
+    body = text.strip()
+    if body[:1] in "([" and body[-1:] in ")]":
+        body = body[1:-1].strip()
+    if body.isalpha() and len(body) <= 26:
+        letters = list(body.upper())
+    elif _LETTER_LIST.match(body):
+        letters = re.findall(r"[A-Za-z]", body.upper())
+    else:
+        raise _Problem("write option letters separated by commas")
+    twice = sorted({x for x in letters if letters.count(x) > 1})
+    if twice:
+        raise _Problem(f"{', '.join(twice)} written more than once")
+    return letters
+
+
+def _multi_select(text: str) -> str:
+    """The selected letters in alphabetical order, comma-separated: ``"c, a"`` -> ``"A,C"``."""
+    return ",".join(sorted(_letter_list(text)))
+
+
+def _ordering(text: str) -> str:
+    """The letters in the order written: ``"c a b"`` -> ``"C,A,B"``."""
+    return ",".join(_letter_list(text))
+
+
 _KIND_PARSERS: dict[str, Callable[[str], np.ndarray | str]] = {
     "integer": _integer,
     "real": _real,
@@ -815,6 +864,10 @@ _KIND_PARSERS: dict[str, Callable[[str], np.ndarray | str]] = {
     "tensor": _tensor,
     "shape": _shape,
     "choice": _choice,
+    "text_choice": _choice,
+    "true_false": _true_false,
+    "multi_select": _multi_select,
+    "ordering": _ordering,
 }
 if set(_KIND_PARSERS) != set(ANSWER_KINDS):  # pragma: no cover - guards models.ANSWER_KINDS drift
     raise ImportError("graders.parse: a parser is needed for every answer kind in models.ANSWER_KINDS")

@@ -18,6 +18,8 @@ from markupsafe import Markup, escape
 
 from quizgen.formatting import plain
 from quizgen.models import Status
+from quizgen.selection import answer_text as selection_answer_text
+from quizgen.selection import is_selection
 
 from .analysis import ItemStats, PartRecord, StudentTotal
 from .collusion import CollusionFlag
@@ -43,6 +45,8 @@ def _short(text, limit: int = 40) -> str:
 
 def expected_text(part) -> str:
     """The right answer as a student would type it (with the option text for a choice)."""
+    if is_selection(part.kind):
+        return selection_answer_text(part)
     if part.options:
         letter = str(part.expected)
         index = LETTERS.find(letter)

@@ -42,16 +42,20 @@ from .models import (
     ANSWER_KINDS,
     EXACT,
     QUALITY_CHECKS,
+    CaseSpec,
     MistakeSpec,
+    OptionSpec,
     ParamSpec,
     Part,
     QualityException,
+    SelectionSpec,
     Step,
     StepChange,
     Template,
     Tolerance,
 )
 from .reference import registry
+from .selection import mistake_ids
 from .yamlio import LineDict, load_yaml
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
@@ -82,6 +86,31 @@ _PART_KEYS = {
     "prompt": str,
     "mistakes": list,
     "choices": int,
+    "options": list,
+    "truth": (bool, str),
+}
+#: The keys only the text-option kinds (ANSWER_KINDS[kind].texts) take, and the ones they refuse.
+_SELECTION_ONLY = ("options", "truth")
+_NOT_FOR_SELECTION = {
+    "answer": "its options' correct (a true/false part's truth) decides the key, not a step",
+    "tolerance": "its answers are letters, compared exactly",
+    "choices": "every option is shown",
+}
+_OPTION_KEYS = {
+    "id": str,
+    "text": str,
+    "correct": (bool, str),
+    "feedback": str,
+    "credit": (int, float),
+    "credit_reason": str,
+}
+_CASE_KEYS = {
+    "id": str,
+    "feedback": str,
+    "when": str,
+    "order": list,
+    "credit": (int, float),
+    "credit_reason": str,
 }
 _MISTAKE_KEYS = {"id": str, "feedback": str, "change": dict, "credit": (int, float), "credit_reason": str}
 _STEP_KEYS = {"call": str, "args": dict, "pick": str}
@@ -399,7 +428,10 @@ def _parse_parts(node, tid, probs, scope, steps) -> tuple[Part, ...]:
         probs.add(0, tid, "parts", "a template needs at least one part")
     for i, p in enumerate(node):
         where = f"parts[{i}]"
-        if not _check_mapping(p, _PART_KEYS, ("id", "kind", "answer"), where, tid, probs):
+        texts = isinstance(p, dict) and p.get("kind") in ANSWER_KINDS and ANSWER_KINDS[p["kind"]].texts
+        if not _check_mapping(
+            p, _PART_KEYS, ("id", "kind") if texts else ("id", "kind", "answer"), where, tid, probs
+        ):
             continue
         pid, kind, answer = p.get("id", f"#{i}"), p.get("kind"), p.get("answer")
         line = _line(p)
@@ -414,6 +446,17 @@ def _parse_parts(node, tid, probs, scope, steps) -> tuple[Part, ...]:
                 f"unknown answer kind {kind!r}; expected one of {', '.join(ANSWER_KINDS)}",
             )
             continue
+        if texts:
+            out.append(_parse_selection_part(p, tid, where, probs, scope))
+            continue
+        for key in _SELECTION_ONLY:
+            if key in p:
+                probs.add(
+                    _line(p, key),
+                    tid,
+                    f"{where}.{key}",
+                    f"{key} is only for the text-option kinds ({', '.join(k for k in ANSWER_KINDS if ANSWER_KINDS[k].texts)}); remove it",
+                )
         if answer not in steps_by_name:
             probs.add(
                 _line(p, "answer"),
@@ -456,6 +499,269 @@ def _parse_parts(node, tid, probs, scope, steps) -> tuple[Part, ...]:
     return tuple(out)
 
 
+def _check_text(source, line, tid, where, probs, scope) -> None:
+    _check_names(_text_names(source, line, tid, where, probs), scope.names, line, tid, where, probs)
+
+
+def _check_truth(node, key, tid, where, probs, scope) -> None:
+    """``correct``/``truth``/``when``: true, false, or an expression over defined names."""
+    value = node.get(key)
+    if isinstance(value, str):
+        line = _line(node, key)
+        if "{{" in value:
+            probs.add(
+                line,
+                tid,
+                f"{where}.{key}",
+                f'{key} is an expression: write it without {{{{ }}}}, e.g. "claimed == size"',
+            )
+            return
+        _check_names(
+            _expr_names(value, line, tid, f"{where}.{key}", probs),
+            scope.names,
+            line,
+            tid,
+            f"{where}.{key}",
+            probs,
+        )
+
+
+def _plain_feedback(node, tid, where, probs) -> None:
+    if "{{" in node.get("feedback", "") or "{%" in node.get("feedback", ""):
+        probs.add(
+            _line(node, "feedback"),
+            tid,
+            f"{where}.feedback",
+            "feedback is shown as written, not rendered: write it without {{ }} (the key shows the numbers)",
+        )
+
+
+def _parse_options(p, kind, tid, where, probs, scope) -> tuple[OptionSpec, ...]:
+    """A text-option part's ``options``: ids once each, texts over defined names, a truth per
+    option (not for ordering, whose options are listed in the right order), the feedback that
+    names the misconception of marking an option wrongly, credit only for text choice."""
+    node = p.get("options")
+    if not isinstance(node, list) or len(node) < 2:
+        probs.add(
+            _line(p, "options") or _line(p),
+            tid,
+            f"{where}.options",
+            f"a {kind} part needs options: a list of at least two {{id, text}}",
+        )
+        return ()
+    if len(node) > 26:
+        probs.add(
+            _line(p, "options"),
+            tid,
+            f"{where}.options",
+            f"at most 26 options (letters A to Z), got {len(node)}",
+        )
+    out, seen = [], set()
+    for j, o in enumerate(node):
+        owhere = f"{where}.options[{j}]"
+        if not _check_mapping(o, _OPTION_KEYS, ("id", "text"), owhere, tid, probs):
+            continue
+        oid = o.get("id", "")
+        if oid in seen:
+            probs.add(_line(o, "id"), tid, owhere, f"option id {oid!r} is used twice in this part")
+        seen.add(oid)
+        if isinstance(o.get("text"), str):
+            _check_text(o["text"], _line(o, "text"), tid, f"{owhere}.text", probs, scope)
+        _plain_feedback(o, tid, owhere, probs)
+        if kind == "ordering":
+            for key in ("correct", "feedback", "credit", "credit_reason"):
+                if key in o:
+                    probs.add(
+                        _line(o, key),
+                        tid,
+                        f"{owhere}.{key}",
+                        f"an ordering part lists its options in the right order and names wrong orders under mistakes; remove {key}",
+                    )
+            out.append(OptionSpec(id=oid, text=o.get("text", "")))
+            continue
+        _check_truth(o, "correct", tid, owhere, probs, scope)
+        correct = o.get("correct", False)
+        if correct is not True and not str(o.get("feedback", "")).strip():
+            probs.add(
+                _line(o),
+                tid,
+                f"{owhere}.feedback",
+                "an option that can be wrong needs feedback naming the misconception of choosing it",
+            )
+        if kind == "multi_select" and correct is not False and not str(o.get("feedback", "")).strip():
+            probs.add(
+                _line(o),
+                tid,
+                f"{owhere}.feedback",
+                "a multiple-select option that can be right needs feedback naming the misconception of leaving it out",
+            )
+        credit, reason = (0.0, "")
+        if kind == "text_choice":
+            credit, reason = _mistake_credit(o, tid, owhere, probs)
+        elif "credit" in o or "credit_reason" in o:
+            probs.add(
+                _line(o),
+                tid,
+                f"{owhere}.credit",
+                f"a {kind} part is scored by its rule (docs/grading.md), not by option credit; remove credit",
+            )
+        out.append(
+            OptionSpec(
+                id=oid,
+                text=o.get("text", ""),
+                correct=correct if isinstance(correct, (bool, str)) else False,
+                feedback=o.get("feedback", ""),
+                credit=credit,
+                credit_reason=reason,
+            )
+        )
+    if kind == "text_choice" and sum(o.correct is True for o in out) > 1:
+        probs.add(
+            _line(p, "options"),
+            tid,
+            f"{where}.options",
+            "a text-choice part has one right option: mark at most one correct: true",
+        )
+    return tuple(out)
+
+
+def _parse_cases(p, kind, tid, where, probs, scope, option_ids) -> tuple[CaseSpec, ...]:
+    """The named misconceptions of a true/false part (each with ``when``) or an ordering part
+    (each a wrong ``order`` of the option ids)."""
+    out, seen = [], set()
+    for j, c in enumerate(p.get("mistakes") or []):
+        cwhere = f"{where}.mistakes[{j}]"
+        required = ("id", "feedback", "order") if kind == "ordering" else ("id", "feedback")
+        if not _check_mapping(c, _CASE_KEYS, required, cwhere, tid, probs):
+            continue
+        cid = c.get("id", "")
+        if cid in seen:
+            probs.add(_line(c, "id"), tid, cwhere, f"mistake id {cid!r} is used twice in this part")
+        seen.add(cid)
+        _plain_feedback(c, tid, cwhere, probs)
+        order = c.get("order") if isinstance(c.get("order"), list) else []
+        if kind == "true_false":
+            if "order" in c:
+                probs.add(
+                    _line(c, "order"),
+                    tid,
+                    f"{cwhere}.order",
+                    "order is for ordering parts; a true/false mistake says when it applies with when: EXPRESSION",
+                )
+            _check_truth(c, "when", tid, cwhere, probs, scope)
+        else:
+            if "when" in c:
+                probs.add(
+                    _line(c, "when"),
+                    tid,
+                    f"{cwhere}.when",
+                    "when is for true/false parts; an ordering mistake is a wrong order: order: [ids]",
+                )
+            if "order" in c and sorted(map(str, order)) != sorted(option_ids):
+                probs.add(
+                    _line(c, "order"),
+                    tid,
+                    f"{cwhere}.order",
+                    f"order must list each option id once ({', '.join(option_ids)}), got {order}",
+                )
+            elif "order" in c and list(order) == list(option_ids):
+                probs.add(
+                    _line(c, "order"),
+                    tid,
+                    f"{cwhere}.order",
+                    "this order is the right one (the options' order): write the wrong order the misconception gives",
+                )
+        credit, reason = _mistake_credit(c, tid, cwhere, probs)
+        out.append(
+            CaseSpec(
+                id=cid,
+                feedback=c.get("feedback", ""),
+                when=c.get("when", ""),
+                order=tuple(map(str, order)),
+                credit=credit,
+                credit_reason=reason,
+            )
+        )
+    if not out:
+        probs.add(
+            _line(p),
+            tid,
+            f"{where}.mistakes",
+            f"this {kind} part needs mistakes: the named misconceptions its wrong answers show, each with feedback",
+        )
+    return tuple(out)
+
+
+def _parse_selection_part(p, tid, where, probs, scope) -> Part:
+    """A text-option part (text_choice, true_false, multi_select, ordering); see
+    quizgen.selection for what each becomes."""
+    kind, pid = p["kind"], p.get("id", "")
+    for key, why in _NOT_FOR_SELECTION.items():
+        if key in p:
+            probs.add(_line(p, key), tid, f"{where}.{key}", f"a {kind} part takes no {key}: {why}; remove it")
+    if "prompt" in p:
+        _check_text(p["prompt"], _line(p, "prompt"), tid, f"{where}.prompt", probs, scope)
+    options: tuple[OptionSpec, ...] = ()
+    cases: tuple[CaseSpec, ...] = ()
+    truth: bool | str = ""
+    if kind == "true_false":
+        if "options" in p:
+            probs.add(
+                _line(p, "options"),
+                tid,
+                f"{where}.options",
+                "a true/false part's options are True and False: state the claim in prompt and decide it with truth",
+            )
+        if "truth" not in p:
+            probs.add(
+                _line(p),
+                tid,
+                f"{where}.truth",
+                'a true/false part needs truth: true, false or an expression such as "claimed == size"',
+            )
+        else:
+            _check_truth(p, "truth", tid, where, probs, scope)
+            truth = p["truth"]
+        if not str(p.get("prompt", "")).strip():
+            probs.add(
+                _line(p),
+                tid,
+                f"{where}.prompt",
+                "a true/false part's prompt is the statement to judge; write it",
+            )
+    else:
+        if "truth" in p:
+            probs.add(
+                _line(p, "truth"),
+                tid,
+                f"{where}.truth",
+                f"truth is for true/false parts; a {kind} part marks its options with correct:",
+            )
+        options = _parse_options(p, kind, tid, where, probs, scope)
+    if kind in ("true_false", "ordering"):
+        cases = _parse_cases(p, kind, tid, where, probs, scope, [o.id for o in options])
+    elif "mistakes" in p:
+        probs.add(
+            _line(p, "mistakes"),
+            tid,
+            f"{where}.mistakes",
+            f"a {kind} part's misconceptions are its options: give each wrong option its feedback, and remove mistakes",
+        )
+    points = p.get("points", 1)
+    if not (isinstance(points, (int, float)) and points > 0):
+        probs.add(_line(p, "points"), tid, f"{where}.points", f"points must be > 0, got {points!r}")
+        points = 1
+    return Part(
+        id=pid,
+        kind=kind,
+        answer="",
+        points=float(points),
+        tolerance=EXACT,
+        prompt=p.get("prompt", ""),
+        selection=SelectionSpec(options=options, truth=truth, cases=cases),
+    )
+
+
 def _parse_quality(node, tid, probs, parts) -> tuple[QualityException, ...]:
     """The template's declared exceptions to the quality rules (quizgen.quality): each names a
     known rule, the part (and mistake) it is about, and a reason."""
@@ -492,7 +798,14 @@ def _parse_quality(node, tid, probs, parts) -> tuple[QualityException, ...]:
         part = by_id.get(e.get("part")) if "part" in e else None
         if "part" in e and part is None:
             probs.add(line, tid, f"{where}.part", f"no part {e['part']!r}; parts are {', '.join(by_id)}")
-        if part is not None and "mistake" in e and e["mistake"] not in {m.id for m in part.mistakes}:
+        known = (
+            set(mistake_ids(part))
+            if part is not None and part.selection
+            else {m.id for m in part.mistakes}
+            if part
+            else set()
+        )
+        if part is not None and "mistake" in e and e["mistake"] not in known:
             probs.add(line, tid, f"{where}.mistake", f"part {part.id} has no mistake {e['mistake']!r}")
         out.append(
             QualityException(

@@ -19,6 +19,7 @@ from . import engine, exam, output, quality, selfcheck
 from .cli_options import bank_option
 from .errors import QuizgenError
 from .formatting import plain
+from .selection import labels as option_labels
 
 #: The most seeds ``bank validate --seeds`` draws per template.
 MAX_SEEDS = 100_000
@@ -99,10 +100,17 @@ def bank_show(bank_dirs, template_id) -> None:
     click.echo("  steps: " + ", ".join(f"{s.name} = {s.call or s.pick}" for s in t.steps))
     for p in t.parts:
         click.echo(
-            f"  part {p.id}: {p.kind} = {p.answer}, {p.points:g} pt, tolerance {p.tolerance.describe()}"
+            f"  part {p.id}: {p.kind} = {p.answer or 'its options'}, {p.points:g} pt, tolerance {p.tolerance.describe()}"
         )
         for m in p.mistakes:
             click.echo(f"    mistake {m.id}: {m.feedback}")
+        if p.selection is not None:  # the text-option kinds: options and named misconceptions
+            for o in p.selection.options:
+                click.echo(f"    option {o.id} (correct: {o.correct}): {o.text}")
+            if p.selection.truth != "":
+                click.echo(f"    truth: {p.selection.truth}")
+            for c in p.selection.cases:
+                click.echo(f"    mistake {c.id} ({c.when or ', '.join(c.order)}): {c.feedback}")
 
 
 @bank_group.command("validate")
@@ -217,7 +225,7 @@ def preview(bank_dirs, template_id, seed, fmt) -> None:
         click.echo(f"{instance.title}  [{template_id}, seed {seed}]\n\n{instance.text.strip()}\n")
         for part in instance.parts:
             click.echo(f"({part.id}) {part.prompt}")
-            for letter, option in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", part.options, strict=False):
+            for letter, option in zip(option_labels(part), part.options, strict=False):
                 click.echo(f"    {letter}. {option}")
             click.echo(f"    answer: {output.answer_text(part)}   [{part.kind}, {part.tolerance.describe()}]")
             for m in part.mistakes:

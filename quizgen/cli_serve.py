@@ -92,7 +92,31 @@ def serve_group() -> None:
     type=click.IntRange(min=1),
     help="Practice: show the worked solution after this many tries.",
 )
-def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, solution_after) -> None:
+@click.option(
+    "--assignment",
+    "assignments",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A code assignment spec students upload solutions to (repeatable); graded as 'quizgen check'.",
+)
+@click.option(
+    "--allow-unsandboxed",
+    is_flag=True,
+    help="Run uploaded code even where the OS gives no namespaces to isolate it; only for code you trust.",
+)
+def run(
+    course,
+    roster,
+    bank_dirs,
+    database,
+    gradebook,
+    host,
+    port,
+    deadline,
+    solution_after,
+    assignments,
+    allow_unsandboxed,
+) -> None:
     """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
     ctx = _ctx(
         course,
@@ -102,15 +126,25 @@ def run(course, roster, bank_dirs, database, gradebook, host, port, deadline, so
         gradebook,
         deadline=_deadline(deadline),
         solution_after=solution_after,
+        assignments=assignments,
+        allow_unsandboxed=allow_unsandboxed,
     )
     import uvicorn
 
+    from .serve import service
     from .serve.app import create_app
+
+    service.warm(ctx)
 
     click.echo(
         f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
     )
-    uvicorn.run(create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning")
+    # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for
+    # longer than 5 s, and a connection closed just as their next form is sent fails that
+    # request (the load test saw it as read errors)
+    uvicorn.run(
+        create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75
+    )
 
 
 @serve_group.command("tokens")
@@ -147,6 +181,26 @@ def tokens(course, roster, bank_dirs, database, gradebook, students, instructor,
     for p in papers:
         if p.id in wanted:
             click.echo(f"{p.id},{p.name},{base}/signin?token={service.issue_token(ctx, p.id)}")
+
+
+@serve_group.command("revoke")
+@_with_course
+@click.option("--student", "students", multiple=True, help="This student (repeatable).")
+@click.option("--instructor", is_flag=True, help="The instructor's links.")
+def revoke(course, roster, bank_dirs, database, gradebook, students, instructor) -> None:
+    """Revoke every sign-in link of the given students (or the instructor) and end their sessions."""
+    subjects = list(students) + (["instructor"] if instructor else [])
+    if not subjects:
+        raise click.UsageError("name whom to revoke: --student ID (repeatable) or --instructor")
+    ctx = _ctx(course, roster, bank_dirs, database, gradebook)
+    from .serve import service
+
+    for subject in subjects:
+        try:
+            tokens, sessions = service.revoke(ctx, subject)
+        except service.Refused as exc:
+            raise QuizgenError(exc.message, source=str(ctx.course.roster_path)) from None
+        click.echo(f"{subject}: revoked {tokens} links, ended {sessions} sessions")
 
 
 def register(main: click.Group) -> None:

@@ -26,6 +26,7 @@ from .errors import BankError
 from .formatting import plain
 from .models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Part, StepChange, Template
 from .seeding import make_rng, rng_factories
+from .selection import build_selection_part
 
 #: How many draws to try before declaring a template's constraints unsatisfiable.
 MAX_DRAWS = 200
@@ -153,6 +154,8 @@ def _finite(value) -> bool:
 
 def _check_finite(template: Template, values: dict) -> None:
     for part in template.parts:
+        if ANSWER_KINDS[part.kind].texts:
+            continue  # no step answer: the options' truth decides the key
         if not _finite(values[part.answer]):
             arr = np.asarray(values[part.answer], dtype=np.float64)
             raise BankError(
@@ -323,6 +326,10 @@ def build_part(
     choice part's options (by default ``make_rng(draw.seed ^ OPTION_ORDER_SALT)``)."""
     memo = {} if memo is None else memo
     prompt = expressions.render(part.prompt, context)
+    if ANSWER_KINDS[part.kind].texts:
+        if option_rng is None:
+            option_rng = partial(make_rng, draw.seed ^ OPTION_ORDER_SALT)
+        return build_selection_part(part, context, prompt, part.points * points_scale, option_rng)
     if part.kind == "choice":
         if option_rng is None:
             option_rng = partial(make_rng, draw.seed ^ OPTION_ORDER_SALT)
@@ -363,7 +370,7 @@ def build_instances(
     one template's instances in a row keep its code and data warm."""
     seeds = list(seeds)
     rngs = rng_factories(seeds)
-    if any(p.kind == "choice" for p in template.parts):
+    if any(ANSWER_KINDS[p.kind].choice for p in template.parts):
         option_rngs = rng_factories([seed ^ OPTION_ORDER_SALT for seed in seeds])
     else:
         option_rngs = [None] * len(seeds)
@@ -536,7 +543,7 @@ def carried_pipeline(
         return {}
     keys = {}
     for p in template.parts:
-        if p.kind == "choice":
+        if ANSWER_KINDS[p.kind].choice:
             continue
         try:
             keys[p.id] = to_answer(p.kind, env[p.answer])

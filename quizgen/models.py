@@ -53,13 +53,18 @@ class AnswerKind:
     """What shape of answer a part expects.
 
     ``ndim`` is the number of array dimensions (None: any number >= 1); ``integral`` answers are
-    compared exactly; ``choice`` answers are option letters.
+    compared exactly; ``choice`` answers are option letters (text: ``B``, ``T``, ``A,C``,
+    ``C,A,B,D``); ``texts`` kinds (text choice, true/false, multiple select, ordering) take their
+    options from the template's ``options`` (texts, truth by the draw) instead of a step's value
+    and its mistakes: their behaviour is registered by name in quizgen.selection and
+    quizgen.graders.selection.
     """
 
     name: str
     ndim: int | None
     integral: bool = False
     choice: bool = False
+    texts: bool = False
 
 
 ANSWER_KINDS: dict[str, AnswerKind] = {
@@ -72,6 +77,10 @@ ANSWER_KINDS: dict[str, AnswerKind] = {
         AnswerKind("tensor", None),
         AnswerKind("shape", 1, integral=True),
         AnswerKind("choice", 0, choice=True),
+        AnswerKind("text_choice", 0, choice=True, texts=True),
+        AnswerKind("true_false", 0, choice=True, texts=True),
+        AnswerKind("multi_select", 0, choice=True, texts=True),
+        AnswerKind("ordering", 0, choice=True, texts=True),
     )
 }
 
@@ -292,8 +301,52 @@ class MistakeSpec:
 
 
 @dataclass(frozen=True)
+class OptionSpec:
+    """One option of a text-option part (text choice, multiple select, ordering).
+
+    ``text`` is a jinja text rendered with the draw; ``correct`` is True, False or an expression
+    over the parameters and steps (so a statement's truth comes from the reference); ``feedback``
+    names the misconception of marking the option wrongly (choosing a wrong one, leaving out a
+    right one); ``credit`` (text choice only) is what choosing it earns when it is wrong. For
+    ordering the options are listed in the right order and ``correct`` is unused."""
+
+    id: str
+    text: str
+    correct: bool | str = False
+    feedback: str = ""
+    credit: float = 0.0
+    credit_reason: str = ""
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """A named misconception of a true/false or ordering part: for true/false, the wrong
+    answer's meaning in the draws where ``when`` (an expression; empty: always) holds; for
+    ordering, a wrong ``order`` of the option ids."""
+
+    id: str
+    feedback: str
+    when: str = ""
+    order: tuple[str, ...] = ()
+    credit: float = 0.0
+    credit_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SelectionSpec:
+    """What a text-option part shows and how its key is decided: ``options`` (text choice,
+    multiple select, ordering), ``truth`` (true/false: True, False or an expression) and the
+    named ``cases`` (true/false, ordering)."""
+
+    options: tuple[OptionSpec, ...] = ()
+    truth: bool | str = ""
+    cases: tuple[CaseSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class Part:
-    """One answerable part of a template; ``answer`` names the step whose value is expected."""
+    """One answerable part of a template; ``answer`` names the step whose value is expected
+    (empty for the text-option kinds, whose key ``selection`` decides)."""
 
     id: str
     kind: str
@@ -303,6 +356,7 @@ class Part:
     prompt: str = ""
     mistakes: tuple[MistakeSpec, ...] = ()
     choices: int = 0  # number of options when presented as multiple choice; 0 for free response
+    selection: SelectionSpec | None = None  # the text-option kinds (ANSWER_KINDS[kind].texts)
 
 
 #: The bank's quality rules (quizgen.quality) and what each exception must name: template-wide
@@ -313,6 +367,7 @@ QUALITY_CHECKS: dict[str, tuple[str, ...]] = {
     "zero": ("part",),
     "zero_element": ("part",),
     "options": ("part",),
+    "balance": ("part",),
     "no_mistake": ("part",),
     "variants": (),
     "solution": (),
@@ -408,7 +463,9 @@ class InstancePart:
     """One part of one instance: what is expected and how to judge it.
 
     ``expected`` is JSON-ready: a number, a list of numbers or nested lists, or an option letter
-    for multiple choice (then ``options`` holds the option texts in order A, B, ...).
+    for multiple choice (then ``options`` holds the option texts in order A, B, ...); for the
+    text-option kinds letters as typed: ``"B"``, ``"T"``/``"F"`` (options True, False),
+    ``"A,C"`` (multiple select), ``"C,A,B,D"`` (ordering), see quizgen.selection.
     ``depends_on`` lists earlier parts whose values feed this one (for error carried forward).
     """
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import jinja2
 import numpy as np
+from markupsafe import Markup
 
 from . import csvsafe
 from .errors import SpecError
@@ -43,12 +44,17 @@ from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, stud
 from .manifest_check import sealed_student
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
+from .selection import answer_hint, is_selection
+from .selection import answer_text as selection_answer_text
+from .selection import labels as option_labels
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def answer_text(part: InstancePart) -> str:
     """The expected answer as a student would type it (option letter and text for choices)."""
+    if is_selection(part.kind):
+        return selection_answer_text(part)
     if part.options:
         return f"{part.expected} ({part.options[LETTERS.index(part.expected)]})"
     return plain(part.expected, sig=8)
@@ -79,6 +85,15 @@ def answer_box_rows(part: InstancePart) -> int:
     return blocks * shape[-2] + (blocks - 1)
 
 
+def html_inline(text: str) -> Markup:
+    """:func:`to_html` of a one-paragraph text without its ``<p>``, to sit after an option's
+    letter on the same line (a text of several blocks keeps them)."""
+    out = str(to_html(text)).strip()
+    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
+        out = out[3:-4]
+    return Markup(out)
+
+
 def _page_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("quizgen", "templates"),
@@ -98,6 +113,10 @@ def _page_env() -> jinja2.Environment:
     # a filter, not a method call in the template: jinja's call of a method checks how to call it
     # every time, ~3 us, 50 times a key
     env.filters["describe"] = Tolerance.describe
+    env.filters["option_labels"] = option_labels
+    env.filters["text_options"] = lambda part: is_selection(part.kind)
+    env.filters["answer_hint"] = answer_hint
+    env.filters["html_inline"] = html_inline
     return env
 
 

@@ -37,6 +37,8 @@ from .errors import QuizgenError
 from .models import Instance, InstancePart, QualityException, Template
 from .output import answer_text
 from .seeding import rng_factories
+from .selection import is_selection, mistake_ids, option_of, split_letters
+from .selection import labels as option_labels
 
 #: A mistake must differ from the key in at least this share of draws.
 MIN_VISIBILITY = 0.95
@@ -47,6 +49,10 @@ MIN_VARIANTS = 200
 VARIANT_DRAWS = 1000
 #: Distinct options every multiple-choice part must offer.
 MIN_OPTIONS = 4
+#: Each named misconception of a text-option part must be a possible wrong answer in this share.
+MIN_CASE_SHARE = 0.05
+#: The share of draws in which a true/false statement is true must lie in this range.
+BALANCE = (0.3, 0.7)
 #: Instances built per template by default (the CLI); tests use fewer.
 DEFAULT_SEEDS = 1000
 #: |x| at or below this counts as zero (float round-off of an exact zero included).
@@ -163,7 +169,11 @@ def _numbers(value) -> np.ndarray | None:
 
 
 def _key_value(part: InstancePart):
-    """What the key says, comparable across draws: the number(s), or a choice's option text."""
+    """What the key says, comparable across draws: the number(s), or a choice's option text
+    (the text-option kinds: the key's option texts, so a shuffled order is not a new key)."""
+    if is_selection(part.kind):
+        texts = [option_of(part, x) for x in split_letters(part.expected)]
+        return "; ".join(texts if part.kind == "ordering" else sorted(texts))
     if part.kind == "choice":
         return part.options["ABCDEFGHIJKLMNOPQRSTUVWXYZ".index(part.expected)]
     return part.expected
@@ -176,10 +186,67 @@ def _texts(instance: Instance) -> Iterable[tuple[str, str]]:
     for part in instance.parts:
         yield f"part {part.id} prompt", part.prompt
         yield f"part {part.id} key", answer_text(part)
-        for letter, option in zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ", part.options, strict=False):
+        for letter, option in zip(option_labels(part), part.options, strict=False):
             yield f"part {part.id} option {letter}", option
         for m in part.mistakes:
             yield f"part {part.id} mistake {m.id} feedback", m.feedback
+
+
+def _selection_findings(
+    part, visible: Counter, true_keys: Counter, min_options: dict, n: int
+) -> list[Finding]:
+    """The rules for a text-option part. ``visibility``: each named misconception (a wrong
+    option, a true/false case, a wrong order) is a possible wrong answer in at least
+    :data:`MIN_CASE_SHARE` of the draws: an option whose truth depends on the draw, or a case
+    that applies to one kind of false claim, is wrong only in some draws by design, so the
+    numeric parts' 95% does not apply. ``options``: text choice, multiple select and ordering
+    offer at least :data:`MIN_OPTIONS` (true/false has two by nature: not checked).
+    ``balance`` (true/false): the statement is true in :data:`BALANCE` of the draws."""
+    out = []
+    for mid in mistake_ids(part):
+        share = visible[part.id, mid] / n
+        out.append(
+            Finding(
+                "visibility",
+                part.id,
+                mid,
+                share,
+                MIN_CASE_SHARE,
+                f"part {part.id}, mistake {mid}: a possible wrong answer in {share:.0%} of {n} draws "
+                f"(needs {MIN_CASE_SHARE:.0%}); let the draws reach it",
+            )
+        )
+    if not mistake_ids(part):
+        out.append(
+            Finding("no_mistake", part.id, "", 0, 1, f"part {part.id}: knows no mistake; add a realistic one")
+        )
+    if part.kind == "true_false":
+        share = true_keys[part.id] / n
+        low, high = BALANCE
+        out.append(
+            Finding(
+                "balance",
+                part.id,
+                "",
+                min(share, 1 - share),
+                low,
+                f"part {part.id}: the statement is true in {share:.0%} of {n} draws (needs {low:.0%} to {high:.0%}); "
+                "draw false claims about as often as true ones",
+            )
+        )
+    else:
+        k = min_options.get(part.id, 0)
+        out.append(
+            Finding(
+                "options",
+                part.id,
+                "",
+                k,
+                MIN_OPTIONS,
+                f"part {part.id}: as few as {k} options (needs {MIN_OPTIONS}); add realistic options",
+            )
+        )
+    return out
 
 
 _CODE = re.compile(r"`[^`]*`")
@@ -223,6 +290,7 @@ def measure(
     zero_key: Counter = Counter()
     zero_elem: Counter = Counter()
     min_options: dict[str, int] = {}
+    true_keys: Counter = Counter()
     keys: dict[str, set] = {p.id: set() for p in template.parts}
     bad_text: dict[str, tuple[int, str]] = {}  # problem -> (seed, where) of its first draw
     for inst in instances:
@@ -231,8 +299,10 @@ def measure(
                 visible[part.id, m.id] += m.distinguishable
             key = _key_value(part)
             keys[part.id].add(json.dumps(key) if not isinstance(key, str) else key)
-            if part.kind == "choice":
+            if part.kind == "choice" or is_selection(part.kind):
                 min_options[part.id] = min(min_options.get(part.id, 99), len(set(part.options)))
+                if is_selection(part.kind) and part.kind == "true_false":
+                    true_keys[part.id] += part.expected == "T"
                 continue
             arr = _numbers(part.expected)
             if arr is not None:
@@ -243,6 +313,21 @@ def measure(
             for what in text_problems(text):
                 bad_text.setdefault(f"{place}: {what}", (inst.seed, place))
     for part in template.parts:
+        if is_selection(part.kind):
+            findings.extend(_selection_findings(part, visible, true_keys, min_options, n))
+            if len(keys[part.id]) <= 1 and n > 1:
+                findings.append(
+                    Finding(
+                        "constant",
+                        part.id,
+                        "",
+                        0,
+                        1,
+                        f"part {part.id}: the right option(s) are the same in all {n} draws (only their order is "
+                        "shuffled); make the truth depend on the draw, or declare the exception with a reason",
+                    )
+                )
+            continue  # the zero rules are about numbers: they do not apply to option letters
         for m in part.mistakes:
             share = visible[part.id, m.id] / n
             findings.append(

@@ -20,6 +20,7 @@ from .errors import QuizgenError
 from .formatting import plain
 from .markup import to_html
 from .models import ANSWER_KINDS, Status, Template
+from .selection import mistake_ids as mistake_ids_of
 
 DEFAULT_SEEDS = 500
 
@@ -42,7 +43,7 @@ class TemplateReport:
 
 def _submitted(part) -> str:
     """The expected answer as text a student would type (full precision)."""
-    return part.expected if part.kind == "choice" else plain(part.expected, sig=12)
+    return part.expected if ANSWER_KINDS[part.kind].choice else plain(part.expected, sig=12)
 
 
 def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed: int = 0) -> TemplateReport:
@@ -56,6 +57,10 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
             report.problems.append(f"{where}, seed {seed}: {message}")
 
     mistake_ids = [(p.id, m.id) for p in template.parts for m in p.mistakes]
+    # a text-option part's misconceptions are its options or cases, each to be reached in some draw
+    mistake_ids += [
+        (p.id, mid) for p in template.parts if p.selection is not None for mid in mistake_ids_of(p)
+    ]
     for seed in range(first_seed, first_seed + seeds):
         try:
             instance = engine.build_instance(template, seed)
@@ -68,7 +73,7 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
             problem(seed, f"{type(exc).__name__}: {exc}")
             break
         for part in instance.parts:
-            if part.kind == "choice" and len(part.options) < 2:
+            if ANSWER_KINDS[part.kind].choice and len(part.options) < 2:
                 problem(seed, f"part {part.id}: fewer than two distinct options")
             result = grade_part(part, _submitted(part))
             if result.status is not Status.CORRECT or result.score != 1.0:
@@ -80,7 +85,7 @@ def check_template(template: Template, *, seeds: int = DEFAULT_SEEDS, first_seed
                 if not m.distinguishable:
                     continue
                 report.distinguishable[f"{part.id}/{m.id}"] += 1
-                given = m.value if part.kind == "choice" else plain(m.value, sig=12)
+                given = m.value if ANSWER_KINDS[part.kind].choice else plain(m.value, sig=12)
                 graded = grade_part(part, given)
                 same_value = {k.id for k in part.mistakes if k.distinguishable and k.value == m.value}
                 if graded.score == 1.0 or graded.mistake not in same_value:
@@ -114,7 +119,7 @@ def carry_problems(template: Template, instance) -> list[str]:
     own answer forward changes nothing (each pick can be written back where it came from), and
     a wrong value for a part changes no later part that does not list it in ``depends_on``."""
     out = []
-    parts = [p for p in instance.parts if p.kind != "choice"]
+    parts = [p for p in instance.parts if not ANSWER_KINDS[p.kind].choice]
     try:
         same = engine.recompute(template, instance.params, {p.id: p.expected for p in parts})
     except Exception as exc:  # a template or reference bug is reported, not a crash

@@ -37,7 +37,9 @@ import numpy as np
 
 from ..fsutil import atomic_write_text
 from ..graders.compare import mistake_feedback
+from ..graders.selection import option_weights
 from ..models import Instance, InstancePart
+from ..selection import flipped_option, is_selection, labels, option_of, split_letters
 from .common import (
     Blank,
     ExportResult,
@@ -280,6 +282,122 @@ def _multichoice(instance: Instance, warnings: list[str], marks: MoodleMarks) ->
     return q
 
 
+# ------------------------------------------------------------------------ text options
+# A variant whose one part is of a text-option kind (quizgen.selection) is one question of
+# Moodle's own type for it: text choice -> multichoice (single), true/false -> truefalse,
+# multiple select -> multichoice with single=false, ordering -> ordering (core since 4.4).
+
+
+def _options_question(instance: Instance, kind: str) -> tuple[ET.Element, InstancePart]:
+    part = instance.parts[0]
+    q = ET.Element("question", {"type": kind})
+    _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    return q, part
+
+
+def _choice_header(q: ET.Element, single: bool) -> None:
+    _simple(q, "single", "true" if single else "false")
+    _simple(q, "shuffleanswers", "false")  # the paper's order: the letters stay meaningful
+    _simple(q, "answernumbering", "ABCD")
+    _simple(q, "showstandardinstruction", "0")
+    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
+        _text_el(q, tag, "")
+
+
+def _option_answer(q: ET.Element, fraction: float, text: str, feedback: str) -> None:
+    a = ET.SubElement(q, "answer", {"fraction": fraction_text(fraction), "format": "html"})
+    _simple(a, "text", to_lms_inline(text))
+    _text_el(a, "feedback", to_lms_html(feedback) if feedback else "")
+
+
+def _text_choice(instance: Instance, warnings: list[str], notes: dict) -> ET.Element:
+    """One right option at 100%, each wrong one with its misconception's feedback (and credit)."""
+    q, part = _options_question(instance, "multichoice")
+    _choice_header(q, True)
+    for option, (fraction, feedback) in zip(
+        part.options, _option_grades(instance, part, warnings), strict=True
+    ):
+        _option_answer(q, fraction, option, feedback)
+    return q
+
+
+def _true_false(instance: Instance, warnings: list[str], notes: dict) -> ET.Element:
+    """Moodle's truefalse: answers ``true`` and ``false``, the right one at 100%, the wrong
+    one with the feedback of the misconception it shows in this variant."""
+    q, part = _options_question(instance, "truefalse")
+    wrong = next((m for m in part.mistakes if m.distinguishable), None)
+    for letter, word in (("T", "true"), ("F", "false")):
+        right = letter == part.expected
+        a = ET.SubElement(q, "answer", {"fraction": "100" if right else "0", "format": "moodle_auto_format"})
+        _simple(a, "text", word)
+        feedback = "" if right or wrong is None else mistake_feedback(wrong)
+        _text_el(a, "feedback", to_lms_html(feedback) if feedback else "")
+        if not right and wrong is not None and wrong.credit:
+            warnings.append(
+                f"{where(instance, part)}: Moodle's true/false gives no partial credit: {wrong.id} earns 0 there"
+            )
+    return q
+
+
+def _multi_select(instance: Instance, warnings: list[str], notes: dict) -> ET.Element:
+    """multichoice with single=false: each right option +1/k, each wrong one -1/(n-k), which
+    with Moodle's floor at 0 is quizgen's rule (docs/grading.md) when the fractions are among
+    Moodle's allowed grades; otherwise the nearest allowed grade, with a warning."""
+    q, part = _options_question(instance, "multichoice")
+    _choice_header(q, False)
+    right = set(split_letters(part.expected))
+    gain, cost = option_weights(len(part.options), len(right))
+    for fraction in (gain, -cost):
+        if abs(snap_fraction(fraction) - fraction) >= 5e-8:
+            warnings.append(
+                f"{where(instance, part)}: Moodle allows no grade of {fraction:.4g}: an option earns "
+                f"{fraction_text(fraction)}% there, so partial grades differ slightly from quizgen's"
+            )
+    for letter, option in zip(labels(part), part.options, strict=True):
+        m = next(
+            (m for m in part.mistakes if m.value is not None and flipped_option(part, m.value) == letter),
+            None,
+        )
+        _option_answer(q, gain if letter in right else -cost, option, m.feedback if m is not None else "")
+    return q
+
+
+def _ordering(instance: Instance, warnings: list[str], notes: dict) -> ET.Element:
+    """qtype_ordering (core since Moodle 4.4): the items in the right order (Moodle shuffles
+    them for each attempt), graded by the longest ordered subset, which Moodle scores L/n
+    where quizgen scores (L - 1)/(n - 1): the export says so once per slot."""
+    q, part = _options_question(instance, "ordering")
+    _simple(q, "layouttype", "VERTICAL")
+    _simple(q, "selecttype", "ALL")
+    _simple(q, "selectcount", str(len(part.options)))
+    _simple(q, "gradingtype", "LONGEST_ORDERED_SUBSET")
+    _simple(q, "showgrading", "SHOW")
+    _simple(q, "numberingstyle", "none")
+    for tag in ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback"):
+        _text_el(q, tag, "")
+    # the importer takes the right order from the items' order in the file; ``fraction`` is
+    # written as the position, as Moodle's own export does
+    for position, letter in enumerate(split_letters(part.expected), 1):
+        a = ET.SubElement(q, "answer", {"fraction": str(position), "format": "html"})
+        _simple(a, "text", to_lms_inline(option_of(part, letter)))
+    note = (
+        f"part {part.id}: Moodle grades an ordering's longest ordered subset as L/n (qtype_ordering's "
+        "question.php), quizgen as (L - 1)/(n - 1): the right order scores full in both, but a reversed "
+        "order earns 1/n there and 0 here, and Moodle's feedback does not name the wrong order's misconception"
+    )
+    notes.setdefault(note, []).append(instance.seed)
+    return q
+
+
+#: text-option kind -> its Moodle question builder.
+_SELECTION_BUILDERS = {
+    "text_choice": _text_choice,
+    "true_false": _true_false,
+    "multi_select": _multi_select,
+    "ordering": _ordering,
+}
+
+
 # ------------------------------------------------------------------------------- cloze
 
 
@@ -486,6 +604,11 @@ def _representable(instance: Instance) -> str | None:
     if not instance.parts:
         return "it has no parts to answer"
     for part in instance.parts:
+        if is_selection(part.kind) and len(instance.parts) > 1:
+            return (
+                f"part {part.id} is a {part.kind} part in a question of several parts, which a Moodle cloze "
+                "cannot ask; give the question one part"
+            )
         if part.options and len(part.options) < 2:
             return f"part {part.id} is multiple choice with a single option (Moodle needs at least two)"
         if part.points <= 0:
@@ -513,13 +636,24 @@ def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
     marks = moodle_marks(source)
     for group in source.groups:
         _category(root, source.title, group)
+        notes: dict[str, list[int]] = {}  # a note on a slot's variants -> their seeds, said once
         for instance in group.instances:
             problem = _representable(instance)
             if problem:
                 warnings.append(f"{where(instance)}: not exported to Moodle: {problem}")
                 continue
-            root.append(_BUILDERS[layout(instance)](instance, warnings, marks))
+            builder = _SELECTION_BUILDERS.get(instance.parts[0].kind) if len(instance.parts) == 1 else None
+            if builder is not None:
+                q = builder(instance, warnings, notes)
+                # one part, worth its points x the export's factor like every other question
+                q.find("defaultgrade").text = _grade_text(instance.points * marks.factor)
+            else:
+                q = _BUILDERS[layout(instance)](instance, warnings, marks)
+            root.append(q)
             count += 1
+        for note, seeds in notes.items():
+            which = "every variant" if len(seeds) == len(group.instances) else f"seeds {seeds}"
+            warnings.append(f"{group.key} ({which}): {note}")
     ET.indent(root, space=" ")
     text = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     return text, count, warnings

@@ -34,6 +34,7 @@ from ..fsutil import student_file_stem
 from ..manifest import StudentPaper
 from ..models import InstancePart
 from ..output import _sections
+from ..selection import answer_hint, is_selection, labels, option_of, split_letters
 from .common import ExportResult, ExportSource
 from .text import latex_escape, to_latex
 
@@ -240,9 +241,13 @@ def _matrix_display(arr: np.ndarray) -> str:
     return rf"\qgdisplay{{{full}}}{{{split}}}"
 
 
-def answer_latex(part: InstancePart) -> str:
+def answer_latex(part: InstancePart, warn=None) -> str:
     """The expected answer as LaTeX: an option letter and text, a shape, a number or a bmatrix
-    (arrays of more than two dimensions as one matrix per leading index)."""
+    (arrays of more than two dimensions as one matrix per leading index); the text-option
+    kinds: the letters, then the options' texts (markup, not code)."""
+    if is_selection(part.kind):
+        texts = "; ".join(_tex(option_of(part, x), warn) for x in split_letters(part.expected))
+        return rf"\textbf{{{latex_escape(part.expected)}}}: {texts}"
     if part.options:
         option = part.options[LETTERS.index(part.expected)]
         return rf"\textbf{{{part.expected}}}: \texttt{{{latex_escape(option)}}}"
@@ -303,7 +308,15 @@ def _part(part: InstancePart, number: int, key: bool, warn) -> list[str]:
     label = latex_escape(part.id)
     out = [] if key else [r"\begin{qgpart}"]
     out.append(rf"\textbf{{({label})}} {_tex(part.prompt, warn)} \hfill [{num(part.points)}]")
-    if part.options:
+    if is_selection(part.kind):  # option texts are markup (math, code spans), not numbers
+        items = "\n".join(
+            rf"  \item[{letter}.] {_tex(option, warn)}"
+            for letter, option in zip(labels(part), part.options, strict=False)
+        )
+        out.append("\\begin{itemize}\n" + items + "\n\\end{itemize}")
+        if not key:
+            out.append(rf"\par\textit{{{latex_escape(answer_hint(part))}}}")
+    elif part.options:
         items = "\n".join(
             rf"  \item[{letter}.] \texttt{{{latex_escape(option, warn)}}}"
             for letter, option in zip(LETTERS, part.options, strict=False)
@@ -319,7 +332,7 @@ def _part(part: InstancePart, number: int, key: bool, warn) -> list[str]:
             if part.tolerance.mode == "exact"
             else f" (tolerance: {latex_escape(part.tolerance.describe())})"
         )
-        out.append(rf"\textbf{{Answer:}} {answer_latex(part)}{tolerance}")
+        out.append(rf"\textbf{{Answer:}} {answer_latex(part, warn)}{tolerance}")
         table = _mistake_table(part, warn)
         if table:
             out.append(table)

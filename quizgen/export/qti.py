@@ -45,6 +45,8 @@ from pathlib import Path
 import numpy as np
 
 from ..models import Instance, InstancePart
+from ..selection import flipped_option, is_selection, split_letters
+from ..selection import labels as option_labels
 from . import common
 from .common import (
     Blank,
@@ -61,7 +63,7 @@ from .common import (
     stable_id,
     where,
 )
-from .text import to_lms_html
+from .text import to_lms_html, to_lms_inline
 
 __all__ = ["QTI_NS", "decimal_text", "export_qti", "item_ident", "margin_bounds", "qti_files"]
 
@@ -230,6 +232,78 @@ def _choice_item(
     return item
 
 
+#: text-option kind -> (Canvas question type, response cardinality); ordering is not here:
+#: Canvas Classic has no ordering type, and such a variant is refused with a warning.
+_SELECTION_TYPES = {
+    "text_choice": ("multiple_choice_question", "Single"),
+    "true_false": ("true_false_question", "Single"),
+    "multi_select": ("multiple_answers_question", "Multiple"),
+}
+
+
+def canvas_multi_select_note(part: InstancePart) -> str:
+    """How Canvas Classic's multiple-answers score differs from quizgen's for this part.
+    Canvas (quiz_question/multiple_answers_question.rb and user_answer.rb) scores
+    (right_selected - wrong_selected)/k, floored at 0; quizgen right/k - wrong/(n - k)."""
+    n, k = len(part.options), len(split_letters(part.expected))
+    everything = max(0.0, (2 * k - n) / k)
+    return (
+        "Canvas Classic scores a multiple-answers question (right - wrong selected)/k, floored at 0, where "
+        f"quizgen scores right/k - wrong/(n - k) (here k = {k} of n = {n}): a right selection scores full in "
+        f"both, partial grades differ, and selecting every option earns {everything:.0%} in Canvas, 0 in quizgen"
+    )
+
+
+def _selection_item(
+    ident: str, instance: Instance, part: InstancePart, text_html: str, points: float, title: str
+) -> ET.Element:
+    """A text-option part as Canvas's own type: options as HTML (math, code), the right
+    option(s) setting SCORE to 100 (multiple answers: every right one selected and no wrong
+    one, from which Canvas works out its own partial credit), each misconception's feedback
+    on the option that shows it."""
+    qtype, cardinality = _SELECTION_TYPES[part.kind]
+    shown = option_labels(part)
+    answer_ids = [stable_id("option", ident, i, prefix="a") for i in range(len(part.options))]
+    item = _start_item(ident, title, qtype, points, answer_ids)
+    pres = _sub(item, "presentation")
+    _mattext(pres, text_html)
+    lid = _sub(pres, "response_lid", ident="response1", rcardinality=cardinality)
+    rc = _sub(lid, "render_choice")
+    for option, aid in zip(part.options, answer_ids, strict=True):
+        label = _sub(rc, "response_label", ident=aid)
+        _sub(_sub(label, "material"), "mattext", to_lms_inline(option), texttype="text/html")
+    solution = instance.solution.strip()
+    rp = _resprocessing(item, bool(solution))
+    feedback: dict[str, str] = {}
+    for m in part.mistakes:
+        if not (m.distinguishable and isinstance(m.value, str)):
+            continue
+        letter = flipped_option(part, m.value) if part.kind == "multi_select" else m.value
+        feedback.setdefault(letter, m.feedback)
+    for letter, aid in zip(shown, answer_ids, strict=True):
+        if letter in feedback:
+            cond = _sub(rp, "respcondition", **{"continue": "Yes"})
+            _sub(_sub(cond, "conditionvar"), "varequal", aid, respident="response1")
+            _sub(cond, "displayfeedback", feedbacktype="Response", linkrefid=f"{aid}_fb")
+    right = set(split_letters(part.expected))
+    cond = _sub(rp, "respcondition", **{"continue": "No"})
+    var = _sub(cond, "conditionvar")
+    if cardinality == "Single":
+        _sub(var, "varequal", answer_ids[shown.index(part.expected)], respident="response1")
+    else:
+        both = _sub(var, "and")
+        for letter, aid in zip(shown, answer_ids, strict=True):
+            target = both if letter in right else _sub(both, "not")
+            _sub(target, "varequal", aid, respident="response1")
+    _sub(cond, "setvar", "100", action="Set", varname="SCORE")
+    if solution:
+        _feedback(item, "general_fb", to_lms_html(instance.solution))
+    for letter, aid in zip(shown, answer_ids, strict=True):
+        if letter in feedback:
+            _feedback(item, f"{aid}_fb", to_lms_html(feedback[letter]))
+    return item
+
+
 def _prompt(part: InstancePart, label: str) -> str:
     prompt = to_lms_html(part.prompt) if part.prompt.strip() else ""
     return f"<p><strong>{label}</strong></p>{prompt}" if label else prompt
@@ -273,6 +347,12 @@ def _variant_items(instance: Instance, scope: str, warnings: list[str]) -> list[
     if layout(instance) != "multi":
         part = instance.parts[0]
         body = text + _prompt(part, "")
+        if part.kind in _SELECTION_TYPES:
+            if part.kind == "multi_select":
+                warnings.append(f"{where(instance, part)}: {canvas_multi_select_note(part)}")
+            return [
+                _selection_item(item_ident(scope, instance, part), instance, part, body, part.points, title)
+            ]
         if part.options:
             return [_choice_item(item_ident(scope, instance, part), instance, part, body, part.points, title)]
         (blank,) = blanks(part)
@@ -309,6 +389,13 @@ def _representable(instance: Instance) -> str | None:
     if not instance.parts:
         return "it has no parts to answer"
     for part in instance.parts:
+        if is_selection(part.kind) and part.kind not in _SELECTION_TYPES:
+            return (
+                f"part {part.id} is an ordering question, and Canvas Classic Quizzes have no ordering type; "
+                "use the Moodle export, or grade it from the paper's response sheet"
+            )
+        if is_selection(part.kind) and len(instance.parts) > 1:
+            return f"part {part.id} is a {part.kind} part in a question of several parts; give the question one part"
         if part.options:
             if len(part.options) < 2:
                 return f"part {part.id} is multiple choice with a single option"

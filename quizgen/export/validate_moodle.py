@@ -10,6 +10,11 @@ question types' own parsers), with the standard library's XML parser.
   tolerance >= 0; grades from Moodle's list (:data:`~.moodle.ALLOWED_FRACTIONS`, within the
   importer's 1e-5); one answer at 100%;
 - multichoice: ``single``, at least two answers, allowed grades, one at 100% when single;
+  with ``single=false`` the positive grades add up to 100% (qtype_multichoice's check);
+- truefalse: the answers ``true`` and ``false``, one at 100% and the other at 0%;
+- ordering (qtype_ordering, core since 4.4; its ``import_from_xml``): layout, select, grading
+  and show settings it knows, two or more distinct items, listed in the right order (the
+  importer ignores ``fraction`` and numbers the items in file order);
 - marks: a question imports worth its ``defaultgrade`` (import_headers; 1 when absent), except
   cloze, worth the sum of its blank weights, each a whole number, 1 when empty or 0
   (qtype_multianswer_extract_question; format/xml's import_multianswer never reads
@@ -54,6 +59,7 @@ QUESTION_TYPES = {
     "cloze",
     "shortanswer",
     "truefalse",
+    "ordering",
     "essay",
     "description",
     "matching",
@@ -253,6 +259,60 @@ def _check_common(q: ET.Element, problems: list[str], where: str) -> None:
         problems.append(f"{where}: hidden must be 0 or 1")
 
 
+#: qtype_ordering's settings (core since Moodle 4.4) and the names its importer
+#: (``set_layout_select_count_grading``) maps; any other value silently becomes its default.
+ORDERING_SETTINGS = {
+    "layouttype": {"VERTICAL", "VERT", "V", "0", "HORIZONTAL", "HORI", "H", "1"},
+    "selecttype": {"ALL", "EXACT", "RANDOM", "REL", "CONTIGUOUS", "CONTIG"},
+    "gradingtype": {
+        "ALL_OR_NOTHING",
+        "ABS",
+        "ABSOLUTE",
+        "ABSOLUTE_POSITION",
+        "REL",
+        "RELATIVE",
+        "RELATIVE_NEXT_EXCLUDE_LAST",
+        "RELATIVE_NEXT_INCLUDE_LAST",
+        "RELATIVE_ONE_PREVIOUS_AND_NEXT",
+        "RELATIVE_ALL_PREVIOUS_AND_NEXT",
+        "LONGEST_ORDERED_SUBSET",
+        "LONGEST_CONTIGUOUS_SUBSET",
+        "RELATIVE_TO_CORRECT",
+    },
+    "showgrading": {"SHOW", "TRUE", "YES", "HIDE", "FALSE", "NO", "1", "0"},
+}
+
+
+def _ordering_problems(q: ET.Element, where: str) -> list[str]:
+    """An ordering question as qtype_ordering's ``import_from_xml`` reads it: settings it knows
+    (anything else silently becomes its default, so our intent would be lost), at least two
+    items, distinct and not empty. The right order is the items' order in the file (the
+    importer resets each ``fraction`` to the item's position when it saves the question)."""
+    out = []
+    for tag, known in ORDERING_SETTINGS.items():
+        value = (q.findtext(tag) or "").strip().upper()
+        if value not in known:
+            out.append(
+                f"{where}: {tag} {value!r} is not one qtype_ordering knows; it would fall back to its default"
+            )
+    items = q.findall("answer")
+    if len(items) < 2:
+        out.append(f"{where}: an ordering question needs at least two items")
+    texts = [(_text(a) or "").strip() for a in items]
+    if len(set(texts)) != len(texts) or not all(texts):
+        out.append(f"{where}: the items' texts must be distinct and not empty")
+    count = (q.findtext("selectcount") or "").strip()
+    if (
+        (q.findtext("selecttype") or "").strip().upper() in ("ALL", "EXACT")
+        and count.isdigit()
+        and int(count) not in (0, len(items))
+    ):
+        out.append(
+            f"{where}: selectcount {count} with selecttype ALL: give the number of items, {len(items)}"
+        )
+    return out
+
+
 def validate_moodle(xml_text: str) -> MoodleReport:
     """Problems Moodle's importer would have with ``xml_text``, and the questions it holds."""
     problems: list[str] = []
@@ -316,6 +376,28 @@ def validate_moodle(xml_text: str) -> MoodleReport:
                 problems.append(f"{where}: a multiple-choice question needs at least two answers")
             elif single in ("true", "1") and max(a.fraction for a in parsed.answers) != 1.0:
                 problems.append(f"{where}: no answer is worth 100%")
+            elif single in ("false", "0"):
+                # qtype_multichoice save_question_options: with several answers allowed, the
+                # positive grades must add up to 100%
+                total = sum(a.fraction for a in parsed.answers if a.fraction > 0)
+                if abs(total - 1.0) > 1e-4:
+                    problems.append(f"{where}: the positive grades add up to {total:.2%}, not 100%")
+        elif kind == "truefalse":
+            # import_truefalse: an answer whose text is 'true' and one whose text is 'false';
+            # the one at 100% is the right one
+            parsed.answers = _answers(q, problems, where, numerical=False)
+            words = sorted((a.text or "").strip().lower() for a in parsed.answers)
+            if words != ["false", "true"]:
+                problems.append(
+                    f"{where}: a true/false question needs the answers 'true' and 'false', got {words}"
+                )
+            elif sorted(a.fraction for a in parsed.answers) != [0.0, 1.0]:
+                problems.append(f"{where}: one of 'true' and 'false' must be worth 100% and the other 0%")
+        elif kind == "ordering":
+            problems.extend(_ordering_problems(q, where))
+            parsed.answers = [
+                MoodleAnswer(_text(a) or "", float(a.get("fraction", "0") or 0)) for a in q.findall("answer")
+            ]
         elif kind == "cloze":
             subs, cloze_problems = parse_cloze(_text(q.find("questiontext")) or "")
             parsed.subquestions = subs

@@ -13,8 +13,10 @@
   SCORE to 100 in one of the numeric patterns Canvas reads: exact (``varequal``), exact with
   margin (``or`` of ``varequal`` and ``and(vargte, varlte)`` symmetric around it), precision
   (``vargt``/``varlte``) or range (``vargte`` and ``varlte``), with numbers Canvas parses;
-- multiple choice: a ``response_lid`` with two or more ``response_label`` s, exactly one
-  condition that sets SCORE to 100, naming a label that exists;
+- multiple choice and true/false: a ``response_lid`` with two or more ``response_label`` s,
+  exactly one condition that sets SCORE to 100, naming a label that exists;
+- multiple answers: a ``response_lid`` with ``rcardinality="Multiple"`` and one full-score
+  condition, an ``and`` naming each right label in ``varequal`` and each wrong one in ``not``;
 - every ``displayfeedback`` names an ``itemfeedback`` of the item.
 
 :func:`validate_qti` returns the problems and what it read: each numerical item's exact answer
@@ -238,7 +240,31 @@ def _check_item(item_el: ET.Element, section: str, problems: list[str], seen: se
                 f"{where}: no number a student can type is saved inside an accepted answer (the quiz page "
                 f"keeps {CANVAS_PAGE_DECIMALS} decimals and blanks e-notation): {item.exact or item.ranges}"
             )
-    elif qtype == "multiple_choice_question":
+    elif qtype == "multiple_answers_question":
+        # Canvas's converter reads the right answers from the full-score condition: an ``and``
+        # of ``varequal`` (right) and ``not``/``varequal`` (wrong) over the response_lid's labels
+        lid = _child(presentation, "response_lid")
+        labels = [] if lid is None else _descendants(lid, "response_label")
+        item.options = [lab.get("ident", "") for lab in labels]
+        if lid is not None and lid.get("rcardinality") != "Multiple":
+            problems.append(f"{where}: a multiple-answers question needs rcardinality='Multiple'")
+        if len(labels) < 2:
+            problems.append(f"{where}: a multiple-answers question needs at least two options")
+        if len(full) != 1:
+            problems.append(f"{where}: {len(full)} conditions give full score, expected one")
+        for cond in full:
+            both = _child(_child(cond, "conditionvar"), "and")
+            if both is None:
+                problems.append(f"{where}: the full-score condition must be an 'and' over the options")
+                continue
+            right = [(e.text or "").strip() for e in _children(both, "varequal")]
+            wrong = [(e.text or "").strip() for n in _children(both, "not") for e in _children(n, "varequal")]
+            if sorted(right + wrong) != sorted(item.options):
+                problems.append(f"{where}: the full-score condition must name every option once")
+            if not right:
+                problems.append(f"{where}: no option is right")
+            item.correct_option = ",".join(right)
+    elif qtype in ("multiple_choice_question", "true_false_question"):
         lid = _child(presentation, "response_lid")
         labels = [] if lid is None else _descendants(lid, "response_label")
         item.options = [lab.get("ident", "") for lab in labels]

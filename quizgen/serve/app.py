@@ -11,7 +11,7 @@ Security rules (issue 18, "Who may see what"):
   worked solution only once asked for (or after ``solution_after`` tries);
 - each student's POSTs are rate limited (per worker process), request bodies are capped;
 - every page: ``Content-Security-Policy`` without any outside source (no CDN: math is MathML
-  made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: no-referrer`` (a sign-in
+  made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` (a sign-in
   link never leaks), ``Cache-Control: no-store``.
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -34,7 +35,8 @@ from quizgen.graders.gradebook import Gradebook
 from quizgen.markup import to_html
 from quizgen.output import answer_box_rows, answer_text
 
-from . import db, service
+from . import code, db, service
+from .code import MAX_UPLOAD
 from .course import load_course
 from .service import Ctx, Identity, Refused
 
@@ -59,7 +61,9 @@ _HEADERS = {
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # not no-referrer: with it Chromium sends "Origin: null" on the page's own forms, which the
+    # Origin check must refuse; same-origin still never sends a sign-in link to another site
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -84,17 +88,19 @@ class RateLimit:
 
 
 class BodyLimit:
-    """ASGI middleware: a request body over ``max_bytes`` gets 413 before any route reads it."""
+    """ASGI middleware: a request body over ``max_bytes`` (``upload_bytes`` for a code upload,
+    ``/code/...``) gets 413 before any route reads it."""
 
-    def __init__(self, app, max_bytes: int = MAX_BODY) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int = MAX_BODY, upload_bytes: int = MAX_UPLOAD + 64 * 1024) -> None:
+        self.app, self.max_bytes, self.upload_bytes = app, max_bytes, upload_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.upload_bytes if scope["path"].startswith("/code/") else self.max_bytes
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            return await self._too_large(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return await self._too_large(limit, scope, receive, send)
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -102,8 +108,8 @@ class BodyLimit:
                 return None
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_bytes:
-                return await self._too_large(scope, receive, send)
+            if size > limit:
+                return await self._too_large(limit, scope, receive, send)
             more = message.get("more_body", False)
         body, sent = b"".join(chunks), False
 
@@ -116,8 +122,8 @@ class BodyLimit:
 
         return await self.app(scope, replay, send)
 
-    async def _too_large(self, scope, receive, send):
-        text = f"The request is larger than {self.max_bytes // 1024} KB; nothing was saved."
+    async def _too_large(self, limit, scope, receive, send):
+        text = f"The request is larger than {limit // 1024} KB; nothing was saved."
         await Response(text, 413, headers=_HEADERS, media_type="text/plain")(scope, receive, send)
 
 
@@ -149,16 +155,46 @@ def make_ctx(
     deadline: datetime | None = None,
     solution_after: int = 3,
     clock=time.time,
+    assignments=(),
+    allow_unsandboxed: bool = False,
 ) -> Ctx:
     """Load the course, migrate the database and import the papers into the gradebook (as
-    ``quizgen grade`` imports a manifest). ``database`` defaults to ``sqlite:///<spec stem>-serve.sqlite``."""
+    ``quizgen grade`` imports a manifest). ``database`` defaults to ``sqlite:///<spec stem>-serve.sqlite``.
+    ``assignments``: code assignment specs students may upload solutions to (graded in the
+    sandbox, which must isolate them unless ``allow_unsandboxed``)."""
+    from quizgen.graders import sandbox
+    from quizgen.graders.assignment import load_assignment
+
+    specs = {}
+    for path in assignments:
+        spec = load_assignment(path)
+        if spec.id in specs:
+            raise ValueError(f"--assignment {path}: another assignment has the id {spec.id!r}")
+        specs[spec.id] = spec
+    options = sandbox.Options(allow_unsandboxed=allow_unsandboxed)
+    if specs:
+        try:
+            sandbox.preflight(options)
+        except sandbox.SandboxError as exc:
+            raise ValueError(str(exc)) from None
     loaded = load_course(course, roster, bank_dirs)
     url = database or f"sqlite:///{loaded.spec_path.stem}-serve.sqlite"
     engine = db.connect(url)
     book_path = db.gradebook_path(engine, gradebook)
     with Gradebook(book_path) as book:
         key = book.import_manifest(loaded.manifest, bank=loaded.bank)
-    return Ctx(loaded, engine, str(book_path), key, db.secret(engine), deadline, solution_after, clock)
+    return Ctx(
+        loaded,
+        engine,
+        str(book_path),
+        key,
+        db.secret(engine),
+        deadline,
+        solution_after,
+        clock,
+        specs,
+        options,
+    )
 
 
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
@@ -266,7 +302,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             "practice_list.html.j2",
             title="Practice",
             who=ident,
-            topics=ctx.course.topics(),
+            topics=ctx.course.topics,
             mastery=service.mastery(ctx, ident.subject),
         )
 
@@ -352,9 +388,96 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             who=ident,
             course_title=ctx.course.title,
             students=service.class_grades(ctx),
+            tokens=service.token_counts(ctx),
             gradebook=ctx.gradebook,
             exam=ctx.exam,
         )
+
+    def instructor_page(name: str, **values) -> HTMLResponse:
+        return _page(name, course_title=ctx.course.title, **values)
+
+    async def instructor_items(request: Request) -> Response:
+        ident = signed_in(request, service.INSTRUCTOR)
+        return instructor_page(
+            "instructor_items.html.j2", title="Item analysis", who=ident, items=service.item_stats(ctx)
+        )
+
+    async def instructor_student(request: Request) -> Response:
+        ident = signed_in(request, service.INSTRUCTOR)
+        service.close_exam(ctx)
+        answers = service.student_answers(ctx, request.path_params["sid"])
+        return instructor_page("instructor_student.html.j2", title=answers.paper.name, who=ident, s=answers)
+
+    async def instructor_csv(request: Request) -> Response:
+        signed_in(request, service.INSTRUCTOR)
+        service.close_exam(ctx)
+        headers = {**_HEADERS, "Content-Disposition": f'attachment; filename="grades-{ctx.exam}.csv"'}
+        return Response(service.grades_csv_text(ctx), 200, headers=headers, media_type="text/csv")
+
+    async def instructor_regrade(request: Request) -> Response:
+        ident, form = await posted(request, service.INSTRUCTOR)
+        if form:
+            raise Refused(f"Unknown field {sorted(form)[0]!r}; nothing was regraded.")
+        service.close_exam(ctx)
+        outcome = service.regrade(ctx)
+        changed = len(outcome.run.changes) if outcome.run else 0
+        message = (
+            f"Regraded {outcome.run.graded if outcome.run else 0} students with the last run's settings: "
+            f"{changed} grades changed. Reports rewritten in {service.reports_dir(ctx)}."
+        )
+        return _page(
+            "message.html.j2", title="Regraded", message=message, error=False, who=ident, back="/instructor"
+        )
+
+    async def instructor_revoke(request: Request) -> Response:
+        ident, form = await posted(request, service.INSTRUCTOR)
+        subject = form.pop("student", "")
+        if form:
+            raise Refused(f"Unknown field {sorted(form)[0]!r}; nothing was revoked.")
+        tokens, sessions = service.revoke(ctx, subject)
+        message = (
+            f"Revoked {tokens} sign-in links of {subject} and ended {sessions} sessions. "
+            f"A new link: quizgen serve tokens ... --student {subject}"
+        )
+        return _page(
+            "message.html.j2", title="Revoked", message=message, error=False, who=ident, back="/instructor"
+        )
+
+    async def code_list(request: Request) -> Response:
+        ident = signed_in(request, service.STUDENT)
+        return _page(
+            "code.html.j2",
+            title="Code assignments",
+            who=ident,
+            assignments=ctx.assignments,
+            results=code.last_results(ctx, ident.subject),
+            max_kb=MAX_UPLOAD // 1024,
+            uploaded=request.query_params.get("uploaded"),
+        )
+
+    async def code_upload(request: Request) -> Response:
+        ident = signed_in(request, service.STUDENT)
+        if not same_origin(request):
+            raise Refused("A form from another site was refused; nothing was graded.", 403)
+        try:
+            form = await request.form(max_files=1, max_fields=2)
+        except Exception:  # python-multipart's or Starlette's errors for a broken or odd body
+            raise Refused(
+                "The upload could not be read (one file, as the form sends it); nothing was graded."
+            ) from None
+        items = form.multi_items()
+        if sorted(k for k, _ in items) != ["csrf", "file"]:
+            raise Refused("Send the form's file and nothing else; nothing was graded.")
+        token, upload = form["csrf"], form["file"]
+        if not isinstance(token, str) or not hmac.compare_digest(token.encode(), ident.csrf.encode()):
+            raise Refused("The form was out of date (CSRF check); reload the page. Nothing was graded.", 403)
+        if isinstance(upload, str):
+            raise Refused("Choose a file to upload; nothing was graded.")
+        answers_limit.check(ident.subject)
+        data = await upload.read()
+        aid = request.path_params["aid"]
+        await run_in_threadpool(code.submit_code, ctx, ident.subject, aid, upload.filename or "", data)
+        return _redirect(f"/code?uploaded={aid}#{aid}")
 
     routes = [
         Route("/", handles(home)),
@@ -369,7 +492,14 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
         Route("/exam", handles(exam_show)),
         Route("/exam/save", handles(exam_save), methods=["POST"]),
         Route("/exam/submit", handles(exam_submit), methods=["POST"]),
+        Route("/code", handles(code_list)),
+        Route("/code/{aid}", handles(code_upload), methods=["POST"]),
         Route("/instructor", handles(instructor)),
+        Route("/instructor/items", handles(instructor_items)),
+        Route("/instructor/students/{sid}", handles(instructor_student)),
+        Route("/instructor/grades.csv", handles(instructor_csv)),
+        Route("/instructor/regrade", handles(instructor_regrade), methods=["POST"]),
+        Route("/instructor/revoke", handles(instructor_revoke), methods=["POST"]),
         Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)

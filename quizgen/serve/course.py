@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from quizgen import bank as bank_mod
@@ -39,6 +40,7 @@ class Course:
     def paper(self, student_id: str) -> StudentPaper | None:
         return self.manifest.paper(student_id)
 
+    @cached_property
     def topics(self) -> dict[str, list]:
         """topic -> the bank's templates of that topic, sorted by id (practice picks from these)."""
         out: dict[str, list] = {}

@@ -14,7 +14,9 @@ Tables (every token and session id stored as its SHA-256, never in clear):
   practice variants, seed = HMAC(secret, student, counter);
 - ``serve_attempts`` (id, variant_id, student, topic, score, max_points, results, at);
 - ``serve_drafts`` (exam, student, number, part, text, saved_at): autosaved homework answers;
-- ``serve_submissions`` (exam, student, submitted_at, how): final submits.
+- ``serve_submissions`` (exam, student, submitted_at, how): final submits;
+- ``serve_code_attempts`` (id, student, assignment, filename, score, max_score, summary, at):
+  graded code uploads (migration 0002).
 """
 
 from __future__ import annotations
@@ -93,6 +95,19 @@ submissions = sa.Table(
     sa.Column("how", sa.String(16), nullable=False),  # "final" or "deadline"
 )
 
+code_attempts = sa.Table(
+    "serve_code_attempts",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("student", sa.String(200), nullable=False),
+    sa.Column("assignment", sa.String(200), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("max_score", sa.Float, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+)
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -106,10 +121,24 @@ def connect(url: str) -> sa.Engine:
             f"--database {url!r}: {exc}; write sqlite:///path/to/file.sqlite or "
             "postgresql://user@host/dbname (PostgreSQL needs: pip install psycopg2-binary)"
         ) from None
-    if engine.dialect.name == "sqlite" and engine.url.database:
-        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        if engine.url.database:
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     migrate(engine)
     return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """Each new SQLite connection (the pool keeps and reuses them): write-ahead logging, so
+    pages are read while a submit writes (the gradebook uses it too); ``synchronous=NORMAL``,
+    durable against a killed process without a disk flush per autosave; wait up to 10 s for
+    another writer instead of failing with "database is locked"."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
 
 
 def migrate(engine: sa.Engine) -> None:

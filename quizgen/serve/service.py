@@ -14,18 +14,22 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property, lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
-from quizgen.graders.analysis import student_totals
-from quizgen.graders.gradebook import Gradebook, GradeSettings
+from quizgen.errors import SpecError
+from quizgen.graders.analysis import item_analysis, student_totals
+from quizgen.graders.gradebook import Gradebook, grades_csv, regrade_class
 from quizgen.graders.numeric import grade_instance
 from quizgen.graders.parse import MAX_CHARS
 from quizgen.graders.responses import Answer, ResponseSet
+from quizgen.markup import to_html
 from quizgen.models import GradeResult, Instance
 
 from . import db
@@ -77,6 +81,25 @@ class Ctx:
     deadline: datetime | None = None
     solution_after: int = 3
     clock: object = time.time  # () -> seconds since the epoch (tests move it)
+    #: code assignments by id (``--assignment``), and the sandbox's options for them
+    assignments: Mapping[str, object] = field(default_factory=dict)
+    sandbox: object = None
+
+    @cached_property
+    def recompute_factory(self):
+        """``quizgen grade``'s factory for error carried forward, made once per process: it
+        loads the bank on first use and keeps it (a final submit must not reload the bank)."""
+        return bank_recompute_factory(self.course.bank_dirs)
+
+    @cached_property
+    def practice_instance(self):
+        """(template id, seed) -> the practice variant's instance, the last 2,048 kept (frozen,
+        so shared): a student opens a variant, answers it and opens it again, and each would
+        rebuild it from its seed."""
+        bank = self.course.bank
+        return lru_cache(maxsize=2048)(
+            lambda template_id, seed: engine.build_instance(bank.get(template_id), seed)
+        )
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), timezone.utc)
@@ -211,7 +234,7 @@ def variant(ctx: Ctx, student: str, variant_id: int) -> Variant:
     if row is None:
         raise Refused("No such practice question.", 404)
     template = ctx.course.bank.get(row.template_id)
-    instance = engine.build_instance(template, int(row.seed))
+    instance = ctx.practice_instance(row.template_id, int(row.seed))
     shown = bool(row.solution_shown) or row.tries >= ctx.solution_after
     return Variant(row.id, row.template_id, template.topic, instance, row.tries, shown)
 
@@ -398,7 +421,8 @@ def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
 
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
     """Store the students' drafts in the gradebook as their responses, mark them handed in, and
-    grade (``Gradebook.grade``: students with no stored answer stay absent)."""
+    grade them (``Gradebook.grade`` of these students only: one with no stored answer stays
+    absent)."""
     answers = []
     for sid in students:
         paper = ctx.course.paper(sid)
@@ -416,7 +440,22 @@ def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
             )
     with Gradebook(ctx.gradebook) as book:
         book.store_responses(ctx.exam, ResponseSet(tuple(answers), source="quizgen serve"))
-        book.grade(ctx.exam, GradeSettings(), bank_recompute_factory(ctx.course.bank_dirs))
+        # only the students handing in: the others' grades stay as they are (a regrade of the
+        # whole class gives each the same result), with the settings of the last run
+        book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, students=students)
+
+
+def warm(ctx: Ctx) -> None:
+    """Do at start what the first requests would otherwise do while students wait: load the
+    bank behind error carried forward (the first final submit), and compile every template's
+    plan and text (a template's first variant takes about 30 ms, the next ones 2 ms; one
+    server process serves one request at a time)."""
+    for paper in ctx.course.manifest.students[:1]:
+        for q in paper.questions:
+            ctx.recompute_factory(q.instance)
+    for template in ctx.course.bank.templates.values():
+        instance = engine.build_instance(template, 0)
+        to_html(instance.text)
 
 
 def final_submit(ctx: Ctx, student: str, form: Mapping[str, str]) -> None:
@@ -479,3 +518,89 @@ def class_grades(ctx: Ctx) -> list[dict]:
             }
         )
     return out
+
+
+# ------------------------------------------------------------------------------ instructor
+
+
+def item_stats(ctx: Ctx) -> list:
+    """The item analysis of the papers handed in (:func:`quizgen.graders.analysis.item_analysis`,
+    as in ``quizgen report``'s item_analysis.csv)."""
+    with Gradebook(ctx.gradebook) as book:
+        return item_analysis(book.records(ctx.exam))
+
+
+@dataclass(frozen=True)
+class StudentAnswers:
+    """One student's paper for the instructor: graded parts once handed in, drafts before."""
+
+    paper: object  # StudentPaper
+    submitted_at: str | None
+    records: Mapping[tuple[int, str], object]  # (number, part) -> PartRecord
+    drafts: Mapping[tuple[int, str], str | None]
+
+    @property
+    def total(self) -> float | None:
+        return sum(r.points for r in self.records.values()) if self.records else None
+
+
+def student_answers(ctx: Ctx, student: str) -> StudentAnswers:
+    paper = ctx.course.paper(student)
+    if paper is None:
+        raise Refused(f"No student {student!r} in this course.", 404)
+    with Gradebook(ctx.gradebook) as book:
+        records = {(r.number, r.part.id): r for r in book.records(ctx.exam) if r.student_id == student}
+    return StudentAnswers(paper, submission(ctx, student), records, drafts(ctx, student))
+
+
+def grades_csv_text(ctx: Ctx) -> str:
+    """The grades CSV exactly as ``quizgen grade`` / ``report`` write grades.csv."""
+    with Gradebook(ctx.gradebook) as book:
+        return grades_csv(book.records(ctx.exam), book.students(ctx.exam))
+
+
+def reports_dir(ctx: Ctx) -> Path:
+    """Where the reports go: where they were last written, else ``<gradebook>-reports`` beside it."""
+    with Gradebook(ctx.gradebook) as book:
+        known = book.reports_dir(ctx.exam)
+    book_path = Path(ctx.gradebook)
+    return known or book_path.with_name(f"{book_path.stem}-reports")
+
+
+def regrade(ctx: Ctx):
+    """``quizgen regrade`` on the gradebook (the last run's settings, every report rewritten);
+    its :class:`~quizgen.graders.gradebook.GradingOutcome`. Refused while nothing was graded."""
+    try:
+        return regrade_class(
+            ctx.gradebook, out_dir=reports_dir(ctx), exam=ctx.exam, recompute_factory=ctx.recompute_factory
+        )
+    except SpecError as exc:
+        raise Refused(f"Nothing regraded: {exc.args[0] if exc.args else exc}", 409) from None
+
+
+def revoke(ctx: Ctx, subject: str) -> tuple[int, int]:
+    """Revoke every sign-in token of ``subject`` and end their sessions: (tokens, sessions).
+    A new token (``quizgen serve tokens --student``) signs them in again."""
+    if subject != INSTRUCTOR and ctx.course.paper(subject) is None:
+        raise Refused(f"No student {subject!r} in this course; nothing was revoked.", 404)
+    with ctx.engine.begin() as conn:
+        tokens = conn.execute(
+            sa.update(db.tokens)
+            .where(db.tokens.c.subject == subject, db.tokens.c.revoked.is_(False))
+            .values(revoked=True)
+        ).rowcount
+        sessions = conn.execute(sa.delete(db.sessions).where(db.sessions.c.subject == subject)).rowcount
+    return tokens, sessions
+
+
+def token_counts(ctx: Ctx) -> dict[str, tuple[int, int]]:
+    """subject -> (valid tokens, revoked tokens)."""
+    out: dict[str, list[int]] = {}
+    with ctx.engine.connect() as conn:
+        for subject, revoked, n in conn.execute(
+            sa.select(db.tokens.c.subject, db.tokens.c.revoked, sa.func.count()).group_by(
+                db.tokens.c.subject, db.tokens.c.revoked
+            )
+        ):
+            out.setdefault(subject, [0, 0])[1 if revoked else 0] += n
+    return {k: (v[0], v[1]) for k, v in out.items()}

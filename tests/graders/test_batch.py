@@ -18,7 +18,7 @@ from quizgen.graders.gradebook import GradeSettings, grade_class
 from quizgen.graders.numeric import grade_instance_detail, grade_part_detail
 from quizgen.graders.parse import FormatError, parse_answer
 from quizgen.manifest import Manifest
-from quizgen.models import Instance, InstancePart, KnownMistake, Status, Tolerance
+from quizgen.models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Status, Tolerance
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -75,6 +75,9 @@ def _perturbed(part: InstancePart, rng) -> str | None:
         return str(
             rng.choice([part.expected, part.expected.lower(), f"({part.expected})", "A", "c", "Z", "AB", ""])
         )
+    if ANSWER_KINDS[part.kind].texts:  # text options: right, respelled, a misconception, malformed
+        named = [m.value for m in part.mistakes if m.distinguishable]
+        return str(rng.choice([part.expected, part.expected.lower(), *named, "Z", "A,A", "maybe", ""]))
     e = np.asarray(part.expected, dtype=np.float64)
     known = [m.value for m in part.mistakes if m.value is not None]
     case = int(rng.integers(0, 20))

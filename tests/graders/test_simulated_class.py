@@ -23,6 +23,7 @@ import pytest
 from quizgen import bank, engine
 from quizgen.formatting import plain
 from quizgen.graders.batch import grade_parts
+from quizgen.graders.selection import multi_select_score, ordering_score
 from quizgen.models import ANSWER_KINDS, Instance, InstancePart, Status, Tolerance
 
 SEEDS = (0, 1, 2)
@@ -60,6 +61,9 @@ def _answers(instance: Instance) -> list[Answer]:
         out.append(Answer(instance.template_id, instance.seed, part, text, how, value))
 
     for part in instance.parts:
+        if ANSWER_KINDS[part.kind].texts:
+            _text_option_answers(part, add)
+            continue
         if part.kind == "choice":
             add(part, part.expected, "exact")
             for m in part.mistakes:
@@ -85,6 +89,27 @@ def _answers(instance: Instance) -> list[Answer]:
         if part.kind == "integer":
             add(part, plain(float(e) + 0.5, sig=15), "not whole")
     return out
+
+
+def _text_option_answers(part: InstancePart, add) -> None:
+    """A text-option part (text choice, true/false, multiple select, ordering): the key as
+    given and as a student may also write it (lower case, spaces), each named misconception,
+    and the trivial answers of its kind: every option selected (multiple select), the right
+    order reversed (ordering). The numeric trivial answers (zeros, sign-flipped, constant,
+    transposed, not whole) do not apply to option letters."""
+    add(part, part.expected, "exact")
+    spaced = ", ".join(part.expected.split(",")).lower()
+    if part.kind == "true_false":
+        spaced = {"T": "true", "F": "False"}[part.expected]
+    add(part, spaced, "rounded")  # "written as the question allows"
+    for m in part.mistakes:
+        if m.distinguishable:
+            add(part, m.value, f"mistake:{m.id}")
+    letters = [chr(ord("A") + i) for i in range(len(part.options))]
+    if part.kind == "multi_select":
+        add(part, ",".join(letters), "everything")
+    if part.kind == "ordering":
+        add(part, ",".join(reversed(part.expected.split(","))), "reversed")
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +139,20 @@ def test_the_class_covers_every_template_and_every_kind_of_answer(graded, the_ba
     templates = {t.id for t in the_bank.select()}
     assert {a.template_id for a, _ in graded} == templates
     hows = {a.how.split(":")[0] for a, _ in graded}
-    assert hows == {"exact", "rounded", "mistake", "zeros", "flipped", "constant", "transposed", "not whole"}
+    assert hows == {
+        "exact",
+        "rounded",
+        "mistake",
+        "zeros",
+        "flipped",
+        "constant",
+        "transposed",
+        "not whole",
+        "everything",  # multiple select: every option selected
+        "reversed",  # ordering: the right order reversed
+    }
     assert sum(a.how.startswith("mistake:") for a, _ in graded) > 300
+    assert {a.part.kind for a, _ in graded} >= {"text_choice", "true_false", "multi_select", "ordering"}
 
 
 def test_every_right_answer_is_accepted_exact_or_rounded_as_asked(graded):
@@ -144,6 +181,10 @@ def test_a_named_mistake_earns_its_credit_and_is_named(graded):
         if not a.how.startswith("mistake:"):
             continue
         m = next(m for m in a.part.mistakes if m.id == a.how.split(":", 1)[1])
+        if ANSWER_KINDS[a.part.kind].texts:
+            _check_text_option_mistake(a, g, m)
+            checked += 1
+            continue
         if a.part.kind == "choice":
             same = {k.id for k in a.part.mistakes if k.value == m.value}
         else:
@@ -158,6 +199,29 @@ def test_a_named_mistake_earns_its_credit_and_is_named(graded):
         assert g.result.status is Status.INCORRECT and g.result.feedback == named.feedback, _where(a, g)
         checked += 1
     assert checked > 300
+
+
+def _check_text_option_mistake(a: Answer, g, m) -> None:
+    """A text-option misconception is named with its feedback; its score is the kind's rule
+    (docs/grading.md): the mistake's credit for text choice and true/false, right minus wrong
+    for multiple select, (L - 1)/(n - 1) for ordering; never full credit."""
+    assert g.result.mistake == m.id and m.feedback in g.result.feedback, _where(a, g)
+    expected = a.part.expected.split(",")
+    if a.part.kind == "multi_select":
+        rule = multi_select_score(set(expected), set(m.value.split(",")), len(a.part.options))
+    elif a.part.kind == "ordering":
+        rule = ordering_score(expected, m.value.split(","))
+    else:
+        rule = m.credit
+    assert g.result.score == pytest.approx(rule) and g.result.score < 1.0, _where(a, g)
+
+
+def test_a_trivial_selection_earns_nothing(graded):
+    """Every option selected (multiple select) and the reversed order (ordering) score 0."""
+    seen = [(a, g) for a, g in graded if a.how in ("everything", "reversed")]
+    assert seen and all(g.result.score == 0.0 for _, g in seen), [
+        _where(a, g) for a, g in seen if g.result.score
+    ]
 
 
 @pytest.mark.parametrize("how", ["zeros", "flipped", "constant", "transposed"])

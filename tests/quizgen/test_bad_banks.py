@@ -71,3 +71,66 @@ def test_a_huge_power_in_a_template_is_refused_not_computed(tmp_path, command):
         args[1] = spec
     refused(args, watch=tmp_path, names="t.yaml:3", where="is too large",
             status=(1,) if command == "validate" else (2,))  # fmt: skip
+
+
+# ------------------------------------------------------------------ text-option kinds (#17)
+OPTIONS_BANK = """family: t
+templates:
+  - id: t.mc
+    title: A text choice
+    topic: t
+    difficulty: 1
+    params: {n: {int: [1, 9]}}
+    steps: {}
+    text: "n = {{ n }}"
+    parts:
+      - id: a
+        kind: text_choice
+        prompt: "Pick one."
+        options:
+          - {id: right, text: "n is {{ n }}", correct: "n > 0", feedback: "n is at least 1."}
+          - {id: wrong, text: "n is negative", feedback: "n is drawn from 1 to 9."}
+    solution: "n > 0."
+"""
+#: (what is changed, the line the error names, what the message says)
+BAD_OPTIONS = {
+    "answer_on_text_choice": (('        kind: text_choice\n', '        kind: text_choice\n        answer: x\n'), "t.yaml:13", "takes no answer"),
+    "one_option": (('          - {id: wrong, text: "n is negative", feedback: "n is drawn from 1 to 9."}\n', ""), "t.yaml:14", "at least two"),
+    "no_feedback": ((', feedback: "n is drawn from 1 to 9."', ""), "t.yaml:16", "needs feedback naming the misconception"),
+    "unknown_name": (('correct: "n > 0"', 'correct: "m > 0"'), "t.yaml:15", "uses 'm'"),
+    "braces_in_expression": (('correct: "n > 0"', 'correct: "{{ n > 0 }}"'), "t.yaml:15", "without {{ }}"),
+    "repeated_id": (("{id: wrong,", "{id: right,"), "t.yaml:16", "used twice"),
+    "credit_without_reason": (('feedback: "n is drawn from 1 to 9."', 'feedback: "n is drawn from 1 to 9.", credit: 0.5'), "t.yaml:16", "needs a credit_reason"),
+    "mistakes_on_text_choice": (('    solution:', '        mistakes: [{id: x, feedback: y}]\n    solution:'), "t.yaml:17", "misconceptions are its options"),
+    "true_false_without_truth": (('kind: text_choice', 'kind: true_false'), "t.yaml:11", "needs truth"),
+    "ordering_with_correct": (('kind: text_choice', 'kind: ordering'), "t.yaml:15", "remove correct"),
+    "ordering_mistake_not_a_permutation": (
+        (('kind: text_choice', 'kind: ordering'), (', correct: "n > 0", feedback: "n is at least 1."', ''),
+         (', feedback: "n is drawn from 1 to 9."', ''),
+         ('    solution:', '        mistakes: [{id: swap, feedback: y, order: [wrong]}]\n    solution:')),
+        "t.yaml:17", "each option id once"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BAD_OPTIONS)
+def test_a_bad_text_option_part_is_one_line_naming_file_line_template_and_fix(tmp_path, name):
+    edits, where, says = BAD_OPTIONS[name]
+    edits = edits if isinstance(edits[0], tuple) else (edits,)
+    text = OPTIONS_BANK
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    templates, problems = bank.load_file(path)
+    assert templates == [] and problems
+    lines = [str(p) for p in problems]
+    assert all("\n" not in line and "template t.mc" in line for line in lines)
+    assert any(where in line and says in line for line in lines), lines
+
+
+def test_the_text_option_fixture_itself_loads(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(OPTIONS_BANK)
+    templates, problems = bank.load_file(path)
+    assert problems == [] and [t.id for t in templates] == ["t.mc"]

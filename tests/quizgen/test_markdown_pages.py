@@ -6,7 +6,9 @@ import pytest
 
 from quizgen import bank, engine
 from quizgen.manifest import Question, StudentPaper
+from quizgen.models import ANSWER_KINDS
 from quizgen.output import md_code, render_paper
+from quizgen.selection import labels as option_labels
 
 markdown_it = pytest.importorskip("markdown_it")
 
@@ -57,7 +59,8 @@ def test_markdown_pages_parse_into_the_blocks_they_mean(papers, key):
         labels = [p for p in paragraphs if p.startswith("**(")]
         assert len(labels) == n_parts, "a part's label is not its own top-level paragraph"
         expected_options = [
-            f"**{'ABCDEFGHIJKLMNOPQRSTUVWXYZ'[i]}.** {md_code(o)}"
+            # text options are Markdown (math, code spans) and true/false is lettered T and F
+            f"**{option_labels(p)[i]}.** {o if ANSWER_KINDS[p.kind].texts else md_code(o)}"
             for q in paper.questions
             for p in q.instance.parts
             for i, o in enumerate(p.options)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from quizgen import bank, engine, expressions, plan
+from quizgen.models import ANSWER_KINDS
 from quizgen.seeding import make_rng
 
 BANK = bank.load_bank()
@@ -183,7 +184,8 @@ def test_part_dependencies_are_exactly_what_moves_the_recomputed_keys():
         spec = {p.id: p for p in template.parts}
         for seed in (1, 2):
             inst = engine.build_instance(template, seed)
-            parts = [p for p in inst.parts if p.kind != "choice"]
+            # option parts carry nothing forward
+            parts = [p for p in inst.parts if not ANSWER_KINDS[p.kind].choice]
             for i, earlier in enumerate(parts):
                 redone = [
                     engine.recompute(template, inst.params, {earlier.id: v}) for v in _perturbed(earlier)

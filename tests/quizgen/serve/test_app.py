@@ -5,7 +5,7 @@ submit, CSRF, cookies, rate and size limits, bad input changes nothing)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -22,26 +22,6 @@ from quizgen.markup import to_html
 from quizgen.output import answer_text
 from quizgen.serve import app as serve_app
 from quizgen.serve import db, service
-from quizgen.serve.course import load_course
-
-SPEC = "examples/midterm.yaml"
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    roster = tmp_path_factory.mktemp("roster") / "roster.csv"
-    roster.write_text(
-        "id,name,email\ns001,Ada Lovelace,a@x.edu\ns002,Alan Turing,b@x.edu\n", encoding="utf-8"
-    )
-    return load_course(SPEC, roster)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = datetime(2026, 12, 1, 12, tzinfo=timezone.utc).timestamp()
-
-    def __call__(self) -> float:
-        return self.t
 
 
 class Browser:
@@ -73,16 +53,6 @@ class Browser:
         assert r.status_code == 303, r.text
         self.get("/")
         return r
-
-
-@pytest.fixture
-def ctx(course, tmp_path):
-    engine = db.connect(f"sqlite:///{tmp_path / 'serve.sqlite'}")
-    book = db.gradebook_path(engine, None)
-    with Gradebook(book) as gb:
-        key = gb.import_manifest(course.manifest)
-    deadline = datetime(2026, 12, 1, 13, tzinfo=timezone.utc)  # an hour after the clock starts
-    return service.Ctx(course, engine, str(book), key, db.secret(engine), deadline, 3, Clock())
 
 
 def student(ctx, sid="s001", **kw):
@@ -127,7 +97,7 @@ def test_a_bad_token_is_refused_and_a_good_one_sets_a_strict_cookie(ctx):
     with ctx.engine.connect() as conn:
         rows = conn.execute(db.tokens.select()).all()
     assert rows and all(token not in tuple(map(str, row)) for row in rows)
-    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["referrer-policy"] == "same-origin"  # a sign-in link never goes to another site
 
 
 def test_a_student_is_not_the_instructor(ctx):
@@ -310,3 +280,89 @@ def test_no_page_of_a_whole_session_holds_another_students_key(ctx):
     papers = [ctx.course.paper("s001"), ctx.course.paper("s002")]
     assert_no_leak(b.bodies, [q.instance for paper in papers for q in paper.questions])
     assert all("https://" not in body and "http://cdn" not in body for body in b.bodies)  # nothing from a CDN
+
+
+# ------------------------------------------------------------------------------ instructor
+
+
+def _instructor(ctx):
+    teacher = Browser(serve_app.create_app(ctx))
+    teacher.sign_in(service.issue_token(ctx, "instructor", service.INSTRUCTOR))
+    return teacher
+
+
+def _hand_in_with_a_mistake(ctx, sid="s001"):
+    """Hand in ``sid``'s paper with one known mistake and one right answer; (mistake id, right part)."""
+    paper = ctx.course.paper(sid)
+    form, mistake, right = {}, None, None
+    for q in paper.questions:
+        for p in q.instance.parts:
+            found = [m for m in p.mistakes if m.distinguishable and not p.options]
+            if mistake is None and found:
+                form[f"q{q.number}.{p.id}"], mistake = plain(found[0].value), found[0].id
+            elif right is None:
+                form[f"q{q.number}.{p.id}"], right = answer_text(p) if not p.options else p.expected, (q, p)
+    service.final_submit(ctx, sid, form)
+    return mistake, right
+
+
+def test_instructor_pages_item_analysis_one_students_answers_and_the_grades_csv(ctx, tmp_path):
+    mistake, (q, p) = _hand_in_with_a_mistake(ctx)
+    teacher = _instructor(ctx)
+    items = teacher.get("/instructor/items")
+    assert items.status_code == 200 and mistake in items.text and q.instance.template_id in items.text
+    page = teacher.get("/instructor/students/s001")
+    assert page.status_code == 200 and "Handed in" in page.text and mistake in page.text
+    assert str(escape(answer_text(p))) in page.text  # the instructor sees the key
+    assert "not handed in" in teacher.get("/instructor/students/s002").text.lower()
+    assert teacher.get("/instructor/students/nobody").status_code == 404
+    # the CSV is grades.csv exactly as 'quizgen report' writes it
+    r = teacher.get("/instructor/grades.csv")
+    report(ctx.gradebook, tmp_path / "report", exam=ctx.exam)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    assert r.text == (tmp_path / "report" / "grades.csv").read_text(encoding="utf-8")
+    # none of it is for a student
+    b = student(ctx, "s002")
+    for url in ("/instructor/items", "/instructor/students/s001", "/instructor/grades.csv"):
+        assert b.get(url).status_code == 403
+    assert b.post("/instructor/regrade").status_code == 403
+    assert b.post("/instructor/revoke", {"student": "s001"}).status_code == 403
+
+
+def test_the_instructor_regrades_as_quizgen_regrade_does(ctx):
+    teacher = _instructor(ctx)
+    r = teacher.post("/instructor/regrade")
+    assert r.status_code == 409 and "Nothing regraded" in r.text  # nothing graded yet
+    _hand_in_with_a_mistake(ctx)
+    assert teacher.post("/instructor/regrade", csrf=False).status_code == 403
+    assert teacher.post("/instructor/regrade", {"extra": "1"}).status_code == 400
+    r = teacher.post("/instructor/regrade")
+    assert r.status_code == 200 and "Regraded 1 students" in r.text and "0 grades changed" in r.text
+    assert (service.reports_dir(ctx) / "grades.csv").is_file()
+    with Gradebook(ctx.gradebook) as book:
+        kinds = [k for (k,) in book.db.execute("SELECT kind FROM runs ORDER BY id")]
+    assert kinds == ["grade", "regrade"]
+
+
+def test_a_revoked_link_no_longer_signs_in_and_its_sessions_end(ctx):
+    token = service.issue_token(ctx, "s001")
+    b = Browser(serve_app.create_app(ctx))
+    b.sign_in(token)
+    assert b.get("/exam").status_code == 200
+    teacher = _instructor(ctx)
+    assert "1 valid" in teacher.get("/instructor").text
+    r = teacher.post("/instructor/revoke", {"student": "s001"})
+    assert (
+        r.status_code == 200 and "Revoked 1 sign-in links of s001" in r.text and "ended 1 sessions" in r.text
+    )
+    assert b.get("/exam").status_code == 401  # the open session ended
+    assert Browser(serve_app.create_app(ctx)).post("/signin", {"token": token}, csrf=False).status_code == 403
+    assert "1 revoked" in teacher.get("/instructor").text
+    fresh = student(ctx, "s001")  # a new link signs in again
+    assert fresh.get("/exam").status_code == 200
+    # bad input: a clear message, nothing revoked
+    r = teacher.post("/instructor/revoke", {"student": "nobody"})
+    assert r.status_code == 404 and "nothing was revoked" in r.text
+    r = teacher.post("/instructor/revoke", {"student": "s001", "also": "s002"})
+    assert r.status_code == 400 and fresh.get("/exam").status_code == 200

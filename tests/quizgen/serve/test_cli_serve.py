@@ -37,3 +37,16 @@ def test_a_missing_extra_says_what_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "alembic" else real(name))
     with pytest.raises(QuizgenError, match=r"pip install 'quizgen\[serve\]'"):
         require()
+
+
+def test_revoke_ends_a_students_links_and_asks_whom(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,email\ns001,Ada,a@x\ns002,Alan,b@x\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'serve.sqlite'}"
+    course = ["examples/midterm.yaml", "--roster", str(roster), "--database", url]
+    runner = CliRunner()
+    assert runner.invoke(main, ["serve", "tokens", *course]).exit_code == 0
+    result = runner.invoke(main, ["serve", "revoke", *course, "--student", "s001"])
+    assert result.exit_code == 0 and "s001: revoked 1 links, ended 0 sessions" in result.output
+    result = runner.invoke(main, ["serve", "revoke", *course])
+    assert result.exit_code != 0 and "--student" in result.output

@@ -1,0 +1,81 @@
+"""The plain functions behind the routes: a final submit grades only the student handing in,
+with the same results a regrade of the whole class gives."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+pytest.importorskip("sqlalchemy")
+
+from quizgen.formatting import plain
+from quizgen.graders.gradebook import Gradebook
+from quizgen.output import answer_text
+from quizgen.serve import service
+
+
+def _answers(paper, how: str) -> dict[str, str]:
+    """A paper's answers as its form fields: right, a known mistake, blank and wrong answers
+    in turn (``how`` shifts the turn, so two students answer differently)."""
+    out, turn = {}, {"a": 0, "b": 1}[how]
+    for q in paper.questions:
+        for p in q.instance.parts:
+            mistakes = [m for m in p.mistakes if m.distinguishable and not p.options]
+            choice = turn % 4
+            if choice == 0:
+                text = p.expected if p.options else answer_text(p)
+            elif choice == 1 and mistakes:
+                text = plain(mistakes[0].value)
+            elif choice == 2:
+                text = ""
+            else:
+                text = "3"
+            out[f"q{q.number}.{p.id}"] = text
+            turn += 1
+    return out
+
+
+def _grade_rows(path) -> dict[tuple[str, int, str], tuple]:
+    """(student, number, part) -> (score, status, mistake, carried forward, run) from the gradebook."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT student, number, part, score, status, mistake, carried_forward, run FROM grades"
+        ).fetchall()
+    return {(r[0], r[1], r[2]): r[3:] for r in rows}
+
+
+def test_a_final_submit_grades_only_that_student_as_a_whole_class_regrade_would(ctx):
+    service.final_submit(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
+    first = _grade_rows(ctx.gradebook)
+    assert {k[0] for k in first} == {"s001"}  # s002 has not handed in: not graded, not absent-graded
+    statuses = {row[1] for row in first.values()}
+    assert {"correct", "incorrect"} <= statuses and any(row[2] for row in first.values())  # a named mistake
+
+    service.final_submit(ctx, "s002", _answers(ctx.course.paper("s002"), "b"))
+    second = _grade_rows(ctx.gradebook)
+    # s001's rows were not written again: same values, same run
+    assert {k: v for k, v in second.items() if k[0] == "s001"} == first
+    assert {k[0] for k in second} == {"s001", "s002"}
+    assert len({v[-1] for k, v in second.items() if k[0] == "s002"} - {first[next(iter(first))][-1]}) == 1
+
+    # the whole class graded again from the stored answers: not one result changes
+    with Gradebook(ctx.gradebook) as book:
+        run = book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, kind="regrade")
+    assert run.graded == 2 and run.changes == ()
+    regraded = _grade_rows(ctx.gradebook)
+    assert {k: v[:-1] for k, v in regraded.items()} == {k: v[:-1] for k, v in second.items()}
+
+
+def test_a_submit_keeps_the_settings_of_the_last_run(ctx):
+    """After an instructor's regrade without partial credit, a later submit is graded the same way."""
+    from quizgen.graders.gradebook import GradeSettings
+
+    service.final_submit(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
+    with Gradebook(ctx.gradebook) as book:
+        book.grade(ctx.exam, GradeSettings(partial=False), ctx.recompute_factory, kind="regrade")
+    service.final_submit(ctx, "s002", _answers(ctx.course.paper("s002"), "b"))
+    with Gradebook(ctx.gradebook) as book:
+        assert book.last_settings(ctx.exam) == GradeSettings(partial=False)
+        run = book.grade(ctx.exam, GradeSettings(partial=False), ctx.recompute_factory, kind="regrade")
+    assert run.changes == ()
