@@ -40,9 +40,11 @@ from pathlib import Path
 import numpy as np
 
 from quizgen import csvsafe
+from quizgen.bank import Bank
 from quizgen.errors import SpecError
 from quizgen.fsutil import atomic_write_text, student_file_stem
 from quizgen.manifest import Manifest, Question, StudentPaper, load_manifest
+from quizgen.manifest_check import check_manifest, instance_digest, instance_json, sealed_by_key
 from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Tolerance
 
 from .analysis import PartRecord, item_analysis, student_totals
@@ -97,6 +99,7 @@ CREATE TABLE IF NOT EXISTS grades (
     score REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL, feedback TEXT NOT NULL,
     mistake TEXT, format_error TEXT, carried_forward INTEGER NOT NULL, parsed TEXT,
     run INTEGER NOT NULL, PRIMARY KEY (exam, student, number, part));
+CREATE TABLE IF NOT EXISTS verified (digest TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS overrides (
     exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
     score REAL NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -308,35 +311,54 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ exams
 
-    def import_manifest(self, manifest: Manifest, *, key: str | None = None) -> str:
+    def import_manifest(self, manifest: Manifest, *, bank: Bank | None = None, key: str | None = None) -> str:
         """Store (or update) the manifest's exam, students and instances; returns the exam key.
-        ``key`` stores a corrected manifest under an existing exam."""
+        ``key`` stores a corrected manifest under an existing exam.
+
+        Every instance is first checked against ``bank`` (None: the built-in bank) by
+        :func:`quizgen.manifest_check.check_manifest`: a manifest whose answer keys, mistakes,
+        options, tolerances, points or seeds are not what the bank draws is refused before
+        anything is written. The gradebook remembers each verified instance (the SHA-256 of its
+        stored text), so importing the same papers again redraws nothing; nor is an instance
+        redrawn whose seal from generate checks under the instructor's key."""
         key = key or exam_key(manifest.exam)
         title = str(manifest.exam.get("title", "exam"))
+        texts = [[instance_json(q.instance) for q in paper.questions] for paper in manifest.students]
+        digests = [[instance_digest(t) for t in row] for row in texts]
+        known = {r[0] for r in self.db.execute("SELECT digest FROM verified")}
+        skip = {
+            (paper.id, q.number)
+            for paper, row in zip(manifest.students, digests, strict=True)
+            for q, d in zip(paper.questions, row, strict=True)
+            if d in known
+        }
+        by_question = {
+            (paper.id, q.number): text
+            for paper, row in zip(manifest.students, texts, strict=True)
+            for q, text in zip(paper.questions, row, strict=True)
+        }
+        check_manifest(manifest, bank, skip=skip | sealed_by_key(manifest, by_question))
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO exams VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET title=excluded.title, "
                 "data=excluded.data",
                 (key, title, json.dumps(dict(manifest.exam), default=str), _now()),
             )
-            for position, paper in enumerate(manifest.students):
+            db.executemany(
+                "INSERT OR IGNORE INTO verified VALUES (?)",
+                [(d,) for row in digests for d in row if d not in known],
+            )
+            for position, (paper, row) in enumerate(zip(manifest.students, texts, strict=True)):
                 db.execute(
                     "INSERT INTO students VALUES (?, ?, ?, ?, ?) ON CONFLICT(exam, id) DO UPDATE SET "
                     "name=excluded.name, email=excluded.email, position=excluded.position",
                     (key, paper.id, paper.name, paper.email, position),
                 )
                 db.execute("DELETE FROM instances WHERE exam=? AND student=?", (key, paper.id))
-                for q in paper.questions:
+                for q, text in zip(paper.questions, row, strict=True):
                     db.execute(
                         "INSERT INTO instances VALUES (?, ?, ?, ?, ?, ?)",
-                        (
-                            key,
-                            paper.id,
-                            q.number,
-                            q.slot,
-                            q.instance.template_id,
-                            json.dumps(q.instance.to_dict()),
-                        ),
+                        (key, paper.id, q.number, q.slot, q.instance.template_id, text),
                     )
                 numbers = [q.number for q in paper.questions]
                 marks = ",".join("?" * len(numbers))
@@ -1000,17 +1022,30 @@ def grade_class(
     settings: GradeSettings = GradeSettings(),
     recompute_factory: Callable[[Instance], Recompute | None] | None = None,
     progress: Callable[[str], None] | None = None,
+    bank: Bank | None = None,
 ) -> GradingOutcome:
     """Read the manifest and the responses, store them, grade everybody and write the reports.
     The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
-    the job without duplicating anything."""
+    the job without duplicating anything. The manifest's papers must be what ``bank`` (None: the
+    built-in bank) draws from their seeds (:meth:`Gradebook.import_manifest`)."""
     manifest = load_manifest(manifest_path)
     settings.check(template_parts(q.instance for p in manifest.students for q in p.questions))
     # who handed nothing in is judged from the gradebook (every file stored so far), not this file
     responses = read_responses(responses_path, manifest, missing_students=False)
     db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
+    new_dirs = [d for d in (db_path.parent, *db_path.parent.parents) if not d.exists()]
+    new_book = not db_path.exists()
     with Gradebook(db_path) as book:
-        key = book.import_manifest(manifest)
+        try:
+            key = book.import_manifest(manifest, bank=bank)
+        except SpecError:
+            if new_book:  # a refused manifest leaves nothing behind: no empty gradebook, no folder
+                book.close()
+                for path in (db_path, *(db_path.with_name(db_path.name + x) for x in ("-wal", "-shm"))):
+                    path.unlink(missing_ok=True)
+                for d in new_dirs:
+                    d.rmdir()
+            raise
         book.store_responses(key, responses)
         run = book.grade(key, settings, recompute_factory, warnings=responses.warnings, progress=progress)
         book.set_reports_dir(key, out_dir)
@@ -1072,6 +1107,7 @@ def regrade_class(
     clear_overrides: Iterable[str] = (),
     reason: str = "",
     progress: Callable[[str], None] | None = None,
+    bank: Bank | None = None,
 ) -> GradingOutcome:
     """Recompute every grade from the stored responses (after a corrected manifest, late or
     corrected responses, new settings or tolerances) and apply manual overrides; returns what changed for whom and
@@ -1081,7 +1117,8 @@ def regrade_class(
     Everything given is checked before anything is written: the gradebook's last run must
     have finished (:meth:`Gradebook.check_finished`), a manifest must be of the same exam
     (:func:`exam_key`: title, course, seed and spec), tolerances must apply to some part, and
-    overrides must name a student, question and part of the exam with points in range."""
+    overrides must name a student, question and part of the exam with points in range; a
+    corrected manifest is checked against ``bank`` as :func:`grade_class` checks one."""
     db_path = Path(db_path)
     warnings: tuple[str, ...] = ()
     with Gradebook.existing(db_path) as book:
@@ -1127,7 +1164,7 @@ def regrade_class(
                 if not reason.strip():
                     raise SpecError(f"{where}: give a reason (--reason)")
         if manifest is not None:
-            book.import_manifest(manifest, key=key)
+            book.import_manifest(manifest, bank=bank, key=key)
         if responses_path is not None:
             rs = read_responses(responses_path, book.manifest(key), missing_students=False)
             book.store_responses(key, rs)

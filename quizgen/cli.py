@@ -16,6 +16,7 @@ import click
 
 from . import bank as bank_mod
 from . import engine, exam, output, quality, selfcheck
+from .cli_options import bank_option
 from .errors import QuizgenError
 from .formatting import plain
 from .selection import labels as option_labels
@@ -45,15 +46,6 @@ class QuizgenGroup(click.Group):
 @click.version_option(package_name="quizgen")
 def main() -> None:
     """Parameterized deep-learning quizzes: per-student exams, answer keys and grading."""
-
-
-bank_option = click.option(
-    "--bank",
-    "bank_dirs",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="An extra bank folder or file, next to the built-in one (repeatable).",
-)
 
 
 def _bank(bank_dirs) -> bank_mod.Bank:

@@ -6,7 +6,8 @@ from the bank, as Moodle XML, a Canvas QTI zip, or printable LaTeX/PDF papers wi
     quizgen export pdf --manifest out/ --out printed/
 
 Everything an export cannot represent exactly is printed as ``warning: ...`` on stderr (and
-listed under ``warnings`` with ``--json``); ``--strict`` turns warnings into exit status 1.
+listed under ``warnings`` with ``--json``); ``--strict`` turns warnings into exit status 1. What
+the instructor must do though nothing is inexact is printed as ``note: ...`` (``notes``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 
 from . import bank as bank_mod
+from .cli_options import bank_option
 from .export import (
     ExportResult,
     export_moodle,
@@ -45,6 +47,7 @@ def _report(kind: str, result: ExportResult, as_json: bool, strict: bool) -> Non
             "files": [str(f) for f in result.files],
             "questions": result.questions,
             "warnings": result.warnings,
+            "notes": result.notes,
         }
         click.echo(json.dumps(payload, indent=1))
     else:
@@ -52,6 +55,8 @@ def _report(kind: str, result: ExportResult, as_json: bool, strict: bool) -> Non
             click.echo(f"warning: {line}", err=True)
         shown = ", ".join(str(f) for f in result.files[:4]) + (" ..." if len(result.files) > 4 else "")
         click.echo(f"{kind}: {result.questions} questions -> {shown} ({len(result.warnings)} warnings)")
+        for line in result.notes:
+            click.echo(f"note: {line}")
     if strict and result.warnings:
         sys.exit(1)
 
@@ -73,13 +78,7 @@ def _common(func):
             show_default=True,
             help="Variants per template (seeds 0..N-1) with --template.",
         ),
-        click.option(
-            "--bank",
-            "bank_dirs",
-            multiple=True,
-            type=click.Path(exists=True, path_type=Path),
-            help="An extra bank folder or file, next to the built-in one (repeatable).",
-        ),
+        bank_option,
         click.option(
             "--title", default="quizgen", show_default=True, help="Title (category root) with --template."
         ),

@@ -1,9 +1,11 @@
 """``quizgen grade``, ``quizgen regrade`` and ``quizgen report``: thin wrappers over
 :mod:`quizgen.graders.gradebook`. Register them on the main group with :func:`register`.
 
-Error carried forward needs each template's reference pipeline: the commands load the bank
-(built-in plus ``--bank`` folders) and re-run a template with the student's earlier answers
-substituted (:func:`quizgen.engine.carried_pipeline`). A template the bank no longer has is graded
+The commands load the bank (built-in plus ``--bank`` folders) when they first need it, once for
+two uses: a manifest's papers are redrawn from it before they are graded, and one whose keys
+differ is refused (:mod:`quizgen.manifest_check`); and error carried forward re-runs a template
+with the student's earlier answers substituted (:func:`quizgen.engine.carried_pipeline`). A
+regrade of papers already in the gradebook whose template the bank no longer has is graded
 without carrying errors forward, with a warning.
 """
 
@@ -17,25 +19,40 @@ import click
 
 from . import bank as bank_mod
 from . import engine
+from .cli_options import bank_option
 from .errors import QuizgenError
 from .graders.gradebook import GradeSettings, GradingOutcome, grade_class, regrade_class, report
 from .models import Instance, Tolerance
 
-__all__ = ["bank_recompute_factory", "grade_commands", "parse_tolerance", "register"]
+__all__ = ["LazyBank", "bank_recompute_factory", "grade_commands", "parse_tolerance", "register"]
 
 
-def bank_recompute_factory(bank_dirs=(), *, missing: set[str] | None = None):
+class LazyBank:
+    """The bank of ``bank_dirs`` (built-in plus extra folders), loaded on the first ``get``: a
+    grade whose papers the gradebook has verified before and that carries no error forward
+    never loads it."""
+
+    def __init__(self, bank_dirs=()) -> None:
+        self.bank_dirs = tuple(bank_dirs)
+        self._bank: bank_mod.Bank | None = None
+
+    def get(self, template_id: str):
+        if self._bank is None:
+            self._bank = bank_mod.load_bank(self.bank_dirs)
+        return self._bank.get(template_id)
+
+
+def bank_recompute_factory(bank_dirs=(), *, missing: set[str] | None = None, bank: LazyBank | None = None):
     """A factory ``instance -> recompute`` over the bank (None for a template it lacks, whose
-    id is added to ``missing``). The bank is loaded when a chained part first needs it."""
-    loaded: list[bank_mod.Bank] = []
+    id is added to ``missing``). The bank (``bank``, or one of ``bank_dirs``) is loaded when a
+    chained part first needs it."""
+    source = bank if bank is not None else LazyBank(bank_dirs)
 
     def factory(instance: Instance):
         if not any(p.depends_on for p in instance.parts):
             return None
-        if not loaded:
-            loaded.append(bank_mod.load_bank(bank_dirs))
         try:
-            template = loaded[0].get(instance.template_id)
+            template = source.get(instance.template_id)
         except QuizgenError:
             if missing is not None:
                 missing.add(instance.template_id)
@@ -119,13 +136,6 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         click.echo(f"reports in {outcome.files[0].parent} (report.html, grades.csv, feedback/)")
 
 
-bank_option = click.option(
-    "--bank",
-    "bank_dirs",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="An extra bank folder or file the exam was generated with (repeatable).",
-)
 grading_options = [
     click.option(
         "--all-or-nothing",
@@ -185,14 +195,16 @@ def grade_command(
         def progress(student_id: str) -> None:
             click.echo(f"  graded {student_id}", err=True)
 
+    bank = LazyBank(bank_dirs)
     outcome = grade_class(
         manifest,
         responses,
         out,
         db_path=db,
         settings=settings,
-        recompute_factory=bank_recompute_factory(bank_dirs, missing=missing),
+        recompute_factory=bank_recompute_factory(missing=missing, bank=bank),
         progress=progress,
+        bank=bank,
     )
     _print(outcome, as_json, missing, out)
 
@@ -253,6 +265,7 @@ def regrade_command(
             tolerances={**last.tolerances, **dict(parse_tolerance(t) for t in tolerances)},
         )
     missing: set[str] = set()
+    bank = LazyBank(bank_dirs)
     outcome = regrade_class(
         db_path,
         out_dir=out,
@@ -260,10 +273,11 @@ def regrade_command(
         manifest_path=manifest,
         responses_path=responses,
         settings=settings,
-        recompute_factory=bank_recompute_factory(bank_dirs, missing=missing),
+        recompute_factory=bank_recompute_factory(missing=missing, bank=bank),
         overrides=overrides,
         clear_overrides=clears,
         reason=reason,
+        bank=bank,
     )
     _print(outcome, as_json, missing, out)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .cli_options import bank_option
 from .errors import QuizgenError
 
 __all__ = ["register"]
@@ -41,13 +42,7 @@ course_options = [
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
         help="Roster CSV [default: roster.csv beside the spec].",
     ),
-    click.option(
-        "--bank",
-        "bank_dirs",
-        multiple=True,
-        type=click.Path(exists=True, path_type=Path),
-        help="An extra bank folder (repeatable).",
-    ),
+    bank_option,
     click.option(
         "--database",
         help="SQLAlchemy URL [default: sqlite:///<spec name>-serve.sqlite]; postgresql://... for a department.",

@@ -38,6 +38,7 @@ from .bank import Bank
 from .errors import BankError, SpecError
 from .fsutil import read_text
 from .manifest import Manifest, Question, StudentPaper
+from .manifest_check import template_fingerprint
 from .models import Template
 from .seeding import make_rng, stable_seed
 from .yamlio import LineDict, load_yaml
@@ -282,6 +283,7 @@ def exam_info(spec: ExamSpec) -> dict:
         "quizgen_version": __version__,
         "spec_sha256": spec.sha256,
         "templates": [t.id for s in spec.sections for t in s.templates],
+        "template_sha256": {t.id: template_fingerprint(t) for s in spec.sections for t in s.templates},
     }
 
 

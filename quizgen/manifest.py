@@ -3,10 +3,11 @@
 Layout (``format`` is ``quizgen-manifest/1``)::
 
     {"format": "quizgen-manifest/1",
-     "exam": {"title", "course", "seed", "points", "quizgen_version", "spec_sha256"},
+     "exam": {"title", "course", "seed", "points", "quizgen_version", "spec_sha256",
+              "templates": [template id per exam slot], "template_sha256": {template id: fingerprint}},
      "students": [{"id", "name", "email",
                    "questions": [{"number": 1, "slot": 1, "section": "Convolution",
-                                  "instance": Instance.to_dict()}, ...]}, ...]}
+                                  "instance": Instance.to_dict(), "seal": "..."}, ...]}, ...]}
 
 ``number`` is the question's number as printed on that student's paper (the order may be
 shuffled per student); ``slot`` is its place in the exam spec, the same for everybody, and the
@@ -18,6 +19,10 @@ and grading, the gradebook, the exports, LMS imports and ``quizgen serve`` read 
 (:func:`load_manifest`, :meth:`Manifest.from_dict`). Grading looks papers up by student id
 (:meth:`Manifest.paper`) and questions by printed number or key
 (:meth:`StudentPaper.question`, :meth:`StudentPaper.question_by_key`).
+
+A manifest is a file anybody may have edited: its papers enter the gradebook only after
+:func:`quizgen.manifest_check.check_manifest` has redrawn them from the bank and their seeds
+(``template_sha256``, written by generate since this check, names a template that changed since).
 """
 
 from __future__ import annotations
@@ -37,20 +42,25 @@ FORMAT = "quizgen-manifest/1"
 
 @dataclass(frozen=True)
 class Question:
-    """One question on one student's paper: its printed ``number``, its exam ``slot``."""
+    """One question on one student's paper: its printed ``number``, its exam ``slot``, and the
+    ``seal`` generate wrote for its instance (:func:`quizgen.manifest_check.seal`; "" for none)."""
 
     number: int
     slot: int
     section: str
     instance: Instance
+    seal: str = field(default="", compare=False)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "number": self.number,
             "slot": self.slot,
             "section": self.section,
             "instance": self.instance.to_dict(),
         }
+        if self.seal:
+            d["seal"] = self.seal
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Question:
@@ -61,6 +71,7 @@ class Question:
             int(d.get("slot", d.get("number"))),
             d.get("section", ""),
             Instance.from_dict(d["instance"]),
+            str(d.get("seal", "")),
         )
 
 

@@ -41,6 +41,7 @@ from .errors import SpecError
 from .formatting import FILTERS, num, plain
 from .fsutil import student_file_stem
 from .manifest import MANIFEST_TAIL, Manifest, StudentPaper, manifest_head, student_json, student_separator
+from .manifest_check import sealed_student
 from .markup import to_html
 from .models import InstancePart, Tolerance, flat_numbers
 from .selection import answer_hint, is_selection
@@ -172,7 +173,7 @@ def render_student(exam: Mapping, paper: StudentPaper, formats=("html", "md")) -
     return RenderedPaper(
         paper.id,
         paper.name,
-        student_json(paper.to_dict()).encode(),
+        student_json(sealed_student(paper)).encode(),
         Overview.record(paper),
         {rel: text.encode() for rel, text in render_pages(exam, paper, formats).items()},
     )

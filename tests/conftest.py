@@ -3,11 +3,19 @@
 The suite runs across worker processes (pytest-xdist, ``-n auto`` in pyproject's addopts): a
 session-scoped fixture is built once per worker, so every fixture here must be read-only for
 the tests that use it (the bank and its templates are frozen dataclasses).
+
+Every test run signs and checks manifests with a key of its own (quizgen/manifest_check.py),
+never the instructor's key in ~/.config/quizgen; subprocesses inherit it.
 """
+
+import os
+import tempfile
 
 import pytest
 
 from quizgen import bank
+
+os.environ["QUIZGEN_KEY_FILE"] = os.path.join(tempfile.mkdtemp(prefix="quizgen-key-"), "manifest.key")
 
 
 @pytest.fixture(scope="session")

@@ -84,11 +84,13 @@ class ExportSource:
 
 @dataclass
 class ExportResult:
-    """What an export wrote, how many questions, and everything it could not represent."""
+    """What an export wrote, how many questions, everything it could not represent, and the
+    ``notes`` the instructor must act on though nothing is inexact (Moodle's quiz maximum grade)."""
 
     files: list[Path] = field(default_factory=list)
     questions: int = 0
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def export_path(out: str | Path, suffix: str, default_name: str) -> Path:

@@ -12,7 +12,12 @@ Each variant is one question:
 - anything else (several parts, vectors, matrices, tensors, shapes): ``cloze`` (embedded
   answers), one ``{w:NUMERICAL:=value:margin#...}`` blank per element in C order, laid out as a
   row or a table, plus ``{w:MULTICHOICE:...}`` for choice parts; a part's points are split
-  evenly over its elements and the weights scaled to the smallest integers.
+  evenly over its elements, each blank weighted with its points × the export's mark factor.
+
+Marks (:func:`moodle_marks`): every question imports worth its exam points × one factor k for
+the whole export, the smallest that makes each cloze blank's weight a whole number (Moodle's
+cloze is worth the sum of its whole-number weights): k = 1 when the exam's split allows it;
+otherwise the export notes the quiz's maximum grade to set.
 
 Numbers are written so that they read back exactly (:func:`~.common.number_text`), and every
 answer and margin is checked against Moodle's acceptance rule before it is written. Worked
@@ -24,6 +29,7 @@ from __future__ import annotations
 import html
 import math
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -51,10 +57,14 @@ from .text import to_lms_html, to_lms_inline
 
 __all__ = [
     "ALLOWED_FRACTIONS",
+    "MoodleMarks",
+    "blank_weights",
     "category_path",
     "cloze_escape",
+    "cloze_weights",
     "export_moodle",
     "fraction_text",
+    "moodle_marks",
     "moodle_xml",
     "snap_fraction",
 ]
@@ -67,9 +77,6 @@ _POSITIVE = (
     0.3, 0.25, 0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05,
 )  # fmt: skip
 ALLOWED_FRACTIONS: tuple[float, ...] = (*_POSITIVE, 0.0, *(-f for f in reversed(_POSITIVE)))
-
-#: The largest integer cloze weight we write before approximating a question's weights.
-MAX_WEIGHT = 1000
 
 
 def snap_fraction(fraction: float) -> float:
@@ -209,11 +216,12 @@ def _credit_warnings(blank: Blank, instance: Instance, part: InstancePart, warni
 # ------------------------------------------------------------------------------- numerical
 
 
-def _numerical(instance: Instance, warnings: list[str]) -> ET.Element:
+def _numerical(instance: Instance, warnings: list[str], marks: MoodleMarks) -> ET.Element:
     part = instance.parts[0]
     (blank,) = blanks(part)
     q = ET.Element("question", {"type": "numerical"})
-    _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    text = to_lms_html(instance.text) + "\n" + _prompt_html(part, False)
+    _header(q, instance, text, part.points * marks.factor)
     _credit_warnings(blank, instance, part, warnings)
     for value, fraction, feedback in answer_order(blank):
         answer, margin = _checked(blank, value, instance, part, warnings)
@@ -254,10 +262,11 @@ def _option_grades(instance: Instance, part: InstancePart, warnings: list[str]) 
     return out
 
 
-def _multichoice(instance: Instance, warnings: list[str]) -> ET.Element:
+def _multichoice(instance: Instance, warnings: list[str], marks: MoodleMarks) -> ET.Element:
     part = instance.parts[0]
     q = ET.Element("question", {"type": "multichoice"})
-    _header(q, instance, to_lms_html(instance.text) + "\n" + _prompt_html(part, False), part.points)
+    text = to_lms_html(instance.text) + "\n" + _prompt_html(part, False)
+    _header(q, instance, text, part.points * marks.factor)
     _simple(q, "single", "true")
     _simple(q, "shuffleanswers", "false")  # the paper's order: the letters stay meaningful
     _simple(q, "answernumbering", "ABCD")
@@ -402,43 +411,113 @@ def cloze_escape(fragment: str) -> str:
     return out.replace("~", "&#126;")
 
 
-def _integer_weights(weights: list[float]) -> tuple[list[int], bool]:
-    """The smallest integers in the same proportions (exact: True), or proportional integers up
-    to :data:`MAX_WEIGHT` (exact: False)."""
-    fracs = [Fraction(w).limit_denominator(10**6) for w in weights]
-    exact = all(abs(float(f) - w) <= 1e-12 * max(abs(w), 1.0) for f, w in zip(fracs, weights, strict=True))
-    if exact and all(f > 0 for f in fracs):
-        lcm = math.lcm(*(f.denominator for f in fracs))
-        ints = [int(f * lcm) for f in fracs]
-        g = math.gcd(*ints)
-        ints = [i // g for i in ints]
-        if max(ints) <= MAX_WEIGHT:
-            return ints, True
-    top = max(weights)
-    return [max(1, round(w / top * MAX_WEIGHT)) for w in weights], False
+#: The largest exam-wide mark factor the export uses to keep every share exact (see
+#: :func:`moodle_marks`); past it, cloze blanks' shares are rounded instead, with a warning.
+MAX_FACTOR = 1000
 
 
-def cloze_weights(weights: list[float], points: float) -> tuple[list[int], str | None]:
-    """Whole-number blank weights for a cloze question worth ``points``, and what is inexact.
+def _exact(x: float) -> Fraction | None:
+    """The fraction a float of the exam stands for (8/3 for 2.6666666666666665), or None."""
+    f = Fraction(x).limit_denominator(10**6)
+    return f if abs(float(f) - x) <= 1e-12 * max(abs(x), 1.0) else None
+
+
+def blank_weights(instance: Instance) -> list[float]:
+    """The points of each blank of ``instance``'s cloze question, in order: a part's points split
+    evenly over its elements, a choice part's whole (they sum to the question's points)."""
+    weights: list[float] = []
+    for part in instance.parts:
+        n = 1 if part.options else len(blanks(part))
+        weights.extend([part.points / n] * n)
+    return weights
+
+
+@dataclass(frozen=True)
+class MoodleMarks:
+    """How an export's questions import into Moodle: each worth ``factor`` × its exam points.
 
     Moodle's importer ignores ``<defaultgrade>`` for cloze: the question is worth the sum of its
-    blank weights (qtype_multianswer_extract_question adds up each blank's ``{w:`` weight, 1 when
-    empty or 0), and each blank earns its weight's share of the mark. The weights keep the
-    exam's split exactly (so Moodle grades as quizgen does): the smallest integers in its
-    proportions, scaled to sum to ``points`` when they can. When they cannot (8 points over 13
-    blanks), the note says what the question imports worth and which mark to give it; rounding
-    the split to reach the total instead would grade students differently from quizgen."""
-    ints, exact = _integer_weights(weights)
-    total = sum(ints)
-    if exact and float(points).is_integer() and points > 0 and int(points) % total == 0:
-        return [i * (int(points) // total) for i in ints], None
-    how = "" if exact else f" (weights rounded to 1/{MAX_WEIGHT} of the largest)"
-    return ints, (
-        f"a cloze question is worth the sum of its whole-number blank weights in Moodle, and "
-        f"{len(weights)} blanks split as the exam splits them{how} sum to {total}, not "
-        f"{_grade_text(points)}: it imports with mark {total}; set its maximum mark in the quiz to "
-        f"{_grade_text(points)}"
-    )
+    blank weights (qtype_multianswer_extract_question adds up each blank's ``{w:`` weight, 1
+    when empty or 0), and a weight is a whole number. So one factor k for the whole export, the
+    smallest that makes every cloze blank's points × k whole, scales every question (cloze,
+    numerical and multichoice alike): each question's mark / the marks' total is then exactly
+    its points / the exam's ``total``, and each blank's share of its question is exact. With
+    k > 1 the instructor sets the quiz's maximum grade to ``total`` (Moodle rescales the sum of
+    marks to it). Past :data:`MAX_FACTOR` (``exact`` False), the factor only makes each
+    question's points whole and at least its number of blanks, and the blanks' shares are
+    rounded (:func:`cloze_weights` says by how much)."""
+
+    factor: int
+    exact: bool
+    total: float
+    wanted: int = 0  # the exact factor, when it is over MAX_FACTOR
+
+    def note(self) -> str | None:
+        """The one line to print when the marks are not the exam's points, else None."""
+        if self.factor == 1:
+            return None
+        return (
+            f"Moodle: cloze blanks take whole-number weights, so every question imports worth "
+            f"{self.factor} x its exam points (marks sum to {_grade_text(self.total * self.factor)}); "
+            f"after importing, set the quiz's Maximum grade to the exam's total, {_grade_text(self.total)}"
+        )
+
+
+def _exportable(source: ExportSource):
+    for group in source.groups:
+        for instance in group.instances:
+            if _representable(instance) is None:
+                yield instance
+
+
+def moodle_marks(source: ExportSource) -> MoodleMarks:
+    """The export's mark factor (:class:`MoodleMarks`)."""
+    total = float(sum(group.points for group in source.groups))
+    factor, exact = 1, True
+    points_factor, fit = 1, 1  # the fallback: whole points, at least a mark per blank
+    for instance in _exportable(source):
+        points = _exact(instance.points)
+        if points is None:
+            exact = False
+        elif 10**7 % points.denominator:  # a defaultgrade is stored to 7 decimals
+            points_factor = math.lcm(points_factor, points.denominator)
+        if layout(instance) != "multi":
+            if points is not None and 10**7 % points.denominator:
+                factor = math.lcm(factor, points.denominator)
+            continue
+        weights = blank_weights(instance)
+        shares = [_exact(w) for w in weights]
+        if points is None or None in shares or sum(shares) != points:
+            exact = False
+        else:
+            factor = math.lcm(factor, *(f.denominator for f in shares))
+            points_factor = math.lcm(points_factor, points.denominator)
+        fit = max(fit, math.ceil(len(weights) / instance.points))
+    if exact and factor <= MAX_FACTOR:
+        return MoodleMarks(factor, True, total)
+    base = points_factor if points_factor <= MAX_FACTOR else 1
+    return MoodleMarks(base * math.ceil(fit / base), False, total, factor if exact else 0)
+
+
+def cloze_weights(weights: list[float], points: float, factor: int) -> tuple[list[int], float | None]:
+    """Whole-number blank weights for a cloze question worth ``points`` × ``factor`` in Moodle:
+    each blank's points × ``factor`` (exact: None), or, when those are not whole, the question's
+    mark split in the blanks' proportions by largest remainders, each at least 1 (Moodle counts
+    a 0 weight as 1), and the largest error of a blank's share of the question."""
+    shares = [_exact(w) for w in weights]
+    if None not in shares and all((f * factor).denominator == 1 for f in shares):
+        return [int(f * factor) for f in shares], None
+    mark = max(round(points * factor), len(weights))
+    whole = sum(weights)
+    ideal = [w / whole * mark for w in weights]
+    ints = [max(1, math.floor(x)) for x in ideal]
+    by_remainder = sorted(range(len(ints)), key=lambda i: ideal[i] - ints[i], reverse=True)
+    for i in by_remainder[: max(0, mark - sum(ints))]:
+        ints[i] += 1
+    while sum(ints) > mark:  # the 1s given to tiny shares: taken from the most over their share
+        i = max((j for j in range(len(ints)) if ints[j] > 1), key=lambda j: ints[j] - ideal[j])
+        ints[i] -= 1
+    return ints, max(abs(n / mark - w / whole) for n, w in zip(ints, weights, strict=True))
 
 
 def _numerical_blank(weight: int, blank: Blank, instance: Instance, part: InstancePart, warnings) -> str:
@@ -482,18 +561,20 @@ def _grid(shape: tuple[int, ...], cells: list[str]) -> str:
     return "".join(out)
 
 
-def _cloze(instance: Instance, warnings: list[str], notes: dict[str, list[int]]) -> ET.Element:
-    """The cloze question; what cannot be exact in its marks goes to ``notes`` (note -> seeds),
-    reported once per slot."""
-    per_part = [blanks(p) if not p.options else None for p in instance.parts]
-    weights: list[float] = []
-    for part, bl in zip(instance.parts, per_part, strict=True):
-        weights.extend([part.points] if bl is None else [part.points / len(bl)] * len(bl))
+def _cloze(instance: Instance, warnings: list[str], marks: MoodleMarks) -> ET.Element:
+    """The cloze question, its blanks weighted to import worth its points × ``marks.factor``."""
+    weights = blank_weights(instance)
     if not weights or min(weights) <= 0:
         raise ValueError("every part needs positive points for a cloze question")
-    ints, note = cloze_weights(weights, instance.points)
-    if note:
-        notes.setdefault(note, []).append(instance.seed)
+    ints, error = cloze_weights(weights, instance.points, marks.factor)
+    if error is not None:
+        why = f"x{marks.wanted}" if marks.wanted else "a factor"
+        warnings.append(
+            f"{where(instance)}: cloze blanks' shares rounded to whole weights out of {sum(ints)} "
+            f"(largest error {error:.2%} of the question's mark): exact ones would need every "
+            f"question {why} (over {MAX_FACTOR})"
+        )
+    per_part = [blanks(p) if not p.options else None for p in instance.parts]
     body = [to_lms_html(instance.text)]
     k = 0
     for part, bl in zip(instance.parts, per_part, strict=True):
@@ -506,16 +587,16 @@ def _cloze(instance: Instance, warnings: list[str], notes: dict[str, list[int]])
         k += len(bl)
         body.append(_grid(np.shape(part.expected), cells))
     q = ET.Element("question", {"type": "cloze"})
-    _header(q, instance, "\n".join(body), instance.points)
+    _header(q, instance, "\n".join(body), sum(ints))
     return q
 
 
 # ------------------------------------------------------------------------------- document
 
 _BUILDERS = {
-    "numerical": lambda instance, warnings, notes: _numerical(instance, warnings),
-    "multichoice": lambda instance, warnings, notes: _multichoice(instance, warnings),
-    "multi": lambda instance, warnings, notes: _cloze(instance, warnings, notes),
+    "numerical": lambda instance, warnings, marks: _numerical(instance, warnings, marks),
+    "multichoice": lambda instance, warnings, marks: _multichoice(instance, warnings, marks),
+    "multi": lambda instance, warnings, marks: _cloze(instance, warnings, marks),
 }
 
 
@@ -547,13 +628,15 @@ def _category(root: ET.Element, title: str, group: VariantGroup) -> None:
 
 
 def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
-    """The Moodle XML text, the number of questions in it, and the warnings."""
+    """The Moodle XML text, the number of questions in it, and the warnings; every question
+    imports worth its exam points × :func:`moodle_marks`'s factor."""
     root = ET.Element("quiz")
     warnings: list[str] = []
     count = 0
+    marks = moodle_marks(source)
     for group in source.groups:
         _category(root, source.title, group)
-        notes: dict[str, list[int]] = {}
+        notes: dict[str, list[int]] = {}  # a note on a slot's variants -> their seeds, said once
         for instance in group.instances:
             problem = _representable(instance)
             if problem:
@@ -561,9 +644,12 @@ def moodle_xml(source: ExportSource) -> tuple[str, int, list[str]]:
                 continue
             builder = _SELECTION_BUILDERS.get(instance.parts[0].kind) if len(instance.parts) == 1 else None
             if builder is not None:
-                root.append(builder(instance, warnings, notes))
+                q = builder(instance, warnings, notes)
+                # one part, worth its points x the export's factor like every other question
+                q.find("defaultgrade").text = _grade_text(instance.points * marks.factor)
             else:
-                root.append(_BUILDERS[layout(instance)](instance, warnings, notes))
+                q = _BUILDERS[layout(instance)](instance, warnings, marks)
+            root.append(q)
             count += 1
         for note, seeds in notes.items():
             which = "every variant" if len(seeds) == len(group.instances) else f"seeds {seeds}"
@@ -578,4 +664,5 @@ def export_moodle(source: ExportSource, out: str | Path) -> ExportResult:
     path = export_path(out, ".xml", "moodle.xml")
     text, count, warnings = moodle_xml(source)
     atomic_write_text(path, text)
-    return ExportResult([path], count, warnings)
+    note = moodle_marks(source).note()
+    return ExportResult([path], count, warnings, [note] if note else [])

@@ -15,8 +15,11 @@ question types' own parsers), with the standard library's XML parser.
 - ordering (qtype_ordering, core since 4.4; its ``import_from_xml``): layout, select, grading
   and show settings it knows, two or more distinct items, listed in the right order (the
   importer ignores ``fraction`` and numbers the items in file order);
-- marks: a question imports worth its ``defaultgrade``, except cloze, worth the sum of its
-  blank weights (the importer ignores ``defaultgrade`` there): :attr:`MoodleQuestion.mark`;
+- marks: a question imports worth its ``defaultgrade`` (import_headers; 1 when absent), except
+  cloze, worth the sum of its blank weights, each a whole number, 1 when empty or 0
+  (qtype_multianswer_extract_question; format/xml's import_multianswer never reads
+  ``defaultgrade``): :attr:`MoodleQuestion.mark`, and :attr:`MoodleQuestion.exact_mark` as the
+  exact decimal the file writes, to compare shares of a quiz's total without float noise;
 - numerical grading: :func:`matching_answer` picks the first answer whose tolerance holds a
   response, as Moodle does, so the tests can check which feedback each known value gets;
 - cloze: the embedded answers parsed with Moodle's own regular expressions
@@ -35,6 +38,7 @@ import html
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .common import moodle_accepts
 from .moodle import ALLOWED_FRACTIONS
@@ -114,6 +118,7 @@ class MoodleQuestion:
     answers: list[MoodleAnswer] = field(default_factory=list)
     subquestions: list[tuple[str, int, list[MoodleAnswer]]] = field(default_factory=list)  # cloze
     mark: float = 1.0  # the mark the question imports with (its default mark)
+    exact_mark: Fraction = Fraction(1)  # the same, as the exact decimal written
 
 
 @dataclass
@@ -350,9 +355,10 @@ def validate_moodle(xml_text: str) -> MoodleReport:
         _check_common(q, problems, where)
         parsed = MoodleQuestion(kind, name, idnumber, category)
         try:  # import_headers reads <defaultgrade> (default 1) for every type but cloze
-            parsed.mark = float(q.findtext("defaultgrade", "1"))
+            parsed.exact_mark = Fraction(q.findtext("defaultgrade", "1").strip())
+            parsed.mark = float(parsed.exact_mark)
         except ValueError:
-            parsed.mark = 1.0
+            parsed.mark, parsed.exact_mark = 1.0, Fraction(1)
         if kind == "numerical":
             parsed.answers = _answers(q, problems, where, numerical=True)
             if not parsed.answers:
@@ -397,7 +403,8 @@ def validate_moodle(xml_text: str) -> MoodleReport:
             parsed.subquestions = subs
             # qtype_multianswer_extract_question: the mark is the sum of the blank weights;
             # the importer does not read <defaultgrade> for cloze
-            parsed.mark = float(sum(w for _k, w, _a in subs))
+            parsed.exact_mark = Fraction(sum(w for _k, w, _a in subs))
+            parsed.mark = float(parsed.exact_mark)
             problems.extend(f"{where}: {p}" for p in cloze_problems)
         questions.append(parsed)
     return MoodleReport(problems, questions)

@@ -194,7 +194,7 @@ def make_ctx(
     engine = db.connect(url)
     book_path = db.gradebook_path(engine, gradebook)
     with Gradebook(book_path) as book:
-        key = book.import_manifest(loaded.manifest)
+        key = book.import_manifest(loaded.manifest, bank=loaded.bank)
     return Ctx(
         loaded,
         engine,

@@ -478,7 +478,7 @@ def test_answers_read_alike_are_separate_arrays_as_from_the_parser():
     assert batch.grade_parts(items[:1])[0].value[0] == 2.0
 
 
-def test_the_inputs_digest_changes_with_any_stored_answer_or_paper(tmp_path):
+def test_the_inputs_digest_changes_with_any_stored_answer_or_paper(tmp_path, hand_written_papers):
     from grading_fixtures import WIDE_CSV, write_manifest
 
     from quizgen.graders.responses import read_responses

@@ -20,6 +20,8 @@ from quizgen.errors import QuizgenError, SpecError
 from quizgen.graders.responses import MAX_CELL, read_responses
 from quizgen.manifest import Manifest
 
+pytestmark = pytest.mark.usefixtures("hand_written_papers")
+
 
 class _NoBank:
     """The grading fixtures' templates are not in the bank; never load it (a second each)."""

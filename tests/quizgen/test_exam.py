@@ -89,7 +89,10 @@ def test_write_exam_produces_every_file_and_a_loadable_manifest(tmp_path, spec):
             assert f"{kind}/{sid}.html" in names and f"{kind}/{sid}.md" in names
     assert written[-1].name == "manifest.json"
     loaded = load_manifest(tmp_path / "out" / "manifest.json")
-    assert loaded.to_dict() == json.loads(manifest.to_json())
+    written_data = loaded.to_dict()
+    seals = [q.pop("seal") for student in written_data["students"] for q in student["questions"]]
+    assert len(seals) == 3 and all(len(s) == 64 for s in seals)  # generate seals each instance
+    assert written_data == json.loads(manifest.to_json())
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".quizgen-")]
 
 

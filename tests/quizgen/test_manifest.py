@@ -53,11 +53,11 @@ def test_a_repeated_student_id_finds_the_first_paper(written):
     assert twice.paper(first.id) is first
 
 
-def test_the_gradebook_gives_back_the_papers_it_imported(written, tmp_path):
+def test_the_gradebook_gives_back_the_papers_it_imported(written, tmp_path, fixture_bank):
     _, path = written
     loaded = load_manifest(path)
     with Gradebook(tmp_path / "gradebook.sqlite") as book:
-        stored = book.manifest(book.import_manifest(loaded))
+        stored = book.manifest(book.import_manifest(loaded, bank=fixture_bank))
     assert stored.source == str(tmp_path / "gradebook.sqlite")
     assert [(p.id, p.name, p.email) for p in stored.students] == [
         (p.id, p.name, p.email) for p in loaded.students

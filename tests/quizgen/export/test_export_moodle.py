@@ -2,6 +2,7 @@
 bank, and every written answer and tolerance accepting exactly what our grader accepts."""
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -11,7 +12,30 @@ from quizgen.export import common, moodle
 from quizgen.export import validate_moodle as validate_moodle_mod
 from quizgen.export.text import to_lms_inline
 from quizgen.export.validate_moodle import parse_cloze, validate_moodle
-from quizgen.models import ANSWER_KINDS, InstancePart, KnownMistake, Tolerance
+from quizgen.manifest import Manifest, Question, StudentPaper
+from quizgen.models import ANSWER_KINDS, Instance, InstancePart, KnownMistake, Tolerance
+
+
+def exact(x: float) -> Fraction:
+    """The number of points a float of the exam stands for (8/3 for 2.6666666666666665)."""
+    f = Fraction(x).limit_denominator(10**6)
+    assert abs(float(f) - x) <= 1e-12 * max(1.0, abs(x)), x
+    return f
+
+
+def shares(source, report) -> list[tuple[Fraction, Fraction]]:
+    """Per exported question: (its imported mark / the quiz's total mark, its points / the exam's
+    total), a quiz holding one variant per category (the variants of a slot import alike)."""
+    marks = {q.idnumber: q.exact_mark for q in report.questions}
+    groups = [[marks[f"{i.template_id}:{i.seed}"] for i in g.instances] for g in source.groups]
+    assert all(len(set(g)) == 1 for g in groups)  # every variant of a slot worth the same
+    total_mark = sum(g[0] for g in groups)
+    total_points = sum(exact(g.points) for g in source.groups)
+    return [
+        (marks[f"{i.template_id}:{i.seed}"] / total_mark, exact(i.points) / total_points)
+        for g in source.groups
+        for i in g.instances
+    ]
 
 
 def _answers_by_blank(question):
@@ -25,18 +49,21 @@ def check_numbers(source, report, warnings=()):
     """Each variant's question holds its numbers in C order, each answer and known mistake written
     so that Moodle's rule decides like Tolerance.close; graded the way Moodle grades (the first
     answer whose tolerance holds the response), the answer scores and each known mistake gets
-    its own feedback; the question imports worth the exam's points unless a warning about the
-    slot says why not. Returns the number of numbers checked."""
+    its own feedback; the question imports worth exactly the exam's points times the export's
+    one mark factor, each blank weighted with exactly its share of the question. Returns the
+    number of numbers checked."""
     by_id = {q.idnumber: q for q in report.questions}
+    factor = moodle.moodle_marks(source).factor
     checked = 0
     for group in source.groups:
         for inst in group.instances:
             q = by_id[f"{inst.template_id}:{inst.seed}"]
             assert q.category == moodle.category_path(source.title, group.key)
-            if q.mark != inst.points:
-                assert any(w.startswith(f"{group.key} (") and "mark" in w for w in warnings), common.where(
-                    inst
-                )
+            assert q.exact_mark == exact(inst.points) * factor, common.where(inst)
+            if q.type == "cloze":
+                weights = [Fraction(w) for _k, w, _a in q.subquestions]
+                blank_points = [exact(w) for w in moodle.blank_weights(inst)]
+                assert [w / sum(weights) for w in weights] == [b / sum(blank_points) for b in blank_points]
             if any(ANSWER_KINDS[p.kind].texts for p in inst.parts):
                 continue  # text options hold no numbers: test_export_selection.py checks them
             numeric = [b for p in inst.parts if not p.options for b in common.blanks(p)]
@@ -95,28 +122,24 @@ def test_every_builtin_template_exports_to_valid_moodle_xml(builtin_source):
     ordering = [w for w in warnings if "Moodle grades an ordering" in w]
     assert ordering and all(w.startswith("concepts.") for w in ordering), ordering
     rest = [w for w in warnings if w not in ordering]
-    assert all("set its maximum mark in the quiz" in w for w in rest), rest
+    assert not any("cloze" in w or "mark" in w for w in rest), rest
     assert count == sum(len(g.instances) for g in builtin_source.groups)
     assert check_numbers(builtin_source, report, warnings) > 0
-    # the single-number and choice questions, and the cloze questions whose split allows it,
-    # import worth the exam's points
-    by_id = {q.idnumber: q for q in report.questions}
-    exact = [g for g in builtin_source.groups if not any(w.startswith(f"{g.key} (") for w in warnings)]
-    assert len(exact) > len(builtin_source.groups) // 3
-    assert all(by_id[f"{i.template_id}:{i.seed}"].mark == i.points for g in exact for i in g.instances)
+    # every question's share of the quiz is its share of the exam, exactly: one factor for all
+    assert all(mark == points for mark, points in shares(builtin_source, report))
+    marks = moodle.moodle_marks(builtin_source)
+    assert marks.exact and 1 < marks.factor <= moodle.MAX_FACTOR
 
 
 def test_the_fixture_bank_exports_to_valid_moodle_xml(fixture_source):
     text, _count, warnings = moodle.moodle_xml(fixture_source)
     report = validate_moodle(text)
     assert report.problems == []
-    # 1 + 3 + 3 numbers and a choice: 8 blanks, whose exact split sums to 12, not the 4 points
-    assert warnings == [
-        "fixture.l2_chain (every variant): a cloze question is worth the sum of its whole-number blank "
-        "weights in Moodle, and 8 blanks split as the exam splits them sum to 12, not 4: it imports "
-        "with mark 12; set its maximum mark in the quiz to 4"
-    ]
+    # 1 + 3 + 3 numbers and a choice, a point a part: thirds of a point, so every question x3
+    assert warnings == []
+    assert moodle.moodle_marks(fixture_source) == moodle.MoodleMarks(3, True, 4.0)
     assert {q.mark for q in report.questions} == {12.0}
+    assert [w for _k, w, _a in report.questions[0].subquestions] == [3, 1, 1, 1, 1, 1, 1, 3]
     assert {q.type for q in report.questions} == {"cloze"}
     assert check_numbers(fixture_source, report, warnings) == 3 * 7  # 3 variants x (1 + 3 + 3 numbers)
 
@@ -151,7 +174,7 @@ def test_awkward_numbers_go_into_one_cloze_in_c_order():
     text, _, warnings = moodle.moodle_xml(source)
     report = validate_moodle(text)
     assert report.problems == []
-    assert len(warnings) == 1 and "imports with mark 20; set its maximum mark in the quiz to 5" in warnings[0]
+    assert warnings == [] and moodle.moodle_marks(source).factor == 4  # quarter points
     (q,) = report.questions
     kinds = [k for k, _w, _a in q.subquestions]
     assert kinds == ["NUMERICAL"] * (1 + 4 + 4 + 2) + ["MULTICHOICE"]
@@ -159,7 +182,7 @@ def test_awkward_numbers_go_into_one_cloze_in_c_order():
     assert values == ["0.30000000000000004", "1.5e-07", "-2.25", "1000000", "0", "1", "2", "3", "4", "2", "3"]
     assert check_numbers(source, report, warnings) == 11
     assert q.mark == 20  # Moodle's rule: the sum of the weights below, whatever <defaultgrade> says
-    # weights: each part 1 point, split over its numbers -> smallest integers 4, 1x4, 1x4, 2x2, 4
+    # weights: each part 1 point, split over its numbers, x4: 4, 1x4, 1x4, 2x2, 4
     assert [w for _k, w, _a in q.subquestions] == [4, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 4]
     # the mistake's feedback with ~ # { } survives the cloze syntax
     mc = q.subquestions[-1][2]
@@ -356,27 +379,77 @@ def test_a_cloze_imports_worth_the_sum_of_its_weights_whatever_its_defaultgrade(
     assert [q.mark for q in report.questions] == [5.0, 8.0]  # 3 + 1 (a 0 weight is 1) + 1
 
 
-def test_cloze_weights_reach_the_exams_points_when_the_split_allows():
-    assert moodle.cloze_weights([4.0, 4.0], 8.0) == ([4, 4], None)
-    assert moodle.cloze_weights([1.0, 1.0, 2.0], 8.0) == ([2, 2, 4], None)
-    weights, note = moodle.cloze_weights([4 / 9] * 9 + [1.0] * 4, 8.0)
-    assert (
-        weights == [4] * 9 + [9] * 4 and "imports with mark 72; set its maximum mark in the quiz to 8" in note
+def test_cloze_weights_are_each_blanks_points_times_the_factor():
+    assert moodle.cloze_weights([4.0, 4.0], 8.0, 1) == ([4, 4], None)
+    assert moodle.cloze_weights([1.0, 1.0, 2.0], 4.0, 3) == ([3, 3, 6], None)
+    assert moodle.cloze_weights([4 / 9] * 9 + [1.0] * 4, 8.0, 9) == ([4] * 9 + [9] * 4, None)
+
+
+def test_cloze_weights_round_the_shares_only_when_the_factor_cannot_make_them_whole():
+    weights, error = moodle.cloze_weights([8 / 13] * 13, 8.0, 2)  # 16 marks over 13 blanks
+    assert sum(weights) == 16 and min(weights) >= 1 and sorted(weights) == [1] * 10 + [2] * 3
+    assert error == pytest.approx(2 / 16 - 1 / 13)
+    weights, error = moodle.cloze_weights([0.01, 5.99], 6.0, 1)  # a tiny share still counts 1
+    assert weights == [1, 5] and error == pytest.approx(1 / 6 - 0.01 / 6)
+
+
+def _slots(*instances) -> common.ExportSource:
+    """One student's paper with each instance at its own slot: a category each."""
+    paper = StudentPaper("s1", "S", "", tuple(Question(n, n, "Hand", i) for n, i in enumerate(instances, 1)))
+    return common.source_from_manifest(Manifest({"title": "slots", "course": "T"}, (paper,)))
+
+
+def _vector(template_id: str, n: int, points: float) -> Instance:
+    part = InstancePart("a", "vector", "v", [float(i) for i in range(n)], Tolerance(), points)
+    return make_instance(template_id, 0, [part, InstancePart("b", "real", "x", 1.5, Tolerance(), points)])
+
+
+def test_one_factor_scales_every_question_and_a_note_says_which_maximum_grade_to_set():
+    source = _slots(_vector("v.three", 3, 2.0), lr_update(), _vector("v.four", 4, 1.0))
+    text, _count, warnings = moodle.moodle_xml(source)
+    report = validate_moodle(text)
+    assert report.problems == [] and warnings == []
+    marks = moodle.moodle_marks(source)  # thirds of 2 points and quarters of 1: x12 (lcm 3, 4)
+    assert marks == moodle.MoodleMarks(12, True, 4.0 + 2.0 + 2.0)
+    assert [q.mark for q in report.questions] == [48.0, 24.0, 24.0]  # the numerical one x12 too
+    assert all(mark == points for mark, points in shares(source, report))
+    assert marks.note() == (
+        "Moodle: cloze blanks take whole-number weights, so every question imports worth 12 x its "
+        "exam points (marks sum to 96); after importing, set the quiz's Maximum grade to the "
+        "exam's total, 8"
     )
+    assert moodle.moodle_marks(_slots(_vector("v.two", 2, 2.0), lr_update())).note() is None
 
 
-def test_the_example_exam_imports_with_its_points_or_says_which_mark_to_set(example_source):
+def test_past_the_cap_the_shares_are_rounded_with_a_warning_naming_the_question():
+    # 7, 11, 13 and 17 blanks of a point each: exact weights need x17017 (lcm of 8, 12, 14, 18)
+    source = _slots(*(_vector(f"v.n{n}", n, 1.0) for n in (7, 11, 13, 17)))
+    marks = moodle.moodle_marks(source)
+    assert not marks.exact and marks.wanted == math.lcm(7, 11, 13, 17) and marks.factor <= moodle.MAX_FACTOR
+    text, _count, warnings = moodle.moodle_xml(source)
+    report = validate_moodle(text)
+    assert report.problems == []
+    assert len(warnings) == 4 and all("exact ones would need every question x17017" in w for w in warnings)
+    assert (
+        warnings[0].startswith("v.n7 seed 0: cloze blanks' shares rounded") and "largest error" in warnings[0]
+    )
+    # the questions' weights against each other stay exact: each mark is 2 points x the factor
+    assert [q.mark for q in report.questions] == [2.0 * marks.factor] * 4
+    assert all(mark == points for mark, points in shares(source, report))
+
+
+def test_the_example_exam_imports_at_the_exams_points_relative_to_its_total(example_source, tmp_path):
     text, count, warnings = moodle.moodle_xml(example_source)
     assert count == 300  # 10 questions x 30 students, each a distinct variant
     report = validate_moodle(text)
     assert report.problems == []
-    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
+    assert not any("cloze" in w or "mark" in w for w in warnings), warnings
     assert check_numbers(example_source, report, warnings) == 1800
-    marks = {
-        g.key: {q.mark for q in report.questions if q.idnumber.startswith(g.template_id + ":")}
-        for g in example_source.groups
-    }
-    assert marks["conv.receptive_field"] == {8.0} and marks["conv.single_output"] == {8.0}
+    assert all(mark == points for mark, points in shares(example_source, report))
+    marks = moodle.moodle_marks(example_source)
+    assert marks.exact and marks.total == 88.0
+    result = moodle.export_moodle(example_source, tmp_path / "m.xml")
+    assert result.notes == [marks.note()] and "Maximum grade to the exam's total, 88" in result.notes[0]
 
 
 def test_a_mistake_with_credit_earns_it_in_moodle(credit_source):
@@ -385,7 +458,7 @@ def test_a_mistake_with_credit_earns_it_in_moodle(credit_source):
     text, _count, warnings = moodle.moodle_xml(credit_source)
     report = validate_moodle(text)
     assert report.problems == []
-    assert all("set its maximum mark in the quiz" in w for w in warnings), warnings
+    assert not any("cloze" in w or "mark" in w for w in warnings), warnings
     assert {q.type for q in report.questions} == {"numerical", "multichoice", "cloze"}
     assert check_numbers(credit_source, report, warnings) == 2 * (1 + 1 + 3)
     by_id = {q.idnumber: q for q in report.questions}

@@ -40,6 +40,6 @@ def ctx(course, tmp_path):
     engine = db.connect(f"sqlite:///{tmp_path / 'serve.sqlite'}")
     book = db.gradebook_path(engine, None)
     with Gradebook(book) as gb:
-        key = gb.import_manifest(course.manifest)
+        key = gb.import_manifest(course.manifest, bank=course.bank)
     deadline = datetime(2026, 12, 1, 13, tzinfo=timezone.utc)  # an hour after the clock starts
     return service.Ctx(course, engine, str(book), key, db.secret(engine), deadline, 3, Clock())
