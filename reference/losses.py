@@ -265,8 +265,28 @@ def _class_indices(target, shape: tuple, axis: int, ignore_index) -> tuple[np.nd
     return (t, None) if keep is None else (np.where(keep, t, 0), keep)
 
 
-def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -> _Targets:
-    """Indices y: q = w ⊙ ((1 - ε) onehot(y) + ε/C), zero for ignored entries; mean over Σ w_{y_i}."""
+def _sum_of_weights(w: np.ndarray, onehot: np.ndarray, kept) -> float:
+    """PyTorch: a class-weighted "mean" divides by Σ_i w_{y_i} over the entries not ignored."""
+    return float((w * onehot * kept).sum())
+
+
+def _count_of_targets(w: np.ndarray, onehot: np.ndarray, kept) -> float:
+    """A common slip: dividing the weighted sum by the number of targets not ignored."""
+    return float((onehot * kept).sum())
+
+
+WEIGHTED_MEANS: Mapping[str, Callable[[np.ndarray, np.ndarray, object], float]] = MappingProxyType(
+    {"weights": _sum_of_weights, "count": _count_of_targets}
+)
+"""How "mean" divides class-weighted index targets: by Σ w_{y_i} (PyTorch) or by the count."""
+
+
+def _index_targets(
+    target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean: str = "weights"
+) -> _Targets:
+    """Indices y: q = w ⊙ ((1 - ε) onehot(y) + ε/C), zero for ignored entries; mean over Σ w_{y_i}
+    (``weighted_mean="weights"``) or over the number of entries not ignored (``"count"``)."""
+    denominator_of = choose(weighted_mean, "weighted_mean", WEIGHTED_MEANS)
     idx, keep = _class_indices(target, shape, axis, ignore_index)
     n_classes = shape[axis]
     onehot = np.eye(n_classes)[idx]  # classes last; moved to the class axis if that is not last
@@ -279,8 +299,7 @@ def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -
     # keep with a size-1 class axis; True (a factor 1 of the same broadcast) when nothing is ignored
     kept = True if keep is None else keep.reshape((*shape[:axis], 1, *shape[axis + 1 :]))
     q = w * smoothed * kept
-    denominator = float((w * onehot * kept).sum())
-    return _Targets(q, denominator)
+    return _Targets(q, denominator_of(w, onehot, kept))
 
 
 def _probability_targets(target, shape, axis, weight, label_smoothing) -> _Targets:
@@ -291,11 +310,11 @@ def _probability_targets(target, shape, axis, weight, label_smoothing) -> _Targe
     return _Targets(q, t.size / n_classes)
 
 
-def _targets(target, shape, axis, weight, label_smoothing, ignore_index) -> _Targets:
+def _targets(target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean="weights") -> _Targets:
     """PyTorch's rule: a target of the input's shape holds class probabilities, else class indices."""
     if np.shape(target) == shape:
         return _probability_targets(target, shape, axis, weight, label_smoothing)
-    return _index_targets(target, shape, axis, weight, label_smoothing, ignore_index)
+    return _index_targets(target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean)
 
 
 def _nll(log_probs: np.ndarray, targets: _Targets, axis: int, reduction: str) -> LossResult:
@@ -306,16 +325,24 @@ def _nll(log_probs: np.ndarray, targets: _Targets, axis: int, reduction: str) ->
 
 
 def nll_loss(
-    log_probs, target, *, reduction: str = "mean", weight=None, ignore_index: int = -100
+    log_probs,
+    target,
+    *,
+    reduction: str = "mean",
+    weight=None,
+    ignore_index: int = -100,
+    weighted_mean: str = "weights",
 ) -> LossResult:
     """F.nll_loss: loss_i = -w_{y_i} log_probs[i, y_i]; "mean" divides by Σ_i w_{y_i}.
 
     ``log_probs`` (C,) or (N, C, ...); ``target`` class indices of shape () or (N, ...);
-    ``weight`` (C,); entries equal to ``ignore_index`` add nothing. grad = -w_{y_i} at [i, y_i].
+    ``weight`` (C,); entries equal to ``ignore_index`` add nothing (nor to the mean's divisor).
+    grad = -w_{y_i} at [i, y_i] (/ the divisor for "mean"). ``weighted_mean="count"`` divides
+    by the number of entries not ignored instead of Σ w_{y_i} (a mistake; see WEIGHTED_MEANS).
     """
     lp = as_float_array(log_probs, "log_probs")
     axis = _class_axis(lp, "log_probs")
-    targets = _index_targets(target, lp.shape, axis, weight, 0.0, ignore_index)
+    targets = _index_targets(target, lp.shape, axis, weight, 0.0, ignore_index, weighted_mean)
     return _nll(lp, targets, axis, reduction)
 
 
@@ -327,6 +354,7 @@ def softmax_cross_entropy(
     label_smoothing: float = 0.0,
     weight=None,
     ignore_index: int = -100,
+    weighted_mean: str = "weights",
 ) -> LossResult:
     """F.cross_entropy: loss_i = -Σ_c q_ic log softmax(x_i)_c, and dlogits = (softmax(x) Σ_c q_c - q) / D.
 
@@ -335,12 +363,14 @@ def softmax_cross_entropy(
     PyTorch: q ← (1 - ε) q + ε / C. ``weight`` (C,) multiplies class c's term. "mean" divides by
     D = Σ_i w_{y_i} over entries not equal to ``ignore_index`` for indices, by N (· d1 · ...) for
     probabilities. Without weights and smoothing, dlogits = (softmax(x) - onehot(y)) / N.
+    ``weighted_mean="count"`` divides index targets by the number not ignored instead of
+    Σ w_{y_i} (the mistake of a plain average; see WEIGHTED_MEANS).
     """
     z = as_float_array(logits, "logits")
     axis = _class_axis(z, "logits")
     eps = probability(label_smoothing, "label_smoothing", closed_right=True)
     log_probs = log_softmax(z, axis=axis)
-    targets = _targets(target, z.shape, axis, weight, eps, ignore_index)
+    targets = _targets(target, z.shape, axis, weight, eps, ignore_index, weighted_mean)
     res = _nll(log_probs, targets, axis, reduction)
     return LossResult(res.loss, log_softmax_backward(res.grad, log_probs, axis=axis))
 

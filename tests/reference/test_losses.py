@@ -472,3 +472,27 @@ def test_index_targets_without_weights_or_ignored_entries_equal_unit_weights_bit
         lambda: L.nll_loss(log_probs, target, **kwargs),
         lambda: L.nll_loss(log_probs, target, weight=ones, **kwargs),
     )
+
+
+def test_class_weighted_mean_divides_by_the_sum_of_the_targets_weights():
+    # hand-checked: per-sample losses logsumexp(z_i) - z_i[y_i] = 0.40761, 0.23954, 0.68026
+    z = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0], [0.5, 0.0, 1.0]])
+    y = np.array([0, 1, 2])
+    w = np.array([1.0, 2.0, 3.0])
+    weighted_sum = 0.40761 + 2 * 0.23954 + 3 * 0.68026  # 2.92747
+    res = L.softmax_cross_entropy(z, y, weight=w)
+    assert res.loss == pytest.approx(weighted_sum / 6, abs=2e-5)  # Σ w_{y_i} = 1 + 2 + 3
+    slip = L.softmax_cross_entropy(z, y, weight=w, weighted_mean="count")
+    assert slip.loss == pytest.approx(weighted_sum / 3, abs=2e-5)
+    np.testing.assert_allclose(slip.grad, 2 * res.grad)
+    # an ignored entry leaves both the sum and the divisor: class 2 ignored leaves (w0 l0 + w1 l1) / 3
+    ignored = L.softmax_cross_entropy(z, y, weight=w, ignore_index=2)
+    assert ignored.loss == pytest.approx((0.40761 + 2 * 0.23954) / 3, abs=2e-5)
+    assert not ignored.grad[2].any()
+    assert L.softmax_cross_entropy(z, y, weight=w, ignore_index=2, weighted_mean="count").loss == (
+        pytest.approx((0.40761 + 2 * 0.23954) / 2, abs=2e-5)
+    )
+    lp = np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    assert L.nll_loss(lp, y, weight=w, weighted_mean="count").loss == pytest.approx(slip.loss)
+    with pytest.raises(ValueError, match="weighted_mean"):
+        L.nll_loss(lp, y, weight=w, weighted_mean="samples")
