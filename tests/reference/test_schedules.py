@@ -354,3 +354,57 @@ def test_composed_schedules_reject_bad_arguments(call, message):
 def test_composed_schedules_are_reachable_from_templates():
     for name in ("sequential_lr", "chained_lr", "linear_then_cosine_lr"):
         assert registry.resolve(f"schedules.{name}").__name__ == name
+
+
+def test_cosine_warm_restarts_restart_at_the_end_of_each_longer_cycle():
+    from quizgen.reference.schedules import cosine_warm_restarts_lr
+
+    # T_0 = 2, T_mult = 2: cycles of 2, 4, 8 epochs, restarting at t = 2, 6, 14
+    got = [cosine_warm_restarts_lr(t, lr0=1.0, T_0=2, T_mult=2) for t in range(8)]
+    c = math.cos(math.pi / 4)
+    np.testing.assert_allclose(
+        got, [1, 0.5, 1, (1 + c) / 2, 0.5, (1 - c) / 2, 1, (1 + math.cos(math.pi / 8)) / 2]
+    )
+    assert cosine_warm_restarts_lr(14, lr0=0.1, T_0=2, T_mult=2) == pytest.approx(0.1)
+    # T_mult = 1: every T_0 epochs, and eta_min is the floor the cosine approaches
+    assert cosine_warm_restarts_lr(7, lr0=0.5, T_0=3, eta_min=0.1) == pytest.approx(0.1 + 0.4 * 0.75)
+    with pytest.raises(ValueError, match="T_mult"):
+        cosine_warm_restarts_lr(1, lr0=1.0, T_0=2, T_mult=0)
+    from quizgen.reference.schedules import restart_epochs
+
+    assert restart_epochs(T_0=2, T_mult=2) == (2, 6, 14)
+    from quizgen.reference.schedules import restart_cycle
+
+    assert restart_cycle(0, T_0=2, T_mult=2) == (0, 0, 2)
+    assert restart_cycle(9, T_0=2, T_mult=2) == (6, 3, 8)  # cycle 6..13
+    assert restart_cycle(7, T_0=3) == (6, 1, 3)
+    assert restart_epochs(T_0=3, count=2) == (3, 6)
+    for t in restart_epochs(T_0=3, T_mult=3, count=3):  # 3, 12, 39: the lr is lr0 again there
+        assert cosine_warm_restarts_lr(t, lr0=0.3, T_0=3, T_mult=3) == pytest.approx(0.3)
+
+
+def test_reduce_on_plateau_waits_until_the_bad_epochs_exceed_the_patience():
+    from quizgen.reference.schedules import reduce_on_plateau
+
+    losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.9, 0.9, 0.9, 0.9]
+    # bad epochs 3, 4, 5: the count reaches 3 > patience 2 at epoch 5, and again at epoch 9
+    r = reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2)
+    assert r.reductions == (5, 9) and r.first_reduction == 5 and r.final_lr == 0.25
+    np.testing.assert_array_equal(r.bad_epochs, [0, 0, 1, 2, 0, 0, 1, 2, 0, 1])
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, trigger="reaches").reductions == (
+        4,
+        8,
+        10,
+    )
+    # a cooldown of 2 after the drop at epoch 5: epochs 6 and 7 cool down (epoch 7's bad epoch is
+    # ignored), so the bad epochs count from 8 and the second drop moves from 9 to 10
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, cooldown=2).reductions == (5, 10)
+    # threshold 0.1 (rel): 0.9 is not better than 1.0 · 0.9, so epochs 2, 3, 4 are bad; 0.8 < 0.9 is
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, threshold=0.1).reductions == (4, 9)
+    # min_lr floors the lr; mode "max" for an accuracy
+    assert reduce_on_plateau([1, 1, 1, 1], lr0=0.1, factor=0.1, patience=0, min_lr=0.005).final_lr == 0.005
+    assert reduce_on_plateau(
+        [0.5, 0.6, 0.6, 0.6], lr0=1.0, factor=0.5, patience=1, mode="max"
+    ).reductions == (4,)
+    with pytest.raises(ValueError, match="threshold_mode"):
+        reduce_on_plateau(losses, lr0=1.0, threshold_mode="relative")
