@@ -31,6 +31,7 @@ __all__ = [
     "cross_entropy_probs",
     "half_squared_error",
     "huber",
+    "kl_div",
     "mae",
     "mse",
     "nll_loss",
@@ -403,3 +404,45 @@ def cross_entropy_probs(
         return LossResult(res.loss, grad)
     loss = res.loss * scale if isinstance(res.loss, np.ndarray) else float(res.loss * scale)
     return LossResult(loss, grad * scale)
+
+
+# --- Kullback-Leibler divergence --------------------------------------------------------------
+
+
+def _kl_prob_target(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """target probabilities: t (ln t - x) with 0 ln 0 = 0; d/dx = -t."""
+    _in_unit_interval(t, "target")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
+    return t_log_t - t * x, -t
+
+
+def _kl_log_target(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """target log-probabilities: e^t (t - x); d/dx = -e^t."""
+    e = np.exp(t)
+    return e * (t - x), -e
+
+
+_KL_TARGETS = {False: _kl_prob_target, True: _kl_log_target}
+
+
+def kl_div(input, target, *, reduction: str = "mean", log_target: bool = False) -> LossResult:
+    """F.kl_div / ``nn.KLDivLoss``: ``input`` holds log-probabilities ln q, ``target`` probabilities p
+    (or ln p with ``log_target=True``), one shape (N, C) or any; pointwise ℓ = p (ln p - ln q),
+    0 where p = 0; grad -p (d ℓ / d input).
+
+    Reductions: "batchmean" divides the sum by N = input.shape[0], the true KL(p ‖ q) averaged
+    over the batch; "mean" (PyTorch's default, which it warns about) divides by every element,
+    N · C; "sum"; "none".
+    """
+    x, t = _input_and_target(input, target, "input")
+    values, local = _KL_TARGETS[bool(log_target)](x, t)
+    if reduction == "batchmean":
+        batch = x.shape[0] if x.ndim else 1
+        return _reduced(values, local, "mean", batch)
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction: unknown value {reduction!r}; expected one of 'batchmean', "
+            + ", ".join(repr(k) for k in REDUCTIONS)
+        )
+    return _reduced(values, local, reduction)

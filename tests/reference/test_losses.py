@@ -496,3 +496,26 @@ def test_class_weighted_mean_divides_by_the_sum_of_the_targets_weights():
     assert L.nll_loss(lp, y, weight=w, weighted_mean="count").loss == pytest.approx(slip.loss)
     with pytest.raises(ValueError, match="weighted_mean"):
         L.nll_loss(lp, y, weight=w, weighted_mean="samples")
+
+
+def test_kl_div_takes_log_probabilities_and_batchmean_divides_by_the_batch():
+    from quizgen.reference.gradcheck import numerical_gradient
+
+    p = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5]])
+    q = np.array([[0.25, 0.5, 0.25], [0.5, 0.25, 0.25]])
+    # KL(p0 ‖ q0) = 0.5 ln 2 (the zero of p adds nothing); KL(p1 ‖ q1) = 0.25 ln 0.5 + 0.5 ln 2 = 0.25 ln 2
+    res = L.kl_div(np.log(q), p, reduction="batchmean")
+    assert res.loss == pytest.approx(0.75 * np.log(2) / 2)
+    assert L.kl_div(np.log(q), p).loss == pytest.approx(0.75 * np.log(2) / 6)  # 'mean': / (N · C)
+    assert L.kl_div(np.log(q), p, reduction="sum").loss == pytest.approx(0.75 * np.log(2))
+    np.testing.assert_allclose(res.grad, -p / 2)
+    # log_target=True takes ln p instead (p > 0 here: PyTorch's e^t (t - x) is NaN at t = -inf)
+    np.testing.assert_allclose(
+        L.kl_div(np.log(q[1]), np.log(p[1]), reduction="none", log_target=True).loss,
+        L.kl_div(np.log(q[1]), p[1], reduction="none").loss,
+    )
+    x = np.log(q)
+    num = numerical_gradient(lambda z: L.kl_div(z, p, reduction="batchmean").loss, x)
+    np.testing.assert_allclose(res.grad, num, atol=1e-8)
+    with pytest.raises(ValueError, match="batchmean"):
+        L.kl_div(x, p, reduction="batch")
