@@ -42,6 +42,9 @@ __all__ = [
     "linear_warmup_lr",
     "multistep_lr",
     "natural_exp_lr",
+    "one_cycle_lr",
+    "one_cycle_momentum",
+    "one_cycle_phase_ends",
     "piecewise_constant_lr",
     "reduce_on_plateau",
     "restart_cycle",
@@ -171,6 +174,105 @@ def cosine_warm_restarts_lr(t: int, *, lr0: float, T_0: int, T_mult: int = 1, et
     t, lr0, eta_min = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(eta_min, "eta_min")
     _, T_cur, T_i = restart_cycle(t, T_0=T_0, T_mult=T_mult)
     return eta_min + (lr0 - eta_min) * (1.0 + math.cos(math.pi * T_cur / T_i)) / 2.0
+
+
+def _anneal_cos(start: float, end: float, pct: float) -> float:
+    """OneCycleLR's cosine: from start at pct = 0 to end at pct = 1."""
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+
+def _anneal_linear(start: float, end: float, pct: float) -> float:
+    return (end - start) * pct + start
+
+
+ANNEALS: Mapping[str, Callable[[float, float, float], float]] = {"cos": _anneal_cos, "linear": _anneal_linear}
+
+
+def one_cycle_phase_ends(
+    *, total_steps: int, pct_start: float = 0.3, three_phase: bool = False
+) -> tuple[float, ...]:
+    """The steps where OneCycleLR's phases end (PyTorch's ``end_step``, floats): pct_start · T - 1
+    and T - 1; with ``three_phase`` pct_start · T - 1, 2 pct_start · T - 2 and T - 1.
+    e.g. T = 50, pct_start = 0.25: (11.5, 49.0)."""
+    total = positive_int(total_steps, "total_steps")
+    pct = float(pct_start)
+    up = pct * total - 1.0
+    if three_phase:
+        return (up, 2.0 * pct * total - 2.0, total - 1.0)
+    return (up, total - 1.0)
+
+
+def _one_cycle(t: int, total_steps: int, pct_start: float, three_phase: bool, anneal: str, levels) -> float:
+    """OneCycleLR's phases: (end step, start level, end level) with the end steps
+    pct_start · T - 1 (and 2 pct_start · T - 2 for three phases) and T - 1; ``levels`` =
+    (initial, peak, final). The phase of t is the first whose end step is >= t (the last otherwise),
+    and pct = (t - previous end) / (end - previous end)."""
+    t, total = nonnegative_int(t, "t"), positive_int(total_steps, "total_steps")
+    pct_start = float(pct_start)
+    if not 0.0 < pct_start < 1.0:
+        raise ValueError(f"pct_start: expected a number in (0, 1), got {pct_start!r}")
+    if t > total:  # PyTorch raises only beyond total_steps; t = T extrapolates the last phase
+        raise ValueError(f"t: expected a step in [0, total_steps={total}], got {t} (PyTorch raises past it)")
+    fn = choose(anneal, "anneal_strategy", ANNEALS)
+    initial, peak, final = levels
+    ends = one_cycle_phase_ends(total_steps=total, pct_start=pct_start, three_phase=three_phase)
+    levels_of = (
+        [(initial, peak), (peak, initial), (initial, final)]
+        if three_phase
+        else [(initial, peak), (peak, final)]
+    )
+    phases = [(end, a, b) for end, (a, b) in zip(ends, levels_of, strict=True)]
+    start = 0.0
+    for i, (end, a, b) in enumerate(phases):
+        if t <= end or i == len(phases) - 1:
+            return fn(a, b, (t - start) / (end - start))
+        start = end
+    raise AssertionError("unreachable: the last phase always matches")
+
+
+def one_cycle_lr(
+    t: int,
+    *,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> float:
+    """``OneCycleLR`` (stepped once per batch; t = the number of ``step()`` calls, from 0): the lr
+    rises from max_lr / div_factor to max_lr until step pct_start · T - 1, then anneals to
+    (max_lr / div_factor) / final_div_factor at step T - 1 (cosine by default; see :func:`_one_cycle`).
+    e.g. max_lr = 1, T = 10: 0.04 at t = 0, 1 at t = 2, then down to 4e-6 at t = 9.
+    """
+    max_lr = nonnegative(max_lr, "max_lr")
+    initial = max_lr / _positive_float(div_factor, "div_factor")
+    final = initial / _positive_float(final_div_factor, "final_div_factor")
+    return _one_cycle(t, total_steps, pct_start, three_phase, anneal_strategy, (initial, max_lr, final))
+
+
+def one_cycle_momentum(
+    t: int,
+    *,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+    three_phase: bool = False,
+) -> float:
+    """OneCycleLR's momentum (``cycle_momentum=True``, the default): the mirror image of the lr,
+    from max_momentum down to base_momentum while the lr rises, then back up to max_momentum."""
+    base, top = nonnegative(base_momentum, "base_momentum"), nonnegative(max_momentum, "max_momentum")
+    return _one_cycle(t, total_steps, pct_start, three_phase, anneal_strategy, (top, base, top))
+
+
+def _positive_float(value, name: str) -> float:
+    v = float(value)
+    if not v > 0.0:
+        raise ValueError(f"{name}: expected a number > 0, got {value!r}")
+    return v
 
 
 def _linear_factor(t: int, start: float, end: float, total: int) -> float:

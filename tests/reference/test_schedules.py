@@ -408,3 +408,30 @@ def test_reduce_on_plateau_waits_until_the_bad_epochs_exceed_the_patience():
     ).reductions == (4,)
     with pytest.raises(ValueError, match="threshold_mode"):
         reduce_on_plateau(losses, lr0=1.0, threshold_mode="relative")
+
+
+def test_one_cycle_rises_to_max_lr_by_step_pct_start_t_minus_1_then_anneals():
+    from quizgen.reference.schedules import one_cycle_lr, one_cycle_momentum, one_cycle_phase_ends
+
+    assert one_cycle_phase_ends(total_steps=50, pct_start=0.25) == (11.5, 49.0)
+    assert one_cycle_phase_ends(total_steps=10, three_phase=True) == (2.0, 4.0, 9.0)
+
+    # T = 10, pct_start 0.3: the rise ends at step 0.3 · 10 - 1 = 2, the fall at step 9
+    got = [one_cycle_lr(t, max_lr=1.0, total_steps=10) for t in range(10)]
+    assert got[0] == pytest.approx(0.04)  # max_lr / 25
+    assert got[1] == pytest.approx(0.52)  # halfway up the cosine
+    assert got[2] == 1.0
+    assert got[3] == pytest.approx(4e-6 + (1 - 4e-6) * (1 + math.cos(math.pi / 7)) / 2)
+    assert got[9] == pytest.approx(4e-6)  # 0.04 / 1e4
+    assert one_cycle_lr(1, max_lr=1.0, total_steps=10, anneal_strategy="linear") == pytest.approx(0.52)
+    assert one_cycle_lr(4, max_lr=1.0, total_steps=10, anneal_strategy="linear") == pytest.approx(
+        1 - (1 - 4e-6) * 2 / 7
+    )
+    # three phases: back down to max_lr / 25 at step 2 · 3 - 2 = 4
+    assert one_cycle_lr(4, max_lr=1.0, total_steps=10, three_phase=True) == pytest.approx(0.04)
+    # momentum mirrors the lr: 0.95 -> 0.85 at step 2 -> 0.95 at step 9
+    assert [one_cycle_momentum(t, total_steps=10) for t in (0, 1, 2, 9)] == pytest.approx(
+        [0.95, 0.9, 0.85, 0.95]
+    )
+    with pytest.raises(ValueError, match="total_steps"):
+        one_cycle_lr(11, max_lr=1.0, total_steps=10)
