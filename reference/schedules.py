@@ -398,7 +398,17 @@ def _scheduler_calls(schedulers, registry: dict[str, Callable[..., float]], what
     return calls
 
 
-def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) -> float:
+# where a SequentialLR scheduler's own epoch count starts: PyTorch restarts it at the scheduler's
+# milestone (``step(0)``); counting from epoch 0 of training is the common misreading
+SEQUENTIAL_COUNTS: Mapping[str, Callable[[int, int], int]] = {
+    "milestone": lambda t, start: t - start,
+    "zero": lambda t, start: t,
+}
+
+
+def sequential_lr(
+    t: int, *, lr0: float, schedulers, milestones: Sequence[int], count_from: str = "milestone"
+) -> float:
     """``SequentialLR(optimizer, schedulers, milestones)``: with m_0 = 0 < m_1 < ... (one
     milestone fewer than schedulers) and i = the number of milestones <= t,
 
@@ -408,8 +418,10 @@ def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) 
     t = m_i PyTorch calls ``step(0)``, so the next scheduler starts from lr0 (its own s_i(0)), not
     from where the previous one stopped. e.g. LinearLR(0.25, total_iters=2) then StepLR(2, 0.5)
     at milestone 3, lr0 = 1: 0.25, 0.625, 1, then 1, 1, 0.5, 0.5, ...
+    ``count_from="zero"`` (s_i(t), as if scheduler i had counted since epoch 0) is the mistake.
     """
     t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    local = choose(count_from, "count_from", SEQUENTIAL_COUNTS)
     calls = _scheduler_calls(schedulers, PYTORCH_SCHEDULERS, "SequentialLR")
     if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
         raise ValueError(f"milestones: expected a list of integers >= 1, got {milestones!r}")
@@ -422,7 +434,7 @@ def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) 
         raise ValueError(f"milestones: expected strictly increasing integers, got {list(milestones)!r}")
     i = bisect.bisect_right(marks, t)
     start = 0 if i == 0 else marks[i - 1]
-    return calls[i](t - start, lr0=lr0)
+    return calls[i](local(t, start), lr0=lr0)
 
 
 def chained_lr(t: int, *, lr0: float, schedulers) -> float:

@@ -435,3 +435,14 @@ def test_one_cycle_rises_to_max_lr_by_step_pct_start_t_minus_1_then_anneals():
     )
     with pytest.raises(ValueError, match="total_steps"):
         one_cycle_lr(11, max_lr=1.0, total_steps=10)
+
+
+def test_sequential_lr_restarts_each_schedulers_count_at_its_milestone():
+    warm = ("linear_lr", {"start_factor": 0.25, "total_iters": 2})
+    cos = ("cosine_annealing_lr", {"T_max": 4})
+    # epoch 5 is 2 epochs into the cosine: (1 + cos(pi/2)) / 2 = 0.5; counted from 0 it is cos(5 pi/4)
+    assert sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3]) == pytest.approx(0.5)
+    slip = sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3], count_from="zero")
+    assert slip == pytest.approx((1 + math.cos(5 * math.pi / 4)) / 2)
+    with pytest.raises(ValueError, match="count_from"):
+        sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3], count_from="one")
