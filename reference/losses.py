@@ -84,6 +84,11 @@ def _reduced(values: np.ndarray, local_grad: np.ndarray, reduction: str, denomin
     """Reduce the unreduced ``values``; ``local_grad`` is d value / d input (same shape as input)."""
     reduce = choose(reduction, "reduction", REDUCTIONS)
     loss, scale = reduce(values, values.size if denominator is None else denominator)
+    if not np.isfinite(scale):
+        # a mean over nothing (every target ignored, or weights summing to 0): PyTorch's loss is
+        # NaN (0/0) but its backward writes only the entries that count, so the gradient is 0 there
+        with np.errstate(invalid="ignore"):
+            return LossResult(loss, np.where(local_grad == 0, 0.0, local_grad * scale))
     return LossResult(loss, local_grad * scale)
 
 

@@ -494,6 +494,9 @@ def test_class_weighted_mean_divides_by_the_sum_of_the_targets_weights():
     )
     lp = np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
     assert L.nll_loss(lp, y, weight=w, weighted_mean="count").loss == pytest.approx(slip.loss)
+    # every target ignored: PyTorch's mean is 0/0 = NaN, and its backward leaves the gradient 0
+    empty = L.softmax_cross_entropy(z, np.zeros(3, dtype=np.int64), weight=w, ignore_index=0)
+    assert np.isnan(empty.loss) and not empty.grad.any()
     with pytest.raises(ValueError, match="weighted_mean"):
         L.nll_loss(lp, y, weight=w, weighted_mean="samples")
 
