@@ -31,12 +31,18 @@ __all__ = [
     "elu_grad",
     "gelu",
     "gelu_grad",
+    "hardsigmoid",
+    "hardsigmoid_grad",
+    "hardswish",
+    "hardswish_grad",
     "identity",
     "identity_grad",
     "leaky_relu",
     "leaky_relu_grad",
     "log_softmax",
     "log_softmax_backward",
+    "prelu",
+    "prelu_backward",
     "relu",
     "relu_grad",
     "sigmoid",
@@ -208,6 +214,36 @@ def silu_grad(x) -> np.ndarray:
     return swish_grad(x, 1.0)
 
 
+_HARD_SIGMOID_SLOPE = 1.0 / 6.0  # PyTorch: relu6(x + 3) / 6
+
+
+def hardsigmoid(x, slope: float = _HARD_SIGMOID_SLOPE) -> np.ndarray:
+    """h(x) = clip(slope · x + 1/2, 0, 1); PyTorch's slope 1/6 is relu6(x + 3) / 6, linear on
+    -3 < x < 3. ``slope=0.2`` is Keras's former ``hard_sigmoid``, linear on -2.5 < x < 2.5."""
+    return np.clip(_positive(slope, "slope") * _x(x) + 0.5, 0.0, 1.0)
+
+
+def hardsigmoid_grad(x, slope: float = _HARD_SIGMOID_SLOPE) -> np.ndarray:
+    """h'(x) = slope strictly inside the linear part (|slope · x| < 1/2), else 0 (PyTorch's backward
+    is 0 at x = ±3)."""
+    x = _x(x)
+    slope = _positive(slope, "slope")
+    return np.where(np.abs(slope * x) < 0.5, slope, 0.0)
+
+
+def hardswish(x) -> np.ndarray:
+    """h(x) = x · relu6(x + 3) / 6 = x · hardsigmoid(x): 0 for x <= -3, x for x >= 3."""
+    x = _x(x)
+    return x * hardsigmoid(x) + 0.0  # + 0.0: -0.0 (x < -3) becomes 0.0
+
+
+def hardswish_grad(x) -> np.ndarray:
+    """h'(x) = 0 for x < -3, x/3 + 1/2 for -3 <= x <= 3, 1 for x > 3 (PyTorch's CPU kernel; its
+    CUDA kernel takes the other branch at x = ±3, so a question should avoid those two points)."""
+    x = _x(x)
+    return np.where(x < -3.0, 0.0, np.where(x <= 3.0, x / 3.0 + 0.5, 1.0))
+
+
 _erf = np.vectorize(math.erf, otypes=[np.float64])  # libm's erf, correct to about 1 ulp
 _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -340,6 +376,67 @@ def log_softmax_backward(dout, y_log, axis: int = -1) -> np.ndarray:
     dout, y_log = _same_shape(dout, y_log, "y_log")
     axis = _axis(y_log, axis)
     return dout - np.exp(y_log) * dout.sum(axis=axis, keepdims=True)
+
+
+# --- PReLU: a learned slope -------------------------------------------------------------------
+
+
+def _prelu_weight(weight, x: np.ndarray) -> np.ndarray:
+    """PReLU's weight (a scalar or one per channel, the axis 1 of (N, C, ...); axis 0 of a (C,)
+    input), shaped to broadcast against x."""
+    w = as_float_array(weight, "weight")
+    if w.size == 1:
+        return w.reshape(())
+    if w.ndim != 1:
+        raise ValueError(f"weight: expected a scalar or one slope per channel (C,), got shape {w.shape}")
+    axis = 0 if x.ndim == 1 else 1
+    if x.ndim == 0 or x.shape[axis] != w.size:
+        raise ValueError(f"weight: {w.size} slopes, but x has shape {x.shape} (channels on axis {axis})")
+    return w.reshape((w.size,) + (1,) * (x.ndim - 1 - axis))
+
+
+def prelu(x, weight) -> np.ndarray:
+    """``nn.PReLU``: h(x) = x if x > 0 else a · x, with a = ``weight`` (a scalar, PyTorch's default
+    ``num_parameters=1`` initialised to 0.25, or one per channel); shape of x."""
+    x = _x(x)
+    return np.where(x > 0, x, _prelu_weight(weight, x) * x)
+
+
+def _nonpositive_part(x: np.ndarray) -> np.ndarray:
+    """PyTorch: ∂h/∂a = x where x <= 0, else 0."""
+    return np.where(x > 0, 0.0, x)
+
+
+def _every_input(x: np.ndarray) -> np.ndarray:
+    """A slip: ∂h/∂a = x everywhere, as if the slope multiplied the positive inputs too."""
+    return x
+
+
+SLOPE_REGIONS: Mapping[str, Callable[[np.ndarray], np.ndarray]] = MappingProxyType(
+    {"nonpositive": _nonpositive_part, "all": _every_input}
+)
+
+
+def prelu_backward(dout, x, weight, *, slope_region: str = "nonpositive") -> tuple[np.ndarray, np.ndarray]:
+    """Backward of :func:`prelu`: (dx, dweight).
+
+    dx = dout where x > 0, else a · dout (shape of x); dweight = Σ dout · x over the inputs with
+    x <= 0 (``slope_region="nonpositive"``), summed over every axis but the channel one when there
+    is one slope per channel (shape of ``weight``). ``slope_region="all"`` is the mistake of
+    summing over the positive inputs too.
+    """
+    x = _x(x)
+    dout = as_float_array(dout, "dout")
+    check_shape(dout, "dout", x.shape)
+    region = choose(slope_region, "slope_region", SLOPE_REGIONS)
+    w = _prelu_weight(weight, x)
+    dx = np.where(x > 0, dout, w * dout)
+    contrib = dout * region(x)
+    if w.ndim == 0:
+        return dx, np.asarray(contrib.sum()).reshape(np.shape(weight))
+    axis = 0 if x.ndim == 1 else 1
+    others = tuple(i for i in range(x.ndim) if i != axis)
+    return dx, contrib.sum(axis=others)
 
 
 # --- the registry the MLP module uses ---------------------------------------------------------

@@ -31,6 +31,7 @@ __all__ = [
     "cross_entropy_probs",
     "half_squared_error",
     "huber",
+    "kl_div",
     "mae",
     "mse",
     "nll_loss",
@@ -83,6 +84,11 @@ def _reduced(values: np.ndarray, local_grad: np.ndarray, reduction: str, denomin
     """Reduce the unreduced ``values``; ``local_grad`` is d value / d input (same shape as input)."""
     reduce = choose(reduction, "reduction", REDUCTIONS)
     loss, scale = reduce(values, values.size if denominator is None else denominator)
+    if not np.isfinite(scale):
+        # a mean over nothing (every target ignored, or weights summing to 0): PyTorch's loss is
+        # NaN (0/0) but its backward writes only the entries that count, so the gradient is 0 there
+        with np.errstate(invalid="ignore"):
+            return LossResult(loss, np.where(local_grad == 0, 0.0, local_grad * scale))
     return LossResult(loss, local_grad * scale)
 
 
@@ -265,8 +271,28 @@ def _class_indices(target, shape: tuple, axis: int, ignore_index) -> tuple[np.nd
     return (t, None) if keep is None else (np.where(keep, t, 0), keep)
 
 
-def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -> _Targets:
-    """Indices y: q = w ⊙ ((1 - ε) onehot(y) + ε/C), zero for ignored entries; mean over Σ w_{y_i}."""
+def _sum_of_weights(w: np.ndarray, onehot: np.ndarray, kept) -> float:
+    """PyTorch: a class-weighted "mean" divides by Σ_i w_{y_i} over the entries not ignored."""
+    return float((w * onehot * kept).sum())
+
+
+def _count_of_targets(w: np.ndarray, onehot: np.ndarray, kept) -> float:
+    """A common slip: dividing the weighted sum by the number of targets not ignored."""
+    return float((onehot * kept).sum())
+
+
+WEIGHTED_MEANS: Mapping[str, Callable[[np.ndarray, np.ndarray, object], float]] = MappingProxyType(
+    {"weights": _sum_of_weights, "count": _count_of_targets}
+)
+"""How "mean" divides class-weighted index targets: by Σ w_{y_i} (PyTorch) or by the count."""
+
+
+def _index_targets(
+    target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean: str = "weights"
+) -> _Targets:
+    """Indices y: q = w ⊙ ((1 - ε) onehot(y) + ε/C), zero for ignored entries; mean over Σ w_{y_i}
+    (``weighted_mean="weights"``) or over the number of entries not ignored (``"count"``)."""
+    denominator_of = choose(weighted_mean, "weighted_mean", WEIGHTED_MEANS)
     idx, keep = _class_indices(target, shape, axis, ignore_index)
     n_classes = shape[axis]
     onehot = np.eye(n_classes)[idx]  # classes last; moved to the class axis if that is not last
@@ -279,8 +305,7 @@ def _index_targets(target, shape, axis, weight, label_smoothing, ignore_index) -
     # keep with a size-1 class axis; True (a factor 1 of the same broadcast) when nothing is ignored
     kept = True if keep is None else keep.reshape((*shape[:axis], 1, *shape[axis + 1 :]))
     q = w * smoothed * kept
-    denominator = float((w * onehot * kept).sum())
-    return _Targets(q, denominator)
+    return _Targets(q, denominator_of(w, onehot, kept))
 
 
 def _probability_targets(target, shape, axis, weight, label_smoothing) -> _Targets:
@@ -291,11 +316,11 @@ def _probability_targets(target, shape, axis, weight, label_smoothing) -> _Targe
     return _Targets(q, t.size / n_classes)
 
 
-def _targets(target, shape, axis, weight, label_smoothing, ignore_index) -> _Targets:
+def _targets(target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean="weights") -> _Targets:
     """PyTorch's rule: a target of the input's shape holds class probabilities, else class indices."""
     if np.shape(target) == shape:
         return _probability_targets(target, shape, axis, weight, label_smoothing)
-    return _index_targets(target, shape, axis, weight, label_smoothing, ignore_index)
+    return _index_targets(target, shape, axis, weight, label_smoothing, ignore_index, weighted_mean)
 
 
 def _nll(log_probs: np.ndarray, targets: _Targets, axis: int, reduction: str) -> LossResult:
@@ -306,16 +331,24 @@ def _nll(log_probs: np.ndarray, targets: _Targets, axis: int, reduction: str) ->
 
 
 def nll_loss(
-    log_probs, target, *, reduction: str = "mean", weight=None, ignore_index: int = -100
+    log_probs,
+    target,
+    *,
+    reduction: str = "mean",
+    weight=None,
+    ignore_index: int = -100,
+    weighted_mean: str = "weights",
 ) -> LossResult:
     """F.nll_loss: loss_i = -w_{y_i} log_probs[i, y_i]; "mean" divides by Σ_i w_{y_i}.
 
     ``log_probs`` (C,) or (N, C, ...); ``target`` class indices of shape () or (N, ...);
-    ``weight`` (C,); entries equal to ``ignore_index`` add nothing. grad = -w_{y_i} at [i, y_i].
+    ``weight`` (C,); entries equal to ``ignore_index`` add nothing (nor to the mean's divisor).
+    grad = -w_{y_i} at [i, y_i] (/ the divisor for "mean"). ``weighted_mean="count"`` divides
+    by the number of entries not ignored instead of Σ w_{y_i} (a mistake; see WEIGHTED_MEANS).
     """
     lp = as_float_array(log_probs, "log_probs")
     axis = _class_axis(lp, "log_probs")
-    targets = _index_targets(target, lp.shape, axis, weight, 0.0, ignore_index)
+    targets = _index_targets(target, lp.shape, axis, weight, 0.0, ignore_index, weighted_mean)
     return _nll(lp, targets, axis, reduction)
 
 
@@ -327,6 +360,7 @@ def softmax_cross_entropy(
     label_smoothing: float = 0.0,
     weight=None,
     ignore_index: int = -100,
+    weighted_mean: str = "weights",
 ) -> LossResult:
     """F.cross_entropy: loss_i = -Σ_c q_ic log softmax(x_i)_c, and dlogits = (softmax(x) Σ_c q_c - q) / D.
 
@@ -335,12 +369,14 @@ def softmax_cross_entropy(
     PyTorch: q ← (1 - ε) q + ε / C. ``weight`` (C,) multiplies class c's term. "mean" divides by
     D = Σ_i w_{y_i} over entries not equal to ``ignore_index`` for indices, by N (· d1 · ...) for
     probabilities. Without weights and smoothing, dlogits = (softmax(x) - onehot(y)) / N.
+    ``weighted_mean="count"`` divides index targets by the number not ignored instead of
+    Σ w_{y_i} (the mistake of a plain average; see WEIGHTED_MEANS).
     """
     z = as_float_array(logits, "logits")
     axis = _class_axis(z, "logits")
     eps = probability(label_smoothing, "label_smoothing", closed_right=True)
     log_probs = log_softmax(z, axis=axis)
-    targets = _targets(target, z.shape, axis, weight, eps, ignore_index)
+    targets = _targets(target, z.shape, axis, weight, eps, ignore_index, weighted_mean)
     res = _nll(log_probs, targets, axis, reduction)
     return LossResult(res.loss, log_softmax_backward(res.grad, log_probs, axis=axis))
 
@@ -373,3 +409,45 @@ def cross_entropy_probs(
         return LossResult(res.loss, grad)
     loss = res.loss * scale if isinstance(res.loss, np.ndarray) else float(res.loss * scale)
     return LossResult(loss, grad * scale)
+
+
+# --- Kullback-Leibler divergence --------------------------------------------------------------
+
+
+def _kl_prob_target(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """target probabilities: t (ln t - x) with 0 ln 0 = 0; d/dx = -t."""
+    _in_unit_interval(t, "target")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_log_t = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0)
+    return t_log_t - t * x, -t
+
+
+def _kl_log_target(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """target log-probabilities: e^t (t - x); d/dx = -e^t."""
+    e = np.exp(t)
+    return e * (t - x), -e
+
+
+_KL_TARGETS = {False: _kl_prob_target, True: _kl_log_target}
+
+
+def kl_div(input, target, *, reduction: str = "mean", log_target: bool = False) -> LossResult:
+    """F.kl_div / ``nn.KLDivLoss``: ``input`` holds log-probabilities ln q, ``target`` probabilities p
+    (or ln p with ``log_target=True``), one shape (N, C) or any; pointwise ℓ = p (ln p - ln q),
+    0 where p = 0; grad -p (d ℓ / d input).
+
+    Reductions: "batchmean" divides the sum by N = input.shape[0], the true KL(p ‖ q) averaged
+    over the batch; "mean" (PyTorch's default, which it warns about) divides by every element,
+    N · C; "sum"; "none".
+    """
+    x, t = _input_and_target(input, target, "input")
+    values, local = _KL_TARGETS[bool(log_target)](x, t)
+    if reduction == "batchmean":
+        batch = x.shape[0] if x.ndim else 1
+        return _reduced(values, local, "mean", batch)
+    if reduction not in REDUCTIONS:
+        raise ValueError(
+            f"reduction: unknown value {reduction!r}; expected one of 'batchmean', "
+            + ", ".join(repr(k) for k in REDUCTIONS)
+        )
+    return _reduced(values, local, reduction)

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import choose, nonnegative, nonnegative_int, positive_int
+from ._checks import as_float_array, choose, nonnegative, nonnegative_int, positive_int
 
 __all__ = [
     "ClassCounts",
@@ -50,6 +50,9 @@ __all__ = [
     "precision",
     "recall",
     "scores_from_confusion",
+    "topk_accuracy",
+    "topk_error",
+    "true_class_ranks",
 ]
 
 
@@ -501,3 +504,32 @@ def f1(
     return fbeta(
         y_true, y_pred, beta=1.0, average=average, pos_label=pos_label, num_classes=num_classes, labels=labels
     )
+
+
+def true_class_ranks(scores, target) -> np.ndarray:
+    """For each sample, how many classes score strictly higher than its true class: (N,) ints, 0 for
+    a top-1 hit; ``scores`` (N, C), ``target`` (N,) labels."""
+    x = as_float_array(scores, "scores", ndim=2)
+    y = _labels(target, "target")
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"target: expected {x.shape[0]} labels (one per row of scores), got shape {y.shape}")
+    if y.size and y.max() >= x.shape[1]:
+        raise ValueError(f"target: label {int(y.max())} is not a class of the {x.shape[1]} score columns")
+    true_score = x[np.arange(x.shape[0]), y]
+    return (x > true_score[:, None]).sum(axis=1)
+
+
+def topk_accuracy(scores, target, *, k: int = 1) -> float:
+    """Top-k accuracy: the fraction of samples whose true class is among the k highest scores.
+
+    ``scores`` (N, C) (logits or probabilities: the order is the same), ``target`` (N,) labels.
+    A sample counts when fewer than k classes score strictly higher than its true class (a tie at
+    the k-th place counts in its favour; ``torch.topk`` would break it arbitrarily).
+    """
+    k = positive_int(k, "k")
+    return float(np.mean(true_class_ranks(scores, target) < k))
+
+
+def topk_error(scores, target, *, k: int = 1) -> float:
+    """Top-k error rate = 1 - :func:`topk_accuracy` (ImageNet's "top-5 error"); shapes as there."""
+    return 1.0 - topk_accuracy(scores, target, k=k)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -41,6 +42,7 @@ from ._checks import (
 __all__ = [
     "AdagradState",
     "AdamState",
+    "ClipResult",
     "RMSpropState",
     "SGDState",
     "StepResult",
@@ -48,6 +50,8 @@ __all__ = [
     "adagrad_step",
     "adam_step",
     "adamw_step",
+    "clip_grad_norm",
+    "clip_grad_value",
     "rmsprop_step",
     "run_optimizer",
     "sgd_gradient_point",
@@ -607,3 +611,89 @@ def run_optimizer(
         out.states.append(state)
         out.updates.append(update)
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# gradient clipping (torch.nn.utils.clip_grad_norm_ and clip_grad_value_)
+
+_CLIP_EPS = 1e-6  # PyTorch: clip_coef = max_norm / (total_norm + 1e-6)
+
+
+class ClipResult(NamedTuple):
+    """Clipped gradients (one array per parameter, shapes kept), the total norm of the gradients
+    before clipping (what ``clip_grad_norm_`` returns) and the global factor
+    min(1, max_norm / (total_norm + 1e-6))."""
+
+    grads: tuple[np.ndarray, ...]
+    total_norm: float
+    clip_coef: float
+
+
+def _grad_list(grads) -> list[np.ndarray]:
+    if isinstance(grads, np.ndarray) or not isinstance(grads, Sequence) or isinstance(grads, (str, bytes)):
+        raise ValueError(f"grads: expected a list of arrays (one per parameter), got {type(grads).__name__}")
+    if not grads:
+        raise ValueError("grads: expected at least one gradient array, got an empty list")
+    return [as_float_array(g, f"grads[{i}]") for i, g in enumerate(grads)]
+
+
+def _norm(x: np.ndarray, norm_type: float) -> float:
+    """The p-norm of all entries of x (p = inf: the largest |x|)."""
+    a = np.abs(x.ravel())
+    if a.size == 0:
+        return 0.0
+    return float(a.max()) if math.isinf(norm_type) else float((a**norm_type).sum() ** (1.0 / norm_type))
+
+
+def _factor(norm: float, max_norm: float) -> float:
+    return min(1.0, max_norm / (norm + _CLIP_EPS))
+
+
+def _clip_global(grads: list[np.ndarray], max_norm: float, norm_type: float, total: float):
+    """PyTorch: every gradient times min(1, max_norm / (total_norm + 1e-6))."""
+    coef = _factor(total, max_norm)
+    return [g * coef for g in grads]
+
+
+def _clip_per_tensor(grads: list[np.ndarray], max_norm: float, norm_type: float, total: float):
+    """A slip: each gradient scaled by its own norm, min(1, max_norm / (||g_i|| + 1e-6))."""
+    return [g * _factor(_norm(g, norm_type), max_norm) for g in grads]
+
+
+def _clip_elementwise(grads: list[np.ndarray], max_norm: float, norm_type: float, total: float):
+    """clip_grad_value_'s rule with max_norm as the bound: each entry clamped to [-max_norm, max_norm]."""
+    return [np.clip(g, -max_norm, max_norm) for g in grads]
+
+
+CLIP_SCOPES: dict[str, Callable[[list, float, float, float], list]] = {
+    "global": _clip_global,
+    "per_tensor": _clip_per_tensor,
+    "elementwise": _clip_elementwise,
+}
+
+
+def clip_grad_norm(grads, *, max_norm: float, norm_type: float = 2.0, scope: str = "global") -> ClipResult:
+    """``torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=2.0)`` on gradients ``grads``
+    (a list of arrays of any shapes), without modifying them.
+
+    total_norm = ||(||g_1||_p, ..., ||g_k||_p)||_p, the p-norm of all entries together (p = inf: the
+    largest |entry|); every g_i <- g_i · min(1, max_norm / (total_norm + 1e-6)). ``scope``
+    ``"per_tensor"`` (each g_i by its own norm) and ``"elementwise"`` (clamping each entry to
+    [-max_norm, max_norm], :func:`clip_grad_value`'s rule) are the mistakes; ``total_norm`` is
+    PyTorch's in every scope.
+    """
+    gs = _grad_list(grads)
+    clip = choose(scope, "scope", CLIP_SCOPES)
+    max_norm = nonnegative(max_norm, "max_norm")
+    norm_type = float(norm_type)
+    if not norm_type > 0.0:
+        raise ValueError(f"norm_type: expected a number > 0 or inf, got {norm_type!r}")
+    total = _norm(np.array([_norm(g, norm_type) for g in gs]), norm_type)
+    clipped = clip(gs, max_norm, norm_type, total)
+    return ClipResult(tuple(clipped), total, _factor(total, max_norm))
+
+
+def clip_grad_value(grads, *, clip_value: float) -> tuple[np.ndarray, ...]:
+    """``torch.nn.utils.clip_grad_value_``: each entry of each gradient clamped to [-clip_value, clip_value]."""
+    bound = nonnegative(clip_value, "clip_value")
+    return tuple(_clip_elementwise(_grad_list(grads), bound, 2.0, 0.0))

@@ -19,7 +19,16 @@ import numpy as np
 
 from ._checks import as_float_array, choose, nonnegative
 
-__all__ = ["PerceptronStep", "net_inputs", "perceptron_output", "perceptron_step", "truth_table"]
+__all__ = [
+    "PerceptronEpoch",
+    "PerceptronStep",
+    "gate_targets",
+    "net_inputs",
+    "perceptron_epoch",
+    "perceptron_output",
+    "perceptron_step",
+    "truth_table",
+]
 
 # The four inputs of a two-input gate, in the order a truth table lists them.
 GATE_INPUTS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -96,3 +105,93 @@ def perceptron_step(
     e = float(choose(error, "error", _ERRORS)(float(target), y))
     bias_factor = choose(update_bias, "update_bias", {True: 1.0, False: 0.0})
     return PerceptronStep(z, y, e, w + lr * e * x, float(b) + bias_factor * lr * e)
+
+
+_GATES = {
+    "AND": lambda a, b: a & b,
+    "OR": lambda a, b: a | b,
+    "NAND": lambda a, b: ~(a & b),
+    "NOR": lambda a, b: ~(a | b),
+    "XOR": lambda a, b: a ^ b,
+}
+
+
+def gate_targets(gate: str, X) -> np.ndarray:
+    """The truth values (m,) of a two-input ``gate`` ("AND", "OR", "NAND", "NOR", "XOR") on the
+    0/1 rows of ``X`` (m, 2), as floats; e.g. NAND on (0,0), (1,1): (1, 0)."""
+    X = as_float_array(X, "X", ndim=2)
+    if X.shape[1] != 2 or not np.isin(X, (0.0, 1.0)).all():
+        raise ValueError(f"X: expected rows of two 0/1 inputs, got shape {X.shape}")
+    bits = X.astype(bool)
+    return choose(gate, "gate", _GATES)(bits[:, 0], bits[:, 1]).astype(np.float64)
+
+
+class PerceptronEpoch(NamedTuple):
+    """One pass of the learning rule over a data set: the final ``w`` and ``b``, the number of
+    ``updates`` (examples misclassified when they were seen), and per example the ``outputs`` y_k
+    and the weights ``ws`` (k + 1, n) and biases ``bs`` (k + 1,) before and after each one."""
+
+    w: np.ndarray
+    b: float
+    updates: int
+    outputs: np.ndarray
+    ws: np.ndarray
+    bs: np.ndarray
+
+
+def _online_epoch(w, b, X, t, lr, at_zero, update_bias, error):
+    """Rosenblatt's rule: each example updates the weights before the next one is seen."""
+    ws, bs, ys = [w], [b], []
+    for x, target in zip(X, t, strict=True):
+        s = perceptron_step(w, b, x, target, lr=lr, at_zero=at_zero, update_bias=update_bias, error=error)
+        w, b = s.w, s.b
+        ws.append(w)
+        bs.append(b)
+        ys.append(s.output)
+    return ws, bs, ys
+
+
+def _batch_epoch(w, b, X, t, lr, at_zero, update_bias, error):
+    """A slip: every output computed with the starting weights, the corrections summed at the end."""
+    ys, w_end, b_end = [], w, b
+    for x, target in zip(X, t, strict=True):
+        s = perceptron_step(w, b, x, target, lr=lr, at_zero=at_zero, update_bias=update_bias, error=error)
+        ys.append(s.output)
+        w_end = w_end + (s.w - w)
+        b_end = b_end + (s.b - b)
+    return [w] * len(ys) + [w_end], [b] * len(ys) + [b_end], ys
+
+
+_EPOCH_MODES = {"online": _online_epoch, "batch": _batch_epoch}
+
+
+def perceptron_epoch(
+    w,
+    b,
+    X,
+    targets,
+    *,
+    lr: float = 1.0,
+    at_zero: float = 0.0,
+    update_bias: bool = True,
+    mode: str = "online",
+    error: str = "target_minus_output",
+) -> PerceptronEpoch:
+    """One epoch of the perceptron rule over the rows of ``X`` (m, n) in order, targets (m,) in {0, 1}:
+    for each example, y = step(w · x + b), w <- w + lr (t - y) x, b <- b + lr (t - y)
+    (:func:`perceptron_step`), the next example seeing the updated weights (``mode="online"``).
+    ``mode="batch"`` (outputs from the starting weights, corrections summed) is a mistake;
+    ``at_zero``, ``update_bias`` and ``error`` are :func:`perceptron_step`'s.
+    e.g. AND from w = (0, 0), b = 0, lr = 1: only (1, 1) is wrong, so w = (1, 1), b = 1.
+    """
+    X = as_float_array(X, "X", ndim=2)
+    w = as_float_array(w, "w", ndim=1)
+    t = as_float_array(targets, "targets", ndim=1)
+    if t.shape != (X.shape[0],):
+        raise ValueError(f"targets: expected {X.shape[0]} targets (one per row of X), got shape {t.shape}")
+    run = choose(mode, "mode", _EPOCH_MODES)
+    ws, bs, ys = run(w, float(b), X, t, nonnegative(lr, "lr"), at_zero, update_bias, error)
+    outputs = np.array(ys)
+    return PerceptronEpoch(
+        ws[-1], float(bs[-1]), int(np.sum(outputs != t)), outputs, np.array(ws), np.array(bs)
+    )

@@ -25,6 +25,7 @@ FAMILIES: tuple[str, ...] = (
     "metrics",
     "rnn",
     "gradcheck",
+    "approximation",
     "perceptron",
     "training",
     "data",

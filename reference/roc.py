@@ -16,7 +16,19 @@ import numpy as np
 
 from ._checks import as_float_array, choose
 
-__all__ = ["Rates", "RocCurve", "rates_at", "roc_auc", "roc_curve", "roc_point"]
+__all__ = [
+    "PrCurve",
+    "PrecisionRecall",
+    "Rates",
+    "RocCurve",
+    "average_precision",
+    "pr_curve",
+    "precision_recall_at",
+    "rates_at",
+    "roc_auc",
+    "roc_curve",
+    "roc_point",
+]
 
 
 def _binary(y_true, scores) -> tuple[np.ndarray, np.ndarray]:
@@ -82,3 +94,77 @@ def roc_auc(y_true, scores, *, ties: str = "half") -> float:
     credit = choose(ties, "ties", _TIE_CREDIT)
     pos, neg = s[y == 1][:, None], s[y == 0][None, :]
     return float(np.mean((pos > neg) + credit * (pos == neg)))
+
+
+# --------------------------------------------------------------------------------------------------
+# precision-recall curve and average precision (sklearn's precision_recall_curve and
+# average_precision_score)
+
+
+class PrecisionRecall(NamedTuple):
+    """``precision`` = TP / (TP + FP) (1 when nothing is predicted positive, sklearn's convention
+    for the curve's end) and ``recall`` = TP / P at one threshold."""
+
+    precision: float
+    recall: float
+
+
+def precision_recall_at(y_true, scores, threshold: float, *, rule: str = ">=") -> PrecisionRecall:
+    """Precision and recall when s >= threshold is predicted positive (``rule=">"``: strictly above)."""
+    y, s = _binary(y_true, scores)
+    pred = choose(rule, "rule", _PREDICT)(s, float(threshold))
+    tp = float(np.sum(pred & (y == 1)))
+    predicted = float(np.sum(pred))
+    return PrecisionRecall(tp / predicted if predicted else 1.0, tp / float(np.sum(y == 1)))
+
+
+class PrCurve(NamedTuple):
+    """``precision``, ``recall`` (K,) at the distinct scores ``thresholds`` (K,), decreasing; the
+    recall rises from the first entry to the last (sklearn lists them the other way round and
+    appends the point recall 0, precision 1)."""
+
+    precision: np.ndarray
+    recall: np.ndarray
+    thresholds: np.ndarray
+
+
+def pr_curve(y_true, scores) -> PrCurve:
+    """The precision-recall point of every distinct score, from the highest score down."""
+    y, s = _binary(y_true, scores)
+    thresholds = np.unique(s)[::-1]
+    pts = [precision_recall_at(y, s, t) for t in thresholds]
+    return PrCurve(np.array([p.precision for p in pts]), np.array([p.recall for p in pts]), thresholds)
+
+
+def _ap_step(precision: np.ndarray, recall: np.ndarray) -> float:
+    """sklearn: Σ_n (R_n - R_{n-1}) P_n with R_0 = 0, each recall step times the precision reached."""
+    return float(np.sum(np.diff(np.concatenate([[0.0], recall])) * precision))
+
+
+def _ap_trapezoid(precision: np.ndarray, recall: np.ndarray) -> float:
+    """The trapezoid area under the curve from (recall 0, precision 1): sklearn's auc(recall,
+    precision), which its documentation warns is too optimistic."""
+    r = np.concatenate([[0.0], recall])
+    p = np.concatenate([[1.0], precision])
+    return float(np.sum(np.diff(r) * (p[1:] + p[:-1]) / 2.0))
+
+
+def _ap_mean(precision: np.ndarray, recall: np.ndarray) -> float:
+    """A slip: the plain mean of the precisions at every threshold, unweighted by recall steps."""
+    return float(np.mean(precision))
+
+
+_AP_RULES = {"step": _ap_step, "trapezoid": _ap_trapezoid, "mean": _ap_mean}
+
+
+def average_precision(y_true, scores, *, rule: str = "step") -> float:
+    """``average_precision_score``: AP = Σ_n (R_n - R_{n-1}) P_n over the distinct scores from the
+    highest down (R_0 = 0). Without tied scores it is the mean, over the positives, of the precision
+    at each positive's rank. ``rule="trapezoid"`` (interpolating between points) and ``"mean"``
+    (the mean precision over all thresholds) are the mistakes.
+    e.g. labels 1, 0, 1, 0 by decreasing score: P = 1, 1/2, 2/3, 1/2 and R = 1/2, 1/2, 1, 1, so
+    AP = 1/2 · 1 + 1/2 · 2/3 = 5/6.
+    """
+    area = choose(rule, "rule", _AP_RULES)
+    curve = pr_curve(y_true, scores)
+    return area(curve.precision, curve.recall)

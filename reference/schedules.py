@@ -23,14 +23,18 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import choose, nonnegative, nonnegative_int, positive_int
+from ._checks import as_float_array, choose, nonnegative, nonnegative_int, positive_int
 
 __all__ = [
+    "PlateauTrace",
+    "RestartCycle",
     "chained_lr",
     "cosine_annealing_lr",
+    "cosine_warm_restarts_lr",
     "exponential_lr",
     "inverse_time_lr",
     "linear_lr",
@@ -38,7 +42,13 @@ __all__ = [
     "linear_warmup_lr",
     "multistep_lr",
     "natural_exp_lr",
+    "one_cycle_lr",
+    "one_cycle_momentum",
+    "one_cycle_phase_ends",
     "piecewise_constant_lr",
+    "reduce_on_plateau",
+    "restart_cycle",
+    "restart_epochs",
     "schedule_values",
     "sequential_lr",
     "step_lr",
@@ -119,6 +129,150 @@ def cosine_annealing_lr(t: int, *, lr0: float, T_max: int, eta_min: float = 0.0)
     t, lr0, eta_min = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(eta_min, "eta_min")
     T_max = positive_int(T_max, "T_max")
     return eta_min + (lr0 - eta_min) * (1.0 + math.cos(math.pi * t / T_max)) / 2.0
+
+
+class RestartCycle(NamedTuple):
+    """Where epoch t lies in ``CosineAnnealingWarmRestarts``: the cycle's first epoch ``start``,
+    ``T_cur`` = t - start and the cycle's length ``T_i``."""
+
+    start: int
+    T_cur: int
+    T_i: int
+
+
+def restart_cycle(t: int, *, T_0: int, T_mult: int = 1) -> RestartCycle:
+    """The cycle of epoch t; cycles last T_0, T_0 T_mult, T_0 T_mult², ... epochs (PyTorch's
+    ``step()``: T_cur += 1; when T_cur >= T_i: T_cur -= T_i, T_i *= T_mult)."""
+    t = nonnegative_int(t, "t")
+    T_i, T_mult = positive_int(T_0, "T_0"), positive_int(T_mult, "T_mult")
+    start = 0
+    while t - start >= T_i:  # integer arithmetic, one cycle at a time
+        start += T_i
+        T_i *= T_mult
+    return RestartCycle(start, t - start, T_i)
+
+
+def restart_epochs(*, T_0: int, T_mult: int = 1, count: int = 3) -> tuple[int, ...]:
+    """The first ``count`` epochs at which ``CosineAnnealingWarmRestarts`` restarts (lr back to lr0):
+    T_0, T_0 (1 + T_mult), T_0 (1 + T_mult + T_mult²), ...; e.g. T_0 = 2, T_mult = 2: 2, 6, 14."""
+    T_i, T_mult = positive_int(T_0, "T_0"), positive_int(T_mult, "T_mult")
+    out, t = [], 0
+    for _ in range(positive_int(count, "count")):
+        t += T_i
+        out.append(t)
+        T_i *= T_mult
+    return tuple(out)
+
+
+def cosine_warm_restarts_lr(t: int, *, lr0: float, T_0: int, T_mult: int = 1, eta_min: float = 0.0) -> float:
+    """``CosineAnnealingWarmRestarts``: eta_min + (lr0 - eta_min) (1 + cos(pi T_cur / T_i)) / 2.
+
+    The cycles last T_0, T_0 T_mult, T_0 T_mult², ... epochs; T_cur counts the epochs since the
+    last restart (0 at a restart, where the lr is lr0 again) and T_i is the current cycle's length.
+    e.g. T_0 = 2, T_mult = 2, lr0 = 1: 1, 0.5, then 1, 0.854, 0.5, 0.146, then 1, ... (restarts at 2, 6, 14).
+    """
+    t, lr0, eta_min = nonnegative_int(t, "t"), nonnegative(lr0, "lr0"), nonnegative(eta_min, "eta_min")
+    _, T_cur, T_i = restart_cycle(t, T_0=T_0, T_mult=T_mult)
+    return eta_min + (lr0 - eta_min) * (1.0 + math.cos(math.pi * T_cur / T_i)) / 2.0
+
+
+def _anneal_cos(start: float, end: float, pct: float) -> float:
+    """OneCycleLR's cosine: from start at pct = 0 to end at pct = 1."""
+    return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1.0)
+
+
+def _anneal_linear(start: float, end: float, pct: float) -> float:
+    return (end - start) * pct + start
+
+
+ANNEALS: Mapping[str, Callable[[float, float, float], float]] = {"cos": _anneal_cos, "linear": _anneal_linear}
+
+
+def one_cycle_phase_ends(
+    *, total_steps: int, pct_start: float = 0.3, three_phase: bool = False
+) -> tuple[float, ...]:
+    """The steps where OneCycleLR's phases end (PyTorch's ``end_step``, floats): pct_start · T - 1
+    and T - 1; with ``three_phase`` pct_start · T - 1, 2 pct_start · T - 2 and T - 1.
+    e.g. T = 50, pct_start = 0.25: (11.5, 49.0)."""
+    total = positive_int(total_steps, "total_steps")
+    pct = float(pct_start)
+    up = pct * total - 1.0
+    if three_phase:
+        return (up, 2.0 * pct * total - 2.0, total - 1.0)
+    return (up, total - 1.0)
+
+
+def _one_cycle(t: int, total_steps: int, pct_start: float, three_phase: bool, anneal: str, levels) -> float:
+    """OneCycleLR's phases: (end step, start level, end level) with the end steps
+    pct_start · T - 1 (and 2 pct_start · T - 2 for three phases) and T - 1; ``levels`` =
+    (initial, peak, final). The phase of t is the first whose end step is >= t (the last otherwise),
+    and pct = (t - previous end) / (end - previous end)."""
+    t, total = nonnegative_int(t, "t"), positive_int(total_steps, "total_steps")
+    pct_start = float(pct_start)
+    if not 0.0 < pct_start < 1.0:
+        raise ValueError(f"pct_start: expected a number in (0, 1), got {pct_start!r}")
+    if t > total:  # PyTorch raises only beyond total_steps; t = T extrapolates the last phase
+        raise ValueError(f"t: expected a step in [0, total_steps={total}], got {t} (PyTorch raises past it)")
+    fn = choose(anneal, "anneal_strategy", ANNEALS)
+    initial, peak, final = levels
+    ends = one_cycle_phase_ends(total_steps=total, pct_start=pct_start, three_phase=three_phase)
+    levels_of = (
+        [(initial, peak), (peak, initial), (initial, final)]
+        if three_phase
+        else [(initial, peak), (peak, final)]
+    )
+    phases = [(end, a, b) for end, (a, b) in zip(ends, levels_of, strict=True)]
+    start = 0.0
+    for i, (end, a, b) in enumerate(phases):
+        if t <= end or i == len(phases) - 1:
+            return fn(a, b, (t - start) / (end - start))
+        start = end
+    raise AssertionError("unreachable: the last phase always matches")
+
+
+def one_cycle_lr(
+    t: int,
+    *,
+    max_lr: float,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    div_factor: float = 25.0,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
+) -> float:
+    """``OneCycleLR`` (stepped once per batch; t = the number of ``step()`` calls, from 0): the lr
+    rises from max_lr / div_factor to max_lr until step pct_start · T - 1, then anneals to
+    (max_lr / div_factor) / final_div_factor at step T - 1 (cosine by default; see :func:`_one_cycle`).
+    e.g. max_lr = 1, T = 10: 0.04 at t = 0, 1 at t = 2, then down to 4e-6 at t = 9.
+    """
+    max_lr = nonnegative(max_lr, "max_lr")
+    initial = max_lr / _positive_float(div_factor, "div_factor")
+    final = initial / _positive_float(final_div_factor, "final_div_factor")
+    return _one_cycle(t, total_steps, pct_start, three_phase, anneal_strategy, (initial, max_lr, final))
+
+
+def one_cycle_momentum(
+    t: int,
+    *,
+    total_steps: int,
+    pct_start: float = 0.3,
+    anneal_strategy: str = "cos",
+    base_momentum: float = 0.85,
+    max_momentum: float = 0.95,
+    three_phase: bool = False,
+) -> float:
+    """OneCycleLR's momentum (``cycle_momentum=True``, the default): the mirror image of the lr,
+    from max_momentum down to base_momentum while the lr rises, then back up to max_momentum."""
+    base, top = nonnegative(base_momentum, "base_momentum"), nonnegative(max_momentum, "max_momentum")
+    return _one_cycle(t, total_steps, pct_start, three_phase, anneal_strategy, (top, base, top))
+
+
+def _positive_float(value, name: str) -> float:
+    v = float(value)
+    if not v > 0.0:
+        raise ValueError(f"{name}: expected a number > 0, got {value!r}")
+    return v
 
 
 def _linear_factor(t: int, start: float, end: float, total: int) -> float:
@@ -244,7 +398,17 @@ def _scheduler_calls(schedulers, registry: dict[str, Callable[..., float]], what
     return calls
 
 
-def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) -> float:
+# where a SequentialLR scheduler's own epoch count starts: PyTorch restarts it at the scheduler's
+# milestone (``step(0)``); counting from epoch 0 of training is the common misreading
+SEQUENTIAL_COUNTS: Mapping[str, Callable[[int, int], int]] = {
+    "milestone": lambda t, start: t - start,
+    "zero": lambda t, start: t,
+}
+
+
+def sequential_lr(
+    t: int, *, lr0: float, schedulers, milestones: Sequence[int], count_from: str = "milestone"
+) -> float:
     """``SequentialLR(optimizer, schedulers, milestones)``: with m_0 = 0 < m_1 < ... (one
     milestone fewer than schedulers) and i = the number of milestones <= t,
 
@@ -254,8 +418,10 @@ def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) 
     t = m_i PyTorch calls ``step(0)``, so the next scheduler starts from lr0 (its own s_i(0)), not
     from where the previous one stopped. e.g. LinearLR(0.25, total_iters=2) then StepLR(2, 0.5)
     at milestone 3, lr0 = 1: 0.25, 0.625, 1, then 1, 1, 0.5, 0.5, ...
+    ``count_from="zero"`` (s_i(t), as if scheduler i had counted since epoch 0) is the mistake.
     """
     t, lr0 = nonnegative_int(t, "t"), nonnegative(lr0, "lr0")
+    local = choose(count_from, "count_from", SEQUENTIAL_COUNTS)
     calls = _scheduler_calls(schedulers, PYTORCH_SCHEDULERS, "SequentialLR")
     if isinstance(milestones, (str, bytes)) or not isinstance(milestones, Sequence):
         raise ValueError(f"milestones: expected a list of integers >= 1, got {milestones!r}")
@@ -268,7 +434,7 @@ def sequential_lr(t: int, *, lr0: float, schedulers, milestones: Sequence[int]) 
         raise ValueError(f"milestones: expected strictly increasing integers, got {list(milestones)!r}")
     i = bisect.bisect_right(marks, t)
     start = 0 if i == 0 else marks[i - 1]
-    return calls[i](t - start, lr0=lr0)
+    return calls[i](local(t, start), lr0=lr0)
 
 
 def chained_lr(t: int, *, lr0: float, schedulers) -> float:
@@ -312,6 +478,124 @@ def linear_then_cosine_lr(
     return sequential_lr(t, lr0=lr0, schedulers=[linear, cosine], milestones=[milestone])
 
 
+# --------------------------------------------------------------------------------------------------
+# ReduceLROnPlateau: the lr depends on the metrics seen, so it is a trace, not a closed form
+
+
+def _rel_min(a: float, best: float, threshold: float) -> bool:
+    return a < best * (1.0 - threshold)
+
+
+def _abs_min(a: float, best: float, threshold: float) -> bool:
+    return a < best - threshold
+
+
+def _rel_max(a: float, best: float, threshold: float) -> bool:
+    return a > best * (1.0 + threshold)
+
+
+def _abs_max(a: float, best: float, threshold: float) -> bool:
+    return a > best + threshold
+
+
+# (mode, threshold_mode) -> is_better(current, best, threshold), PyTorch's ``_is_better``
+PLATEAU_TESTS: Mapping[tuple[str, str], Callable[[float, float, float], bool]] = {
+    ("min", "rel"): _rel_min,
+    ("min", "abs"): _abs_min,
+    ("max", "rel"): _rel_max,
+    ("max", "abs"): _abs_max,
+}
+
+# when the count of bad epochs triggers a reduction: PyTorch's ``num_bad_epochs > patience``, or the
+# common misreading that patience bad epochs already reduce it
+PLATEAU_TRIGGERS: Mapping[str, Callable[[int, int], bool]] = {
+    "exceeds": lambda bad, patience: bad > patience,
+    "reaches": lambda bad, patience: bad >= patience,
+}
+
+
+class PlateauTrace(NamedTuple):
+    """``ReduceLROnPlateau`` over n epochs; entry k belongs to the (k+1)-th ``scheduler.step(metric)``.
+
+    ``lrs[k]``: the lr after that step (the lr of the next epoch); ``bad_epochs[k]``: PyTorch's
+    ``num_bad_epochs`` after it; ``best[k]``: the best metric so far; ``reductions``: the epochs
+    (numbered from 1) whose step lowered the lr; ``first_reduction``: the first of them, 0 if none;
+    ``final_lr``: ``lrs[-1]``.
+    """
+
+    lrs: np.ndarray
+    bad_epochs: np.ndarray
+    best: np.ndarray
+    reductions: tuple[int, ...]
+    first_reduction: int
+    final_lr: float
+
+
+def reduce_on_plateau(
+    metrics,
+    *,
+    lr0: float,
+    mode: str = "min",
+    factor: float = 0.1,
+    patience: int = 10,
+    threshold: float = 1e-4,
+    threshold_mode: str = "rel",
+    cooldown: int = 0,
+    min_lr: float = 0.0,
+    eps: float = 1e-8,
+    trigger: str = "exceeds",
+) -> PlateauTrace:
+    """``ReduceLROnPlateau`` (PyTorch's defaults) stepped once per epoch with ``metrics`` (shape (n,)).
+
+    Each step: a metric better than the best (mode "min", "rel": m < best (1 - threshold); "abs":
+    m < best - threshold; "max" mirrored) becomes the best and resets the count of bad epochs, else
+    the count grows by 1; during a cooldown the counter of the cooldown falls by 1 and the count is
+    reset to 0; when the count exceeds ``patience`` (``trigger="exceeds"``; ``"reaches"`` is the
+    misreading count >= patience) lr <- max(lr · factor, min_lr) (only if that lowers it by more than
+    ``eps``), the cooldown restarts at ``cooldown`` and the count at 0. The best starts at ±inf.
+    """
+    values = as_float_array(metrics, "metrics", ndim=1)
+    is_better = choose((mode, threshold_mode), "(mode, threshold_mode)", PLATEAU_TESTS)
+    reduce_now = choose(trigger, "trigger", PLATEAU_TRIGGERS)
+    lr, factor = nonnegative(lr0, "lr0"), nonnegative(factor, "factor")
+    if not factor < 1.0:
+        raise ValueError(f"factor: expected a number < 1 (the lr is multiplied by it), got {factor!r}")
+    patience, cooldown = nonnegative_int(patience, "patience"), nonnegative_int(cooldown, "cooldown")
+    threshold, min_lr, eps = (
+        nonnegative(threshold, "threshold"),
+        nonnegative(min_lr, "min_lr"),
+        nonnegative(eps, "eps"),
+    )
+    best = math.inf if mode == "min" else -math.inf
+    bad = cooling = 0
+    lrs, bads, bests, reductions = [], [], [], []
+    for epoch, current in enumerate(values.tolist(), start=1):
+        if is_better(current, best, threshold):
+            best, bad = current, 0
+        else:
+            bad += 1
+        if cooling > 0:
+            cooling -= 1
+            bad = 0  # bad epochs in a cooldown are ignored
+        if reduce_now(bad, patience):
+            new_lr = max(lr * factor, min_lr)
+            if lr - new_lr > eps:
+                lr = new_lr
+                reductions.append(epoch)
+            cooling, bad = cooldown, 0
+        lrs.append(lr)
+        bads.append(bad)
+        bests.append(best)
+    return PlateauTrace(
+        np.array(lrs),
+        np.array(bads, dtype=np.int64),
+        np.array(bests),
+        tuple(reductions),
+        reductions[0] if reductions else 0,
+        float(lrs[-1]) if lrs else float(lr),
+    )
+
+
 SCHEDULES: dict[str, Callable[..., float]] = {
     "step_lr": step_lr,
     "multistep_lr": multistep_lr,
@@ -320,6 +604,7 @@ SCHEDULES: dict[str, Callable[..., float]] = {
     "natural_exp_lr": natural_exp_lr,
     "piecewise_constant_lr": piecewise_constant_lr,
     "cosine_annealing_lr": cosine_annealing_lr,
+    "cosine_warm_restarts_lr": cosine_warm_restarts_lr,
     "linear_lr": linear_lr,
     "linear_warmup_lr": linear_warmup_lr,
     "warmup_cosine_lr": warmup_cosine_lr,

@@ -18,7 +18,16 @@ from typing import NamedTuple
 from ._checks import as_float_array, choose, nonnegative, positive_int
 from .mlp import linear_param_count
 
-__all__ = ["EarlyStop", "early_stopping", "iterations_per_epoch", "mlp_param_count", "total_iterations"]
+__all__ = [
+    "EarlyStop",
+    "early_stopping",
+    "effective_batch_size",
+    "iterations_per_epoch",
+    "mlp_param_count",
+    "optimizer_steps_per_epoch",
+    "total_iterations",
+    "total_optimizer_steps",
+]
 
 _ROUNDING = {"ceil": math.ceil, "floor": math.floor}
 
@@ -33,6 +42,51 @@ def iterations_per_epoch(n: int, batch_size: int, *, drop_last: bool = False) ->
 def total_iterations(n: int, batch_size: int, epochs: int, *, drop_last: bool = False) -> int:
     """Optimizer steps in ``epochs`` epochs: epochs · :func:`iterations_per_epoch`."""
     return positive_int(epochs, "epochs") * iterations_per_epoch(n, batch_size, drop_last=drop_last)
+
+
+# what happens to the mini-batches left over at the end of an epoch when fewer than k remain
+_REMAINDERS = {
+    "skip": _ROUNDING["floor"],  # ``if (i + 1) % k == 0: optimizer.step()``: no step for them
+    "step": _ROUNDING["ceil"],  # a last, shorter accumulation is stepped too (HF Trainer / Accelerate)
+}
+
+
+def optimizer_steps_per_epoch(
+    n: int, batch_size: int, *, accumulation_steps: int = 1, drop_last: bool = False, remainder: str = "skip"
+) -> int:
+    """Optimizer steps in one epoch with gradient accumulation over k = ``accumulation_steps``
+    mini-batches: floor(b / k) for the plain loop that steps when (i + 1) % k == 0, with
+    b = :func:`iterations_per_epoch` mini-batches; ``remainder="step"`` also steps on the
+    leftover b mod k batches, ceil(b / k). e.g. n = 1000, B = 32, k = 4: b = 32, 8 steps."""
+    batches = iterations_per_epoch(n, batch_size, drop_last=drop_last)
+    k = positive_int(accumulation_steps, "accumulation_steps")
+    return int(choose(remainder, "remainder", _REMAINDERS)(batches / k))
+
+
+def total_optimizer_steps(
+    n: int,
+    batch_size: int,
+    epochs: int,
+    *,
+    accumulation_steps: int = 1,
+    drop_last: bool = False,
+    remainder: str = "skip",
+) -> int:
+    """Optimizer steps in ``epochs`` epochs: epochs · :func:`optimizer_steps_per_epoch`."""
+    per_epoch = optimizer_steps_per_epoch(
+        n, batch_size, accumulation_steps=accumulation_steps, drop_last=drop_last, remainder=remainder
+    )
+    return positive_int(epochs, "epochs") * per_epoch
+
+
+def effective_batch_size(batch_size: int, *, accumulation_steps: int = 1, world_size: int = 1) -> int:
+    """Examples behind one optimizer step: B · k · W (micro-batch size, accumulation steps, processes
+    of data-parallel training, each with its own micro-batch)."""
+    return (
+        positive_int(batch_size, "batch_size")
+        * positive_int(accumulation_steps, "accumulation_steps")
+        * positive_int(world_size, "world_size")
+    )
 
 
 def mlp_param_count(sizes: Sequence[int], *, bias: bool = True) -> int:

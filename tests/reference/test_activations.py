@@ -279,3 +279,41 @@ def test_softmax_as_elementwise_mistake_keeps_only_the_diagonal_by_hand():
 def test_bad_arguments_raise_value_errors_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_hardsigmoid_and_hardswish_by_hand_and_by_finite_differences():
+    x = np.array([-4.0, -3.0, -1.5, 0.0, 1.5, 3.0, 4.0])
+    np.testing.assert_allclose(act.hardsigmoid(x), [0, 0, 0.25, 0.5, 0.75, 1, 1])
+    np.testing.assert_allclose(act.hardsigmoid(x, slope=0.2), [0, 0, 0.2, 0.5, 0.8, 1, 1])  # Keras's
+    np.testing.assert_allclose(act.hardswish(x), [0, 0, -0.375, 0, 1.125, 3, 4])
+    assert not np.signbit(act.hardswish(x)[x <= -3]).any()  # 0, not -0
+    # PyTorch's backward at the kinks: hardsigmoid 0 at ±3; hardswish -1/2 at -3 and 3/2 at 3
+    np.testing.assert_allclose(act.hardsigmoid_grad(x), [0, 0, 1 / 6, 1 / 6, 1 / 6, 0, 0])
+    np.testing.assert_allclose(act.hardswish_grad(x), [0, -0.5, 0, 0.5, 1, 1.5, 1])
+    smooth = np.array([-4.2, -2.9, -1.3, 0.4, 2.2, 2.99, 5.0])  # away from ±3 (and ±2.5 for 0.2)
+    dout = np.linspace(0.5, 2.0, smooth.size)
+    for fn, grad in ((act.hardsigmoid, act.hardsigmoid_grad), (act.hardswish, act.hardswish_grad)):
+        num = numerical_gradient_array(fn, smooth, dout, h=1e-6)
+        np.testing.assert_allclose(dout * grad(smooth), num, atol=1e-7)
+
+
+def test_prelu_backward_sums_the_slope_gradient_over_the_nonpositive_inputs():
+    x = np.array([[1.0, -2.0], [-1.0, 3.0]])
+    dout = np.array([[1.0, 1.0], [2.0, 1.0]])
+    np.testing.assert_allclose(act.prelu(x, 0.25), [[1, -0.5], [-0.25, 3]])
+    dx, da = act.prelu_backward(dout, x, 0.25)
+    np.testing.assert_allclose(dx, [[1, 0.25], [0.5, 1]])
+    assert da == -4.0  # 1·(-2) + 2·(-1)
+    assert act.prelu_backward(dout, x, 0.25, slope_region="all")[1] == 0.0  # 1 - 2 - 2 + 3
+    # one slope per channel (axis 1 of (N, C, L)), checked by centred differences
+    rng = np.random.default_rng(0)
+    x3 = rng.normal(size=(2, 3, 4))
+    d3 = rng.normal(size=(2, 3, 4))
+    w = np.array([0.1, 0.25, -0.3])
+    dx3, dw3 = act.prelu_backward(d3, x3, w)
+    np.testing.assert_allclose(dx3, numerical_gradient_array(lambda z: act.prelu(z, w), x3, d3), atol=1e-7)
+    np.testing.assert_allclose(
+        dw3, numerical_gradient(lambda v: float((act.prelu(x3, v) * d3).sum()), w), atol=1e-7
+    )
+    with pytest.raises(ValueError, match="weight"):
+        act.prelu(x3, [0.1, 0.2])

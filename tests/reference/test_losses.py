@@ -472,3 +472,53 @@ def test_index_targets_without_weights_or_ignored_entries_equal_unit_weights_bit
         lambda: L.nll_loss(log_probs, target, **kwargs),
         lambda: L.nll_loss(log_probs, target, weight=ones, **kwargs),
     )
+
+
+def test_class_weighted_mean_divides_by_the_sum_of_the_targets_weights():
+    # hand-checked: per-sample losses logsumexp(z_i) - z_i[y_i] = 0.40761, 0.23954, 0.68026
+    z = np.array([[1.0, 0.0, -1.0], [0.0, 2.0, 0.0], [0.5, 0.0, 1.0]])
+    y = np.array([0, 1, 2])
+    w = np.array([1.0, 2.0, 3.0])
+    weighted_sum = 0.40761 + 2 * 0.23954 + 3 * 0.68026  # 2.92747
+    res = L.softmax_cross_entropy(z, y, weight=w)
+    assert res.loss == pytest.approx(weighted_sum / 6, abs=2e-5)  # Σ w_{y_i} = 1 + 2 + 3
+    slip = L.softmax_cross_entropy(z, y, weight=w, weighted_mean="count")
+    assert slip.loss == pytest.approx(weighted_sum / 3, abs=2e-5)
+    np.testing.assert_allclose(slip.grad, 2 * res.grad)
+    # an ignored entry leaves both the sum and the divisor: class 2 ignored leaves (w0 l0 + w1 l1) / 3
+    ignored = L.softmax_cross_entropy(z, y, weight=w, ignore_index=2)
+    assert ignored.loss == pytest.approx((0.40761 + 2 * 0.23954) / 3, abs=2e-5)
+    assert not ignored.grad[2].any()
+    assert L.softmax_cross_entropy(z, y, weight=w, ignore_index=2, weighted_mean="count").loss == (
+        pytest.approx((0.40761 + 2 * 0.23954) / 2, abs=2e-5)
+    )
+    lp = np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
+    assert L.nll_loss(lp, y, weight=w, weighted_mean="count").loss == pytest.approx(slip.loss)
+    # every target ignored: PyTorch's mean is 0/0 = NaN, and its backward leaves the gradient 0
+    empty = L.softmax_cross_entropy(z, np.zeros(3, dtype=np.int64), weight=w, ignore_index=0)
+    assert np.isnan(empty.loss) and not empty.grad.any()
+    with pytest.raises(ValueError, match="weighted_mean"):
+        L.nll_loss(lp, y, weight=w, weighted_mean="samples")
+
+
+def test_kl_div_takes_log_probabilities_and_batchmean_divides_by_the_batch():
+    from quizgen.reference.gradcheck import numerical_gradient
+
+    p = np.array([[0.5, 0.5, 0.0], [0.25, 0.25, 0.5]])
+    q = np.array([[0.25, 0.5, 0.25], [0.5, 0.25, 0.25]])
+    # KL(p0 ‖ q0) = 0.5 ln 2 (the zero of p adds nothing); KL(p1 ‖ q1) = 0.25 ln 0.5 + 0.5 ln 2 = 0.25 ln 2
+    res = L.kl_div(np.log(q), p, reduction="batchmean")
+    assert res.loss == pytest.approx(0.75 * np.log(2) / 2)
+    assert L.kl_div(np.log(q), p).loss == pytest.approx(0.75 * np.log(2) / 6)  # 'mean': / (N · C)
+    assert L.kl_div(np.log(q), p, reduction="sum").loss == pytest.approx(0.75 * np.log(2))
+    np.testing.assert_allclose(res.grad, -p / 2)
+    # log_target=True takes ln p instead (p > 0 here: PyTorch's e^t (t - x) is NaN at t = -inf)
+    np.testing.assert_allclose(
+        L.kl_div(np.log(q[1]), np.log(p[1]), reduction="none", log_target=True).loss,
+        L.kl_div(np.log(q[1]), p[1], reduction="none").loss,
+    )
+    x = np.log(q)
+    num = numerical_gradient(lambda z: L.kl_div(z, p, reduction="batchmean").loss, x)
+    np.testing.assert_allclose(res.grad, num, atol=1e-8)
+    with pytest.raises(ValueError, match="batchmean"):
+        L.kl_div(x, p, reduction="batch")

@@ -329,3 +329,20 @@ def test_labels_beyond_the_data_extend_the_table_unless_num_classes_says_otherwi
     assert recall([0, 1], [0, 1], average="macro", labels=[0, 1, 5]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="labels: 5 is not a class of the 3×3"):
         recall([0, 1], [0, 1], average="macro", labels=[0, 5], num_classes=3)
+
+
+def test_topk_accuracy_counts_a_sample_whose_true_class_is_among_the_k_highest():
+    from quizgen.reference.metrics import topk_accuracy, topk_error, true_class_ranks
+
+    scores = [[0.1, 0.5, 0.4], [2.0, -1.0, 0.0], [0.3, 0.3, 0.4], [1.0, 2.0, 3.0]]
+    y = [2, 0, 0, 0]
+    # ranks of the true class: 1 (0.5 above), 0, 1 (0.4 above; the tie at 0.3 is in its favour), 2
+    assert topk_accuracy(scores, y) == 0.25
+    assert topk_accuracy(scores, y, k=2) == 0.75
+    assert topk_accuracy(scores, y, k=3) == 1.0
+    assert topk_error(scores, y, k=2) == 0.25
+    assert true_class_ranks(scores, y).tolist() == [1, 0, 1, 2]
+    with pytest.raises(ValueError, match="target"):
+        topk_accuracy(scores, [0, 1, 2])
+    with pytest.raises(ValueError, match="target"):
+        topk_accuracy(scores, [0, 1, 2, 3])

@@ -428,3 +428,31 @@ def test_adam_without_state_equals_zero_moment_arrays_bit_for_bit(
         "bias_correction": bias_correction,
     }
     same_outcome(lambda: step(p, g, None, **kwargs), lambda: step(p, g, zeros, **kwargs))
+
+
+def test_clip_grad_norm_scales_every_gradient_by_the_one_total_norm():
+    from quizgen.reference.optim import clip_grad_norm, clip_grad_value
+
+    gw = np.array([[3.0, 0.0], [0.0, 0.0]])
+    gb = np.array([0.0, -4.0])
+    # total norm sqrt(9 + 16) = 5; factor 2 / (5 + 1e-6)
+    r = clip_grad_norm([gw, gb], max_norm=2.0)
+    assert r.total_norm == 5.0 and r.clip_coef == pytest.approx(0.4, rel=1e-6)
+    np.testing.assert_allclose(r.grads[1], [0.0, -1.6], rtol=1e-6)
+    assert r.grads[0].shape == (2, 2)
+    # per tensor: each by its own norm (3 and 4) -> 2/3 · gw, 1/2 · gb; elementwise clamps at ±2
+    per = clip_grad_norm([gw, gb], max_norm=2.0, scope="per_tensor").grads
+    np.testing.assert_allclose(per[0][0, 0], 2.0, rtol=1e-6)
+    np.testing.assert_allclose(per[1], [0.0, -2.0], rtol=1e-6)
+    np.testing.assert_array_equal(
+        clip_grad_norm([gw, gb], max_norm=2.0, scope="elementwise").grads[1], [0.0, -2.0]
+    )
+    # below max_norm nothing changes (the factor is clamped at 1); norm_type inf is the largest entry
+    np.testing.assert_array_equal(clip_grad_norm([gw, gb], max_norm=10.0).grads[0], gw)
+    assert clip_grad_norm([gw, gb], max_norm=1.0, norm_type=float("inf")).total_norm == 4.0
+    assert clip_grad_norm([gw, gb], max_norm=1.0, norm_type=1.0).total_norm == 7.0
+    np.testing.assert_array_equal(clip_grad_value([gb], clip_value=1.5)[0], [0.0, -1.5])
+    with pytest.raises(ValueError, match="grads"):
+        clip_grad_norm(gw, max_norm=1.0)
+    with pytest.raises(ValueError, match="scope"):
+        clip_grad_norm([gw], max_norm=1.0, scope="layer")

@@ -354,3 +354,95 @@ def test_composed_schedules_reject_bad_arguments(call, message):
 def test_composed_schedules_are_reachable_from_templates():
     for name in ("sequential_lr", "chained_lr", "linear_then_cosine_lr"):
         assert registry.resolve(f"schedules.{name}").__name__ == name
+
+
+def test_cosine_warm_restarts_restart_at_the_end_of_each_longer_cycle():
+    from quizgen.reference.schedules import cosine_warm_restarts_lr
+
+    # T_0 = 2, T_mult = 2: cycles of 2, 4, 8 epochs, restarting at t = 2, 6, 14
+    got = [cosine_warm_restarts_lr(t, lr0=1.0, T_0=2, T_mult=2) for t in range(8)]
+    c = math.cos(math.pi / 4)
+    np.testing.assert_allclose(
+        got, [1, 0.5, 1, (1 + c) / 2, 0.5, (1 - c) / 2, 1, (1 + math.cos(math.pi / 8)) / 2]
+    )
+    assert cosine_warm_restarts_lr(14, lr0=0.1, T_0=2, T_mult=2) == pytest.approx(0.1)
+    # T_mult = 1: every T_0 epochs, and eta_min is the floor the cosine approaches
+    assert cosine_warm_restarts_lr(7, lr0=0.5, T_0=3, eta_min=0.1) == pytest.approx(0.1 + 0.4 * 0.75)
+    with pytest.raises(ValueError, match="T_mult"):
+        cosine_warm_restarts_lr(1, lr0=1.0, T_0=2, T_mult=0)
+    from quizgen.reference.schedules import restart_epochs
+
+    assert restart_epochs(T_0=2, T_mult=2) == (2, 6, 14)
+    from quizgen.reference.schedules import restart_cycle
+
+    assert restart_cycle(0, T_0=2, T_mult=2) == (0, 0, 2)
+    assert restart_cycle(9, T_0=2, T_mult=2) == (6, 3, 8)  # cycle 6..13
+    assert restart_cycle(7, T_0=3) == (6, 1, 3)
+    assert restart_epochs(T_0=3, count=2) == (3, 6)
+    for t in restart_epochs(T_0=3, T_mult=3, count=3):  # 3, 12, 39: the lr is lr0 again there
+        assert cosine_warm_restarts_lr(t, lr0=0.3, T_0=3, T_mult=3) == pytest.approx(0.3)
+
+
+def test_reduce_on_plateau_waits_until_the_bad_epochs_exceed_the_patience():
+    from quizgen.reference.schedules import reduce_on_plateau
+
+    losses = [1.0, 0.9, 0.95, 0.95, 0.95, 0.8, 0.9, 0.9, 0.9, 0.9]
+    # bad epochs 3, 4, 5: the count reaches 3 > patience 2 at epoch 5, and again at epoch 9
+    r = reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2)
+    assert r.reductions == (5, 9) and r.first_reduction == 5 and r.final_lr == 0.25
+    np.testing.assert_array_equal(r.bad_epochs, [0, 0, 1, 2, 0, 0, 1, 2, 0, 1])
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, trigger="reaches").reductions == (
+        4,
+        8,
+        10,
+    )
+    # a cooldown of 2 after the drop at epoch 5: epochs 6 and 7 cool down (epoch 7's bad epoch is
+    # ignored), so the bad epochs count from 8 and the second drop moves from 9 to 10
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, cooldown=2).reductions == (5, 10)
+    # threshold 0.1 (rel): 0.9 is not better than 1.0 · 0.9, so epochs 2, 3, 4 are bad; 0.8 < 0.9 is
+    assert reduce_on_plateau(losses, lr0=1.0, factor=0.5, patience=2, threshold=0.1).reductions == (4, 9)
+    # min_lr floors the lr; mode "max" for an accuracy
+    assert reduce_on_plateau([1, 1, 1, 1], lr0=0.1, factor=0.1, patience=0, min_lr=0.005).final_lr == 0.005
+    assert reduce_on_plateau(
+        [0.5, 0.6, 0.6, 0.6], lr0=1.0, factor=0.5, patience=1, mode="max"
+    ).reductions == (4,)
+    with pytest.raises(ValueError, match="threshold_mode"):
+        reduce_on_plateau(losses, lr0=1.0, threshold_mode="relative")
+
+
+def test_one_cycle_rises_to_max_lr_by_step_pct_start_t_minus_1_then_anneals():
+    from quizgen.reference.schedules import one_cycle_lr, one_cycle_momentum, one_cycle_phase_ends
+
+    assert one_cycle_phase_ends(total_steps=50, pct_start=0.25) == (11.5, 49.0)
+    assert one_cycle_phase_ends(total_steps=10, three_phase=True) == (2.0, 4.0, 9.0)
+
+    # T = 10, pct_start 0.3: the rise ends at step 0.3 · 10 - 1 = 2, the fall at step 9
+    got = [one_cycle_lr(t, max_lr=1.0, total_steps=10) for t in range(10)]
+    assert got[0] == pytest.approx(0.04)  # max_lr / 25
+    assert got[1] == pytest.approx(0.52)  # halfway up the cosine
+    assert got[2] == 1.0
+    assert got[3] == pytest.approx(4e-6 + (1 - 4e-6) * (1 + math.cos(math.pi / 7)) / 2)
+    assert got[9] == pytest.approx(4e-6)  # 0.04 / 1e4
+    assert one_cycle_lr(1, max_lr=1.0, total_steps=10, anneal_strategy="linear") == pytest.approx(0.52)
+    assert one_cycle_lr(4, max_lr=1.0, total_steps=10, anneal_strategy="linear") == pytest.approx(
+        1 - (1 - 4e-6) * 2 / 7
+    )
+    # three phases: back down to max_lr / 25 at step 2 · 3 - 2 = 4
+    assert one_cycle_lr(4, max_lr=1.0, total_steps=10, three_phase=True) == pytest.approx(0.04)
+    # momentum mirrors the lr: 0.95 -> 0.85 at step 2 -> 0.95 at step 9
+    assert [one_cycle_momentum(t, total_steps=10) for t in (0, 1, 2, 9)] == pytest.approx(
+        [0.95, 0.9, 0.85, 0.95]
+    )
+    with pytest.raises(ValueError, match="total_steps"):
+        one_cycle_lr(11, max_lr=1.0, total_steps=10)
+
+
+def test_sequential_lr_restarts_each_schedulers_count_at_its_milestone():
+    warm = ("linear_lr", {"start_factor": 0.25, "total_iters": 2})
+    cos = ("cosine_annealing_lr", {"T_max": 4})
+    # epoch 5 is 2 epochs into the cosine: (1 + cos(pi/2)) / 2 = 0.5; counted from 0 it is cos(5 pi/4)
+    assert sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3]) == pytest.approx(0.5)
+    slip = sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3], count_from="zero")
+    assert slip == pytest.approx((1 + math.cos(5 * math.pi / 4)) / 2)
+    with pytest.raises(ValueError, match="count_from"):
+        sequential_lr(5, lr0=1.0, schedulers=[warm, cos], milestones=[3], count_from="one")

@@ -26,3 +26,18 @@ def test_early_stopping_as_keras_counts_it():
     # min_delta 0.05: 0.6 < 0.7 - 0.05, but only patience 4 lets training reach it
     assert training.early_stopping(losses, 4, min_delta=0.05) == (6, 6, 6)
     assert training.early_stopping([0.5, 0.49, 0.6], 2, min_delta=0.05) == (3, 1, 1)
+
+
+def test_gradient_accumulation_steps_once_per_k_mini_batches():
+    # 1000 examples in batches of 32: 32 mini-batches (the last of 8); k = 4 -> 8 steps, k = 5 -> 6
+    assert training.optimizer_steps_per_epoch(1000, 32, accumulation_steps=4) == 8
+    assert training.optimizer_steps_per_epoch(1000, 32, accumulation_steps=5) == 6
+    assert training.optimizer_steps_per_epoch(1000, 32, accumulation_steps=5, remainder="step") == 7
+    # drop_last: 31 mini-batches, 6 steps of 5
+    assert training.optimizer_steps_per_epoch(1000, 32, accumulation_steps=5, drop_last=True) == 6
+    assert training.optimizer_steps_per_epoch(1000, 32) == training.iterations_per_epoch(1000, 32)
+    assert training.total_optimizer_steps(1000, 32, 3, accumulation_steps=5) == 18
+    assert training.effective_batch_size(32, accumulation_steps=4) == 128
+    assert training.effective_batch_size(16, accumulation_steps=2, world_size=4) == 128
+    with pytest.raises(ValueError, match="remainder"):
+        training.optimizer_steps_per_epoch(1000, 32, accumulation_steps=5, remainder="round")
