@@ -271,22 +271,22 @@ def code_grading(quick: bool) -> dict:
 
 
 def _example_class(n: int, answers: str, folder: Path) -> tuple[Path, Path]:
-    """manifest.json and responses.csv of ``n`` students sitting the example midterm: the
-    example course's answer mix (examples/make_responses.py) or every answer right."""
+    """manifest.json and responses.csv of ``n`` students sitting the benchmark's exam
+    (grading_exam.yaml: the example midterm's templates when the targets were set, pinned by id):
+    the example course's answer mix (examples/make_responses.py) or every answer right."""
     import csv
     import importlib.util
 
     from quizgen import bank, exam
     from quizgen.formatting import plain
+    from quizgen.models import ANSWER_KINDS
 
     spec_file = HERE.parent / "examples" / "make_responses.py"
     loader = importlib.util.spec_from_file_location("make_responses", spec_file)
     make = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(make)
     the_bank = bank.load_bank()
-    manifest = exam.build_exam(
-        exam.load_spec(HERE.parent / "examples" / "midterm.yaml", the_bank), _roster(n)
-    )
+    manifest = exam.build_exam(exam.load_spec(HERE / "grading_exam.yaml", the_bank), _roster(n))
     rows = []
     for i, paper in enumerate(manifest.students):
         if answers == "mix":
@@ -294,7 +294,9 @@ def _example_class(n: int, answers: str, folder: Path) -> tuple[Path, Path]:
         else:
             rows.append(
                 {
-                    f"q{q.number}.{p.id}": p.expected if p.kind == "choice" else plain(p.expected, sig=10)
+                    f"q{q.number}.{p.id}": p.expected
+                    if ANSWER_KINDS[p.kind].choice
+                    else plain(p.expected, sig=10)
                     for q in paper.questions
                     for p in q.instance.parts
                 }
@@ -311,7 +313,7 @@ def _example_class(n: int, answers: str, folder: Path) -> tuple[Path, Path]:
 
 @scenario
 def grading(quick: bool, answers: str = "mix") -> dict:
-    """Numeric answers graded per second for a class of the example midterm: the per-answer
+    """Numeric answers graded per second for a class sitting grading_exam.yaml: the per-answer
     ladder (baseline), the batch grader in memory (same results, checked), grade_class end to
     end (reading, SQLite, reports) and a regrade, with where the end-to-end time goes."""
     import gc
