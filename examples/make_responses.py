@@ -20,6 +20,7 @@ import numpy as np
 from quizgen import bank, engine
 from quizgen.formatting import plain
 from quizgen.manifest import load_manifest
+from quizgen.models import ANSWER_KINDS
 
 MALFORMED = ("about 3", "[1, 2", "0.5.5", "x = ?")
 
@@ -55,7 +56,7 @@ def answers_for(paper, the_bank, index: int) -> dict[str, str]:
         for j, part in enumerate(inst.parts):
             col = f"q{q.number}.{part.id}"
             known = [m for m in part.mistakes if m.distinguishable]
-            if part.kind == "choice":
+            if ANSWER_KINDS[part.kind].choice:  # option letters: choice and the text-option kinds
                 letters = [m.value for m in known]
                 row[col] = (letters[0] if case in (2, 5) and letters else part.expected).lower()
                 continue
