@@ -246,8 +246,12 @@ def flipped_option(part: InstancePart, value: str) -> str:
 
 def mistake_ids(part: Part) -> tuple[str, ...]:
     """The named misconceptions of a text-option template part: its options' ids (text choice,
-    multiple select) or its cases' (true/false, ordering); those of the instance's mistakes."""
-    if part.kind in ("text_choice", "multi_select"):
+    multiple select) or its cases' (true/false, ordering); those of the instance's mistakes. A
+    text choice's option that is right in every draw (``correct: true``) is never chosen wrongly,
+    so it names no misconception."""
+    if part.kind == "text_choice":
+        return tuple(o.id for o in part.selection.options if o.correct is not True)
+    if part.kind == "multi_select":
         return tuple(o.id for o in part.selection.options)
     return tuple(c.id for c in part.selection.cases)
 

@@ -123,3 +123,32 @@ templates:
     report = selfcheck.check_template(template, seeds=20)
     assert len(report.problems) == 1 and "mistake never never differs" in report.problems[0]
     assert report.distinguishable["a/doubted"] == 20
+
+
+def test_a_text_choice_option_right_in_every_draw_names_no_misconception(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        """family: t
+templates:
+  - id: t.always_right
+    title: t
+    topic: t
+    difficulty: 1
+    params: {n: {int: [1, 9]}}
+    steps: {}
+    text: "n = {{ n }}"
+    parts:
+      - id: a
+        kind: text_choice
+        options:
+          - {id: fact, text: "n is positive", correct: true}
+          - {id: negative, text: "n is negative", feedback: "n is drawn from 1 to 9."}
+          - {id: zero, text: "n is zero", feedback: "n is at least 1."}
+    solution: "."
+"""
+    )
+    (template,), problems = load_file(path)
+    assert problems == []
+    report = selfcheck.check_template(template, seeds=20)
+    assert report.problems == []
+    assert report.distinguishable["a/negative"] == 20 and "a/fact" not in report.distinguishable
