@@ -440,16 +440,16 @@ def test_past_the_cap_the_shares_are_rounded_with_a_warning_naming_the_question(
 
 def test_the_example_exam_imports_at_the_exams_points_relative_to_its_total(example_source, tmp_path):
     text, count, warnings = moodle.moodle_xml(example_source)
-    assert count == 300  # 10 questions x 30 students, each a distinct variant
+    assert count == 450  # 15 questions x 30 students, each a distinct variant
     report = validate_moodle(text)
     assert report.problems == []
     assert not any("cloze" in w or "mark" in w for w in warnings), warnings
-    assert check_numbers(example_source, report, warnings) == 1800
+    assert check_numbers(example_source, report, warnings) == 3300  # every number of the numeric parts
     assert all(mark == points for mark, points in shares(example_source, report))
     marks = moodle.moodle_marks(example_source)
-    assert marks.exact and marks.total == 88.0
+    assert marks.exact and marks.total == 110.0
     result = moodle.export_moodle(example_source, tmp_path / "m.xml")
-    assert result.notes == [marks.note()] and "Maximum grade to the exam's total, 88" in result.notes[0]
+    assert result.notes == [marks.note()] and "Maximum grade to the exam's total, 110" in result.notes[0]
 
 
 def test_a_mistake_with_credit_earns_it_in_moodle(credit_source):
