@@ -35,6 +35,7 @@ from quizgen.export.text import to_lms_inline
 from quizgen.graders.gradebook import Gradebook, grade_class
 from quizgen.graders.lms_responses import import_lms_responses, write_imported
 from quizgen.manifest import Manifest, Question, StudentPaper, load_manifest
+from quizgen.seeding import stable_seed
 from quizgen.selection import labels, split_letters
 
 CANVAS = ("concepts.bias_variance", "concepts.conv_size_claim", "concepts.hyperparameters")
@@ -47,14 +48,15 @@ def builtin():
 
 
 def _exam(builtin, path, templates):
-    """Four students (s4 takes nothing), each with their own draw: their own option order."""
+    """Four students (s4 takes nothing), each with their own draw, seeded as ``generate`` seeds
+    them (the gradebook redraws each paper from its seed): their own option order."""
     papers = tuple(
         StudentPaper(
             f"s{k}",
             f"Student {k}",
             f"s{k}@example.edu",
             tuple(
-                Question(n, n, "", engine.build_instance(builtin.get(t), 10 + k))
+                Question(n, n, "", engine.build_instance(builtin.get(t), stable_seed(1, f"s{k}", n)))
                 for n, t in enumerate(templates, 1)
             ),
         )

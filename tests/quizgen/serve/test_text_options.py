@@ -142,7 +142,10 @@ def test_fold_fields_refuses_what_the_page_never_sends(ctx):
 def concepts_ctx(ctx, tmp_path):
     spec = tmp_path / "concepts.yaml"
     spec.write_text(
-        "title: Concepts quiz\nseed: 7\nsections:\n  - title: Concepts\n    topic: concepts\n    pick: 6\n    points: 6\n",
+        "title: Concepts quiz\nseed: 7\nsections:\n  - title: Concepts\n"
+        "    ids: [concepts.conv_size_claim, concepts.bias_variance, concepts.data_splits,"
+        " concepts.hyperparameters, concepts.augmentation, concepts.training_loop_order]\n"
+        "    pick: 6\n    points: 6\n",  # every text-option kind
         encoding="utf-8",
     )
     roster = tmp_path / "roster.csv"
