@@ -69,18 +69,21 @@ def question_kind(template) -> str:
     - "shape": sizes in, whole numbers out (output sizes and shapes, parameter counts,
       receptive fields): no array parameters and every answer, options included, integral;
     - "array": at least one array parameter (feature maps, weights, batches, logits);
-    - "scalar": the rest (an activation at a point, a schedule at a step, an init scale).
+    - "scalar": the rest (an activation at a point, a schedule at a step, an init scale);
+    - "text": every part a text-option kind (conceptual questions: options, true/false, ordering).
     """
     from quizgen import engine
+    from quizgen.models import ANSWER_KINDS
 
+    numeric = [part for part in template.parts if not ANSWER_KINDS[part.kind].texts]
+    if not numeric:
+        return "text"
     if any(p.kind in ("array", "onehot", "probs") for p in template.params):
         return "array"
     import numpy as np
 
     draw = engine.sample(template, 1)
-    whole = all(
-        np.all(np.mod(np.asarray(draw.values[part.answer], dtype=float), 1) == 0) for part in template.parts
-    )
+    whole = all(np.all(np.mod(np.asarray(draw.values[part.answer], dtype=float), 1) == 0) for part in numeric)
     return "shape" if whole else "scalar"
 
 
@@ -499,7 +502,7 @@ def _rows(results: dict) -> list[tuple[str, str, str]]:
 
     rows = []
     kinds = get("generation", "per_kind") or {}
-    for kind, target in (("shape", ">= 10,000"), ("array", ">= 2,000"), ("scalar", "")):
+    for kind, target in (("shape", ">= 10,000"), ("array", ">= 2,000"), ("scalar", ""), ("text", "")):
         if kind in kinds:
             rows.append((f"{kind} instances/s", f"{kinds[kind]:,}", target))
     for label in ("HTML, 1 process", "HTML, 2 processes"):
