@@ -20,9 +20,9 @@ pytest.importorskip("starlette")
 pytest.importorskip("selenium", reason="Selenium is in the test extra: pip install -e '.[test]'")
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from quizgen.formatting import plain
@@ -95,8 +95,23 @@ def _click(driver, xpath: str) -> None:
     old = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.XPATH, xpath).click()
     wait = WebDriverWait(driver, 15)
-    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda d: _gone(old))
     wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _gone(element) -> bool:
+    """Whether ``element``'s page has been replaced. Chromium reports an element of a page
+    being torn down either as stale or, mid-navigation, as a node that "does not belong to the
+    document"; both mean the old page is gone (selenium's staleness_of knows only the first)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise
+    return False
 
 
 def _sign_in(driver, base: str, token: str) -> None:
