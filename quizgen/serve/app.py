@@ -21,6 +21,7 @@ import hmac
 import time
 from collections import defaultdict, deque
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
@@ -55,12 +56,19 @@ PAGES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # read once per process: no stat of each template's file per page
 )
+#: A text's HTML depends on the text alone, and a class's papers and practice variants hold
+#: thousands of texts, each shown on every view of its page; quizgen.markup keeps 512 (a
+#: paper and its key), so a class's exam pages would convert them again on most views.
+#: These keep the last 16,384 (some MB), for the server's life.
+_html = lru_cache(maxsize=16384)(to_html)
+_html_inline = lru_cache(maxsize=16384)(html_inline)
 PAGES.filters.update(
-    html=to_html,
+    html=_html,
     answer_text=answer_text,
     box_rows=answer_box_rows,
-    html_inline=html_inline,
+    html_inline=_html_inline,
     text_options=lambda part: is_selection(part.kind),
     option_labels=option_labels,
     chosen=options.chosen,

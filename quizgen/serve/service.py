@@ -20,6 +20,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
 from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
@@ -406,17 +408,30 @@ def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
     answers = _paper_answers(ctx, student, form)
     _check_open(ctx, student)
     now = _stamp(ctx)
+    rows = [
+        {"exam": ctx.exam, "student": student, "number": number, "part": part, "text": text, "saved_at": now}
+        for (number, part), text in answers.items()
+    ]
     with ctx.engine.begin() as conn:
-        for (number, part), text in answers.items():
-            where = (db.drafts.c.exam == ctx.exam) & (db.drafts.c.student == student)
-            where &= (db.drafts.c.number == number) & (db.drafts.c.part == part)
-            if conn.execute(sa.update(db.drafts).where(where).values(text=text, saved_at=now)).rowcount == 0:
-                conn.execute(
-                    sa.insert(db.drafts).values(
-                        exam=ctx.exam, student=student, number=number, part=part, text=text, saved_at=now
-                    )
-                )
-    return len(answers)
+        if rows:
+            conn.execute(_drafts_upsert(conn.dialect.name), rows)  # one statement, every answer
+    return len(rows)
+
+
+#: database dialect -> its INSERT with ON CONFLICT (SQLite's and PostgreSQL's spell it alike)
+_INSERTS = {"sqlite": sa.dialects.sqlite.insert, "postgresql": sa.dialects.postgresql.insert}
+
+
+@lru_cache(maxsize=4)
+def _drafts_upsert(dialect: str):
+    """INSERT a draft, or on its key (exam, student, number, part) UPDATE its text and time."""
+    if dialect not in _INSERTS:
+        raise ValueError(f"quizgen serve keeps drafts in SQLite or PostgreSQL, not {dialect}")
+    ins = _INSERTS[dialect](db.drafts)
+    return ins.on_conflict_do_update(
+        index_elements=[db.drafts.c.exam, db.drafts.c.student, db.drafts.c.number, db.drafts.c.part],
+        set_={"text": ins.excluded.text, "saved_at": ins.excluded.saved_at},
+    )
 
 
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
@@ -489,8 +504,8 @@ def close_exam(ctx: Ctx) -> int:
 def graded_paper(ctx: Ctx, student: str) -> dict[tuple[int, str], GradeResult]:
     """The student's own effective grades from the gradebook (after hand-in): (number, part) -> result."""
     with Gradebook(ctx.gradebook) as book:
-        records = book.records(ctx.exam)
-    return {(r.number, r.part.id): r.result for r in records if r.student_id == student}
+        records = book.records(ctx.exam, student)  # theirs alone: not the class's, decoded and dropped
+    return {(r.number, r.part.id): r.result for r in records}
 
 
 def class_grades(ctx: Ctx) -> list[dict]:
@@ -549,7 +564,7 @@ def student_answers(ctx: Ctx, student: str) -> StudentAnswers:
     if paper is None:
         raise Refused(f"No student {student!r} in this course.", 404)
     with Gradebook(ctx.gradebook) as book:
-        records = {(r.number, r.part.id): r for r in book.records(ctx.exam) if r.student_id == student}
+        records = {(r.number, r.part.id): r for r in book.records(ctx.exam, student)}
     return StudentAnswers(paper, submission(ctx, student), records, drafts(ctx, student))
 
 
