@@ -360,7 +360,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
         answers_limit.check(ident.subject)
         v = service.variant(ctx, ident.subject, request.path_params["vid"])
         form = options.fold_fields({p.id: p for p in v.instance.parts}, form)
-        service.practice_answer(ctx, ident.subject, request.path_params["vid"], form)
+        service.practice_answer(ctx, ident.subject, v.id, form, loaded=v)
         return _redirect(f"/practice/{request.path_params['vid']}")
 
     async def practice_solution(request: Request) -> Response:

@@ -117,6 +117,29 @@ class Identity:
     csrf: str
 
 
+# The statements of the requests every student sends, built once (with bound parameters):
+# building a statement and its cache key on every call was about a third of the database time.
+_b = sa.bindparam
+_SESSION = sa.select(db.sessions).where(db.sessions.c.session_hash == _b("b_hash"))
+_LAST_COUNTER = sa.select(sa.func.max(db.variants.c.counter)).where(db.variants.c.student == _b("b_student"))
+_VARIANT = sa.select(db.variants).where(
+    db.variants.c.id == _b("b_id"), db.variants.c.student == _b("b_student")
+)
+_ADD_TRY = sa.update(db.variants).where(db.variants.c.id == _b("b_id")).values(tries=db.variants.c.tries + 1)
+_LAST_ATTEMPT = (
+    sa.select(db.attempts.c.results)
+    .where(db.attempts.c.variant_id == _b("b_id"), db.attempts.c.student == _b("b_student"))
+    .order_by(db.attempts.c.id.desc())
+    .limit(1)
+)
+_SUBMITTED = sa.select(db.submissions.c.submitted_at).where(
+    db.submissions.c.exam == _b("b_exam"), db.submissions.c.student == _b("b_student")
+)
+_ADD_VARIANT = sa.insert(db.variants)
+_ADD_ATTEMPT = sa.insert(db.attempts)
+_DRAFTS = sa.select(db.drafts).where(db.drafts.c.exam == _b("b_exam"), db.drafts.c.student == _b("b_student"))
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -169,7 +192,7 @@ def identity(ctx: Ctx, session: str | None) -> Identity | None:
     if not session or len(session) > 200:
         return None
     with ctx.engine.connect() as conn:
-        row = conn.execute(sa.select(db.sessions).where(db.sessions.c.session_hash == _hash(session))).first()
+        row = conn.execute(_SESSION, {"b_hash": _hash(session)}).first()
     if row is None or row.expires_at < ctx.clock():
         return None
     return Identity(row.subject, row.role, row.csrf)
@@ -195,20 +218,19 @@ def new_variant(ctx: Ctx, student: str, template_id: str) -> int:
     if template_id not in ctx.course.bank.templates:
         raise Refused(f"There is no template {template_id!r}; pick one from the practice list.", 404)
     with ctx.engine.begin() as conn:
-        last = conn.execute(
-            sa.select(sa.func.max(db.variants.c.counter)).where(db.variants.c.student == student)
-        ).scalar()
+        last = conn.execute(_LAST_COUNTER, {"b_student": student}).scalar()
         counter = (last or 0) + 1
         result = conn.execute(
-            sa.insert(db.variants).values(
-                student=student,
-                template_id=template_id,
-                counter=counter,
-                seed=practice_seed(ctx.secret, student, counter),
-                tries=0,
-                solution_shown=False,
-                created_at=_stamp(ctx),
-            )
+            _ADD_VARIANT,
+            {
+                "student": student,
+                "template_id": template_id,
+                "counter": counter,
+                "seed": practice_seed(ctx.secret, student, counter),
+                "tries": 0,
+                "solution_shown": False,
+                "created_at": _stamp(ctx),
+            },
         )
         return int(result.inserted_primary_key[0])
 
@@ -230,9 +252,7 @@ class Variant:
 def variant(ctx: Ctx, student: str, variant_id: int) -> Variant:
     """The student's own variant (another student's is "not found", never shown)."""
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(db.variants).where(db.variants.c.id == variant_id, db.variants.c.student == student)
-        ).first()
+        row = conn.execute(_VARIANT, {"b_id": variant_id, "b_student": student}).first()
     if row is None:
         raise Refused("No such practice question.", 404)
     template = ctx.course.bank.get(row.template_id)
@@ -275,9 +295,12 @@ def check_answers(parts, form: Mapping[str, str], prefix: str = "") -> dict[str,
     return out
 
 
-def practice_answer(ctx: Ctx, student: str, variant_id: int, form: Mapping[str, str]) -> Attempt:
-    """Grade one practice attempt (error carried forward as ``quizgen grade`` does) and record it."""
-    v = variant(ctx, student, variant_id)
+def practice_answer(
+    ctx: Ctx, student: str, variant_id: int, form: Mapping[str, str], *, loaded: Variant | None = None
+) -> Attempt:
+    """Grade one practice attempt (error carried forward as ``quizgen grade`` does) and record it.
+    ``loaded``: the variant as :func:`variant` just read it for this student (not read again)."""
+    v = loaded if loaded is not None and loaded.id == variant_id else variant(ctx, student, variant_id)
     responses = check_answers(v.instance.parts, form)
     template = ctx.course.bank.get(v.template_id)
     params = v.instance.params
@@ -302,30 +325,24 @@ def practice_answer(ctx: Ctx, student: str, variant_id: int, form: Mapping[str, 
     ]
     with ctx.engine.begin() as conn:
         conn.execute(
-            sa.insert(db.attempts).values(
-                variant_id=v.id,
-                student=student,
-                topic=v.topic,
-                score=attempt.score,
-                max_points=attempt.max_points,
-                results=json.dumps(stored),
-                at=_stamp(ctx),
-            )
+            _ADD_ATTEMPT,
+            {
+                "variant_id": v.id,
+                "student": student,
+                "topic": v.topic,
+                "score": attempt.score,
+                "max_points": attempt.max_points,
+                "results": json.dumps(stored),
+                "at": _stamp(ctx),
+            },
         )
-        conn.execute(
-            sa.update(db.variants).where(db.variants.c.id == v.id).values(tries=db.variants.c.tries + 1)
-        )
+        conn.execute(_ADD_TRY, {"b_id": v.id})
     return attempt
 
 
 def last_attempt(ctx: Ctx, student: str, variant_id: int) -> list[dict] | None:
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(db.attempts.c.results)
-            .where(db.attempts.c.variant_id == variant_id, db.attempts.c.student == student)
-            .order_by(db.attempts.c.id.desc())
-            .limit(1)
-        ).first()
+        row = conn.execute(_LAST_ATTEMPT, {"b_id": variant_id, "b_student": student}).first()
     return None if row is None else json.loads(row.results)
 
 
@@ -361,18 +378,12 @@ def mastery(ctx: Ctx, student: str, last: int = 5) -> dict[str, tuple[float, int
 def submission(ctx: Ctx, student: str) -> str | None:
     """When the student's paper was handed in (final submit or the deadline), or None."""
     with ctx.engine.connect() as conn:
-        return conn.execute(
-            sa.select(db.submissions.c.submitted_at).where(
-                db.submissions.c.exam == ctx.exam, db.submissions.c.student == student
-            )
-        ).scalar()
+        return conn.execute(_SUBMITTED, {"b_exam": ctx.exam, "b_student": student}).scalar()
 
 
 def drafts(ctx: Ctx, student: str) -> dict[tuple[int, str], str | None]:
     with ctx.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(db.drafts).where(db.drafts.c.exam == ctx.exam, db.drafts.c.student == student)
-        ).all()
+        rows = conn.execute(_DRAFTS, {"b_exam": ctx.exam, "b_student": student}).all()
     return {(r.number, r.part): r.text for r in rows}
 
 
