@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -75,6 +76,9 @@ PAGES.filters.update(
     positions=options.positions,
     practice_feedback=options.practice_feedback,
 )
+
+#: Where the practice list's buttons take the page's CSRF token (escaping leaves it as it is).
+_CSRF_SLOT = "csrf-slot-of-the-page"
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
@@ -220,6 +224,9 @@ def make_ctx(
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
     """The application for one course (``ctx``)."""
     answers_limit = RateLimit(practice_per_minute, ctx.clock)
+    # the practice list's buttons (a form per template of the bank) are the same for everyone
+    # but the CSRF token: rendered once, the token put in per page
+    picks = PAGES.get_template("practice_topics.html.j2").render(topics=ctx.course.topics, csrf=_CSRF_SLOT)
     saves_limit = RateLimit(saves_per_minute, ctx.clock)
 
     def who(request: Request) -> Identity | None:
@@ -330,7 +337,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             "practice_list.html.j2",
             title="Practice",
             who=ident,
-            topics=ctx.course.topics,
+            picks=Markup(picks.replace(_CSRF_SLOT, str(escape(ident.csrf)))),
             mastery=service.mastery(ctx, ident.subject),
         )
 
