@@ -15,7 +15,9 @@ the named mistake), read the feedback, sometimes ask for a new variant of the sa
 autosave their homework; once, at a random moment, they hand in their paper with the final
 submit (graded into the gradebook). Between requests a student thinks for ``think`` seconds
 (uniform in [0.5, 1.5] x think): the server's rate limits (20 gradings a minute each) are
-for people, and a student who never pauses is not one.
+for people, and a student who never pauses is not one; a student also keeps their gradings
+under that limit (waiting as one told "too many" would), since with a fast server the pauses
+alone allow about 25 a minute.
 
 Reported: requests per second, latency percentiles (p50, p95, p99, max, and p95 per kind of
 request), every error (any status but the expected one, or a failed connection: the target
@@ -37,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +49,10 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _TEMPLATE = re.compile(r'name="template_id" value="([^"]+)"')
 _PRACTICE_FIELD = re.compile(r'<textarea id="p-[^"]+" name="([^"]+)"')
 _EXAM_FIELD = re.compile(r'<textarea id="(q\d+\.[^"]+)"')
+
+#: The server's limit on a student's gradings (practice answers and the final submit) in any 60 s
+#: (``quizgen serve``'s default): a student keeps under it, as one told "too many" would wait.
+GRADINGS_PER_MINUTE = 20
 
 #: Wrong answers a student might type (a plain number, a vector, a shape).
 _ANSWERS = ("3", "0.5", "[1, 2]", "(2, 3)", "12", "-1")
@@ -138,6 +144,21 @@ async def _student(client, token: str, submit_at: float, think: float, seed: int
     async def pause():
         await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
+    graded: deque[float] = deque()  # when this student's last gradings were sent
+
+    async def paced():
+        """Wait, if need be, until this grading is within GRADINGS_PER_MINUTE in any 61 s
+        (a second's margin for the server's clock): a person's pace, not a refused request."""
+        while len(graded) >= GRADINGS_PER_MINUTE:
+            wait = graded[0] + 61 - time.monotonic()
+            if wait <= 0:
+                graded.popleft()
+            elif time.monotonic() + wait >= budget.end:
+                raise TimeoutError
+            else:
+                await asyncio.sleep(wait)
+        graded.append(time.monotonic())
+
     started, handed_in = time.monotonic(), False
     try:
         await asyncio.sleep(rng.uniform(0, think))  # students do not arrive on the same tick
@@ -160,11 +181,13 @@ async def _student(client, token: str, submit_at: float, think: float, seed: int
                 fields = _PRACTICE_FIELD.findall((await call("variant page", "GET", url, 200)).text)
                 await pause()
                 answers = {f: rng.choice(_ANSWERS) for f in fields}
+                await paced()
                 await call("practice answer", "POST", url + "/answer", 303, data={"csrf": csrf, **answers})
                 await call("variant page", "GET", url, 200)
             await pause()
             answers = {f: rng.choice(_ANSWERS) for f in rng.sample(exam_fields, min(3, len(exam_fields)))}
             if not handed_in and time.monotonic() - started >= submit_at:
+                await paced()
                 await call("final submit", "POST", "/exam/submit", 303, data={"csrf": csrf, **answers})
                 await call("exam page", "GET", "/exam", 200)
                 handed_in = True

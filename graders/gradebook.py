@@ -780,33 +780,38 @@ class Gradebook:
 
     # ------------------------------------------------------------------------------ reading
 
-    def records(self, exam: str) -> list[PartRecord]:
-        """Every graded part with its effective grade, in student and paper order."""
-        return self._records(exam)[0]
+    def records(self, exam: str, student: str | None = None) -> list[PartRecord]:
+        """Every graded part with its effective grade, in student and paper order; ``student``:
+        that student's only (read alone, not filtered from the class's)."""
+        return self._records(exam, student)[0]
 
     @collector_paused()
-    def _records(self, exam: str) -> tuple[list[PartRecord], dict[str, dict[int, str]]]:
+    def _records(
+        self, exam: str, student: str | None = None
+    ) -> tuple[list[PartRecord], dict[str, dict[int, str]]]:
         """:meth:`records` and :meth:`question_texts`, from one reading of the instances."""
+        only, args = ("", (exam,)) if student is None else (" AND student=?", (exam, student))
         texts: dict[str, dict[int, str]] = {}
         grades = {
             (r["student"], r["number"], r["part"]): r
             for r in self.db.execute(
                 "SELECT g.*, o.score AS o_score, o.reason AS o_reason FROM grades g "
-                "LEFT JOIN overrides o USING (exam, student, number, part) WHERE g.exam=?",
-                (exam,),
+                f"LEFT JOIN overrides o USING (exam, student, number, part) WHERE g.exam=?{only}",
+                args,
             )
         }
         responses = {
             (r["student"], r["number"], r["part"]): r["text"]
             for r in self.db.execute(
-                "SELECT student, number, part, text FROM responses WHERE exam=?", (exam,)
+                f"SELECT student, number, part, text FROM responses WHERE exam=?{only}", args
             )
         }
         out = []
         rows = self.db.execute(
             "SELECT i.student, s.name, i.number, i.slot, i.data FROM instances i JOIN students s "
-            "ON s.exam=i.exam AND s.id=i.student WHERE i.exam=? ORDER BY s.position, i.number",
-            (exam,),
+            f"ON s.exam=i.exam AND s.id=i.student WHERE i.exam=?{only.replace('student', 'i.student')} "
+            "ORDER BY s.position, i.number",
+            args,
         )
         for row in rows:
             instance = Instance.from_dict(json.loads(row["data"]))

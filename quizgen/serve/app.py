@@ -21,9 +21,11 @@ import hmac
 import time
 from collections import defaultdict, deque
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -55,18 +57,28 @@ PAGES = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # read once per process: no stat of each template's file per page
 )
+#: A text's HTML depends on the text alone, and a class's papers and practice variants hold
+#: thousands of texts, each shown on every view of its page; quizgen.markup keeps 512 (a
+#: paper and its key), so a class's exam pages would convert them again on most views.
+#: These keep the last 16,384 (some MB), for the server's life.
+_html = lru_cache(maxsize=16384)(to_html)
+_html_inline = lru_cache(maxsize=16384)(html_inline)
 PAGES.filters.update(
-    html=to_html,
+    html=_html,
     answer_text=answer_text,
     box_rows=answer_box_rows,
-    html_inline=html_inline,
+    html_inline=_html_inline,
     text_options=lambda part: is_selection(part.kind),
     option_labels=option_labels,
     chosen=options.chosen,
     positions=options.positions,
     practice_feedback=options.practice_feedback,
 )
+
+#: Where the practice list's buttons take the page's CSRF token (escaping leaves it as it is).
+_CSRF_SLOT = "csrf-slot-of-the-page"
 
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
@@ -212,6 +224,9 @@ def make_ctx(
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
     """The application for one course (``ctx``)."""
     answers_limit = RateLimit(practice_per_minute, ctx.clock)
+    # the practice list's buttons (a form per template of the bank) are the same for everyone
+    # but the CSRF token: rendered once, the token put in per page
+    picks = PAGES.get_template("practice_topics.html.j2").render(topics=ctx.course.topics, csrf=_CSRF_SLOT)
     saves_limit = RateLimit(saves_per_minute, ctx.clock)
 
     def who(request: Request) -> Identity | None:
@@ -322,7 +337,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             "practice_list.html.j2",
             title="Practice",
             who=ident,
-            topics=ctx.course.topics,
+            picks=Markup(picks.replace(_CSRF_SLOT, str(escape(ident.csrf)))),
             mastery=service.mastery(ctx, ident.subject),
         )
 
@@ -352,7 +367,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
         answers_limit.check(ident.subject)
         v = service.variant(ctx, ident.subject, request.path_params["vid"])
         form = options.fold_fields({p.id: p for p in v.instance.parts}, form)
-        service.practice_answer(ctx, ident.subject, request.path_params["vid"], form)
+        service.practice_answer(ctx, ident.subject, v.id, form, loaded=v)
         return _redirect(f"/practice/{request.path_params['vid']}")
 
     async def practice_solution(request: Request) -> Response:

@@ -20,6 +20,8 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
 from quizgen import engine
 from quizgen.cli_grade import bank_recompute_factory
@@ -115,6 +117,29 @@ class Identity:
     csrf: str
 
 
+# The statements of the requests every student sends, built once (with bound parameters):
+# building a statement and its cache key on every call was about a third of the database time.
+_b = sa.bindparam
+_SESSION = sa.select(db.sessions).where(db.sessions.c.session_hash == _b("b_hash"))
+_LAST_COUNTER = sa.select(sa.func.max(db.variants.c.counter)).where(db.variants.c.student == _b("b_student"))
+_VARIANT = sa.select(db.variants).where(
+    db.variants.c.id == _b("b_id"), db.variants.c.student == _b("b_student")
+)
+_ADD_TRY = sa.update(db.variants).where(db.variants.c.id == _b("b_id")).values(tries=db.variants.c.tries + 1)
+_LAST_ATTEMPT = (
+    sa.select(db.attempts.c.results)
+    .where(db.attempts.c.variant_id == _b("b_id"), db.attempts.c.student == _b("b_student"))
+    .order_by(db.attempts.c.id.desc())
+    .limit(1)
+)
+_SUBMITTED = sa.select(db.submissions.c.submitted_at).where(
+    db.submissions.c.exam == _b("b_exam"), db.submissions.c.student == _b("b_student")
+)
+_ADD_VARIANT = sa.insert(db.variants)
+_ADD_ATTEMPT = sa.insert(db.attempts)
+_DRAFTS = sa.select(db.drafts).where(db.drafts.c.exam == _b("b_exam"), db.drafts.c.student == _b("b_student"))
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -167,7 +192,7 @@ def identity(ctx: Ctx, session: str | None) -> Identity | None:
     if not session or len(session) > 200:
         return None
     with ctx.engine.connect() as conn:
-        row = conn.execute(sa.select(db.sessions).where(db.sessions.c.session_hash == _hash(session))).first()
+        row = conn.execute(_SESSION, {"b_hash": _hash(session)}).first()
     if row is None or row.expires_at < ctx.clock():
         return None
     return Identity(row.subject, row.role, row.csrf)
@@ -193,20 +218,19 @@ def new_variant(ctx: Ctx, student: str, template_id: str) -> int:
     if template_id not in ctx.course.bank.templates:
         raise Refused(f"There is no template {template_id!r}; pick one from the practice list.", 404)
     with ctx.engine.begin() as conn:
-        last = conn.execute(
-            sa.select(sa.func.max(db.variants.c.counter)).where(db.variants.c.student == student)
-        ).scalar()
+        last = conn.execute(_LAST_COUNTER, {"b_student": student}).scalar()
         counter = (last or 0) + 1
         result = conn.execute(
-            sa.insert(db.variants).values(
-                student=student,
-                template_id=template_id,
-                counter=counter,
-                seed=practice_seed(ctx.secret, student, counter),
-                tries=0,
-                solution_shown=False,
-                created_at=_stamp(ctx),
-            )
+            _ADD_VARIANT,
+            {
+                "student": student,
+                "template_id": template_id,
+                "counter": counter,
+                "seed": practice_seed(ctx.secret, student, counter),
+                "tries": 0,
+                "solution_shown": False,
+                "created_at": _stamp(ctx),
+            },
         )
         return int(result.inserted_primary_key[0])
 
@@ -228,9 +252,7 @@ class Variant:
 def variant(ctx: Ctx, student: str, variant_id: int) -> Variant:
     """The student's own variant (another student's is "not found", never shown)."""
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(db.variants).where(db.variants.c.id == variant_id, db.variants.c.student == student)
-        ).first()
+        row = conn.execute(_VARIANT, {"b_id": variant_id, "b_student": student}).first()
     if row is None:
         raise Refused("No such practice question.", 404)
     template = ctx.course.bank.get(row.template_id)
@@ -273,9 +295,12 @@ def check_answers(parts, form: Mapping[str, str], prefix: str = "") -> dict[str,
     return out
 
 
-def practice_answer(ctx: Ctx, student: str, variant_id: int, form: Mapping[str, str]) -> Attempt:
-    """Grade one practice attempt (error carried forward as ``quizgen grade`` does) and record it."""
-    v = variant(ctx, student, variant_id)
+def practice_answer(
+    ctx: Ctx, student: str, variant_id: int, form: Mapping[str, str], *, loaded: Variant | None = None
+) -> Attempt:
+    """Grade one practice attempt (error carried forward as ``quizgen grade`` does) and record it.
+    ``loaded``: the variant as :func:`variant` just read it for this student (not read again)."""
+    v = loaded if loaded is not None and loaded.id == variant_id else variant(ctx, student, variant_id)
     responses = check_answers(v.instance.parts, form)
     template = ctx.course.bank.get(v.template_id)
     params = v.instance.params
@@ -300,30 +325,24 @@ def practice_answer(ctx: Ctx, student: str, variant_id: int, form: Mapping[str, 
     ]
     with ctx.engine.begin() as conn:
         conn.execute(
-            sa.insert(db.attempts).values(
-                variant_id=v.id,
-                student=student,
-                topic=v.topic,
-                score=attempt.score,
-                max_points=attempt.max_points,
-                results=json.dumps(stored),
-                at=_stamp(ctx),
-            )
+            _ADD_ATTEMPT,
+            {
+                "variant_id": v.id,
+                "student": student,
+                "topic": v.topic,
+                "score": attempt.score,
+                "max_points": attempt.max_points,
+                "results": json.dumps(stored),
+                "at": _stamp(ctx),
+            },
         )
-        conn.execute(
-            sa.update(db.variants).where(db.variants.c.id == v.id).values(tries=db.variants.c.tries + 1)
-        )
+        conn.execute(_ADD_TRY, {"b_id": v.id})
     return attempt
 
 
 def last_attempt(ctx: Ctx, student: str, variant_id: int) -> list[dict] | None:
     with ctx.engine.connect() as conn:
-        row = conn.execute(
-            sa.select(db.attempts.c.results)
-            .where(db.attempts.c.variant_id == variant_id, db.attempts.c.student == student)
-            .order_by(db.attempts.c.id.desc())
-            .limit(1)
-        ).first()
+        row = conn.execute(_LAST_ATTEMPT, {"b_id": variant_id, "b_student": student}).first()
     return None if row is None else json.loads(row.results)
 
 
@@ -359,18 +378,12 @@ def mastery(ctx: Ctx, student: str, last: int = 5) -> dict[str, tuple[float, int
 def submission(ctx: Ctx, student: str) -> str | None:
     """When the student's paper was handed in (final submit or the deadline), or None."""
     with ctx.engine.connect() as conn:
-        return conn.execute(
-            sa.select(db.submissions.c.submitted_at).where(
-                db.submissions.c.exam == ctx.exam, db.submissions.c.student == student
-            )
-        ).scalar()
+        return conn.execute(_SUBMITTED, {"b_exam": ctx.exam, "b_student": student}).scalar()
 
 
 def drafts(ctx: Ctx, student: str) -> dict[tuple[int, str], str | None]:
     with ctx.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(db.drafts).where(db.drafts.c.exam == ctx.exam, db.drafts.c.student == student)
-        ).all()
+        rows = conn.execute(_DRAFTS, {"b_exam": ctx.exam, "b_student": student}).all()
     return {(r.number, r.part): r.text for r in rows}
 
 
@@ -406,17 +419,30 @@ def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
     answers = _paper_answers(ctx, student, form)
     _check_open(ctx, student)
     now = _stamp(ctx)
+    rows = [
+        {"exam": ctx.exam, "student": student, "number": number, "part": part, "text": text, "saved_at": now}
+        for (number, part), text in answers.items()
+    ]
     with ctx.engine.begin() as conn:
-        for (number, part), text in answers.items():
-            where = (db.drafts.c.exam == ctx.exam) & (db.drafts.c.student == student)
-            where &= (db.drafts.c.number == number) & (db.drafts.c.part == part)
-            if conn.execute(sa.update(db.drafts).where(where).values(text=text, saved_at=now)).rowcount == 0:
-                conn.execute(
-                    sa.insert(db.drafts).values(
-                        exam=ctx.exam, student=student, number=number, part=part, text=text, saved_at=now
-                    )
-                )
-    return len(answers)
+        if rows:
+            conn.execute(_drafts_upsert(conn.dialect.name), rows)  # one statement, every answer
+    return len(rows)
+
+
+#: database dialect -> its INSERT with ON CONFLICT (SQLite's and PostgreSQL's spell it alike)
+_INSERTS = {"sqlite": sa.dialects.sqlite.insert, "postgresql": sa.dialects.postgresql.insert}
+
+
+@lru_cache(maxsize=4)
+def _drafts_upsert(dialect: str):
+    """INSERT a draft, or on its key (exam, student, number, part) UPDATE its text and time."""
+    if dialect not in _INSERTS:
+        raise ValueError(f"quizgen serve keeps drafts in SQLite or PostgreSQL, not {dialect}")
+    ins = _INSERTS[dialect](db.drafts)
+    return ins.on_conflict_do_update(
+        index_elements=[db.drafts.c.exam, db.drafts.c.student, db.drafts.c.number, db.drafts.c.part],
+        set_={"text": ins.excluded.text, "saved_at": ins.excluded.saved_at},
+    )
 
 
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
@@ -489,8 +515,8 @@ def close_exam(ctx: Ctx) -> int:
 def graded_paper(ctx: Ctx, student: str) -> dict[tuple[int, str], GradeResult]:
     """The student's own effective grades from the gradebook (after hand-in): (number, part) -> result."""
     with Gradebook(ctx.gradebook) as book:
-        records = book.records(ctx.exam)
-    return {(r.number, r.part.id): r.result for r in records if r.student_id == student}
+        records = book.records(ctx.exam, student)  # theirs alone: not the class's, decoded and dropped
+    return {(r.number, r.part.id): r.result for r in records}
 
 
 def class_grades(ctx: Ctx) -> list[dict]:
@@ -549,7 +575,7 @@ def student_answers(ctx: Ctx, student: str) -> StudentAnswers:
     if paper is None:
         raise Refused(f"No student {student!r} in this course.", 404)
     with Gradebook(ctx.gradebook) as book:
-        records = {(r.number, r.part.id): r for r in book.records(ctx.exam) if r.student_id == student}
+        records = {(r.number, r.part.id): r for r in book.records(ctx.exam, student)}
     return StudentAnswers(paper, submission(ctx, student), records, drafts(ctx, student))
 
 

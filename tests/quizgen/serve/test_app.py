@@ -366,3 +366,15 @@ def test_a_revoked_link_no_longer_signs_in_and_its_sessions_end(ctx):
     assert r.status_code == 404 and "nothing was revoked" in r.text
     r = teacher.post("/instructor/revoke", {"student": "s001", "also": "s002"})
     assert r.status_code == 400 and fresh.get("/exam").status_code == 200
+
+
+def test_the_practice_lists_buttons_carry_each_students_own_csrf_token(ctx):
+    """The list's buttons are rendered once per process (app.py); each page gets its own token."""
+    a, b = student(ctx, "s001"), student(ctx, "s002")
+    pages = {s: c.get("/practice").text for s, c in (("a", a), ("b", b))}
+    for page, mine in ((pages["a"], a.csrf), (pages["b"], b.csrf)):
+        tokens = re.findall(r'name="csrf" value="([^"]+)"', page)
+        assert len(tokens) > len(ctx.course.bank.templates) and set(tokens) == {mine}
+    assert a.csrf != b.csrf
+    r = a.post("/practice/new", {"template_id": "conv.output_size"})
+    assert r.status_code == 303

@@ -79,3 +79,20 @@ def test_a_submit_keeps_the_settings_of_the_last_run(ctx):
         assert book.last_settings(ctx.exam) == GradeSettings(partial=False)
         run = book.grade(ctx.exam, GradeSettings(partial=False), ctx.recompute_factory, kind="regrade")
     assert run.changes == ()
+
+
+def test_a_students_graded_paper_is_read_alone_and_equals_their_rows_of_the_class(ctx):
+    """The exam page reads one student's grades (``Gradebook.records(exam, student)``), not the
+    whole class's: the same records, overrides included, and nobody else's."""
+    service.final_submit(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
+    service.final_submit(ctx, "s002", _answers(ctx.course.paper("s002"), "b"))
+    with Gradebook(ctx.gradebook) as book:
+        paper = ctx.course.paper("s002")
+        q, p = paper.questions[0].number, paper.questions[0].instance.parts[0]
+        book.set_override(ctx.exam, "s002", q, p.id, p.points / 4, "a kind reading")
+        everyone = book.records(ctx.exam)
+        for sid in ("s001", "s002"):
+            assert book.records(ctx.exam, sid) == [r for r in everyone if r.student_id == sid]
+    mine = service.graded_paper(ctx, "s002")
+    assert mine[(q, p.id)].score == pytest.approx(0.25)  # the override, as the class list has it
+    assert set(mine) == {(r.number, r.part.id) for r in everyone if r.student_id == "s002"}
