@@ -228,6 +228,7 @@ _GREEK = dict(
 UNICODE_LATEX: dict[str, str] = {
     **{ch: rf"\ensuremath{{\{name}}}" for ch, name in _GREEK.items()},
     "ϵ": r"\ensuremath{\epsilon}",
+    "§": r"\ensuremath{\S}",  # a section sign (the course notes cite themselves); math \S is a Type 1 glyph
     "‖": r"\ensuremath{\Vert}",
     "≤": r"\ensuremath{\le}",
     "≥": r"\ensuremath{\ge}",
