@@ -7,19 +7,16 @@ why, only where no Chromium is installed (Debian: ``apt-get install chromium``).
 """
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from headless import BROWSER, chromium
 
 from quizgen import exam, output
 from quizgen.markup import to_html
 
 EXAMS = Path(__file__).parent / "fixtures" / "exams"
-BROWSER = next(
-    (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
-)
 
 PROBE = """
 <script>
@@ -50,24 +47,14 @@ def test_paper_math_renders_offline_with_no_console_errors(tmp_path, fixture_ban
     # a fraction and a two-row matrix, which only MathML layout makes taller than a text line
     tall = str(to_html(r"$$\frac{1}{2} \begin{bmatrix} 1 \\ 2 \end{bmatrix}$$"))
     page.write_text(html.replace("</body>", tall + PROBE + "</body>"), encoding="utf-8")
-    cmd = [
-        BROWSER,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=127.0.0.1:9",  # network off
-        f"--user-data-dir={tmp_path / 'profile'}",
+    cmd = chromium(
+        tmp_path / "profile",
         "--enable-logging=stderr",
         "--v=0",
         "--virtual-time-budget=5000",
         "--dump-dom",
         page.as_uri(),
-    ]
+    )
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "<title>PROBE" in run.stdout, run.stderr[-3000:]

@@ -9,11 +9,11 @@ Skipped, saying why, where no Chromium is installed (Debian: ``apt-get install c
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from headless import BROWSER, chromium
 
 from quizgen import engine
 from quizgen.graders.analysis import ItemStats, ParamBreakdown, PartRecord, StudentTotal
@@ -23,9 +23,6 @@ from quizgen.markup import to_html
 from quizgen.models import GradeResult, Status
 from quizgen.output import PAGES, render_paper
 
-BROWSER = next(
-    (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
-)
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(BROWSER is None, reason="no headless Chromium installed (apt-get install chromium)"),
@@ -59,22 +56,9 @@ window.addEventListener("load", () => {
 def _layout(page_html: str, tmp_path: Path, name: str) -> dict:
     page = tmp_path / f"{name}.html"
     page.write_text(page_html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    base = [
-        BROWSER,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--host-resolver-rules=MAP * ~NOTFOUND",
-        "--proxy-server=127.0.0.1:9",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        f"--window-size={WIDTH},1000",
-        "--virtual-time-budget=5000",
-    ]
+    base = chromium(
+        tmp_path / "profile", "--hide-scrollbars", f"--window-size={WIDTH},1000", "--virtual-time-budget=5000"
+    )
     run = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and "<title>PROBE" in run.stdout, run.stderr[-2000:]
     title = run.stdout.split("<title>PROBE", 1)[1].split("</title>", 1)[0]
