@@ -46,3 +46,23 @@ def pytest_xdist_make_scheduler(config, log):
             return nodeid if path in SPREAD else path
 
     return SpreadScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for this worker (tests/postgres.py), stopped at the end;
+    the test is skipped, saying why, where none can be started."""
+    import postgres
+
+    try:
+        server = postgres.start()
+    except postgres.Unavailable as exc:
+        pytest.skip(f"PostgreSQL: {exc}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of an empty PostgreSQL database of this test's own."""
+    return postgres_server.new_database()
