@@ -389,6 +389,8 @@ class DaskGrader:
         future = None
         try:
             if not client.scheduler_info(n_workers=1).get("workers"):
+                if client.status != "running":  # its last known state, from before it was lost
+                    raise Unavailable(f"lost {where} (the client is {client.status})")
                 raise Unavailable(f"{where} has no workers; start some with: dask worker {self.scheduler}")
             (future,) = _submit(client, assignment, [job], hidden=hidden, options=options or Options())
             return future.result(timeout=TASK_SECONDS)
