@@ -328,6 +328,10 @@ class LocalGrader:
         pass
 
 
+#: clients a forked process inherited from its parent, kept so that they are never collected
+_FORKED_CLIENTS: list = []
+
+
 class DaskGrader:
     """Grades each job as one task on the Dask cluster at ``scheduler`` (``--executor dask``),
     through one client per process, opened on first use (or by :meth:`connect`) and opened
@@ -360,6 +364,8 @@ class DaskGrader:
     def _open(self):
         """This process's client, opened if need be (call with the lock held)."""
         if self._pid != os.getpid():  # a copy made by fork: the client's thread is not here
+            if self._client is not None:
+                _FORKED_CLIENTS.append(self._client)  # closing (or collecting) it here would hang
             self._client, self._pid = None, os.getpid()
         if self._client is not None and self._client.status in ("running", "connecting"):
             return self._client
