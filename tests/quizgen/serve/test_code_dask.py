@@ -170,6 +170,14 @@ def test_a_cluster_without_workers_or_too_slow_tells_the_student_to_retry(coded,
         grader.close()
     assert r.status_code == 503 and UNAVAILABLE in r.text
     assert _logged(caplog)[-1].endswith("did not grade s002/slow.py within 0.5 s")
+    # a task that fails on its worker (here: options it cannot use) is not a grade either
+    grader = executors.open_grader("dask", cluster.scheduler_address)
+    try:
+        job = executors.Job("s002", "s002/ok.py", source=SOLUTION.read_bytes())
+        with pytest.raises(executors.Unavailable, match=r"could not grade s002/ok.py: \w+Error"):
+            grader(coded.assignments[AID], job, hidden=False, options="not options")
+    finally:
+        grader.close()
     assert code.last_results(coded, "s001") == {} and code.last_results(coded, "s002") == {}
 
 
