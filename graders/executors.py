@@ -62,7 +62,7 @@ CONNECT_SECONDS = 10.0
 TASK_SECONDS = 90.0
 #: After a failed (re)connection, a :class:`DaskGrader` answers :class:`Unavailable` at once
 #: for this many seconds rather than making each waiting upload try again.
-RETRY_SECONDS = 5.0
+RETRY_SECONDS = 15.0
 
 Progress = Callable[[SubmissionGrade], None]
 
