@@ -14,15 +14,24 @@ A task that fails on its worker (e.g. a worker that keeps dying) becomes that su
 grade with ``error`` set, as when grading fails locally. A cluster that cannot be used at all
 (unreachable, no workers, a worker without this quizgen, which could not even read a task) is
 an :class:`ExecutorError`, one line for the user.
+
+``quizgen serve`` grades one upload at a time as students send them: :func:`open_grader` gives
+a :class:`Grader` by the same executor names, called with one job; the Dask one keeps one
+client of the cluster (checked when it is opened, as above) and sends each job as one task, and
+a job the cluster cannot grade now (no workers, a worker lost, too slow) is
+:class:`Unavailable` rather than a grade, so nothing is recorded and the student can retry.
 """
 
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from importlib import metadata
+from typing import Protocol
 
 from quizgen.errors import QuizgenError
 
@@ -33,9 +42,14 @@ from .sandbox import Options
 
 __all__ = [
     "EXECUTORS",
+    "GRADERS",
+    "DaskGrader",
     "ExecutorError",
+    "Grader",
     "Job",
+    "Unavailable",
     "grade_job",
+    "open_grader",
     "run_dask",
     "run_jobs",
     "run_local",
@@ -43,12 +57,23 @@ __all__ = [
 
 #: Seconds to wait for a Dask scheduler to answer, and then for it to have a worker.
 CONNECT_SECONDS = 10.0
+#: Seconds a single job sent by a :class:`DaskGrader` may take, queueing included (below a
+#: reverse proxy's usual 120 s read timeout, so the student gets the message and not a 504).
+TASK_SECONDS = 90.0
+#: After a failed (re)connection, a :class:`DaskGrader` answers :class:`Unavailable` at once
+#: for this many seconds rather than making each waiting upload try again.
+RETRY_SECONDS = 15.0
 
 Progress = Callable[[SubmissionGrade], None]
 
 
 class ExecutorError(QuizgenError):
     """The executor cannot run at all (unknown name, cluster unreachable or without workers)."""
+
+
+class Unavailable(ExecutorError):
+    """A :class:`Grader` could not grade this job now (the cluster is unreachable, has no
+    workers, lost the task's worker or took too long); nothing was graded, a retry may work."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +180,15 @@ def _grade_on_worker(job: Job, *, assignment: Assignment, hidden: bool, options:
     return grade_job(assignment, job, hidden=hidden, options=replace(options, hide=(*options.hide, scratch)))
 
 
+def _submit(client, assignment: Assignment, jobs: Sequence[Job], *, hidden: bool, options: Options) -> list:
+    """One task per job on ``client``'s cluster (Dask futures, in the jobs' order); with
+    several jobs the assignment is sent to every worker once rather than with each task."""
+    shared = client.scatter(assignment, broadcast=True) if len(jobs) > 1 else assignment
+    return client.map(
+        _grade_on_worker, list(jobs), assignment=shared, hidden=hidden, options=options, pure=False
+    )
+
+
 def _connect(distributed, scheduler: str | None, workers: int):
     """A client of the cluster at ``scheduler`` (which must have a worker), or of a new local
     cluster of ``workers`` processes; and that cluster, to close (None for a remote one)."""
@@ -250,15 +284,7 @@ def run_dask(
     if remote:
         client, cluster = _connect(distributed, scheduler, workers)
         try:
-            shared = client.scatter(assignment, broadcast=True)
-            futures = client.map(
-                _grade_on_worker,
-                [job for _, job in remote],
-                assignment=shared,
-                hidden=hidden,
-                options=options,
-                pure=False,
-            )
+            futures = _submit(client, assignment, [job for _, job in remote], hidden=hidden, options=options)
             place = {future.key: k for k, future in enumerate(futures)}
             for future in distributed.as_completed(futures, loop=client.loop):
                 i, job = remote[place[future.key]]
@@ -273,6 +299,154 @@ def run_dask(
             if cluster is not None:
                 cluster.close()
     return grades
+
+
+# ---------------------------------------------------------------------------------------------
+# One job at a time (quizgen serve)
+
+
+class Grader(Protocol):
+    """Grades one job as :func:`grade_job` does, wherever its executor runs it; raises
+    :class:`Unavailable` when it cannot grade it now. ``close()`` releases what it holds."""
+
+    def __call__(
+        self, assignment: Assignment, job: Job, *, hidden: bool, options: Options
+    ) -> SubmissionGrade: ...
+
+    def close(self) -> None: ...
+
+
+class LocalGrader:
+    """Grades in the calling thread, in this process's fork server (``--executor local``)."""
+
+    def __call__(
+        self, assignment: Assignment, job: Job, *, hidden: bool, options: Options
+    ) -> SubmissionGrade:
+        return grade_job(assignment, job, hidden=hidden, options=options)
+
+    def close(self) -> None:
+        pass
+
+
+#: clients a forked process inherited from its parent, kept so that they are never collected
+_FORKED_CLIENTS: list = []
+
+
+class DaskGrader:
+    """Grades each job as one task on the Dask cluster at ``scheduler`` (``--executor dask``),
+    through one client per process, opened on first use (or by :meth:`connect`) and opened
+    again after the cluster went away. Safe to call from several threads at once; a copy in
+    another process (pickled or forked) opens its own client.
+
+    A job takes at most :data:`TASK_SECONDS`, queueing included; a job the cluster cannot grade
+    (unreachable, no workers, its worker lost for good, too slow) raises :class:`Unavailable`
+    with the reason, and the task is cancelled."""
+
+    def __init__(self, scheduler: str) -> None:
+        self.scheduler = scheduler
+        self._lock = threading.Lock()
+        self._client = None
+        self._pid = 0
+        self._failed: tuple[float, str] | None = None  # (when, why) of the last failed connection
+
+    def __getstate__(self) -> dict:
+        return {"scheduler": self.scheduler}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["scheduler"])
+
+    def connect(self) -> None:
+        """Open this process's client now: :class:`ExecutorError` if the cluster cannot be used
+        (unreachable, no workers, a worker without this quizgen), as ``quizgen autograde`` says."""
+        with self._lock:
+            self._open()
+
+    def _open(self):
+        """This process's client, opened if need be (call with the lock held)."""
+        if self._pid != os.getpid():  # a copy made by fork: the client's thread is not here
+            if self._client is not None:
+                _FORKED_CLIENTS.append(self._client)  # closing (or collecting) it here would hang
+            self._client, self._pid = None, os.getpid()
+        if self._client is not None and self._client.status in ("running", "connecting"):
+            return self._client
+        if self._client is not None:  # it gave up on the scheduler: start over
+            self._client.close()
+            self._client = None
+        self._client, _ = _connect(_import_distributed(), self.scheduler, 1)
+        return self._client
+
+    def _client_or_unavailable(self):
+        with self._lock:
+            if self._failed is not None and time.monotonic() - self._failed[0] < RETRY_SECONDS:
+                raise Unavailable(self._failed[1])
+            try:
+                client = self._open()
+            except ExecutorError as exc:
+                self._failed = (time.monotonic(), str(exc))
+                raise Unavailable(str(exc)) from None
+            self._failed = None
+            return client
+
+    def __call__(
+        self, assignment: Assignment, job: Job, *, hidden: bool, options: Options
+    ) -> SubmissionGrade:
+        client = self._client_or_unavailable()
+        where = f"the Dask scheduler at {self.scheduler}"
+        future = None
+        try:
+            if not client.scheduler_info(n_workers=1).get("workers"):
+                if client.status != "running":  # its last known state, from before it was lost
+                    raise Unavailable(f"lost {where} (the client is {client.status})")
+                raise Unavailable(f"{where} has no workers; start some with: dask worker {self.scheduler}")
+            (future,) = _submit(client, assignment, [job], hidden=hidden, options=options or Options())
+            return future.result(timeout=TASK_SECONDS)
+        except Unavailable:
+            raise
+        except TimeoutError:
+            raise Unavailable(f"{where} did not grade {job.path} within {TASK_SECONDS:g} s") from None
+        except Exception as exc:  # a worker lost for good (KilledWorker), the scheduler gone, ...
+            raise Unavailable(f"{where} could not grade {job.path}: {_one_line(exc)}") from None
+        finally:
+            if future is not None and not future.done():
+                future.cancel()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None and self._pid == os.getpid():
+                self._client.close()
+            self._client = None
+
+
+def _open_local(scheduler: str | None) -> Grader:
+    if scheduler:
+        raise ExecutorError("--scheduler applies only to --executor dask")
+    return LocalGrader()
+
+
+def _open_dask(scheduler: str | None) -> Grader:
+    if not scheduler:
+        raise ExecutorError(
+            "--executor dask needs --scheduler ADDRESS here, a cluster that outlives the server "
+            "(start one with: dask scheduler; dask worker ADDRESS)"
+        )
+    grader = DaskGrader(scheduler)
+    grader.connect()
+    return grader
+
+
+#: Graders of one job at a time by executor name (``quizgen serve --executor``), each opened
+#: with the ``--scheduler`` given (or None).
+GRADERS: dict[str, Callable[[str | None], Grader]] = {"local": _open_local, "dask": _open_dask}
+
+
+def open_grader(executor: str, scheduler: str | None = None) -> Grader:
+    """The grader of one job at a time for the executor named ``executor``, opened and checked:
+    :class:`ExecutorError` (one line) if it cannot be used, as :func:`run_jobs` would say."""
+    try:
+        open_ = GRADERS[executor]
+    except KeyError:
+        raise ExecutorError(f"executor: expected one of {', '.join(GRADERS)}, got {executor!r}") from None
+    return open_(scheduler)
 
 
 #: Executors by exact name (the CLI's ``--executor``).

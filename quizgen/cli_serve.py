@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 
 from .cli_options import bank_option
 from .errors import QuizgenError
+from .graders.executors import GRADERS
 
 __all__ = ["register"]
 
@@ -104,6 +106,14 @@ def serve_group() -> None:
     is_flag=True,
     help="Run uploaded code even where the OS gives no namespaces to isolate it; only for code you trust.",
 )
+@click.option(
+    "--executor",
+    type=click.Choice(list(GRADERS)),
+    default="local",
+    show_default=True,
+    help="Where uploads are graded: local, a thread here; dask, one task each on the --scheduler's cluster.",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://10.0.0.5:8786.")
 def run(
     course,
     roster,
@@ -116,6 +126,8 @@ def run(
     solution_after,
     assignments,
     allow_unsandboxed,
+    executor,
+    scheduler,
 ) -> None:
     """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
     ctx = _ctx(
@@ -128,6 +140,8 @@ def run(
         solution_after=solution_after,
         assignments=assignments,
         allow_unsandboxed=allow_unsandboxed,
+        executor=executor,
+        scheduler=scheduler,
     )
     import uvicorn
 
@@ -135,6 +149,7 @@ def run(
     from .serve.app import create_app
 
     service.warm(ctx)
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # e.g. uploads the cluster did not grade
 
     click.echo(
         f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"

@@ -181,12 +181,15 @@ def make_ctx(
     clock=time.time,
     assignments=(),
     allow_unsandboxed: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> Ctx:
     """Load the course, migrate the database and import the papers into the gradebook (as
     ``quizgen grade`` imports a manifest). ``database`` defaults to ``sqlite:///<spec stem>-serve.sqlite``.
     ``assignments``: code assignment specs students may upload solutions to (graded in the
-    sandbox, which must isolate them unless ``allow_unsandboxed``)."""
-    from quizgen.graders import sandbox
+    sandbox, which must isolate them unless ``allow_unsandboxed``), by ``executor`` (at
+    ``scheduler``), as ``quizgen autograde``'s options say."""
+    from quizgen.graders import executors, sandbox
     from quizgen.graders.assignment import load_assignment
 
     specs = {}
@@ -201,6 +204,7 @@ def make_ctx(
             sandbox.preflight(options)
         except sandbox.SandboxError as exc:
             raise ValueError(str(exc)) from None
+    grader = executors.open_grader(executor, scheduler)  # connected and checked before anything is written
     loaded = load_course(course, roster, bank_dirs)
     url = database or f"sqlite:///{loaded.spec_path.stem}-serve.sqlite"
     engine = db.connect(url)
@@ -218,6 +222,7 @@ def make_ctx(
         clock,
         specs,
         options,
+        grader,
     )
 
 

@@ -3,21 +3,27 @@ feedback ``quizgen check`` gives, from the same sandbox.
 
 A notebook's code cells are joined in order into one module; IPython's own lines (``%magic``,
 ``!shell``, ``?help``) are commented out, as they are not Python. The upload is graded by
-:func:`quizgen.graders.autograde.grade_submission` on the visible and edge cases (``quizgen
-check`` without ``--hidden``), in the sandbox's own process with its limits; the student's code
-never sees an expected value, and the summary it returns is what ``quizgen check`` prints.
+:func:`quizgen.graders.executors.grade_job` on the visible and edge cases (``quizgen check``
+without ``--hidden``), in the sandbox's own process with its limits; the student's code never
+sees an expected value, and the summary it returns is what ``quizgen check`` prints.
+
+Where it is graded is the server's executor (``ctx.grader``, ``quizgen serve --executor``, the
+names of ``quizgen autograde``'s): here, in the request's thread, or as one task on a Dask
+cluster, whose worker runs the same function in its own sandbox. A cluster that cannot grade
+the upload now (no workers, a worker lost, too slow) records nothing: the student is told to
+try again (503) and the reason is logged for the instructor (logger ``quizgen.serve``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from quizgen.graders import results
-from quizgen.graders.autograde import grade_submission
+from quizgen.graders import executors, results
 from quizgen.graders.sandbox import MAX_SOURCE_BYTES
 
 from . import db
@@ -28,6 +34,9 @@ __all__ = ["MAX_UPLOAD", "CodeResult", "last_results", "notebook_code", "submit_
 #: The largest upload accepted (bytes): a notebook carries outputs and images beside its code.
 MAX_UPLOAD = 2 * MAX_SOURCE_BYTES
 _IPYTHON_LINE = re.compile(r"^\s*[%!?]")
+_LOG = logging.getLogger("quizgen.serve")
+#: grades here when the server was given no executor (``ctx.grader`` None)
+_HERE = executors.LocalGrader()
 
 
 def notebook_code(data: bytes, name: str = "notebook") -> bytes:
@@ -90,14 +99,16 @@ def submit_code(ctx: Ctx, student: str, assignment_id: str, filename: str, data:
         raise Refused(f"There is no code assignment {assignment_id!r}.", 404)
     filename = filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
     source = _source(filename, data)
-    grade = grade_submission(
-        assignment,
-        f"{student}/{filename}",
-        hidden=False,
-        student=student,
-        options=ctx.sandbox,
-        source=source,
-    )
+    job = executors.Job(student, f"{student}/{filename}", source=source)
+    try:
+        grade = (ctx.grader or _HERE)(assignment, job, hidden=False, options=ctx.sandbox)
+    except executors.Unavailable as exc:
+        _LOG.warning("upload %s of %s for %s not graded: %s", filename, student, assignment.id, exc)
+        raise Refused(
+            "Grading is unavailable right now (the grading machines did not answer); try again in a "
+            "few minutes. Nothing was graded or recorded.",
+            503,
+        ) from None
     result = CodeResult(
         assignment.id, filename, grade.score, grade.max_score, results.summary(grade), _stamp(ctx)
     )

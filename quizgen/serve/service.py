@@ -86,6 +86,8 @@ class Ctx:
     #: code assignments by id (``--assignment``), and the sandbox's options for them
     assignments: Mapping[str, object] = field(default_factory=dict)
     sandbox: object = None
+    #: where uploads are graded: a graders.executors.Grader (None: here, in the request's thread)
+    grader: object = None
 
     @cached_property
     def recompute_factory(self):
