@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -104,6 +105,13 @@ def serve_group() -> None:
     is_flag=True,
     help="Run uploaded code even where the OS gives no namespaces to isolate it; only for code you trust.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes sharing the port and the database (a core each under load).",
+)
 def run(
     course,
     roster,
@@ -116,6 +124,7 @@ def run(
     solution_after,
     assignments,
     allow_unsandboxed,
+    workers,
 ) -> None:
     """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
     ctx = _ctx(
@@ -132,19 +141,26 @@ def run(
     import uvicorn
 
     from .serve import service
-    from .serve.app import create_app
+    from .serve.app import SETTINGS_ENV, ServeSettings, create_app
 
-    service.warm(ctx)
-
+    if workers == 1:
+        service.warm(ctx)  # each worker warms its own (quizgen.serve.app.factory)
     click.echo(
-        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
+        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam}"
+        + (f", {workers} workers)" if workers > 1 else ")")
     )
     # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for
     # longer than 5 s, and a connection closed just as their next form is sent fails that
     # request (the load test saw it as read errors)
-    uvicorn.run(
-        create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75
-    )
+    options = dict(host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75)
+    if workers == 1:
+        uvicorn.run(create_app(ctx), **options)
+        return
+    # several processes: this one migrated the database and imported the papers (once: Alembic
+    # from N processes at once would race); each worker builds its own ctx from these settings
+    # and compiles the bank (quizgen.serve.app.factory)
+    os.environ[SETTINGS_ENV] = ServeSettings.of(ctx, assignments).to_json()
+    uvicorn.run("quizgen.serve.app:factory", factory=True, workers=workers, **options)
 
 
 @serve_group.command("tokens")
