@@ -21,6 +21,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -311,7 +312,10 @@ def factory():
         )
     ctx = ServeSettings.from_json(text).ctx()
     service.warm(ctx)
-    return create_app(ctx)
+    app = create_app(ctx)
+    # one line per worker (uvicorn restarts one that dies): the log says when each serves
+    print(f"quizgen serve: worker {os.getpid()} ready", file=sys.stderr, flush=True)
+    return app
 
 
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
