@@ -472,18 +472,21 @@ def _drafts_upsert(dialect: str):
 
 @lru_cache(maxsize=4)
 def _claim(dialect: str):
-    """INSERT a hand-in (exam, student), or nothing if the paper was already handed in: the
-    row count (1 or 0) says whether this request is the one handing it in."""
+    """INSERT a hand-in (exam, student), or nothing if the paper was already handed in; the
+    row it returns (or none) says whether this request is the one handing it in. (RETURNING,
+    not the row count, which SQLAlchemy does not keep for an INSERT with psycopg.)"""
     if dialect not in _INSERTS:
         raise ValueError(f"quizgen serve keeps hand-ins in SQLite or PostgreSQL, not {dialect}")
-    return _INSERTS[dialect](db.submissions).on_conflict_do_nothing(
-        index_elements=[db.submissions.c.exam, db.submissions.c.student]
+    return (
+        _INSERTS[dialect](db.submissions)
+        .on_conflict_do_nothing(index_elements=[db.submissions.c.exam, db.submissions.c.student])
+        .returning(db.submissions.c.student)
     )
 
 
 def _claimed(conn: sa.Connection, ctx: Ctx, student: str, how: str) -> bool:
     row = {"exam": ctx.exam, "student": student, "submitted_at": _stamp(ctx), "how": how}
-    return conn.execute(_claim(conn.dialect.name), row).rowcount == 1
+    return conn.execute(_claim(conn.dialect.name), row).first() is not None
 
 
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
