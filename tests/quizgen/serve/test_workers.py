@@ -456,3 +456,12 @@ def test_on_postgresql_a_double_final_submit_and_new_variants_at_once(course, po
     for w in workers:
         w.engine.dispose()
     engine.dispose()
+
+
+def test_workers_must_be_at_least_one():
+    from click.testing import CliRunner
+
+    from quizgen.cli import main
+
+    result = CliRunner().invoke(main, ["serve", SPEC, "--workers", "0"])
+    assert result.exit_code == 2 and "--workers" in result.output and "x>=1" in result.output
