@@ -1,7 +1,8 @@
 """``quizgen serve --workers 2``: two real server processes on one SQLite database behave as one.
 
-A server is started as a subprocess on 127.0.0.1 (a free port). Each test sends its requests at the same
-moment from several threads, each on its own connection, so that both workers take some (the
+A server is started as a subprocess on 127.0.0.1 (a free port), once for the module. Each test
+sends its requests at the same moment from several threads, each on its own connection, so
+that both workers take some (the
 kernel hands a new connection to whichever worker accepts it first; a test checks that both
 worked, from their CPU time in /proc). Then it reads the database and the gradebook:
 
@@ -14,7 +15,8 @@ worked, from their CPU time in /proc). Then it reads the database and the gradeb
   database connections, calling what a page load calls: a second server start would cost
   several seconds of CPU for the same claim in the database).
 
-The rate limiter itself is tested without a server below, on SQLite and on PostgreSQL.
+The rate limiter itself is tested without a server below, on SQLite and on PostgreSQL, and so
+are the hand-in claims and the practice counter on PostgreSQL (its gradebook a SQLite file).
 """
 
 from __future__ import annotations
