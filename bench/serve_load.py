@@ -2,6 +2,7 @@
 
     python bench/serve_load.py --quick          # 40 students for 6 s
     python bench/serve_load.py                  # 200 students for 60 s (the issue's test)
+    python bench/serve_load.py --workers 2      # the server as 2 processes (quizgen serve --workers 2)
     python bench/run.py --only serve [--quick]  # the same, as a scenario of the bench
 
 The server runs as its own process (``quizgen serve`` on 127.0.0.1, a free port, SQLite), as a
@@ -21,8 +22,8 @@ alone allow about 25 a minute.
 
 Reported: requests per second, latency percentiles (p50, p95, p99, max, and p95 per kind of
 request), every error (any status but the expected one, or a failed connection: the target
-is none), the server's CPU seconds per request, and the machine's load while it ran (the
-cores are shared: read the latency with it).
+is none), the server's CPU seconds per request (with ``--workers N``, its worker processes'
+summed), and the machine's load while it ran (the cores are shared: read the latency with it).
 """
 
 from __future__ import annotations
@@ -69,19 +70,37 @@ def _quizgen(*args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], **kw)
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its children (``quizgen serve --workers N``: the worker processes), from
+    the parent pid in each /proc/PID/stat."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    children.append(int(entry.name))
+    return [pid, *children]
+
+
 def _cpu_of(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds of process ``pid`` and its children (Linux /proc)."""
+    total = 0
+    for p in _tree(pid):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _waited(pid: int) -> float:
-    """Seconds process ``pid``'s threads were ready to run but waited for a core
-    (/proc/PID/task/*/schedstat: on-CPU ns, run-queue wait ns, slices)."""
+    """Seconds the threads of process ``pid`` and its children were ready to run but waited
+    for a core (/proc/PID/task/*/schedstat: on-CPU ns, run-queue wait ns, slices)."""
     total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            total += int((task / "schedstat").read_text().split()[1])
+    for p in _tree(pid):
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{p}/task").iterdir():
+                with contextlib.suppress(OSError, IndexError, ValueError):
+                    total += int((task / "schedstat").read_text().split()[1])
     return total / 1e9
 
 
@@ -213,10 +232,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def run_load(
-    students: int = 200, seconds: float = 60.0, think: float = 1.0, max_requests: int = 100_000
+    students: int = 200,
+    seconds: float = 60.0,
+    think: float = 1.0,
+    max_requests: int = 100_000,
+    workers: int = 1,
 ) -> dict:
-    """Start ``quizgen serve`` on a class of ``students`` (the example midterm), drive it for
-    ``seconds`` and return the figures (see the module's docstring)."""
+    """Start ``quizgen serve`` (``--workers workers``) on a class of ``students`` (the example
+    midterm), drive it for ``seconds`` and return the figures (see the module's docstring)."""
     import httpx
 
     with tempfile.TemporaryDirectory(prefix="quizgen-serve-bench-") as tmp:
@@ -248,6 +271,8 @@ def run_load(
                 "127.0.0.1",
                 "--port",
                 str(port),
+                "--workers",
+                str(workers),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -258,11 +283,14 @@ def run_load(
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
                     raise RuntimeError(f"the server did not start: {(tmp / 'server.log').read_text()[-500:]}")
+                # several workers: each says when it has compiled the bank and serves
+                ready = workers == 1 or (tmp / "server.log").read_text().count(" ready") >= workers
                 try:
-                    if httpx.get(base + "/", timeout=2).status_code == 200:
+                    if ready and httpx.get(base + "/", timeout=2).status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.2)
+                    pass
+                time.sleep(0.2)
             tally, marks = Tally(), {}
 
             async def everyone():
@@ -314,6 +342,7 @@ def run_load(
         machine_busy = (busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1])
         return {
             "students": students,
+            "workers": workers,
             "seconds": round(wall, 1),
             "think_s": think,
             "requests": tally.count,
@@ -352,10 +381,13 @@ def main() -> None:
     parser.add_argument("--students", type=int)
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--think", type=float, default=1.0)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (quizgen serve --workers N) [1]"
+    )
     args = parser.parse_args()
     students = args.students or (40 if args.quick else 200)
     seconds = args.seconds or (6.0 if args.quick else 60.0)
-    print(json.dumps(run_load(students, seconds, args.think), indent=1))
+    print(json.dumps(run_load(students, seconds, args.think, workers=args.workers), indent=1))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -114,6 +115,13 @@ def serve_group() -> None:
     help="Where uploads are graded: local, a thread here; dask, one task each on the --scheduler's cluster.",
 )
 @click.option("--scheduler", metavar="ADDRESS", help="The Dask scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes sharing the port and the database (a core each under load).",
+)
 def run(
     course,
     roster,
@@ -128,6 +136,7 @@ def run(
     allow_unsandboxed,
     executor,
     scheduler,
+    workers,
 ) -> None:
     """Start the web application for COURSE (an exam spec with its roster, or a folder holding exam.yaml and roster.csv)."""
     ctx = _ctx(
@@ -146,20 +155,30 @@ def run(
     import uvicorn
 
     from .serve import service
-    from .serve.app import create_app
+    from .serve.app import SETTINGS_ENV, ServeSettings, create_app
 
-    service.warm(ctx)
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # e.g. uploads the cluster did not grade
 
+    if workers == 1:
+        service.warm(ctx)  # each worker warms its own (quizgen.serve.app.factory)
     click.echo(
-        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
+        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam}"
+        + (f", {workers} workers)" if workers > 1 else ")")
     )
     # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for
     # longer than 5 s, and a connection closed just as their next form is sent fails that
     # request (the load test saw it as read errors)
-    uvicorn.run(
-        create_app(ctx), host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75
-    )
+    options = dict(host=host, port=port, proxy_headers=True, log_level="warning", timeout_keep_alive=75)
+    if workers == 1:
+        uvicorn.run(create_app(ctx), **options)
+        return
+    # several processes: this one migrated the database and imported the papers (once: Alembic
+    # from N processes at once would race); each worker builds its own ctx from these settings
+    # and compiles the bank (quizgen.serve.app.factory)
+    os.environ[SETTINGS_ENV] = ServeSettings.of(
+        ctx, assignments, executor=executor, scheduler=scheduler
+    ).to_json()
+    uvicorn.run("quizgen.serve.app:factory", factory=True, workers=workers, **options)
 
 
 @serve_group.command("tokens")

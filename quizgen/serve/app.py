@@ -9,7 +9,8 @@ Security rules (issue 18, "Who may see what"):
 - a student reaches only their own paper and variants (another's is "not found");
 - no page holds an expected value before the final submit: practice shows the answers and the
   worked solution only once asked for (or after ``solution_after`` tries);
-- each student's POSTs are rate limited (per worker process), request bodies are capped;
+- each student's grading and autosave POSTs are rate limited (in the database, so across
+  worker processes: :mod:`.limits`), request bodies are capped;
 - every page: ``Content-Security-Policy`` without any outside source (no CDN: math is MathML
   made on the server), ``X-Frame-Options: DENY``, ``Referrer-Policy: same-origin`` (a sign-in
   link never leaks), ``Cache-Control: no-store``.
@@ -18,8 +19,11 @@ Security rules (issue 18, "Who may see what"):
 from __future__ import annotations
 
 import hmac
+import json
+import os
+import sys
 import time
-from collections import defaultdict, deque
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +37,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from quizgen.graders.gradebook import Gradebook
+from quizgen.graders.gradebook import Gradebook, exam_key
 from quizgen.markup import to_html
 from quizgen.output import answer_box_rows, answer_text, html_inline
 from quizgen.selection import is_selection
@@ -42,9 +46,19 @@ from quizgen.selection import labels as option_labels
 from . import code, db, options, service
 from .code import MAX_UPLOAD
 from .course import load_course
+from .limits import RateLimit
 from .service import Ctx, Identity, Refused
 
-__all__ = ["COOKIE", "MAX_BODY", "RateLimit", "create_app", "make_ctx"]
+__all__ = [
+    "COOKIE",
+    "MAX_BODY",
+    "SETTINGS_ENV",
+    "RateLimit",
+    "ServeSettings",
+    "create_app",
+    "factory",
+    "make_ctx",
+]
 
 COOKIE = "quizgen_session"
 #: Largest request body accepted (bytes): a whole paper's answers fit many times over.
@@ -92,23 +106,13 @@ _HEADERS = {
 }
 
 
-class RateLimit:
-    """At most ``per_minute`` requests per key in any 60 s (a sliding window, in memory: per
-    worker process)."""
-
-    def __init__(self, per_minute: int, clock) -> None:
-        self.per_minute, self.clock = per_minute, clock
-        self.seen: dict[str, deque] = defaultdict(deque)
-
-    def check(self, key: str) -> None:
-        now, q = self.clock(), self.seen[key]
-        while q and q[0] <= now - 60:
-            q.popleft()
-        if len(q) >= self.per_minute:
-            raise Refused(
-                "Too many submissions in a minute; wait a little and try again. Nothing was saved.", 429
-            )
-        q.append(now)
+def _within(limit: RateLimit, student: str) -> None:
+    """Count one request of ``student`` against ``limit`` (in the database: every worker
+    process shares it), or refuse it with 429."""
+    if not limit.allow(student):
+        raise Refused(
+            "Too many submissions in a minute; wait a little and try again. Nothing was saved.", 429
+        )
 
 
 class BodyLimit:
@@ -183,12 +187,14 @@ def make_ctx(
     allow_unsandboxed: bool = False,
     executor: str = "local",
     scheduler: str | None = None,
+    prepare: bool = True,
 ) -> Ctx:
     """Load the course, migrate the database and import the papers into the gradebook (as
     ``quizgen grade`` imports a manifest). ``database`` defaults to ``sqlite:///<spec stem>-serve.sqlite``.
     ``assignments``: code assignment specs students may upload solutions to (graded in the
     sandbox, which must isolate them unless ``allow_unsandboxed``), by ``executor`` (at
-    ``scheduler``), as ``quizgen autograde``'s options say."""
+    ``scheduler``), as ``quizgen autograde``'s options say. ``prepare=False``: neither
+    migrate nor import (a worker process of ``--workers N``, whose parent did both once)."""
     from quizgen.graders import executors, sandbox
     from quizgen.graders.assignment import load_assignment
 
@@ -207,10 +213,13 @@ def make_ctx(
     grader = executors.open_grader(executor, scheduler)  # connected and checked before anything is written
     loaded = load_course(course, roster, bank_dirs)
     url = database or f"sqlite:///{loaded.spec_path.stem}-serve.sqlite"
-    engine = db.connect(url)
+    engine = db.connect(url, migrations=prepare)
     book_path = db.gradebook_path(engine, gradebook)
-    with Gradebook(book_path) as book:
-        key = book.import_manifest(loaded.manifest, bank=loaded.bank)
+    if prepare:
+        with Gradebook(book_path) as book:
+            key = book.import_manifest(loaded.manifest, bank=loaded.bank)
+    else:
+        key = exam_key(loaded.manifest.exam)  # the key import_manifest gave it
     return Ctx(
         loaded,
         engine,
@@ -226,13 +235,110 @@ def make_ctx(
     )
 
 
+#: The environment variable that hands a server's settings (JSON) to its worker processes.
+SETTINGS_ENV = "QUIZGEN_SERVE_SETTINGS"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What a worker process of ``quizgen serve --workers N`` needs to build its :class:`Ctx`:
+    the parent's settings with every path absolute and the database and gradebook resolved (as
+    the parent, which migrated and imported, found them), so that each worker serves the same
+    course on the same database. Passed as JSON in the environment (:data:`SETTINGS_ENV`), which
+    a process of another user cannot read."""
+
+    course: str
+    roster: str
+    bank_dirs: tuple[str, ...]
+    database: str
+    gradebook: str
+    deadline: str | None  # ISO date and time
+    solution_after: int
+    assignments: tuple[str, ...]
+    allow_unsandboxed: bool
+    executor: str = "local"  # where code uploads are graded (``--executor``), at ``scheduler``
+    scheduler: str | None = None
+
+    @classmethod
+    def of(
+        cls, ctx: Ctx, assignments=(), *, executor: str = "local", scheduler: str | None = None
+    ) -> ServeSettings:
+        """The settings of the server ``ctx`` was made for (by :func:`make_ctx`, prepared);
+        ``assignments``: the paths of its code assignment specs; ``executor`` and ``scheduler``
+        as given to :func:`make_ctx` (each worker opens its own client of a Dask cluster)."""
+        url = ctx.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            url = url.set(database=str(Path(url.database).resolve()))
+
+        def absolute(path) -> str:
+            return str(Path(path).resolve())
+
+        return cls(
+            course=absolute(ctx.course.spec_path),
+            roster=absolute(ctx.course.roster_path),
+            bank_dirs=tuple(absolute(d) for d in ctx.course.bank_dirs),
+            database=url.render_as_string(hide_password=False),
+            gradebook=absolute(ctx.gradebook),
+            deadline=ctx.deadline.isoformat() if ctx.deadline else None,
+            solution_after=ctx.solution_after,
+            assignments=tuple(absolute(a) for a in assignments),
+            allow_unsandboxed=bool(ctx.sandbox and ctx.sandbox.allow_unsandboxed),
+            executor=executor,
+            scheduler=scheduler,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> ServeSettings:
+        data = json.loads(text)
+        for name in ("bank_dirs", "assignments"):
+            data[name] = tuple(data[name])
+        return cls(**data)
+
+    def ctx(self) -> Ctx:
+        """A worker's :class:`Ctx` (not migrating, not importing: the parent did)."""
+        return make_ctx(
+            self.course,
+            roster=self.roster,
+            bank_dirs=self.bank_dirs,
+            database=self.database,
+            gradebook=self.gradebook,
+            deadline=datetime.fromisoformat(self.deadline) if self.deadline else None,
+            solution_after=self.solution_after,
+            assignments=self.assignments,
+            allow_unsandboxed=self.allow_unsandboxed,
+            executor=self.executor,
+            scheduler=self.scheduler,
+            prepare=False,
+        )
+
+
+def factory():
+    """uvicorn's application factory in each worker process (``quizgen serve --workers N``:
+    ``uvicorn.run("quizgen.serve.app:factory", factory=True, workers=N)``): builds the
+    worker's :class:`Ctx` from :data:`SETTINGS_ENV` and compiles the bank before it serves."""
+    text = os.environ.get(SETTINGS_ENV)
+    if not text:
+        raise RuntimeError(
+            f"quizgen.serve.app:factory needs {SETTINGS_ENV}; start it with 'quizgen serve --workers N'"
+        )
+    ctx = ServeSettings.from_json(text).ctx()
+    service.warm(ctx)
+    app = create_app(ctx)
+    # one line per worker (uvicorn restarts one that dies): the log says when each serves
+    print(f"quizgen serve: worker {os.getpid()} ready", file=sys.stderr, flush=True)
+    return app
+
+
 def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int = 120) -> Starlette:
     """The application for one course (``ctx``)."""
-    answers_limit = RateLimit(practice_per_minute, ctx.clock)
+    answers_limit = RateLimit(ctx.engine, "grading", practice_per_minute, ctx.clock)
     # the practice list's buttons (a form per template of the bank) are the same for everyone
     # but the CSRF token: rendered once, the token put in per page
     picks = PAGES.get_template("practice_topics.html.j2").render(topics=ctx.course.topics, csrf=_CSRF_SLOT)
-    saves_limit = RateLimit(saves_per_minute, ctx.clock)
+    saves_limit = RateLimit(ctx.engine, "autosave", saves_per_minute, ctx.clock)
 
     def who(request: Request) -> Identity | None:
         return service.identity(ctx, request.cookies.get(COOKIE))
@@ -369,7 +475,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
 
     async def practice_answer(request: Request) -> Response:
         ident, form = await posted(request, service.STUDENT)
-        answers_limit.check(ident.subject)
+        _within(answers_limit, ident.subject)
         v = service.variant(ctx, ident.subject, request.path_params["vid"])
         form = options.fold_fields({p.id: p for p in v.instance.parts}, form)
         service.practice_answer(ctx, ident.subject, v.id, form, loaded=v)
@@ -408,7 +514,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
 
     async def exam_save(request: Request) -> Response:
         ident, form = await posted(request, service.STUDENT)
-        saves_limit.check(ident.subject)
+        _within(saves_limit, ident.subject)
         n = service.save_drafts(ctx, ident.subject, paper_form(ident.subject, form))
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"ok": True, "message": f"Saved {n} answers."}, headers=_HEADERS)
@@ -416,7 +522,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
 
     async def exam_submit(request: Request) -> Response:
         ident, form = await posted(request, service.STUDENT)
-        answers_limit.check(ident.subject)
+        _within(answers_limit, ident.subject)
         form.pop("final", None)
         service.final_submit(ctx, ident.subject, paper_form(ident.subject, form))
         return _redirect("/exam")
@@ -515,7 +621,7 @@ def create_app(ctx: Ctx, *, practice_per_minute: int = 20, saves_per_minute: int
             raise Refused("The form was out of date (CSRF check); reload the page. Nothing was graded.", 403)
         if isinstance(upload, str):
             raise Refused("Choose a file to upload; nothing was graded.")
-        answers_limit.check(ident.subject)
+        _within(answers_limit, ident.subject)
         data = await upload.read()
         aid = request.path_params["aid"]
         await run_in_threadpool(code.submit_code, ctx, ident.subject, aid, upload.filename or "", data)

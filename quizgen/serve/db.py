@@ -16,7 +16,9 @@ Tables (every token and session id stored as its SHA-256, never in clear):
 - ``serve_drafts`` (exam, student, number, part, text, saved_at): autosaved homework answers;
 - ``serve_submissions`` (exam, student, submitted_at, how): final submits;
 - ``serve_code_attempts`` (id, student, assignment, filename, score, max_score, summary, at):
-  graded code uploads (migration 0002).
+  graded code uploads (migration 0002);
+- ``serve_rate_limits`` (student, kind, recent): each student's requests of one kind in the
+  last 60 s (a JSON list of times), so a rate limit holds across server processes (0003).
 """
 
 from __future__ import annotations
@@ -108,12 +110,21 @@ code_attempts = sa.Table(
     sa.Column("at", sa.String(40), nullable=False),
 )
 
+rate_limits = sa.Table(
+    "serve_rate_limits",
+    METADATA,
+    sa.Column("student", sa.String(200), primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("recent", sa.Text, nullable=False),
+)
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def connect(url: str) -> sa.Engine:
+def connect(url: str, *, migrations: bool = True) -> sa.Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql://...``), migrated to the
-    newest serve schema."""
+    newest serve schema (``migrations=False``: a server's worker process, whose parent migrated
+    it: Alembic run from several processes at once would race)."""
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
@@ -125,7 +136,8 @@ def connect(url: str) -> sa.Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         if engine.url.database:
             Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    migrate(engine)
+    if migrations:
+        migrate(engine)
     return engine
 
 

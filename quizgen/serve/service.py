@@ -215,26 +215,40 @@ def practice_seed(secret: bytes, student: str, counter: int) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
+#: How many times a new variant retries when another process took the same counter.
+_COUNTER_TRIES = 8
+
+
 def new_variant(ctx: Ctx, student: str, template_id: str) -> int:
-    """A fresh variant of ``template_id`` for ``student`` (their next counter); its id."""
+    """A fresh variant of ``template_id`` for ``student`` (their next counter); its id.
+
+    The next counter is the student's largest plus one, read and then inserted: two server
+    processes (``--workers``) serving the same student at once can read the same largest, and
+    the UNIQUE (student, counter) refuses the second insert; that one then reads again and takes
+    the next counter (so counters stay distinct, 1, 2, 3, ..., and the seeds with them)."""
     if template_id not in ctx.course.bank.templates:
         raise Refused(f"There is no template {template_id!r}; pick one from the practice list.", 404)
-    with ctx.engine.begin() as conn:
-        last = conn.execute(_LAST_COUNTER, {"b_student": student}).scalar()
-        counter = (last or 0) + 1
-        result = conn.execute(
-            _ADD_VARIANT,
-            {
-                "student": student,
-                "template_id": template_id,
-                "counter": counter,
-                "seed": practice_seed(ctx.secret, student, counter),
-                "tries": 0,
-                "solution_shown": False,
-                "created_at": _stamp(ctx),
-            },
-        )
-        return int(result.inserted_primary_key[0])
+    for _ in range(_COUNTER_TRIES):
+        try:
+            with ctx.engine.begin() as conn:
+                last = conn.execute(_LAST_COUNTER, {"b_student": student}).scalar()
+                counter = (last or 0) + 1
+                result = conn.execute(
+                    _ADD_VARIANT,
+                    {
+                        "student": student,
+                        "template_id": template_id,
+                        "counter": counter,
+                        "seed": practice_seed(ctx.secret, student, counter),
+                        "tries": 0,
+                        "solution_shown": False,
+                        "created_at": _stamp(ctx),
+                    },
+                )
+                return int(result.inserted_primary_key[0])
+        except sa.exc.IntegrityError:
+            continue  # another process took this counter just now: read again, take the next
+    raise Refused("The server is busy; ask for the new question again.", 503)
 
 
 @dataclass(frozen=True)
@@ -416,18 +430,29 @@ def _check_open(ctx: Ctx, student: str) -> None:
         raise Refused(f"The deadline ({ctx.deadline.isoformat()}) has passed; nothing was saved.", 403)
 
 
-def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
-    """Autosave: store the posted answers as drafts (not graded); how many were saved."""
-    answers = _paper_answers(ctx, student, form)
-    _check_open(ctx, student)
+def _draft_rows(ctx: Ctx, student: str, answers: Mapping[tuple[int, str], str]) -> list[dict]:
     now = _stamp(ctx)
-    rows = [
+    return [
         {"exam": ctx.exam, "student": student, "number": number, "part": part, "text": text, "saved_at": now}
         for (number, part), text in answers.items()
     ]
-    with ctx.engine.begin() as conn:
-        if rows:
+
+
+def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
+    """Autosave: store the posted answers as drafts (not graded); how many were saved.
+
+    The hand-in check is made again after the drafts are written, in the same transaction: an
+    autosave that another process's hand-in overtook is rolled back, not left in the drafts as
+    if it had been handed in (with SQLite the writes take turns: the autosave's transaction
+    holds the write lock from its first statement)."""
+    answers = _paper_answers(ctx, student, form)
+    _check_open(ctx, student)
+    rows = _draft_rows(ctx, student, answers)
+    if rows:
+        with ctx.engine.begin() as conn:
             conn.execute(_drafts_upsert(conn.dialect.name), rows)  # one statement, every answer
+            if conn.execute(_SUBMITTED, {"b_exam": ctx.exam, "b_student": student}).first() is not None:
+                raise Refused("Your paper was already handed in; nothing was saved.", 409)
     return len(rows)
 
 
@@ -447,30 +472,54 @@ def _drafts_upsert(dialect: str):
     )
 
 
+@lru_cache(maxsize=4)
+def _claim(dialect: str):
+    """INSERT a hand-in (exam, student), or nothing if the paper was already handed in; the
+    row it returns (or none) says whether this request is the one handing it in. (RETURNING,
+    not the row count, which SQLAlchemy does not keep for an INSERT with psycopg.)"""
+    if dialect not in _INSERTS:
+        raise ValueError(f"quizgen serve keeps hand-ins in SQLite or PostgreSQL, not {dialect}")
+    return (
+        _INSERTS[dialect](db.submissions)
+        .on_conflict_do_nothing(index_elements=[db.submissions.c.exam, db.submissions.c.student])
+        .returning(db.submissions.c.student)
+    )
+
+
+def _claimed(conn: sa.Connection, ctx: Ctx, student: str, how: str) -> bool:
+    row = {"exam": ctx.exam, "student": student, "submitted_at": _stamp(ctx), "how": how}
+    return conn.execute(_claim(conn.dialect.name), row).first() is not None
+
+
 def _hand_in(ctx: Ctx, students: list[str], how: str) -> None:
-    """Store the students' drafts in the gradebook as their responses, mark them handed in, and
-    grade them (``Gradebook.grade`` of these students only: one with no stored answer stays
-    absent)."""
-    answers = []
-    for sid in students:
-        paper = ctx.course.paper(sid)
-        saved = drafts(ctx, sid)
-        for q in paper.questions:
-            for p in q.instance.parts:
-                answers.append(
-                    Answer(sid, q.number, p.id, saved.get((q.number, p.id)), f"quizgen serve ({how})")
-                )
-    now = _stamp(ctx)
-    with ctx.engine.begin() as conn:
+    """Store the drafts of ``students``, whose hand-in this request has just claimed (a row in
+    serve_submissions that no other request could insert), in the gradebook as their responses,
+    and grade them (``Gradebook.grade`` of these students only: one with no stored answer stays
+    absent). Should storing or grading fail, the claims are taken back, so that the students'
+    papers are handed in by the next submit or page load rather than never graded."""
+    try:
+        answers = []
         for sid in students:
+            paper = ctx.course.paper(sid)
+            saved = drafts(ctx, sid)
+            for q in paper.questions:
+                for p in q.instance.parts:
+                    answers.append(
+                        Answer(sid, q.number, p.id, saved.get((q.number, p.id)), f"quizgen serve ({how})")
+                    )
+        with Gradebook(ctx.gradebook) as book:
+            book.store_responses(ctx.exam, ResponseSet(tuple(answers), source="quizgen serve"))
+            # only the students handing in: the others' grades stay as they are (a regrade of the
+            # whole class gives each the same result), with the settings of the last run
+            book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, students=students)
+    except BaseException:
+        with ctx.engine.begin() as conn:
             conn.execute(
-                sa.insert(db.submissions).values(exam=ctx.exam, student=sid, submitted_at=now, how=how)
+                sa.delete(db.submissions).where(
+                    db.submissions.c.exam == ctx.exam, db.submissions.c.student.in_(students)
+                )
             )
-    with Gradebook(ctx.gradebook) as book:
-        book.store_responses(ctx.exam, ResponseSet(tuple(answers), source="quizgen serve"))
-        # only the students handing in: the others' grades stay as they are (a regrade of the
-        # whole class gives each the same result), with the settings of the last run
-        book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, students=students)
+        raise
 
 
 def warm(ctx: Ctx) -> None:
@@ -487,14 +536,31 @@ def warm(ctx: Ctx) -> None:
 
 
 def final_submit(ctx: Ctx, student: str, form: Mapping[str, str]) -> None:
-    """Save the posted answers, hand the paper in and grade it (one final submit)."""
-    save_drafts(ctx, student, form)
+    """Save the posted answers, hand the paper in and grade it (one final submit).
+
+    Handed in exactly once whatever the number of server processes: the posted answers are
+    saved in the transaction that claims the hand-in (its first statement inserts the
+    student's serve_submissions row, or nothing if it is there), so of two submits at once (a
+    double click reaching two workers) one hands in and grades, the other is refused with
+    "already handed in" and saves nothing."""
+    answers = _paper_answers(ctx, student, form)
+    _check_open(ctx, student)  # the usual messages; the claim below decides
+    with ctx.engine.begin() as conn:
+        if not _claimed(conn, ctx, student, "final"):
+            raise Refused("Your paper was already handed in; nothing was saved.", 409)
+        rows = _draft_rows(ctx, student, answers)
+        if rows:
+            conn.execute(_drafts_upsert(conn.dialect.name), rows)
     _hand_in(ctx, [student], "final")
 
 
 def close_exam(ctx: Ctx) -> int:
     """After the deadline: hand in every student's autosaved answers who did not submit
-    (students with no draft at all stay absent); how many were handed in."""
+    (students with no draft at all stay absent); how many this call handed in.
+
+    Every page load after the deadline calls it, in every server process: each student is
+    claimed (a serve_submissions row inserted, or nothing if another process did) in one
+    transaction, and a process hands in and grades only the students it claimed."""
     if not ctx.closed():
         return 0
     with ctx.engine.connect() as conn:
@@ -508,10 +574,14 @@ def close_exam(ctx: Ctx) -> int:
                 sa.select(db.drafts.c.student).where(db.drafts.c.exam == ctx.exam).distinct()
             ).scalars()
         )
-    todo = sorted(drafted - done)
-    if todo:
-        _hand_in(ctx, todo, "deadline")
-    return len(todo)
+    todo = sorted(drafted - done)  # read first: once all are handed in, a page load writes nothing
+    if not todo:
+        return 0
+    with ctx.engine.begin() as conn:
+        mine = [sid for sid in todo if _claimed(conn, ctx, sid, "deadline")]
+    if mine:
+        _hand_in(ctx, mine, "deadline")
+    return len(mine)
 
 
 def graded_paper(ctx: Ctx, student: str) -> dict[tuple[int, str], GradeResult]:
