@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
-from .cli_options import bank_option
+from .cli_options import GRADEBOOK, bank_option
 from .errors import QuizgenError
+from .graders.gradebook_sql import shown
 
 __all__ = ["register"]
 
@@ -49,8 +50,8 @@ course_options = [
     ),
     click.option(
         "--gradebook",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The SQLite gradebook [default: the SQLite database itself].",
+        type=GRADEBOOK,
+        help="The gradebook, a SQLite file or postgresql:// URL [default: the --database itself].",
     ),
 ]
 
@@ -137,7 +138,7 @@ def run(
     service.warm(ctx)
 
     click.echo(
-        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam})"
+        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {shown(ctx.gradebook)}, exam {ctx.exam})"
     )
     # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for
     # longer than 5 s, and a connection closed just as their next form is sent fails that
