@@ -220,8 +220,12 @@ def _pg_connect(location: Location) -> PgConnection:
 
 
 def _pg_create(db: PgConnection, schema: str) -> None:
-    """The schema in one transaction under the writers' lock (two processes opening a new
-    database at once would otherwise race on CREATE TABLE IF NOT EXISTS)."""
+    """The schema, unless the database has it (one query: opening a gradebook to read a page
+    neither waits for the writers' lock nor sends the script), in one transaction under the
+    writers' lock (two processes opening a new database at once would otherwise race on
+    CREATE TABLE IF NOT EXISTS)."""
+    if _pg_has_schema(db):
+        return
     db.execute("BEGIN")
     try:
         db.execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
