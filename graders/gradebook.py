@@ -1,12 +1,17 @@
-"""The SQLite gradebook: exams, students, instances, responses, grades, grading runs, overrides.
+"""The gradebook: exams, students, instances, responses, grades, grading runs, overrides, in a
+SQLite file (the default, ``OUT/gradebook.sqlite``) or a PostgreSQL database
+(``postgresql://user@host/dbname``, for a department: ``quizgen serve`` keeps its own tables
+beside it). One SQL text serves both; :mod:`.gradebook_sql` holds the few differences (types,
+placeholders, the writers' lock) and opens the connection.
 
-Every write is a transaction. A grading run grades the class a few hundred students at a time,
+Every write is a transaction, and writers take turns (SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's
+advisory lock). A grading run grades the class a few hundred students at a time,
 column by column (:mod:`.batch`, the same results as the per-answer ladder), and commits one
 student at a time (their grades, the changes against their previous grades and a "done" mark,
 together), so killing the process
 mid-run loses nothing already committed, and running the same job again (same exam, settings
 and stored inputs) resumes the unfinished run where it stopped; primary keys on (exam, student,
-question number, part) with ``INSERT OR REPLACE`` make a rerun write no duplicates.
+question number, part) with ``INSERT ... ON CONFLICT DO UPDATE`` make a rerun write no duplicates.
 
 Grading reads the instances stored from the manifest and never re-samples. A regrade after a
 change (a corrected manifest, a new tolerance, other settings) recomputes every grade from the
@@ -30,8 +35,7 @@ import hashlib
 import io
 import json
 import re
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -50,6 +54,7 @@ from quizgen.models import ANSWER_KINDS, GradeResult, Instance, Status, Toleranc
 from .analysis import PartRecord, item_analysis, student_totals
 from .batch import collector_paused, grade_questions
 from .collusion import collusion_flags
+from .gradebook_sql import Location, locate
 from .numeric import Recompute
 from .reports import class_report_html, student_report_html, student_report_md
 from .responses import ResponseSet, read_responses
@@ -73,41 +78,43 @@ SCHEMA_VERSION = "1"
 #: Students graded together in one batch (memory stays bounded for large classes).
 _CHUNK = 500
 
+#: The tables, written once for both databases: ``{real}``, ``{text}``, ``{serial}`` and ``{rowid}``
+#: are each database's own (:attr:`.gradebook_sql.Dialect.types`).
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key {text} PRIMARY KEY, value {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS exams (
-    key TEXT PRIMARY KEY, title TEXT NOT NULL, data TEXT NOT NULL, imported_at TEXT NOT NULL);
+    key {text} PRIMARY KEY, title {text} NOT NULL, data {text} NOT NULL, imported_at {text} NOT NULL);
 CREATE TABLE IF NOT EXISTS students (
-    exam TEXT NOT NULL REFERENCES exams(key), id TEXT NOT NULL, name TEXT NOT NULL,
-    email TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (exam, id));
+    exam {text} NOT NULL REFERENCES exams(key), id {text} NOT NULL, name {text} NOT NULL,
+    email {text} NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (exam, id));
 CREATE TABLE IF NOT EXISTS instances (
-    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, slot INTEGER NOT NULL,
-    template_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (exam, student, number),
-    FOREIGN KEY (exam, student) REFERENCES students(exam, id));
+    exam {text} NOT NULL, student {text} NOT NULL, number INTEGER NOT NULL, slot INTEGER NOT NULL,
+    template_id {text} NOT NULL, data {text} NOT NULL, PRIMARY KEY (exam, student, number),
+    FOREIGN KEY (exam, student) REFERENCES students(exam, id){rowid});
 CREATE TABLE IF NOT EXISTS responses (
-    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
-    text TEXT, source TEXT NOT NULL, stored_at TEXT NOT NULL,
+    exam {text} NOT NULL, student {text} NOT NULL, number INTEGER NOT NULL, part {text} NOT NULL,
+    text {text}, source {text} NOT NULL, stored_at {text} NOT NULL,
     PRIMARY KEY (exam, student, number, part));
 CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, exam TEXT NOT NULL, kind TEXT NOT NULL,
-    settings TEXT NOT NULL, inputs TEXT NOT NULL, warnings TEXT NOT NULL,
-    started_at TEXT NOT NULL, finished_at TEXT);
+    id {serial}, exam {text} NOT NULL, kind {text} NOT NULL,
+    settings {text} NOT NULL, inputs {text} NOT NULL, warnings {text} NOT NULL,
+    started_at {text} NOT NULL, finished_at {text});
 CREATE TABLE IF NOT EXISTS run_students (
-    run INTEGER NOT NULL REFERENCES runs(id), student TEXT NOT NULL, PRIMARY KEY (run, student));
+    run INTEGER NOT NULL REFERENCES runs(id), student {text} NOT NULL, PRIMARY KEY (run, student));
 CREATE TABLE IF NOT EXISTS grades (
-    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
-    score REAL NOT NULL, max_points REAL NOT NULL, status TEXT NOT NULL, feedback TEXT NOT NULL,
-    mistake TEXT, format_error TEXT, carried_forward INTEGER NOT NULL, parsed TEXT,
+    exam {text} NOT NULL, student {text} NOT NULL, number INTEGER NOT NULL, part {text} NOT NULL,
+    score {real} NOT NULL, max_points {real} NOT NULL, status {text} NOT NULL, feedback {text} NOT NULL,
+    mistake {text}, format_error {text}, carried_forward INTEGER NOT NULL, parsed {text},
     run INTEGER NOT NULL, PRIMARY KEY (exam, student, number, part));
-CREATE TABLE IF NOT EXISTS verified (digest TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS verified (digest {text} PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS overrides (
-    exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL, part TEXT NOT NULL,
-    score REAL NOT NULL, reason TEXT NOT NULL, created_at TEXT NOT NULL,
+    exam {text} NOT NULL, student {text} NOT NULL, number INTEGER NOT NULL, part {text} NOT NULL,
+    score {real} NOT NULL, reason {text} NOT NULL, created_at {text} NOT NULL,
     PRIMARY KEY (exam, student, number, part));
 CREATE TABLE IF NOT EXISTS changes (
-    run INTEGER, exam TEXT NOT NULL, student TEXT NOT NULL, number INTEGER NOT NULL,
-    part TEXT NOT NULL, old_score REAL, new_score REAL NOT NULL, max_points REAL NOT NULL,
-    old_status TEXT, new_status TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
+    run INTEGER, exam {text} NOT NULL, student {text} NOT NULL, number INTEGER NOT NULL,
+    part {text} NOT NULL, old_score {real}, new_score {real} NOT NULL, max_points {real} NOT NULL,
+    old_status {text}, new_status {text} NOT NULL, reason {text} NOT NULL, at {text} NOT NULL{rowid});
 """
 
 
@@ -255,38 +262,57 @@ def _score_status(score: float) -> Status:
 
 
 class Gradebook:
-    """A gradebook file; use as a context manager or call :meth:`close`."""
+    """A gradebook: a SQLite file or a PostgreSQL database (``postgresql://...``, see
+    :mod:`.gradebook_sql`); use as a context manager or call :meth:`close`.
+
+    ``db`` is the connection (``sqlite3.Connection``, or :class:`.gradebook_sql.PgConnection`):
+    ``execute(sql, params)`` with ``?`` placeholders, rows read by index and by name."""
 
     @classmethod
-    def existing(cls, path: str | Path) -> Gradebook:
-        """The gradebook at ``path``, which a ``quizgen grade`` must have made (opening a missing
-        one would create an empty file): one line saying so otherwise."""
-        if not Path(path).exists():
-            raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=str(path))
-        return cls(path)
+    def existing(cls, location: str | Path | Location) -> Gradebook:
+        """The gradebook at ``location``, which a ``quizgen grade`` must have made (opening a
+        missing one would create an empty file or empty tables): one line saying so otherwise."""
+        return cls(location, create=False)
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, location: str | Path | Location, *, create: bool = True) -> None:
         try:
-            self.db = sqlite3.connect(str(self.path), isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.executescript(SCHEMA)
+            self.location = locate(location)
+        except ValueError as exc:
+            raise SpecError(str(exc)) from None
+        self.path = self.location.path  # the SQLite file; None for a PostgreSQL database
+        self.source = self.location.shown  # where, for messages (a URL without its password)
+        dialect = self.location.dialect
+        if not create and self.path is not None and not self.path.exists():
+            raise SpecError("no such gradebook; run 'quizgen grade' first or pass --db", source=self.source)
+        self._begin = dialect.begin
+        self.db = dialect.connect(self.location)
+        try:
+            if not create and not dialect.has_schema(self.db):
+                raise SpecError(
+                    "no gradebook in this database; run 'quizgen grade --db ...' into it first or pass "
+                    "another --db",
+                    source=self.source,
+                )
+            dialect.create(self.db, SCHEMA.format_map(dialect.types))
             row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        except sqlite3.DatabaseError as exc:
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        except dialect.error() as exc:
+            self.db.close()
+            detail = " ".join(str(exc).split())
             raise SpecError(
-                f"not a quizgen gradebook ({exc}); pass the .sqlite file 'quizgen grade' wrote, or a new path",
-                source=str(self.path),
+                f"not a quizgen gradebook ({detail}); pass the .sqlite file or database 'quizgen grade' "
+                "wrote, or a new one",
+                source=self.source,
             ) from None
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row["value"] != SCHEMA_VERSION:
+        except BaseException:
+            self.db.close()
+            raise
+        if row is not None and row["value"] != SCHEMA_VERSION:
+            self.db.close()
             raise SpecError(
                 f"gradebook schema {row['value']}, this quizgen reads {SCHEMA_VERSION}; use a matching quizgen",
-                source=str(self.path),
+                source=self.source,
             )
 
     def close(self) -> None:
@@ -299,9 +325,11 @@ class Gradebook:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All or nothing: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        self.db.execute("BEGIN IMMEDIATE")
+    def transaction(self):
+        """All or nothing: BEGIN IMMEDIATE ... COMMIT (on PostgreSQL, BEGIN and the writers'
+        advisory lock), rolled back on any exception; yields the connection."""
+        for statement in self._begin:
+            self.db.execute(statement)
         try:
             yield self.db
         except BaseException:
@@ -345,7 +373,7 @@ class Gradebook:
                 (key, title, json.dumps(dict(manifest.exam), default=str), _now()),
             )
             db.executemany(
-                "INSERT OR IGNORE INTO verified VALUES (?)",
+                "INSERT INTO verified VALUES (?) ON CONFLICT (digest) DO NOTHING",
                 [(d,) for row in digests for d in row if d not in known],
             )
             for position, (paper, row) in enumerate(zip(manifest.students, texts, strict=True)):
@@ -382,18 +410,16 @@ class Gradebook:
                 return exams[0][0]
             if not exams:
                 raise SpecError(
-                    "the gradebook holds no exam yet; run 'quizgen grade' first", source=str(self.path)
+                    "the gradebook holds no exam yet; run 'quizgen grade' first", source=self.source
                 )
             listed = ", ".join(f"{k} ({t})" for k, t in exams)
             raise SpecError(
-                f"the gradebook holds several exams ({listed}); choose one with --exam", source=str(self.path)
+                f"the gradebook holds several exams ({listed}); choose one with --exam", source=self.source
             )
         found = [k for k, _ in exams if k.startswith(exam)]
         if len(found) != 1:
             listed = ", ".join(k for k, _ in exams) or "none"
-            raise SpecError(
-                f"no single exam {exam!r} in the gradebook (exams: {listed})", source=str(self.path)
-            )
+            raise SpecError(f"no single exam {exam!r} in the gradebook (exams: {listed})", source=self.source)
         return found[0]
 
     def exam_title(self, exam: str) -> str:
@@ -407,7 +433,8 @@ class Gradebook:
         with self.transaction() as db:
             known = {r["id"] for r in db.execute("SELECT id FROM students WHERE exam=?", (exam,))}
             db.executemany(
-                "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (exam, student, number, part) "
+                "DO UPDATE SET text=excluded.text, source=excluded.source, stored_at=excluded.stored_at",
                 [
                     (exam, a.student_id, a.number, a.part_id, a.text, a.where, now)
                     for a in responses.answers
@@ -510,7 +537,11 @@ class Gradebook:
                 )
             }
             db.executemany(
-                "INSERT OR REPLACE INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO grades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (exam, student, number, part) DO UPDATE SET score=excluded.score, "
+                "max_points=excluded.max_points, status=excluded.status, feedback=excluded.feedback, "
+                "mistake=excluded.mistake, format_error=excluded.format_error, "
+                "carried_forward=excluded.carried_forward, parsed=excluded.parsed, run=excluded.run",
                 [
                     (exam, sid, number, res.part_id, res.score, res.max_points, res.status.value, res.feedback,
                      res.mistake, res.format_error, int(res.carried_forward), parsed, run_id)
@@ -562,11 +593,11 @@ class Gradebook:
             }
         else:
             with self.transaction() as db:
-                cur = db.execute(
-                    "INSERT INTO runs (exam, kind, settings, inputs, warnings, started_at) VALUES (?, ?, ?, ?, ?, ?)",
+                run_id = db.execute(
+                    "INSERT INTO runs (exam, kind, settings, inputs, warnings, started_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "RETURNING id",
                     (exam, kind, settings_json, inputs, json.dumps(list(warnings)), _now()),
-                )
-                run_id = cur.lastrowid
+                ).fetchone()[0]
             done = set()
         absent = {sid for sid, _ in self.absent(exam)}
         if students is not None:
@@ -649,7 +680,7 @@ class Gradebook:
         ).fetchone()
         if row is None:
             raise SpecError(
-                "no grading run of this exam has finished; run 'quizgen grade' first", source=str(self.path)
+                "no grading run of this exam has finished; run 'quizgen grade' first", source=self.source
             )
         if row["finished_at"] is None:
             done = self.db.execute("SELECT COUNT(*) FROM run_students WHERE run=?", (row["id"],)).fetchone()[
@@ -659,7 +690,7 @@ class Gradebook:
                 f"the last grading run ({row['kind']} run {row['id']}, started {row['started_at']}) did not finish "
                 f"({done} students graded; interrupted?); run 'quizgen {row['kind']}' again with the same "
                 "inputs to finish it",
-                source=str(self.path),
+                source=self.source,
             )
 
     def reports_dir(self, exam: str) -> Path | None:
@@ -670,7 +701,7 @@ class Gradebook:
     def set_reports_dir(self, exam: str, out_dir: str | Path) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value=excluded.value",
                 (f"reports_dir:{exam}", str(Path(out_dir).resolve())),
             )
 
@@ -733,7 +764,8 @@ class Gradebook:
         with self.transaction() as db:
             old = self._effective(exam, sid).get((number, part_id))
             db.execute(
-                "INSERT OR REPLACE INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO overrides VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (exam, student, number, part) "
+                "DO UPDATE SET score=excluded.score, reason=excluded.reason, created_at=excluded.created_at",
                 (exam, sid, number, part_id, score, reason, _now()),
             )
             self._record_override_change(
@@ -776,7 +808,7 @@ class Gradebook:
                 )
             )
             papers.append(StudentPaper(s["id"], s["name"], s["email"], questions))
-        return Manifest(data, tuple(papers), str(self.path))
+        return Manifest(data, tuple(papers), self.source)
 
     # ------------------------------------------------------------------------------ reading
 
@@ -873,7 +905,7 @@ class Gradebook:
             (r["id"], r["name"])
             for r in self.db.execute(
                 "SELECT s.id, s.name FROM students s JOIN responses r ON r.exam=s.exam AND r.student=s.id "
-                "WHERE s.exam=? GROUP BY s.id HAVING COUNT(r.text)=0 ORDER BY s.position",
+                "WHERE s.exam=? GROUP BY s.id, s.name, s.position HAVING COUNT(r.text)=0 ORDER BY s.position",
                 (exam,),
             )
         ]
@@ -962,7 +994,8 @@ def _flags_csv(flags) -> str:
 @collector_paused()
 def write_reports(db_path: str | Path, out_dir: str | Path, *, exam: str | None = None) -> list[Path]:
     """Write the grades CSV, item analysis, collusion flags, class report and every student's
-    feedback (HTML and Markdown) from the gradebook into ``out_dir``; returns the files."""
+    feedback (HTML and Markdown) from the gradebook (a SQLite file or a ``postgresql://`` URL)
+    into ``out_dir``; returns the files."""
     out = Path(out_dir)
     with Gradebook(db_path) as book:
         key = book.resolve_exam(exam)
@@ -1006,7 +1039,7 @@ class GradingOutcome:
     """What a grade or regrade did: the run, the responses' warnings, files written, totals."""
 
     exam: str
-    db_path: Path
+    db_path: Path | str  # the SQLite file, or the PostgreSQL URL
     run: RunResult | None
     warnings: tuple[str, ...]
     files: tuple[Path, ...]
@@ -1030,23 +1063,25 @@ def grade_class(
     bank: Bank | None = None,
 ) -> GradingOutcome:
     """Read the manifest and the responses, store them, grade everybody and write the reports.
-    The gradebook defaults to ``out_dir/gradebook.sqlite``; running again resumes or repeats
-    the job without duplicating anything. The manifest's papers must be what ``bank`` (None: the
+    The gradebook (a SQLite file or a ``postgresql://`` URL) defaults to
+    ``out_dir/gradebook.sqlite``; running again resumes or repeats the job without duplicating
+    anything. The manifest's papers must be what ``bank`` (None: the
     built-in bank) draws from their seeds (:meth:`Gradebook.import_manifest`)."""
     manifest = load_manifest(manifest_path)
     settings.check(template_parts(q.instance for p in manifest.students for q in p.questions))
     # who handed nothing in is judged from the gradebook (every file stored so far), not this file
     responses = read_responses(responses_path, manifest, missing_students=False)
-    db_path = Path(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
-    new_dirs = [d for d in (db_path.parent, *db_path.parent.parents) if not d.exists()]
-    new_book = not db_path.exists()
+    db_path = _location(db_path) if db_path is not None else Path(out_dir) / "gradebook.sqlite"
+    file = locate(db_path).path
+    new_dirs = [] if file is None else [d for d in (file.parent, *file.parent.parents) if not d.exists()]
+    new_book = file is not None and not file.exists()
     with Gradebook(db_path) as book:
         try:
             key = book.import_manifest(manifest, bank=bank)
         except SpecError:
             if new_book:  # a refused manifest leaves nothing behind: no empty gradebook, no folder
                 book.close()
-                for path in (db_path, *(db_path.with_name(db_path.name + x) for x in ("-wal", "-shm"))):
+                for path in (file, *(file.with_name(file.name + x) for x in ("-wal", "-shm"))):
                     path.unlink(missing_ok=True)
                 for d in new_dirs:
                     d.rmdir()
@@ -1058,6 +1093,14 @@ def grade_class(
         warnings = responses.warnings + _attendance_warnings(book, key)
     files = write_reports(db_path, out_dir, exam=key)
     return GradingOutcome(key, db_path, run, warnings, tuple(files))
+
+
+def _location(db: str | Path) -> Path | str:
+    """A gradebook given by a caller: a server URL kept as text, anything else a path."""
+    try:
+        return db if locate(db).path is None else Path(locate(db).target)
+    except ValueError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _attendance_warnings(book: Gradebook, exam: str) -> tuple[str, ...]:
@@ -1124,7 +1167,7 @@ def regrade_class(
     (:func:`exam_key`: title, course, seed and spec), tolerances must apply to some part, and
     overrides must name a student, question and part of the exam with points in range; a
     corrected manifest is checked against ``bank`` as :func:`grade_class` checks one."""
-    db_path = Path(db_path)
+    db_path = _location(db_path)
     warnings: tuple[str, ...] = ()
     with Gradebook.existing(db_path) as book:
         key = book.resolve_exam(exam)
@@ -1149,7 +1192,7 @@ def regrade_class(
             if out_dir is None:
                 raise SpecError(
                     "the gradebook does not say where its reports are; pass --out to write them",
-                    source=str(db_path),
+                    source=book.source,
                 )
         parts = (
             template_parts(q.instance for p in manifest.students for q in p.questions)

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from . import bank as bank_mod
-from .cli_options import bank_option
+from .cli_options import GradebookLocation, bank_option
 from .export import (
     ExportResult,
     export_moodle,
@@ -129,8 +129,8 @@ def pdf_cmd(
 @click.option(
     "--db",
     required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The gradebook 'quizgen grade' wrote (OUT/gradebook.sqlite).",
+    type=GradebookLocation(exists=True),
+    help="The gradebook 'quizgen grade' wrote: OUT/gradebook.sqlite, or postgresql://user@host/dbname.",
 )
 @click.option("--exam", help="Exam key, when the gradebook holds several.")
 @click.option("--title", help="Assignment / grade item name [default: the exam's title].")

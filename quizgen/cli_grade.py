@@ -19,9 +19,10 @@ import click
 
 from . import bank as bank_mod
 from . import engine
-from .cli_options import bank_option
+from .cli_options import GRADEBOOK, bank_option
 from .errors import QuizgenError
 from .graders.gradebook import GradeSettings, GradingOutcome, grade_class, regrade_class, report
+from .graders.gradebook_sql import shown
 from .models import Instance, Tolerance
 
 __all__ = ["LazyBank", "bank_recompute_factory", "grade_commands", "parse_tolerance", "register"]
@@ -106,7 +107,7 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
             json.dumps(
                 {
                     "exam": outcome.exam,
-                    "db": str(outcome.db_path),
+                    "db": shown(outcome.db_path),
                     "run": outcome.run.run_id if outcome.run else None,
                     "graded": outcome.run.graded if outcome.run else 0,
                     "resumed": outcome.run.resumed if outcome.run else 0,
@@ -126,7 +127,7 @@ def _print(outcome: GradingOutcome, as_json: bool, missing: set[str], out: Path 
         absent = f", {len(outcome.run.absent)} absent (not graded)" if outcome.run.absent else ""
         click.echo(
             f"graded {outcome.run.graded} students in run {outcome.run.run_id}{resumed}{absent}; "
-            f"gradebook {outcome.db_path}"
+            f"gradebook {shown(outcome.db_path)}"
         )
     for c in outcome.changes:
         click.echo(f"changed: {c.describe()}")
@@ -174,7 +175,9 @@ def _with(options):
 @click.argument("responses", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+    "--db",
+    type=GRADEBOOK,
+    help="Gradebook: a SQLite file or postgresql://user@host/dbname [default: OUT/gradebook.sqlite].",
 )
 @bank_option
 @_with(grading_options)
@@ -209,7 +212,7 @@ def grade_command(
     _print(outcome, as_json, missing, out)
 
 
-def _db(db: Path | None, out: Path | None) -> Path:
+def _db(db: Path | str | None, out: Path | None) -> Path | str:
     if db is None and out is None:
         raise click.UsageError("give the gradebook with --db, or the grading folder with --out")
     return db if db is not None else out / "gradebook.sqlite"
@@ -217,7 +220,9 @@ def _db(db: Path | None, out: Path | None) -> Path:
 
 @click.command("regrade")
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+    "--db",
+    type=GRADEBOOK,
+    help="Gradebook: a SQLite file or postgresql://user@host/dbname [default: OUT/gradebook.sqlite].",
 )
 @click.option(
     "--out",
@@ -284,7 +289,9 @@ def regrade_command(
 
 @click.command("report")
 @click.option(
-    "--db", type=click.Path(dir_okay=False, path_type=Path), help="Gradebook [default: OUT/gradebook.sqlite]."
+    "--db",
+    type=GRADEBOOK,
+    help="Gradebook: a SQLite file or postgresql://user@host/dbname [default: OUT/gradebook.sqlite].",
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--exam", help="Exam key, when the gradebook holds several.")

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from .cli_options import bank_option
+from .cli_options import GRADEBOOK, bank_option
 from .errors import QuizgenError
 from .graders.executors import GRADERS
+from .graders.gradebook_sql import shown
 
 __all__ = ["register"]
 
@@ -52,8 +53,8 @@ course_options = [
     ),
     click.option(
         "--gradebook",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="The SQLite gradebook [default: the SQLite database itself].",
+        type=GRADEBOOK,
+        help="The gradebook, a SQLite file or postgresql:// URL [default: the --database itself].",
     ),
 ]
 
@@ -162,7 +163,7 @@ def run(
     if workers == 1:
         service.warm(ctx)  # each worker warms its own (quizgen.serve.app.factory)
     click.echo(
-        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {ctx.gradebook}, exam {ctx.exam}"
+        f"serving {ctx.course.title} on http://{host}:{port}/ (gradebook {shown(ctx.gradebook)}, exam {ctx.exam}"
         + (f", {workers} workers)" if workers > 1 else ")")
     )
     # keep-alive 75 s (nginx's default) rather than uvicorn's 5 s: a student reads a page for

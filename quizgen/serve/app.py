@@ -38,6 +38,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from quizgen.graders.gradebook import Gradebook, exam_key
+from quizgen.graders.gradebook_sql import locate
 from quizgen.markup import to_html
 from quizgen.output import answer_box_rows, answer_text, html_inline
 from quizgen.selection import is_selection
@@ -278,7 +279,9 @@ class ServeSettings:
             roster=absolute(ctx.course.roster_path),
             bank_dirs=tuple(absolute(d) for d in ctx.course.bank_dirs),
             database=url.render_as_string(hide_password=False),
-            gradebook=absolute(ctx.gradebook),
+            gradebook=absolute(ctx.gradebook)
+            if locate(ctx.gradebook).path is not None
+            else str(ctx.gradebook),
             deadline=ctx.deadline.isoformat() if ctx.deadline else None,
             solution_after=ctx.solution_after,
             assignments=tuple(absolute(a) for a in assignments),

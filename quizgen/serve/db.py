@@ -1,7 +1,7 @@
 """The serve tables (SQLAlchemy Core) and their Alembic migrations.
 
 They sit in the same database as the gradebook (:mod:`quizgen.graders.gradebook`): with SQLite,
-one file holds both, and ``quizgen report --db FILE`` / ``regrade`` read the grades a final
+one file holds both, with PostgreSQL one database does, and ``quizgen report --db FILE`` / ``regrade`` read the grades a final
 submit wrote. Alembic keeps its version in ``serve_alembic_version`` so it never touches the
 gradebook's own tables.
 
@@ -124,13 +124,18 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 def connect(url: str, *, migrations: bool = True) -> sa.Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql://...``), migrated to the
     newest serve schema (``migrations=False``: a server's worker process, whose parent migrated
-    it: Alembic run from several processes at once would race)."""
+    it: Alembic run from several processes at once would race). A ``postgresql://`` (or
+    ``postgres://``) URL is driven by psycopg 3, as the gradebook is (SQLAlchemy would pick
+    psycopg2 for it)."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() in ("postgresql", "postgres"):
+        url = f"postgresql+psycopg://{rest}"
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as exc:
         raise ValueError(
-            f"--database {url!r}: {exc}; write sqlite:///path/to/file.sqlite or "
-            "postgresql://user@host/dbname (PostgreSQL needs: pip install psycopg2-binary)"
+            f"--database {_shown(url)!r}: {exc}; write sqlite:///path/to/file.sqlite or "
+            "postgresql://user@host/dbname (PostgreSQL needs: pip install 'quizgen[postgres]')"
         ) from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
@@ -175,15 +180,24 @@ def secret(engine: sa.Engine) -> bytes:
     return bytes.fromhex(value)
 
 
-def gradebook_path(engine: sa.Engine, given: str | Path | None) -> Path:
-    """The SQLite gradebook file: ``given``, else the SQLite database itself (one file). The
-    gradebook is SQLite only (graders/gradebook.py uses sqlite3), so a PostgreSQL database
-    needs ``--gradebook``."""
+def gradebook_path(engine: sa.Engine, given: str | Path | None) -> str | Path:
+    """Where the gradebook is (:mod:`quizgen.graders.gradebook_sql`): ``given`` (a SQLite file
+    or a ``postgresql://`` URL), else this database itself: its SQLite file, or its PostgreSQL
+    database (as a ``postgresql://`` URL, password included, for psycopg)."""
     if given is not None:
-        return Path(given)
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        return Path(engine.url.database)
+        return given
+    url = engine.url
+    if engine.dialect.name == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    if engine.dialect.name == "postgresql":
+        return url.set(drivername="postgresql").render_as_string(hide_password=False)
     raise ValueError(
-        f"--database {engine.url.render_as_string(hide_password=True)}: the gradebook is a SQLite file; "
-        "pass --gradebook PATH for it (the serve tables stay in this database)"
+        f"--database {url.render_as_string(hide_password=True)}: the gradebook needs a SQLite file or "
+        "a PostgreSQL database; pass --gradebook PATH for it (the serve tables stay in this database)"
     )
+
+
+def _shown(url: str) -> str:
+    from quizgen.graders.gradebook_sql import shown
+
+    return shown(url)

@@ -28,6 +28,7 @@ from quizgen.cli_grade import bank_recompute_factory
 from quizgen.errors import SpecError
 from quizgen.graders.analysis import item_analysis, student_totals
 from quizgen.graders.gradebook import Gradebook, grades_csv, regrade_class
+from quizgen.graders.gradebook_sql import default_reports_dir
 from quizgen.graders.numeric import grade_instance
 from quizgen.graders.parse import MAX_CHARS
 from quizgen.graders.responses import Answer, ResponseSet
@@ -661,8 +662,7 @@ def reports_dir(ctx: Ctx) -> Path:
     """Where the reports go: where they were last written, else ``<gradebook>-reports`` beside it."""
     with Gradebook(ctx.gradebook) as book:
         known = book.reports_dir(ctx.exam)
-    book_path = Path(ctx.gradebook)
-    return known or book_path.with_name(f"{book_path.stem}-reports")
+    return known or default_reports_dir(ctx.gradebook)
 
 
 def regrade(ctx: Ctx):

@@ -1,6 +1,5 @@
 import csv
 import json
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -31,23 +30,34 @@ def course(tmp_path):
     return tmp_path
 
 
-def _grade(course, **kw):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def book(request, course):
+    """Where the gradebook is, for the tests run on both databases: OUT/gradebook.sqlite (grade's
+    default), or an empty PostgreSQL database of the test's own (skipped, saying why, where no
+    server can be started)."""
+    if request.param == "sqlite":
+        return course / "out" / "gradebook.sqlite"
+    return request.getfixturevalue("postgres_url")
+
+
+def _grade(course, book=None, **kw):
     return grade_class(
         course / "manifest.json",
         course / "responses.csv",
         course / "out",
+        db_path=book,
         recompute_factory=recompute_chain,
         **kw,
     )
 
 
-def _count(db_path, table):
-    with sqlite3.connect(db_path) as db:
-        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+def _count(book, table):
+    with Gradebook.existing(book) as gradebook:
+        return gradebook.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
 
-def test_grading_a_class_writes_the_gradebook_grades_csv_and_every_report(course):
-    outcome = _grade(course)
+def test_grading_a_class_writes_the_gradebook_grades_csv_and_every_report(course, book):
+    outcome = _grade(course, book)
     assert outcome.run.graded == 3 and outcome.run.resumed == 0 and outcome.warnings == ()
     # s1 all right (4 + 2); s2: conv shape right (1), choice the flip mistake (0), chain a wrong,
     # b right by error carried forward (2); s3 nothing right. Slots, not printed numbers.
@@ -62,18 +72,19 @@ def test_grading_a_class_writes_the_gradebook_grades_csv_and_every_report(course
         ["grades.csv", "item_analysis.csv", "flags.csv", "report.html"]
         + [f"feedback/s{i}.{ext}" for i in (1, 2, 3) for ext in ("html", "md")]
     )
-    assert (course / "out" / "gradebook.sqlite").exists()
+    # PostgreSQL holds everything: no SQLite file beside the reports
+    assert (course / "out" / "gradebook.sqlite").exists() == isinstance(book, Path)
+    assert _count(book, "exams") == 1
     s2 = (course / "out" / "feedback" / "s2.md").read_text()
     assert "Graded with your earlier answer to part (a) carried forward" in s2
     assert "You flipped the kernel." in s2
 
 
-def test_grading_again_replaces_grades_without_duplicates_or_changes(course):
-    _grade(course)
-    again = _grade(course)
-    db = course / "out" / "gradebook.sqlite"
+def test_grading_again_replaces_grades_without_duplicates_or_changes(course, book):
+    _grade(course, book)
+    again = _grade(course, book)
     assert again.run.run_id == 2 and again.run.changes == ()
-    assert _count(db, "grades") == 12 and _count(db, "responses") == 12 and _count(db, "students") == 3
+    assert _count(book, "grades") == 12 and _count(book, "responses") == 12 and _count(book, "students") == 3
 
 
 KILL_SCRIPT = """
@@ -85,42 +96,42 @@ from quizgen.graders.gradebook import grade_class
 gradebook.check_manifest = lambda manifest, bank, skip=(): None  # hand-written papers (conftest.py)
 def die(student_id):
     os.kill(os.getpid(), signal.SIGKILL)
-grade_class({manifest!r}, {responses!r}, {out!r}, recompute_factory=recompute_chain, progress=die)
+grade_class({manifest!r}, {responses!r}, {out!r}, db_path={db!r}, recompute_factory=recompute_chain, progress=die)
 """
 
 
-def test_a_killed_run_loses_nothing_and_rerunning_finishes_it_without_duplicates(course):
+def test_a_killed_run_loses_nothing_and_rerunning_finishes_it_without_duplicates(course, book):
     script = KILL_SCRIPT.format(
         fixtures=str(HERE),
         manifest=str(course / "manifest.json"),
         responses=str(course / "responses.csv"),
         out=str(course / "out"),
+        db=str(book),
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
     assert proc.returncode == -9  # killed right after the first student's commit
-    db = course / "out" / "gradebook.sqlite"
-    assert _count(db, "grades") == 4 and _count(db, "run_students") == 1
-    outcome = _grade(course)
+    assert _count(book, "grades") == 4 and _count(book, "run_students") == 1
+    outcome = _grade(course, book)
     assert (outcome.run.run_id, outcome.run.resumed, outcome.run.graded) == (1, 1, 2)
-    assert _count(db, "grades") == 12 and _count(db, "run_students") == 3 and _count(db, "runs") == 1
+    assert _count(book, "grades") == 12 and _count(book, "run_students") == 3 and _count(book, "runs") == 1
     assert (course / "out" / "grades.csv").read_text().splitlines()[2] == "s2,Alan Turing,3,2,1"
 
 
-def test_a_failed_transaction_writes_nothing(course):
-    _grade(course)
-    with Gradebook(course / "out" / "gradebook.sqlite") as book:
-        key = book.resolve_exam()
-        with pytest.raises(RuntimeError), book.transaction() as db:
+def test_a_failed_transaction_writes_nothing(course, book):
+    _grade(course, book)
+    with Gradebook(book) as gradebook:
+        key = gradebook.resolve_exam()
+        with pytest.raises(RuntimeError), gradebook.transaction() as db:
             db.execute("DELETE FROM grades")
             raise RuntimeError("killed")
-        assert len(book.records(key)) == 12
+        assert len(gradebook.records(key)) == 12
 
 
-def test_regrade_with_a_new_tolerance_lists_what_changed_for_whom(course):
-    _grade(course)
+def test_regrade_with_a_new_tolerance_lists_what_changed_for_whom(course, book):
+    _grade(course, book)
     # s3 answered 2.5 for a = 10 and 6 for b = 11: a tolerance of 100% accepts both
     outcome = regrade_class(
-        course / "out" / "gradebook.sqlite",
+        book,
         out_dir=course / "out",
         settings=GradeSettings(tolerances={"chain": Tolerance(rtol=1.0)}),
         recompute_factory=recompute_chain,
@@ -141,13 +152,11 @@ def test_an_exam_wide_tolerance_applies_where_no_template_override_does():
     assert [p.tolerance for p in inst.parts] == [Tolerance(rtol=0.5), Tolerance(sigfigs=2)]
 
 
-def test_regrade_with_more_responses_reads_them_against_the_stored_papers(course):
-    _grade(course)
+def test_regrade_with_more_responses_reads_them_against_the_stored_papers(course, book):
+    _grade(course, book)
     fix = course / "late.csv"
     fix.write_text("student_id,question,part,answer\ns3,1,a,10\ns3,chain,b,11\n")
-    outcome = regrade_class(
-        course / "out" / "gradebook.sqlite", responses_path=fix, recompute_factory=recompute_chain
-    )
+    outcome = regrade_class(book, responses_path=fix, recompute_factory=recompute_chain)
     assert [(c.student_id, c.number, c.part_id, c.new_points) for c in outcome.changes] == [
         ("s3", 1, "a", 2.0),
         ("s3", 1, "b", 2.0),
@@ -163,33 +172,30 @@ def test_regrade_without_settings_keeps_the_last_runs_and_changes_nothing(course
     assert course / "out" / "grades.csv" in outcome.files
 
 
-def test_regrade_with_a_corrected_manifest_recomputes_from_stored_responses(course):
-    _grade(course)
+def test_regrade_with_a_corrected_manifest_recomputes_from_stored_responses(course, book):
+    _grade(course, book)
     corrected = manifest_dict()
     corrected["students"][0]["questions"][0]["instance"]["parts"][0]["expected"] = 7.0  # s1's a: was 6
     path = course / "corrected.json"
     path.write_text(json.dumps(corrected))
-    outcome = regrade_class(
-        course / "out" / "gradebook.sqlite", manifest_path=path, recompute_factory=recompute_chain
-    )
+    outcome = regrade_class(book, manifest_path=path, recompute_factory=recompute_chain)
     assert [(c.student_id, c.number, c.part_id, c.new_points) for c in outcome.changes] == [
         ("s1", 1, "a", 0.0)
     ]
 
 
-def test_manual_override_survives_regrades_and_can_be_cleared(course):
-    _grade(course)
-    db = course / "out" / "gradebook.sqlite"
-    outcome = regrade_class(db, overrides=["s3:q1.b=1.5"], reason="right method, slip at the end")
+def test_manual_override_survives_regrades_and_can_be_cleared(course, book):
+    _grade(course, book)
+    outcome = regrade_class(book, overrides=["s3:q1.b=1.5"], reason="right method, slip at the end")
     (change,) = outcome.overrides
     assert change.describe() == (
         "s3 (Grace <Hopper>) q1.b: 0 -> 1.5 of 2 (incorrect -> partial; set by hand: right method, slip at the end)"
     )
-    again = regrade_class(db, out_dir=course / "out", settings=GradeSettings(partial=False))
+    again = regrade_class(book, out_dir=course / "out", settings=GradeSettings(partial=False))
     assert again.run.changes == ()
     assert "s3,Grace <Hopper>,1.5,1.5,0" in (course / "out" / "grades.csv").read_text()
     assert "set by hand: right method" in (course / "out" / "feedback" / "s3.md").read_text()
-    cleared = regrade_class(db, clear_overrides=["s3:q1.b"])
+    cleared = regrade_class(book, clear_overrides=["s3:q1.b"])
     assert [c.new_points for c in cleared.overrides] == [0.0]
 
 
@@ -224,12 +230,12 @@ def test_response_warnings_are_kept_with_the_run_and_written_out(course):
     assert "Mallory" not in (course / "out" / "grades.csv").read_text()
 
 
-def test_report_rewrites_everything_from_the_gradebook_alone(course):
-    _grade(course)
+def test_report_rewrites_everything_from_the_gradebook_alone(course, book):
+    _grade(course, book)
     before = (course / "out" / "grades.csv").read_text()
     for f in (course / "out").glob("*.csv"):
         f.unlink()
-    files = report(course / "out" / "gradebook.sqlite", course / "again")
+    files = report(book, course / "again")
     assert (course / "again" / "grades.csv").read_text() == before
     assert len(files) == 10 and (course / "again" / "report.html").read_text().count("<rect") == 10
 
@@ -275,9 +281,9 @@ def _grades(path):
         return {row["student_id"]: row for row in csv.DictReader(fh)}
 
 
-def test_an_absent_student_is_blank_in_grades_csv_and_one_who_handed_in_blanks_gets_0(course):
+def test_an_absent_student_is_blank_in_grades_csv_and_one_who_handed_in_blanks_gets_0(course, book):
     (course / "responses.csv").write_text(ABSENT_CSV)
-    outcome = _grade(course)
+    outcome = _grade(course, book)
     assert outcome.run.graded == 2 and outcome.run.absent == ("s3",)
     rows = _grades(course / "out" / "grades.csv")
     assert list(rows) == ["s1", "s2", "s3"]  # the roster, absent included
@@ -289,7 +295,7 @@ def test_an_absent_student_is_blank_in_grades_csv_and_one_who_handed_in_blanks_g
         "",
         "",
     )
-    assert _count(course / "out" / "gradebook.sqlite", "grades") == 8  # 4 parts each for s1 and s2
+    assert _count(book, "grades") == 8  # 4 parts each for s1 and s2
     assert outcome.warnings == (
         "no answers from student 's3' (Grace <Hopper>) in any responses file: absent, not graded "
         "(empty in grades.csv)",
@@ -328,13 +334,13 @@ def test_a_second_partial_file_keeps_earlier_answers_without_calling_them_blank(
     assert "<h2>Absent</h2>\n<p>None.</p>" in (course / "out" / "report.html").read_text()
 
 
-def test_late_answers_of_an_absent_student_are_graded_by_a_regrade(course):
+def test_late_answers_of_an_absent_student_are_graded_by_a_regrade(course, book):
     (course / "responses.csv").write_text(ABSENT_CSV)
-    _grade(course)
+    _grade(course, book)
     late = course / "late.csv"
     late.write_text("student_id,question,part,answer\ns3,1,a,10\ns3,chain,b,11\n")
     outcome = regrade_class(
-        course / "out" / "gradebook.sqlite", out_dir=course / "out", responses_path=late,
+        book, out_dir=course / "out", responses_path=late,
         recompute_factory=recompute_chain,
     )  # fmt: skip
     assert outcome.run.absent == ()

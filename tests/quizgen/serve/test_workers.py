@@ -435,12 +435,13 @@ def test_a_worker_builds_its_ctx_from_the_settings_without_migrating(ctx, tmp_pa
 
 def test_on_postgresql_a_double_final_submit_and_new_variants_at_once(course, postgres_url, tmp_path):
     """The claims and the counter retry on PostgreSQL (READ COMMITTED: two transactions can read
-    the same largest counter, and neither sees the other's uncommitted hand-in). The gradebook
-    stays a SQLite file (--gradebook) until it is ported."""
+    the same largest counter, and neither sees the other's uncommitted hand-in), with the
+    gradebook in the same PostgreSQL database (its writers take turns on an advisory lock)."""
     pytest.importorskip("psycopg")
     url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = db.connect(url)
-    book = db.gradebook_path(engine, tmp_path / "book.sqlite")
+    book = db.gradebook_path(engine, None)
+    assert str(book).startswith("postgresql://")
     with Gradebook(book) as gb:
         key = gb.import_manifest(course.manifest, bank=course.bank)
     ctx = service.Ctx(course, engine, str(book), key, db.secret(engine))
@@ -457,7 +458,11 @@ def test_on_postgresql_a_double_final_submit_and_new_variants_at_once(course, po
     out = _in_threads(lambda i: service.final_submit(workers[i], "s002", form), 4)
     assert sum(o is None for o in out) == 1, out
     assert all(o is None or (isinstance(o, service.Refused) and o.status == 409) for o in out), out
-    assert _rows(Path(book), "SELECT COUNT(*) FROM run_students WHERE student='s002'") == [(1,)]
+    import psycopg
+
+    with psycopg.connect(book) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM run_students WHERE student='s002'").fetchall() == [(1,)]
+        assert conn.execute("SELECT COUNT(*) FROM grades WHERE student='s002'").fetchone()[0] == len(form)
     for w in workers:
         w.engine.dispose()
     engine.dispose()
