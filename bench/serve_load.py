@@ -3,9 +3,11 @@
     python bench/serve_load.py --quick          # 40 students for 6 s
     python bench/serve_load.py                  # 200 students for 60 s (the issue's test)
     python bench/serve_load.py --workers 2      # the server as 2 processes (quizgen serve --workers 2)
+    python bench/serve_load.py --database postgresql://...   # an EMPTY PostgreSQL database
     python bench/run.py --only serve [--quick]  # the same, as a scenario of the bench
 
-The server runs as its own process (``quizgen serve`` on 127.0.0.1, a free port, SQLite), as a
+The server runs as its own process (``quizgen serve`` on 127.0.0.1, a free port, SQLite or the
+``--database`` given), as a
 class would run it; this process drives it with one httpx client per student on one asyncio
 loop. Everything stays on the loopback address and stops by itself: the run is bounded in time
 (``seconds``) and in count (``max_requests``), and the server is ended at the end.
@@ -237,9 +239,12 @@ def run_load(
     think: float = 1.0,
     max_requests: int = 100_000,
     workers: int = 1,
+    database: str | None = None,
 ) -> dict:
     """Start ``quizgen serve`` (``--workers workers``) on a class of ``students`` (the example
-    midterm), drive it for ``seconds`` and return the figures (see the module's docstring)."""
+    midterm), drive it for ``seconds`` and return the figures (see the module's docstring).
+    ``database``: the URL of an empty database to serve from (e.g. ``postgresql://...``)
+    [default: a new SQLite file]."""
     import httpx
 
     with tempfile.TemporaryDirectory(prefix="quizgen-serve-bench-") as tmp:
@@ -249,7 +254,7 @@ def run_load(
             "id,name,email\n" + "".join(f"s{i:05d},Student {i},\n" for i in range(students)),
             encoding="utf-8",
         )
-        database = f"sqlite:///{tmp / 'serve.sqlite'}"
+        database = database or f"sqlite:///{tmp / 'serve.sqlite'}"
         course = [str(SPEC), "--roster", str(roster), "--database", database]
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
@@ -343,6 +348,7 @@ def run_load(
         return {
             "students": students,
             "workers": workers,
+            "database": database.partition(":")[0],
             "seconds": round(wall, 1),
             "think_s": think,
             "requests": tally.count,
@@ -384,10 +390,14 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (quizgen serve --workers N) [1]"
     )
+    parser.add_argument(
+        "--database", help="URL of an EMPTY database to serve from, e.g. postgresql://... [a new SQLite file]"
+    )
     args = parser.parse_args()
     students = args.students or (40 if args.quick else 200)
     seconds = args.seconds or (6.0 if args.quick else 60.0)
-    print(json.dumps(run_load(students, seconds, args.think, workers=args.workers), indent=1))
+    result = run_load(students, seconds, args.think, workers=args.workers, database=args.database)
+    print(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
