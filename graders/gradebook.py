@@ -888,6 +888,10 @@ class Gradebook:
             out.setdefault(r["student"], {})[r["number"]] = json.loads(r["data"]).get("text", "")
         return out
 
+    def graded(self, exam: str) -> set[str]:
+        """The ids of the students with at least one grade stored for ``exam``."""
+        return {r[0] for r in self.db.execute("SELECT DISTINCT student FROM grades WHERE exam=?", (exam,))}
+
     def absent(self, exam: str) -> list[tuple[str, str]]:
         """(id, name) of the students with no stored answer, not even a blank one, in roster order."""
         return [

@@ -122,6 +122,7 @@ SQLITE = Dialect(
 
 
 @lru_cache(maxsize=512)
+@lru_cache(maxsize=512)
 def pg_sql(sql: str) -> str:
     """``sql`` with its ``?`` placeholders as psycopg's ``%s`` (and a literal ``%`` doubled);
     nothing inside quotes is touched."""

@@ -130,7 +130,7 @@ def submit_code(ctx: Ctx, student: str, assignment_id: str, filename: str, data:
 def last_results(ctx: Ctx, student: str) -> dict[str, CodeResult]:
     """assignment id -> the student's last graded upload."""
     out: dict[str, CodeResult] = {}
-    with ctx.engine.connect() as conn:
+    with ctx.reader.connect() as conn:
         rows = conn.execute(
             sa.select(db.code_attempts)
             .where(db.code_attempts.c.student == student)

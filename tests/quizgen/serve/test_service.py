@@ -96,3 +96,45 @@ def test_a_students_graded_paper_is_read_alone_and_equals_their_rows_of_the_clas
     mine = service.graded_paper(ctx, "s002")
     assert mine[(q, p.id)].score == pytest.approx(0.25)  # the override, as the class list has it
     assert set(mine) == {(r.number, r.part.id) for r in everyone if r.student_id == "s002"}
+
+
+def _claimed_but_never_graded(ctx, student: str, form: dict[str, str]) -> None:
+    """What a server killed mid hand-in leaves: the drafts saved and the hand-in claimed (one
+    transaction, as final_submit's first), and no grade in the gradebook."""
+    with ctx.engine.begin() as conn:
+        assert service._claimed(conn, ctx, student, "final")
+        rows = service._draft_rows(ctx, student, service._paper_answers(ctx, student, form))
+        conn.execute(service._drafts_upsert(conn.dialect.name), rows)
+    with Gradebook(ctx.gradebook) as book:
+        assert student not in book.graded(ctx.exam)
+
+
+def test_a_paper_handed_in_but_never_graded_is_graded_when_the_server_starts(ctx):
+    from quizgen.serve.app import make_ctx
+
+    _claimed_but_never_graded(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
+    assert service.submission(ctx, "s001") is not None  # it looks handed in ...
+    assert service.graded_paper(ctx, "s001") == {}  # ... and has no grade
+    # the server starts again on the same database (and so the same gradebook)
+    make_ctx(
+        ctx.course.spec_path, roster=ctx.course.roster_path, database=str(ctx.engine.url), clock=ctx.clock
+    )
+    rows = _grade_rows(ctx.gradebook)
+    parts = sum(len(q.instance.parts) for q in ctx.course.paper("s001").questions)
+    assert {k[0] for k in rows} == {"s001"} and len(rows) == parts
+    assert {"correct", "incorrect"} <= {row[1] for row in rows.values()} and any(
+        row[2] for row in rows.values()
+    )
+    # graded as a final submit grades: a whole-class regrade changes nothing
+    with Gradebook(ctx.gradebook) as book:
+        run = book.grade(ctx.exam, book.last_settings(ctx.exam), ctx.recompute_factory, kind="regrade")
+    assert run.graded == 1 and run.changes == ()
+    assert service.finish_hand_ins(ctx) == []  # nothing left to grade
+
+
+def test_the_instructors_regrade_grades_a_paper_handed_in_but_never_graded(ctx):
+    service.final_submit(ctx, "s002", _answers(ctx.course.paper("s002"), "b"))  # something to regrade
+    _claimed_but_never_graded(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
+    service.regrade(ctx)
+    with Gradebook(ctx.gradebook) as book:
+        assert book.graded(ctx.exam) == {"s001", "s002"}
