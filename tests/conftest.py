@@ -66,3 +66,14 @@ def postgres_server():
 def postgres_url(postgres_server) -> str:
     """The URL of an empty PostgreSQL database of this test's own."""
     return postgres_server.new_database()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A local Dask cluster of 2 worker processes, as on a real cluster (each with its own fork
+    server, limits and uid), one per test module; skipped, saying why, without the dask extra."""
+    distributed = pytest.importorskip("distributed", reason="the dask extra (distributed) is not installed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as local:
+        yield local

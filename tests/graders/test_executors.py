@@ -41,13 +41,8 @@ def invoke(*args):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    distributed = pytest.importorskip("distributed", reason="the dask extra (distributed) is not installed")
-    # worker processes, as on a real cluster: each has its own fork server, limits and uid
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local:
-        yield local
+def cluster(dask_cluster):
+    return dask_cluster
 
 
 @pytest.fixture

@@ -42,12 +42,8 @@ pytestmark = pytest.mark.skipif(NO_SANDBOX is not None, reason=f"no sandbox here
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    # worker processes, as on a real cluster: each has its own fork server, limits and uid
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    ) as local:
-        yield local
+def cluster(dask_cluster):
+    return dask_cluster
 
 
 @pytest.fixture
