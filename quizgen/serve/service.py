@@ -482,6 +482,28 @@ def _draft_rows(ctx: Ctx, student: str, answers: Mapping[tuple[int, str], str]) 
     ]
 
 
+#: database dialect -> the statement that makes the transaction wait for, then hold until it
+#: ends, a lock of one student's paper (``b_key``: :func:`_paper_lock_key`). Only PostgreSQL needs
+#: it: SQLite's transactions here start with a write, which holds the database's one write lock.
+_PAPER_LOCKS = {"postgresql": sa.text("SELECT pg_advisory_xact_lock(:b_key)")}
+
+
+def _paper_lock_key(ctx: Ctx, student: str) -> int:
+    """A signed 64-bit key for (exam, student): the first 8 bytes of their SHA-256."""
+    digest = hashlib.sha256(f"quizgen serve paper\0{ctx.exam}\0{student}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _lock_paper(conn: sa.Connection, ctx: Ctx, student: str) -> None:
+    """Take (and keep until the transaction ends) the lock of ``student``'s paper, where the
+    database needs one (:data:`_PAPER_LOCKS`): an autosave and a hand-in of one paper then take
+    turns. Without it, on PostgreSQL an autosave could check "not handed in", a hand-in claim and
+    read the drafts, and the autosave then commit answers the grading never saw."""
+    statement = _PAPER_LOCKS.get(conn.dialect.name)
+    if statement is not None:
+        conn.execute(statement, {"b_key": _paper_lock_key(ctx, student)})
+
+
 def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
     """Autosave: store the posted answers as drafts (not graded); how many were saved.
 
@@ -494,6 +516,7 @@ def save_drafts(ctx: Ctx, student: str, form: Mapping[str, str]) -> int:
     rows = _draft_rows(ctx, student, answers)
     if rows:
         with ctx.engine.begin() as conn:
+            _lock_paper(conn, ctx, student)
             conn.execute(_drafts_upsert(conn.dialect.name), rows)  # one statement, every answer
             if conn.execute(_SUBMITTED, {"b_exam": ctx.exam, "b_student": student}).first() is not None:
                 raise Refused("Your paper was already handed in; nothing was saved.", 409)
@@ -531,6 +554,9 @@ def _claim(dialect: str):
 
 
 def _claimed(conn: sa.Connection, ctx: Ctx, student: str, how: str) -> bool:
+    """Claim ``student``'s hand-in in ``conn``'s transaction (their paper locked first, so that
+    an autosave under way commits before, and the drafts read after the claim are complete)."""
+    _lock_paper(conn, ctx, student)
     row = {"exam": ctx.exam, "student": student, "submitted_at": _stamp(ctx), "how": how}
     return conn.execute(_claim(conn.dialect.name), row).first() is not None
 
