@@ -159,6 +159,15 @@ def run(
     from .serve.app import SETTINGS_ENV, ServeSettings, create_app
 
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s")  # e.g. uploads the cluster did not grade
+    # before anyone is served (and only by the server, not by 'tokens' or 'revoke', which may run
+    # beside it): papers a stopped server claimed but never graded
+    recovered = service.finish_hand_ins(ctx)
+    if recovered:
+        click.echo(
+            f"graded {len(recovered)} paper(s) handed in before the server stopped but never graded: "
+            + ", ".join(recovered),
+            err=True,
+        )
 
     if workers == 1:
         service.warm(ctx)  # each worker warms its own (quizgen.serve.app.factory)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 import os
 import sys
 import time
@@ -222,7 +221,7 @@ def make_ctx(
             key = book.import_manifest(loaded.manifest, bank=loaded.bank)
     else:
         key = exam_key(loaded.manifest.exam)  # the key import_manifest gave it
-    ctx = Ctx(
+    return Ctx(
         loaded,
         engine,
         str(book_path),
@@ -235,15 +234,6 @@ def make_ctx(
         options,
         grader,
     )
-    if prepare:  # before anyone is served: papers a stopped server claimed but never graded
-        recovered = service.finish_hand_ins(ctx)
-        if recovered:
-            logging.getLogger("quizgen.serve").warning(
-                "graded %d paper(s) handed in before the server stopped but never graded: %s",
-                len(recovered),
-                ", ".join(recovered),
-            )
-    return ctx
 
 
 #: The environment variable that hands a server's settings (JSON) to its worker processes.

@@ -109,16 +109,31 @@ def _claimed_but_never_graded(ctx, student: str, form: dict[str, str]) -> None:
         assert student not in book.graded(ctx.exam)
 
 
-def test_a_paper_handed_in_but_never_graded_is_graded_when_the_server_starts(ctx):
-    from quizgen.serve.app import make_ctx
+def test_a_paper_handed_in_but_never_graded_is_graded_when_the_server_starts(ctx, monkeypatch):
+    import uvicorn
+    from click.testing import CliRunner
+
+    from quizgen.cli import main
 
     _claimed_but_never_graded(ctx, "s001", _answers(ctx.course.paper("s001"), "a"))
     assert service.submission(ctx, "s001") is not None  # it looks handed in ...
     assert service.graded_paper(ctx, "s001") == {}  # ... and has no grade
-    # the server starts again on the same database (and so the same gradebook)
-    make_ctx(
-        ctx.course.spec_path, roster=ctx.course.roster_path, database=str(ctx.engine.url), clock=ctx.clock
-    )
+    course = [
+        str(ctx.course.spec_path),
+        "--roster",
+        str(ctx.course.roster_path),
+        "--database",
+        str(ctx.engine.url),
+    ]
+    # 'tokens' (which may run beside a live server) leaves it alone ...
+    assert CliRunner().invoke(main, ["serve", "tokens", *course]).exit_code == 0
+    assert service.graded_paper(ctx, "s001") == {}
+    # ... and the server, started again on the same database (and gradebook), grades it first
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    result = CliRunner().invoke(main, ["serve", *course])
+    assert result.exit_code == 0 and len(served) == 1, result.output
+    assert "graded 1 paper(s) handed in before the server stopped but never graded: s001" in result.output
     rows = _grade_rows(ctx.gradebook)
     parts = sum(len(q.instance.parts) for q in ctx.course.paper("s001").questions)
     assert {k[0] for k in rows} == {"s001"} and len(rows) == parts
