@@ -127,8 +127,10 @@ def connect(url: str, *, migrations: bool = True) -> sa.Engine:
     it: Alembic run from several processes at once would race). A ``postgresql://`` (or
     ``postgres://``) URL is driven by psycopg 3, as the gradebook is (SQLAlchemy would pick
     psycopg2 for it)."""
+    from quizgen.graders.gradebook_sql import DIALECTS, POSTGRESQL
+
     scheme, sep, rest = url.partition("://")
-    if sep and scheme.lower() in ("postgresql", "postgres"):
+    if sep and DIALECTS.get(scheme.lower()) is POSTGRESQL:  # the gradebook's names for it
         url = f"postgresql+psycopg://{rest}"
     try:
         engine = sa.create_engine(url)

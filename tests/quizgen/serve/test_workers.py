@@ -423,7 +423,7 @@ def test_the_rate_limit_holds_for_connections_asking_at_once(tmp_path):
 
 def test_the_rate_limit_on_postgresql(postgres_url):
     pytest.importorskip("psycopg")
-    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = postgres_url  # db.connect drives postgresql:// with psycopg 3 itself
     _limiter_checks(db.connect(url))
     with db.connect(url).begin() as conn:
         conn.execute(sa.delete(db.rate_limits))
@@ -455,7 +455,7 @@ def test_on_postgresql_a_double_final_submit_and_new_variants_at_once(course, po
     the same largest counter, and neither sees the other's uncommitted hand-in), with the
     gradebook in the same PostgreSQL database (its writers take turns on an advisory lock)."""
     pytest.importorskip("psycopg")
-    url = postgres_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    url = postgres_url  # db.connect drives postgresql:// with psycopg 3 itself
     engine = db.connect(url)
     book = db.gradebook_path(engine, None)
     assert str(book).startswith("postgresql://")
